@@ -1,0 +1,45 @@
+# The emotion study. `make help` lists the targets. The two commands a newcomer needs:
+#   make figures   set up, check the data, run every notebook (full mode), write figures/ and results/
+#   make test      set up, run the unit tests and every notebook in smoke mode
+# Data is read from $EMOTION_DATA (default data/raw); e.g. `EMOTION_DATA=../shared/data make figures`.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SEED ?= 0
+
+.DEFAULT_GOAL := help
+.PHONY: help setup check-data figures smoke test readme clean
+
+help: ## List the targets with one line each
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create .venv (Python 3.11), install requirements.lock and the package, register the kernel
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found. Install Python 3.11, or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name emotion --display-name "Python 3.11 (emotion)" >/dev/null
+	touch $@
+
+check-data: setup ## Verify the data under EMOTION_DATA; print how to obtain anything missing
+	$(PY) -m emotion check-data
+
+figures: setup check-data ## The main job: run every notebook in full mode -> figures/, results/, README table
+	$(PY) -m emotion run-notebooks --mode full --seed $(SEED)
+	$(PY) -m emotion results-table --write README.md
+
+smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
+	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)
+
+test: setup ## Unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA)
+	$(PY) -m pytest
+
+readme: setup ## Rewrite the README's results table from results/*.json
+	$(PY) -m emotion results-table --write README.md
+
+clean: ## Remove build outputs and caches (keeps .venv, figures/, results/, models/)
+	rm -rf build data/processed/*.npz .pytest_cache

@@ -1,0 +1,7 @@
+"""Entry point for ``python -m emotion``."""
+
+import sys
+
+from emotion.cli import main
+
+sys.exit(main())

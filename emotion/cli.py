@@ -1,0 +1,104 @@
+"""``python -m emotion COMMAND``: the study's command-line interface.
+
+Commands:
+    check-data      verify the data under $EMOTION_DATA and print how to obtain anything missing
+    run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
+    results-table   print the README's results table from results/*.json, or rewrite/check the README
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from emotion.errors import EmotionError
+from emotion.paths import RESULTS_DIR, data_root
+
+
+def _check_data(arguments: argparse.Namespace) -> int:
+    from emotion.datacheck import check_data, format_report
+
+    root = Path(arguments.data).resolve() if arguments.data else data_root()
+    items = check_data(root)
+    print(format_report(root, items))
+    missing = [item for item in items if item.required and not item.ok]
+    if missing:
+        print(f"\n{len(missing)} required item(s) missing or malformed: the notebooks cannot run. See above.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_notebooks(arguments: argparse.Namespace) -> int:
+    from emotion.notebooks import run_notebook, study_notebooks
+
+    notebooks = study_notebooks()
+    if arguments.only:
+        notebooks = [path for path in notebooks if any(path.name.startswith(prefix) for prefix in arguments.only)]
+    if not notebooks:
+        print("No notebook matches; the notebooks are notebooks/NN_slug.ipynb.", file=sys.stderr)
+        return 2
+    output_root = Path(arguments.output).resolve() if arguments.output else None
+    for notebook in notebooks:
+        print(f"[{arguments.mode}] running {notebook.name} ...", flush=True)
+        run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root)
+        print(f"[{arguments.mode}] {notebook.name} done in {run.seconds:.0f} s -> {run.output}", flush=True)
+    return 0
+
+
+def _results_table(arguments: argparse.Namespace) -> int:
+    from emotion.results import headline_table, update_readme
+
+    results_dir = Path(arguments.results)
+    if arguments.write:
+        same = update_readme(arguments.write, results_dir)
+        print(f"{arguments.write}: {'already up to date' if same else 'results table rewritten'}")
+        return 0
+    if arguments.check:
+        if update_readme(arguments.check, results_dir, check=True):
+            print(f"{arguments.check}: the results table matches {results_dir}")
+            return 0
+        print(f"{arguments.check}: the results table differs from {results_dir}; run `make readme`.", file=sys.stderr)
+        return 1
+    print(headline_table(results_dir))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m emotion``."""
+    parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check-data", help="verify $EMOTION_DATA and say how to obtain what is missing")
+    check.add_argument("--data", help="data root (default: $EMOTION_DATA, else data/raw)")
+    check.set_defaults(handler=_check_data)
+
+    run = commands.add_parser("run-notebooks", help="execute the notebooks headless with papermill")
+    run.add_argument("--mode", choices=("smoke", "full"), required=True)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start with these")
+    run.add_argument("--output", help="smoke mode: output folder (default build/smoke)")
+    run.set_defaults(handler=_run_notebooks)
+
+    table = commands.add_parser("results-table", help="the README's results table from results/*.json")
+    table.add_argument("--results", default=str(RESULTS_DIR), help="results folder (default results/)")
+    group = table.add_mutually_exclusive_group()
+    group.add_argument("--write", metavar="README", help="rewrite the table inside this README")
+    group.add_argument("--check", metavar="README", help="exit 1 when this README's table is out of date")
+    table.set_defaults(handler=_results_table)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failure a user can fix, 2 usage error)."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except EmotionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Run the study's notebooks headless with papermill, in smoke or full mode.
+
+Full mode executes each notebook into a temporary file and, only when every cell succeeded, replaces the committed
+notebook (so readers see the outputs of the last full run) and leaves figures in ``figures/`` and numbers in
+``results/``. Smoke mode writes everything under ``build/smoke/`` and never touches tracked files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from emotion.errors import EmotionError
+from emotion.paths import BUILD_DIR, NOTEBOOKS_DIR
+
+KERNEL_NAME = "emotion"
+
+
+class NotebookFailed(EmotionError):
+    """A notebook cell raised; the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What one notebook run produced and how long it took."""
+
+    notebook: Path
+    output: Path
+    seconds: float
+
+
+def study_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """Return the numbered notebooks ``NN_slug.ipynb`` in reading order."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebook(
+    notebook: Path,
+    mode: str,
+    *,
+    seed: int = 0,
+    output_root: Path | None = None,
+    kernel_name: str = KERNEL_NAME,
+    extra_parameters: dict | None = None,
+) -> NotebookRun:
+    """Execute one notebook with papermill.
+
+    Args:
+        notebook: the ``.ipynb`` to run.
+        mode: ``smoke`` (tiny sizes, outputs under ``output_root``, default ``build/smoke``) or ``full``
+            (figures/ and results/; the executed notebook replaces the original on success).
+        seed: the ``seed`` parameter.
+        output_root: for smoke mode, the folder that receives the executed notebook, figures/ and results/.
+        kernel_name: the Jupyter kernel (``make setup`` registers ``emotion`` inside .venv).
+        extra_parameters: more papermill parameters.
+
+    Raises:
+        ValueError: unknown mode.
+        NotebookFailed: a cell raised (the message names notebook, cell number and error).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if mode not in ("smoke", "full"):
+        raise ValueError(f"mode must be 'smoke' or 'full', got {mode!r}")
+    notebook = Path(notebook).resolve()
+    if mode == "smoke":
+        root = Path(output_root or BUILD_DIR / "smoke").resolve()
+        figures, results = root / "figures", root / "results"
+        output = root / notebook.name
+    else:
+        output = BUILD_DIR / "full" / notebook.name
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"mode": mode, "seed": seed}
+    if mode == "smoke":
+        # Full mode keeps the notebook's own relative defaults (../figures, ../results), so no machine-specific
+        # path is written into the committed notebooks.
+        parameters.update(figures_dir=str(figures), results_dir=str(results))
+    parameters.update(extra_parameters or {})
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    except PapermillExecutionError as error:
+        raise NotebookFailed(
+            f"{notebook.name}: cell {error.exec_count} (index {error.cell_index}) raised {error.ename}: "
+            f"{error.evalue}\nThe executed notebook with the traceback is at {output}."
+        ) from error
+    seconds = time.perf_counter() - started
+    if mode == "full":
+        shutil.copyfile(output, notebook)
+        output = notebook
+    return NotebookRun(notebook=notebook, output=output, seconds=seconds)

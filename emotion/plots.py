@@ -1,0 +1,135 @@
+"""Figures for the notebooks. Each function returns a matplotlib ``Figure`` and never calls ``show()``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from emotion import CLASS_NAMES
+
+FIGURE_DPI = 150
+
+
+def save_figure(figure: plt.Figure, path: Path | str) -> Path:
+    """Save ``figure`` as a PNG at :data:`FIGURE_DPI`, creating the folder; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight")
+    return path
+
+
+def class_distribution(counts: pd.DataFrame) -> plt.Figure:
+    """Grouped bars of images per class and split.
+
+    Args:
+        counts: the table of :func:`emotion.fer2013.class_counts` (classes x splits, plus ``total``).
+    """
+    splits = [column for column in counts.columns if column != "total"]
+    figure, axis = plt.subplots(figsize=(9, 4.5))
+    long = counts[splits].reset_index().melt(id_vars="class", var_name="split", value_name="images")
+    sns.barplot(data=long, x="class", y="images", hue="split", ax=axis)
+    for container in axis.containers:
+        axis.bar_label(container, fontsize=7, padding=1)
+    axis.set_title("FER2013: images per class and split")
+    axis.set_xlabel("emotion")
+    axis.set_ylabel("images (count)")
+    figure.tight_layout()
+    return figure
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 8, seed: int = 0) -> plt.Figure:
+    """A grid of randomly chosen images: one row per class, ``per_class`` columns.
+
+    Args:
+        images: uint8 array (n, 48, 48).
+        labels: int array (n,).
+    """
+    rng = np.random.default_rng(seed)
+    figure, axes = plt.subplots(len(CLASS_NAMES), per_class, figsize=(per_class * 1.1, len(CLASS_NAMES) * 1.2))
+    for class_id, name in enumerate(CLASS_NAMES):
+        candidates = np.flatnonzero(labels == class_id)
+        chosen = rng.choice(candidates, size=min(per_class, candidates.size), replace=False) if candidates.size else []
+        for column in range(per_class):
+            axis = axes[class_id, column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if column < len(chosen):
+                axis.imshow(images[chosen[column]], cmap="gray", vmin=0, vmax=255)
+            if column == 0:
+                axis.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+    figure.suptitle("FER2013: random Training images per class", y=1.0)
+    figure.tight_layout()
+    return figure
+
+
+def mean_faces(images: np.ndarray, labels: np.ndarray) -> plt.Figure:
+    """The per-pixel mean image of each class, plus the histogram of pixel values per class.
+
+    Args:
+        images: uint8 array (n, 48, 48).
+        labels: int array (n,).
+    """
+    figure = plt.figure(figsize=(12, 4.2))
+    grid = figure.add_gridspec(2, len(CLASS_NAMES), height_ratios=[1, 1.1])
+    for class_id, name in enumerate(CLASS_NAMES):
+        axis = figure.add_subplot(grid[0, class_id])
+        mask = labels == class_id
+        if mask.any():
+            axis.imshow(images[mask].mean(axis=0), cmap="gray", vmin=0, vmax=255)
+        axis.set_title(name, fontsize=9)
+        axis.axis("off")
+    histogram = figure.add_subplot(grid[1, :])
+    bins = np.arange(0, 257, 4)
+    for class_id, name in enumerate(CLASS_NAMES):
+        values = images[labels == class_id].ravel()
+        if values.size:
+            density, _ = np.histogram(values, bins=bins, density=True)
+            histogram.plot(bins[:-1] + 2, density, label=name)
+    histogram.set_xlabel("pixel value (0 = black, 255 = white)")
+    histogram.set_ylabel("density")
+    histogram.legend(ncol=len(CLASS_NAMES), fontsize=8, loc="upper center")
+    figure.suptitle("FER2013: mean face per class (top) and pixel-value distribution (bottom)")
+    figure.tight_layout()
+    return figure
+
+
+def duplicate_examples(
+    images: np.ndarray, labels: np.ndarray, usage: np.ndarray, groups: list[tuple[int, ...]]
+) -> plt.Figure:
+    """Show duplicate groups side by side, each image titled with its split, label and row.
+
+    Args:
+        images, labels, usage: the whole collection (uint8 (n, 48, 48), int (n,), str (n,)).
+        groups: row-index tuples, one per group to show (each shown with up to four members).
+    """
+    columns = max((min(len(group), 4) for group in groups), default=1)
+    figure, axes = plt.subplots(len(groups) or 1, columns, figsize=(columns * 1.9, max(len(groups), 1) * 2.1), squeeze=False)
+    for row_index, group in enumerate(groups):
+        for column in range(columns):
+            axis = axes[row_index, column]
+            axis.axis("off")
+            if column < len(group):
+                member = group[column]
+                axis.imshow(images[member], cmap="gray", vmin=0, vmax=255)
+                axis.set_title(f"{usage[member]}\n{CLASS_NAMES[labels[member]]} (row {member})", fontsize=8)
+    figure.suptitle("Exact duplicates that cross splits (leakage) or disagree on the label")
+    figure.tight_layout()
+    return figure
+
+
+def agreement_heatmap(table: pd.DataFrame) -> plt.Figure:
+    """Row-normalised heatmap of FER2013 labels vs FER+ majority labels (the table of
+    :func:`emotion.ferplus.agreement_table`), annotated with the share of each FER2013 class."""
+    shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
+    figure, axis = plt.subplots(figsize=(8.5, 5.5))
+    sns.heatmap(shares, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, ax=axis,
+                cbar_kws={"label": "share of the FER2013 class"})
+    axis.set_title("Where FER2013's labels go under FER+ majority vote (rows sum to 1)")
+    axis.set_xlabel("FER+ majority label")
+    axis.set_ylabel("FER2013 label")
+    figure.tight_layout()
+    return figure
