@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup check-data figures smoke test readme clean
+.PHONY: help setup check-data figures smoke runtimes test readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -29,11 +29,15 @@ check-data: setup ## Verify the data under EMOTION_DATA; print how to obtain any
 	$(PY) -m emotion check-data
 
 figures: setup check-data ## The main job: run every notebook in full mode -> figures/, results/, README table
-	$(PY) -m emotion run-notebooks --mode full --seed $(SEED)
+	$(PY) -m emotion run-notebooks --mode full --seed $(SEED) --record-times
 	$(PY) -m emotion results-table --write README.md
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)
+
+runtimes: setup check-data ## Time every notebook in smoke mode into results/00_runtimes.json (README table)
+	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED) --record-times
+	$(PY) -m emotion results-table --write README.md
 
 test: setup ## Unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA)
 	$(PY) -m pytest

@@ -31,7 +31,7 @@ def _check_data(arguments: argparse.Namespace) -> int:
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
-    from emotion.notebooks import run_notebook, study_notebooks
+    from emotion.notebooks import RUNTIMES_FILE, record_runtime, run_notebook, study_notebooks
 
     notebooks = study_notebooks()
     if arguments.only:
@@ -44,6 +44,8 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
         print(f"[{arguments.mode}] running {notebook.name} ...", flush=True)
         run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root)
         print(f"[{arguments.mode}] {notebook.name} done in {run.seconds:.0f} s -> {run.output}", flush=True)
+        if arguments.record_times:
+            record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed)
     return 0
 
 
@@ -79,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start with these")
     run.add_argument("--output", help="smoke mode: output folder (default build/smoke)")
+    run.add_argument("--record-times", action="store_true",
+                     help="merge each notebook's run time into results/00_runtimes.json (README table)")
     run.set_defaults(handler=_run_notebooks)
 
     table = commands.add_parser("results-table", help="the README's results table from results/*.json")

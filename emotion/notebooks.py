@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotion.errors import EmotionError
-from emotion.paths import BUILD_DIR, NOTEBOOKS_DIR
+from emotion.paths import BUILD_DIR, NOTEBOOKS_DIR, RESULTS_DIR
 
 KERNEL_NAME = "emotion"
+RUNTIMES_FILE = RESULTS_DIR / "00_runtimes.json"
 
 
 class NotebookFailed(EmotionError):
@@ -99,3 +100,39 @@ def run_notebook(
         shutil.copyfile(output, notebook)
         output = notebook
     return NotebookRun(notebook=notebook, output=output, seconds=seconds)
+
+
+def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int) -> None:
+    """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}}}``)."""
+    from emotion.results import read_results, write_results
+
+    runtimes: dict = {}
+    if runtimes_file.is_file():
+        runtimes = read_results(runtimes_file).get("notebooks", {})
+    runtimes.setdefault(notebook.stem, {})[mode] = round(seconds, 1)
+    write_results(
+        runtimes_file,
+        {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform",
+         "notebooks": dict(sorted(runtimes.items()))},
+        mode="full",
+        seed=seed,
+    )
+
+
+def runtime_table(runtimes_file: Path) -> str:
+    """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``."""
+    from emotion.results import read_results
+
+    header = "| notebook | smoke mode | full mode |\n|---|---|---|"
+    if not runtimes_file.is_file():
+        return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
+    notebooks = read_results(runtimes_file).get("notebooks", {})
+    rows = [
+        f"| `{stem}` | {_minutes(times.get('smoke'))} | {_minutes(times.get('full'))} |"
+        for stem, times in notebooks.items()
+    ]
+    return header + "\n" + "\n".join(rows)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "not measured" if seconds is None else f"{seconds / 60:.1f} min"

@@ -1,0 +1,106 @@
+"""Results files with provenance, the README's generated table, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import HEADER, fer_row
+
+from emotion.cli import main
+from emotion.errors import DataFormatError
+from emotion.paths import PROJECT_ROOT, RESULTS_DIR
+from emotion.results import TABLE_END, TABLE_START, headline_table, read_results, update_readme, write_results
+
+
+def test_write_results_adds_provenance_and_is_atomic(tmp_path):
+    path = write_results(tmp_path / "r" / "00_x.json", {"value": np.float64(0.5), "counts": np.arange(3)},
+                         mode="smoke", seed=7)
+    document = json.loads(path.read_text())
+    meta = document["meta"]
+    assert meta["mode"] == "smoke" and meta["seed"] == 7
+    assert {"commit", "dirty", "versions", "created_utc"} <= set(meta)
+    assert meta["versions"]["numpy"] == np.__version__
+    assert document["value"] == 0.5 and document["counts"] == [0, 1, 2]
+    assert [p.name for p in path.parent.iterdir()] == ["00_x.json"]
+
+
+def test_write_results_refuses_bad_payloads(tmp_path):
+    with pytest.raises(ValueError, match="mode"):
+        write_results(tmp_path / "a.json", {}, mode="quick", seed=0)
+    with pytest.raises(ValueError):
+        write_results(tmp_path / "b.json", {"accuracy": float("nan")}, mode="full", seed=0)
+    with pytest.raises(ValueError, match="meta"):
+        write_results(tmp_path / "c.json", {"meta": {}}, mode="full", seed=0)
+    assert not list(tmp_path.iterdir())
+
+
+def test_read_results_names_the_broken_file(tmp_path):
+    broken = tmp_path / "bad.json"
+    broken.write_text('{"meta": ')
+    with pytest.raises(DataFormatError, match="bad.json, line 1: not valid JSON"):
+        read_results(broken)
+
+
+def test_headline_table_and_readme_round_trip(tmp_path):
+    results = tmp_path / "results"
+    write_results(results / "01_a.json", {"headline": [
+        {"quantity": "accuracy", "value": 0.6543, "split": "PrivateTest", "protocol": "chosen on PublicTest"}]},
+        mode="full", seed=0)
+    table = headline_table(results)
+    assert "| accuracy | 0.6543 | PrivateTest | chosen on PublicTest |" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{TABLE_START}\nold\n{TABLE_END}\noutro\n")
+    assert update_readme(readme, results, check=True) is False
+    assert "old" in readme.read_text()  # check mode writes nothing
+    assert update_readme(readme, results) is False
+    assert update_readme(readme, results, check=True) is True
+    assert readme.read_text().startswith("intro\n") and readme.read_text().endswith("outro\n")
+    readme.write_text("no markers")
+    with pytest.raises(DataFormatError, match="markers are missing"):
+        update_readme(readme, results)
+
+
+def test_committed_readme_table_matches_committed_results():
+    assert update_readme(PROJECT_ROOT / "README.md", RESULTS_DIR, check=True), (
+        "README.md's results table is out of date with results/: run `make readme`"
+    )
+
+
+def test_check_data_reports_missing_fer2013_with_instructions(tmp_path, capsys):
+    assert main(["check-data", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "[MISSING] FER2013" in out and "Challenges in Representation Learning" in out
+    assert "[skip] faces" in out
+
+
+def test_check_data_accepts_a_valid_variant_and_says_it_differs(tmp_path, capsys):
+    folder = tmp_path / "fer2013"
+    folder.mkdir()
+    pixels = np.zeros((48, 48), np.uint8)
+    (folder / "fer2013.csv").write_text(f"{HEADER}\n{fer_row(3, pixels, 'Training')}\n")
+    (folder / "fer2013new.csv").write_text(
+        "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+        "Training,fer0000000.png,0,10,0,0,0,0,0,0,0,0\n")
+    with pytest.warns(UserWarning):
+        assert main(["check-data", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "[ok ] FER2013" in out and "differs from the original" in out
+
+
+def test_check_data_reports_a_malformed_file_without_traceback(tmp_path, capsys):
+    folder = tmp_path / "fer2013"
+    folder.mkdir()
+    (folder / "fer2013.csv").write_text("wrong,header\n")
+    assert main(["check-data", "--data", str(tmp_path)]) == 1
+    assert "malformed" in capsys.readouterr().out
+
+
+def test_python_m_emotion_prints_usage_errors_without_traceback():
+    completed = subprocess.run([sys.executable, "-m", "emotion", "results-table", "--check", "/nonexistent/README.md"],
+                               capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr and "README.md" in completed.stderr
