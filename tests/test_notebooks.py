@@ -68,3 +68,18 @@ def test_notebook_runs_in_smoke_mode_and_touches_no_tracked_file(path, real_data
         assert json.loads(result.read_text())["meta"]["mode"] == "smoke"
     assert snapshot() == before, "a smoke run modified notebooks/, figures/, results/, models/ or README.md"
     assert path.parent == NOTEBOOKS_DIR
+
+
+@pytest.mark.notebooks
+def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from emotion.notebooks import NotebookFailed
+
+    notebook = new_notebook(cells=[new_code_cell("mode = 'full'\nseed = 0"), new_code_cell("1 / 0")])
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    notebook.metadata["kernelspec"] = {"name": "emotion", "display_name": "emotion", "language": "python"}
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(notebook, path)
+    with pytest.raises(NotebookFailed, match=r"99_broken.ipynb: cell \d+ .*ZeroDivisionError"):
+        run_notebook(path, "smoke", output_root=tmp_path / "out")
