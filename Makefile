@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup check-data figures smoke runtimes test readme clean
+.PHONY: help setup setup-browser check-data figures smoke runtimes test report readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -39,8 +39,16 @@ runtimes: setup check-data ## Time every notebook in smoke mode into results/00_
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED) --record-times
 	$(PY) -m emotion results-table --write README.md
 
-test: setup ## Unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA)
+test: setup setup-browser ## Unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA)
 	$(PY) -m pytest
+
+setup-browser: ## Install headless Chromium (Debian package) for the report check, when missing
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: could not install chromium (needs root and Debian's apt); the browser check of the report will be skipped"
+
+report: setup setup-browser ## Build the static web report in build/report/ and check it in headless Chromium
+	$(PY) -m emotion report --output build/report
 
 readme: setup ## Rewrite the README's results table from results/*.json
 	$(PY) -m emotion results-table --write README.md

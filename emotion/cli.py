@@ -4,6 +4,7 @@ Commands:
     check-data      verify the data under $EMOTION_DATA and print how to obtain anything missing
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README
+    report          build the static HTML report (build/report/) and check it in headless Chromium
 """
 
 from __future__ import annotations
@@ -67,6 +68,24 @@ def _results_table(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _report(arguments: argparse.Namespace) -> int:
+    from emotion.report import build_report
+    from emotion.report_check import browser_problems, find_chromium, static_problems
+
+    index = build_report(Path(arguments.output).resolve())
+    print(f"report written: {index}")
+    problems = static_problems(index.parent)
+    if find_chromium() is None:
+        print("note: Chromium not found, so the pages were not opened in a browser; `make setup-browser` installs it.")
+    else:
+        screenshot = index.parent.with_name(index.parent.name + "_screenshot.png")
+        problems += browser_problems(index.parent, screenshot)
+        print(f"opened every page in headless Chromium; screenshot: {screenshot}")
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -91,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--write", metavar="README", help="rewrite the table inside this README")
     group.add_argument("--check", metavar="README", help="exit 1 when this README's table is out of date")
     table.set_defaults(handler=_results_table)
+
+    report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
+    report.add_argument("--output", default="build/report", help="output folder (default build/report)")
+    report.set_defaults(handler=_report)
     return parser
 
 

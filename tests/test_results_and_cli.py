@@ -104,3 +104,14 @@ def test_python_m_emotion_prints_usage_errors_without_traceback():
                                capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr and "README.md" in completed.stderr
+
+
+def test_every_committed_results_file_records_provenance():
+    files = sorted(RESULTS_DIR.glob("*.json"))
+    assert files, "results/ holds the numbers of the last full run"
+    for path in files:
+        meta = read_results(path)["meta"]
+        assert meta["mode"] == "full", f"{path.name} comes from a {meta['mode']} run; commit full runs only"
+        for key in ("commit", "versions", "seed", "created_utc"):
+            assert meta.get(key) is not None, f"{path.name}: meta.{key} is missing"
+        assert {"python", "numpy"} <= set(meta["versions"])

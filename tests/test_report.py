@@ -1,0 +1,63 @@
+"""The static web report: built from the committed notebooks, figures and results; checked in headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from emotion.paths import BUILD_DIR
+from emotion.report import build_report
+from emotion.report_check import browser_problems, find_chromium, static_problems
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    return build_report(tmp_path_factory.mktemp("report") / "site").parent
+
+
+def test_report_has_every_notebook_figure_and_no_remote_resource(site):
+    from emotion.notebooks import study_notebooks
+    from emotion.paths import FIGURES_DIR
+
+    index = (site / "index.html").read_text()
+    for notebook in study_notebooks():
+        assert (site / "notebooks" / f"{notebook.stem}.html").is_file()
+        assert f'href="notebooks/{notebook.stem}.html"' in index
+    for figure in FIGURES_DIR.glob("[0-9][0-9]_*.png"):
+        assert f'src="figures/{figure.name}"' in index
+    assert static_problems(site) == []
+    assert "cdnjs" not in (site / "notebooks" / "01_data_overview.html").read_text()
+
+
+def test_static_check_finds_a_missing_figure_and_a_remote_script(site, tmp_path):
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    next(broken.glob("figures/*.png")).unlink()
+    page = broken / "index.html"
+    page.write_text(page.read_text().replace("</body>", '<script src="https://cdn.example.org/x.js"></script></body>'))
+    problems = static_problems(broken)
+    assert any("points at missing figures/" in problem for problem in problems)
+    assert any("from the internet" in problem for problem in problems)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    found = find_chromium()
+    if found is None:
+        pytest.skip("headless Chromium is not installed: `make setup-browser` installs Debian's chromium")
+    return found
+
+
+def test_every_page_loads_in_chromium_with_every_image(site, chromium):
+    screenshot = BUILD_DIR / "report_screenshot.png"
+    assert browser_problems(site, screenshot, chromium) == []
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_browser_check_catches_an_undecodable_image(site, chromium, tmp_path):
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    next(broken.glob("figures/*.png")).write_bytes(b"not a png")
+    problems = browser_problems(broken, tmp_path / "shot.png", chromium)
+    assert any("index.html: 1 image(s) failed to load" in problem for problem in problems)
