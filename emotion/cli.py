@@ -86,6 +86,34 @@ def _report(arguments: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _train(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.train import TrainConfig, train_fer2013, with_overrides
+
+    config = with_overrides(
+        TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
+        batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
+        mixed_precision=arguments.mixed_precision or None,
+    )
+    result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit)
+    summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta")}
+    if "test" in result.summary:
+        summary["privatetest_accuracy"] = result.summary["test"]["accuracy"]
+        summary["privatetest_macro_f1"] = result.summary["test"]["macro_f1"]
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _evaluate(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.evaluate import evaluate_file
+
+    print(json.dumps(evaluate_file(arguments.model, arguments.split, tta=arguments.tta), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -114,6 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
     report.add_argument("--output", default="build/report", help="output folder (default build/report)")
     report.set_defaults(handler=_report)
+    train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
+    train.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50 or mobilenet")
+    train.add_argument("--epochs", type=int, help="epoch budget (default 30)")
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--batch-size", type=int, help="images per step (default 64)")
+    train.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
+    train.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16")
+    train.add_argument("--run-dir", help="run folder (default build/train/MODEL); the same folder resumes a run")
+    train.add_argument("--limit", type=int, help="use only the first N images of each split (a quick check)")
+    train.add_argument("--release", action="store_true",
+                       help="copy the finished run to models/ and write results/03_train_MODEL.json")
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model on a FER2013 split (JSON)")
+    evaluate.add_argument("--model", required=True, help="path of a .keras file, e.g. models/basic_cnn.keras")
+    evaluate.add_argument("--split", default="PrivateTest", help="Training, PublicTest or PrivateTest")
+    evaluate.add_argument("--tta", action="store_true", help="average the predictions of each image and its mirror")
+    evaluate.set_defaults(handler=_evaluate)
     return parser
 
 

@@ -11,3 +11,12 @@ class DataMissingError(EmotionError, FileNotFoundError):
 
 class DataFormatError(EmotionError, ValueError):
     """A data file exists but its content is malformed; the message names the file, line and problem."""
+
+
+class ModelFileError(EmotionError, ValueError):
+    """A model file is missing or is not a Keras model archive; the message names the file and what to do."""
+
+
+class ConfigurationError(EmotionError, ValueError):
+    """A command-line or configuration value is invalid (unknown split, model name, ...); the message lists the
+    valid values."""

@@ -1,0 +1,141 @@
+"""Evaluate a saved model on a FER2013 split: accuracy, macro-F1 and per-class precision/recall/F1.
+
+Test-time augmentation (``tta=True``) averages the softmax of each image and its horizontal mirror.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES, SPLITS
+from emotion.errors import ConfigurationError, ModelFileError
+
+
+def load_model(path: Path | str):
+    """Load a ``.keras`` model saved by :mod:`emotion.train` (no compile state is needed to predict).
+
+    Raises:
+        ModelFileError: the file does not exist, or is not a Keras model archive.
+    """
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(
+            f"model file {path} does not exist. Released models are models/<name>.keras; train one with "
+            "`python -m emotion train --model NAME` (see `python -m emotion train --help`)."
+        )
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: expected a Keras 3 model archive ending in .keras.")
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, OSError, KeyError or zipfile errors on a bad archive.
+        raise ModelFileError(
+            f"{path} could not be loaded as a Keras model ({type(error).__name__}: {str(error)[:200]}). "
+            "Is it a .keras file written by `python -m emotion train`?"
+        ) from error
+
+
+def check_split(split: str) -> str:
+    """Return ``split`` when it is one of :data:`emotion.SPLITS`; raises ConfigurationError otherwise."""
+    if split not in SPLITS:
+        raise ConfigurationError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+    return split
+
+
+def predict_probabilities(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+    """Return the model's class probabilities.
+
+    Args:
+        model: a Keras model mapping (n, 48, 48, 1) 0-255 images to (n, 7) probabilities.
+        images: uint8 (n, 48, 48) or (n, 48, 48, 1).
+        tta: also predict on the horizontal mirror of every image and average the two softmax outputs.
+
+    Returns:
+        float32 (n, num_classes).
+
+    Raises:
+        ValueError: ``images`` is not 3-D or 4-D.
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, 48, 48) or (n, 48, 48, 1), got shape {images.shape}")
+    images = images.astype(np.float32)
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    if tta:
+        probabilities = (probabilities + model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return np.asarray(probabilities, dtype=np.float32)
+
+
+def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro-F1 and per-class precision/recall/F1/support.
+
+    Args:
+        labels: int (n,) true class ids 0-6.
+        predictions: int (n,) predicted class ids.
+
+    Returns:
+        ``{"n", "accuracy", "macro_f1", "per_class": {class name: {"precision", "recall", "f1", "support"}},
+        "confusion_matrix": 7x7 list (rows true, columns predicted)}``.
+    """
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    label_ids = list(range(len(CLASS_NAMES)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=label_ids, zero_division=0
+    )
+    return {
+        "n": int(len(labels)),
+        "accuracy": float(np.mean(labels == predictions)),
+        "macro_f1": float(f1_score(labels, predictions, labels=label_ids, average="macro", zero_division=0)),
+        "per_class": {
+            name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                   "support": int(support[i])}
+            for i, name in enumerate(CLASS_NAMES)
+        },
+        "confusion_matrix": confusion_matrix(labels, predictions, labels=label_ids).tolist(),
+    }
+
+
+def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool = False) -> dict[str, Any]:
+    """Predict ``images`` and score against ``labels``; returns :func:`classification_metrics` plus ``tta``.
+
+    Args:
+        model: a Keras model (see :func:`predict_probabilities`).
+        images: uint8 (n, 48, 48).
+        labels: int (n,).
+    """
+    probabilities = predict_probabilities(model, images, tta=tta)
+    return {**classification_metrics(np.asarray(labels), probabilities.argmax(axis=1)), "tta": bool(tta)}
+
+
+def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bool = False, data=None) -> dict:
+    """Load a saved model and evaluate it on one FER2013 split (``python -m emotion evaluate``).
+
+    Args:
+        model_path: a ``.keras`` file.
+        split: one of :data:`emotion.SPLITS`.
+        tta: horizontal-flip test-time augmentation.
+        data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
+
+    Returns:
+        :func:`evaluate_model`'s dict plus ``model`` (the path) and ``split``.
+
+    Raises:
+        ConfigurationError: unknown split.
+        ModelFileError: see :func:`load_model`.
+        DataMissingError, DataFormatError: FER2013 is missing or malformed.
+    """
+    check_split(split)
+    model = load_model(model_path)
+    if data is None:
+        from emotion.fer2013 import load_fer2013
+
+        data = load_fer2013()
+    images, labels = data.split(split)
+    return {"model": str(model_path), "split": split, **evaluate_model(model, images, labels, tta=tta)}

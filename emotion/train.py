@@ -1,0 +1,439 @@
+"""Train a model on FER2013 with the study's protocol, resumably, and measure what it costs.
+
+Protocol: fit on Training; every decision that looks at held-out data (which epoch's checkpoint is kept) looks at
+PublicTest only; PrivateTest is evaluated once, at the end, on the checkpoint chosen by PublicTest accuracy. The
+learning-rate schedule is fixed in advance (linear warm-up, then cosine decay to zero over the epoch budget), so it
+uses no held-out data at all.
+
+A run lives in one folder (default ``build/train/<model>/``)::
+
+    backup/             keras.callbacks.BackupAndRestore state: a killed run (even SIGKILL) continues from its
+                        last finished epoch when the same command is run again
+    history.csv         one row per epoch: loss, accuracy, val_loss, val_accuracy (PublicTest), learning rate,
+                        epoch wall seconds, training img/s, process CPU seconds
+    best.keras          the model (no optimizer state) of the epoch with the highest PublicTest accuracy
+    best.json           that epoch and its PublicTest accuracy
+    summary.json        the finished run: recipe, timings, chosen epoch, PrivateTest metrics
+
+Repeatability: :func:`train_model` seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), turns on
+TensorFlow's op determinism and uses stateless augmentation seeded per batch from ``tf.data.Dataset.random``; on
+this CPU two runs with the same seed give identical weights (tested in ``tests/test_train.py``). A run resumed after
+an interruption is not bit-identical to an uninterrupted one: the shuffle and augmentation streams restart with the
+new process.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import resource
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.augment import NO_AUGMENTATION, AugmentConfig
+from emotion.errors import ConfigurationError
+from emotion.paths import BUILD_DIR
+
+HISTORY_FILE = "history.csv"
+BEST_MODEL_FILE = "best.keras"
+BEST_EPOCH_FILE = "best.json"
+SUMMARY_FILE = "summary.json"
+BACKUP_DIR = "backup"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The recipe of one training run.
+
+    Attributes:
+        model: a name of :data:`emotion.models.MODEL_NAMES`.
+        epochs: the epoch budget (the cosine schedule reaches zero at its end).
+        batch_size: images per step.
+        learning_rate: peak learning rate of AdamW, reached after ``warmup_epochs``.
+        weight_decay: AdamW's decoupled weight decay.
+        label_smoothing: of the categorical cross-entropy.
+        warmup_epochs: linear warm-up from 0 to ``learning_rate``.
+        augment: the training augmentation (:class:`emotion.augment.AugmentConfig`).
+        mixed_precision: train under Keras' ``mixed_bfloat16`` policy (the softmax stays float32).
+        seed: seeds initialisation, shuffling and augmentation.
+        model_options: keyword arguments of the architecture (e.g. ``{"dropout": 0.2}``).
+    """
+
+    model: str
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    warmup_epochs: int = 1
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    mixed_precision: bool = False
+    seed: int = 0
+    model_options: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The recipe as plain JSON-ready values."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train_model` produced: the run folder, the summary dict (as in summary.json) and the files."""
+
+    run_dir: Path
+    summary: dict
+    best_model: Path
+    history: Path
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, *, batch_size: int, num_classes: int = len(CLASS_NAMES),
+                 training: bool, seed: int = 0, augment: AugmentConfig = NO_AUGMENTATION):
+    """Build the ``tf.data`` input pipeline.
+
+    Training: shuffle all images (reshuffled every epoch), batch, augment each batch with its own stateless seed on
+    parallel threads, one-hot the labels, prefetch. Evaluation: batch, one-hot, prefetch (no shuffle, no
+    augmentation).
+
+    Args:
+        images: uint8 (n, 48, 48).
+        labels: int (n,) class ids.
+        batch_size: images per batch (the last batch may be smaller).
+        training: whether to shuffle and augment.
+        seed: seeds the shuffle and the augmentation seeds.
+        augment: the augmentation applied when ``training``.
+
+    Returns:
+        A ``tf.data.Dataset`` of (float32 (b, 48, 48, 1) in 0-255, float32 (b, num_classes) one-hot).
+
+    Raises:
+        ValueError: images and labels differ in length, or images are not (n, h, w).
+    """
+    import tensorflow as tf
+
+    from emotion.augment import augment_batch
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3 or len(images) != len(labels):
+        raise ValueError(f"expected images (n, h, w) and labels (n,), got {images.shape} and {labels.shape}")
+    dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels.astype(np.int32)))
+    if training:
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+
+    def one_hot(batch_images, batch_labels):
+        return tf.cast(batch_images, tf.float32), tf.one_hot(batch_labels, num_classes)
+
+    dataset = dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
+    if training and augment != NO_AUGMENTATION:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda batch, key: (augment_batch(batch[0], key, augment), batch[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_timer_class():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Adds to each epoch's logs: wall seconds of the epoch and of its training part, training img/s (whole
+        epoch, validation excluded), process CPU seconds of the epoch, and the learning rate at its end."""
+
+        def __init__(self, train_images: int):
+            super().__init__()
+            self.train_images = train_images
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._wall = time.perf_counter()
+            self._cpu = time.process_time()
+            self._validation = 0.0
+
+        def on_test_begin(self, logs=None):
+            self._validation_start = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self._validation += time.perf_counter() - self._validation_start
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None:
+                return
+            wall = time.perf_counter() - self._wall
+            train_seconds = wall - self._validation
+            logs["epoch_seconds"] = wall
+            logs["train_seconds"] = train_seconds
+            logs["train_images_per_second"] = self.train_images / train_seconds
+            logs["cpu_seconds"] = time.process_time() - self._cpu
+            optimizer = self.model.optimizer
+            logs["learning_rate"] = float(optimizer.learning_rate.numpy()) if hasattr(
+                optimizer.learning_rate, "numpy") else float(optimizer.learning_rate)
+
+    return EpochTimer
+
+
+def _best_checkpoint_class():
+    import keras
+
+    class BestCheckpoint(keras.callbacks.Callback):
+        """Saves the model without optimizer state whenever PublicTest accuracy (``val_accuracy``) improves on the
+        best so far, and records that epoch in best.json. The best so far survives a resume (read from best.json),
+        so a resumed run never replaces a better checkpoint."""
+
+        def __init__(self, model_path: Path, record_path: Path):
+            super().__init__()
+            self.model_path, self.record_path = model_path, record_path
+            self.best = -math.inf
+            if record_path.exists():
+                self.best = json.loads(record_path.read_text())["val_accuracy"]
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_accuracy")
+            if value is None or not value > self.best:
+                return
+            self.best = float(value)
+            # A functional wrapper shares the trained layers but carries no optimizer: the saved file holds the
+            # weights and architecture only (a third of the size under AdamW).
+            inference_model = keras.Model(self.model.inputs, self.model.outputs, name=self.model.name)
+            temporary = self.model_path.with_name("partial_" + self.model_path.name)
+            inference_model.save(temporary)
+            temporary.replace(self.model_path)
+            record = {"epoch": int(epoch) + 1, "val_accuracy": self.best, "val_loss": float(logs["val_loss"])}
+            self.record_path.write_text(json.dumps(record, indent=2) + "\n")
+
+    return BestCheckpoint
+
+
+def read_history(path: Path | str) -> list[dict[str, float]]:
+    """Read history.csv as a list of per-epoch dicts, ``epoch`` counted from 1.
+
+    If a run was killed between writing an epoch's row and backing the epoch up, the resumed run repeats that epoch
+    and the file holds it twice; the later row wins.
+    """
+    rows: dict[int, dict[str, float]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            epoch = int(row.pop("epoch")) + 1
+            rows[epoch] = {"epoch": epoch, **{key: float(value) for key, value in row.items() if value != ""}}
+    return [rows[epoch] for epoch in sorted(rows)]
+
+
+def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
+    import keras
+
+    total_steps = max(1, config.epochs * steps_per_epoch)
+    warmup_steps = min(config.warmup_epochs * steps_per_epoch, total_steps - 1)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup_steps else config.learning_rate,
+        decay_steps=total_steps - warmup_steps,
+        warmup_target=config.learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
+                test: tuple[np.ndarray, np.ndarray] | None = None, *, run_dir: Path | str | None = None,
+                verbose: int = 2, extra_callbacks: list | None = None) -> TrainResult:
+    """Train (or resume) one run and evaluate its PublicTest-chosen checkpoint on the test split once.
+
+    Args:
+        config: the recipe.
+        train: (uint8 (n, 48, 48), int (n,)) images the model is fitted on (FER2013 Training).
+        validation: the same for the split that chooses the checkpoint (PublicTest).
+        test: the same for the split reported once at the end (PrivateTest); None skips the final evaluation.
+        run_dir: the run's folder (default ``build/train/<model>``); running again with the same folder resumes.
+        verbose: Keras ``fit`` verbosity (2: one line per epoch, for logs; 0: silent, for tests).
+        extra_callbacks: more Keras callbacks (the tests use one to interrupt a run).
+
+    Returns:
+        :class:`TrainResult`; ``summary`` is also written to ``run_dir/summary.json``.
+
+    Raises:
+        ConfigurationError: unknown model name, or epochs/batch size below 1.
+    """
+    import keras
+    import tensorflow as tf
+
+    from emotion.evaluate import evaluate_model
+    from emotion.models import MODEL_NAMES, build_model
+
+    if config.model not in MODEL_NAMES:
+        raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
+    if config.epochs < 1 or config.batch_size < 1:
+        raise ConfigurationError(f"epochs and batch size must be at least 1, got {config.epochs}, {config.batch_size}.")
+    run_dir = Path(run_dir) if run_dir else BUILD_DIR / "train" / config.model
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_same_recipe(run_dir, config)
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    previous_policy = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
+    try:
+        model = build_model(config.model, **config.model_options)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+    train_images, train_labels = train
+    steps_per_epoch = math.ceil(len(train_images) / config.batch_size)
+    _compile(model, config, steps_per_epoch)
+    train_data = make_dataset(train_images, train_labels, batch_size=config.batch_size, training=True,
+                              seed=config.seed, augment=config.augment)
+    validation_data = make_dataset(*validation, batch_size=256, training=False)
+
+    callbacks = [
+        _epoch_timer_class()(len(train_images)),
+        _best_checkpoint_class()(run_dir / BEST_MODEL_FILE, run_dir / BEST_EPOCH_FILE),
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
+        keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
+        *(extra_callbacks or []),
+    ]
+    started_wall = time.perf_counter()
+    model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
+              verbose=verbose)
+    session_wall = time.perf_counter() - started_wall
+
+    history = read_history(run_dir / HISTORY_FILE)
+    best = json.loads((run_dir / BEST_EPOCH_FILE).read_text())
+    epoch_images_per_second = [row["train_images_per_second"] for row in history]
+    summary: dict[str, Any] = {
+        "model": config.model,
+        "recipe": config.as_dict(),
+        "parameters": int(model.count_params()),
+        "epochs_run": len(history),
+        "finished": len(history) >= config.epochs,
+        "chosen_epoch": best["epoch"],
+        "chosen_by": "highest PublicTest accuracy (val_accuracy) over the epochs",
+        "publictest_accuracy_at_chosen_epoch": best["val_accuracy"],
+        "train_images": int(len(train_images)),
+        "training_wall_minutes": sum(row["epoch_seconds"] for row in history) / 60,
+        "training_cpu_minutes": sum(row["cpu_seconds"] for row in history) / 60,
+        "train_images_per_second_median": float(np.median(epoch_images_per_second)),
+        "epoch_wall_seconds_median": float(np.median([row["epoch_seconds"] for row in history])),
+        "last_session_wall_minutes": session_wall / 60,
+        "max_resident_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if test is not None:
+        best_model = keras.saving.load_model(run_dir / BEST_MODEL_FILE, compile=False)
+        summary["test"] = evaluate_model(best_model, *test)
+        summary["test_tta"] = evaluate_model(best_model, *test, tta=True)
+    (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=_to_builtin) + "\n")
+    return TrainResult(run_dir=run_dir, summary=summary, best_model=run_dir / BEST_MODEL_FILE,
+                       history=run_dir / HISTORY_FILE)
+
+
+def _to_builtin(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
+    """Record the recipe in ``run_dir/recipe.json``; refuse to resume a run folder made with another recipe.
+
+    Raises:
+        ConfigurationError: the folder holds a run with a different recipe.
+    """
+    recipe_path = run_dir / "recipe.json"
+    recipe = json.loads(json.dumps(config.as_dict()))
+    if recipe_path.exists():
+        stored = json.loads(recipe_path.read_text())
+        if stored != recipe:
+            changed = sorted(key for key in recipe if stored.get(key) != recipe[key])
+            raise ConfigurationError(
+                f"{run_dir} holds a run with a different recipe (differs in: {', '.join(changed)}). Resume it with "
+                f"the same options, or pass another --run-dir (or delete {run_dir}) to start afresh."
+            )
+        return
+    recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
+
+
+def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full") -> dict:
+    """Copy a finished run's model and history into ``models_dir`` and write ``results_dir/03_train_<model>.json``.
+
+    Returns:
+        The paths written: ``{"model": ..., "history": ..., "results": ...}``.
+
+    Raises:
+        ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
+    """
+    from emotion.results import write_results
+
+    summary = result.summary
+    if not summary["finished"] or "test" not in summary:
+        raise ConfigurationError(
+            f"{result.run_dir}: the run stopped after {summary['epochs_run']} of {summary['recipe']['epochs']} epochs "
+            "or was not evaluated on PrivateTest; run the same command again to finish it before releasing."
+        )
+    name = summary["model"]
+    models_dir, results_dir = Path(models_dir), Path(results_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    model_path, history_path = models_dir / f"{name}.keras", models_dir / f"{name}_history.csv"
+    shutil.copyfile(result.best_model, model_path)
+    shutil.copyfile(result.history, history_path)
+    test = summary["test"]
+    protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
+    payload = {
+        **summary,
+        "model_file": model_path.name,
+        "model_file_mib": model_path.stat().st_size / 2**20,
+        "history_file": history_path.name,
+        "headline": [
+            {"quantity": f"{name}: accuracy", "value": test["accuracy"], "split": "PrivateTest", "protocol": protocol},
+            {"quantity": f"{name}: macro-F1", "value": test["macro_f1"], "split": "PrivateTest", "protocol": protocol},
+            {"quantity": f"{name}: training CPU-minutes", "value": summary["training_cpu_minutes"],
+             "split": "Training", "protocol": f"{summary['epochs_run']} epochs on 2 CPU cores"},
+        ],
+    }
+    results_path = write_results(results_dir / f"03_train_{name}.json", payload, mode=mode,
+                                 seed=summary["recipe"]["seed"])
+    return {"model": model_path, "history": history_path, "results": results_path}
+
+
+def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
+    """Return ``config`` with the given fields replaced (``None`` values are ignored)."""
+    return replace(config, **{key: value for key, value in overrides.items() if value is not None})
+
+
+def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, release: bool = False,
+                  limit: int | None = None, verbose: int = 2, data=None) -> TrainResult:
+    """Train ``config`` on FER2013 with the study's protocol (``python -m emotion train``).
+
+    Args:
+        config: the recipe.
+        run_dir: the run folder (default ``build/train/<model>``); the same folder resumes an interrupted run.
+        release: when the run finished, copy it to ``models/`` and write ``results/03_train_<model>.json``.
+        limit: use only the first ``limit`` images of each split (a quick check; cannot be released).
+        verbose: Keras ``fit`` verbosity.
+        data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
+
+    Raises:
+        ConfigurationError: bad recipe, a changed recipe in an existing run folder, or ``release`` with ``limit``.
+        DataMissingError, DataFormatError: FER2013 is missing or malformed.
+    """
+    from emotion.paths import MODELS_DIR, RESULTS_DIR
+
+    if release and limit is not None:
+        raise ConfigurationError("--release needs the whole of FER2013: drop --limit.")
+    if data is None:
+        from emotion.fer2013 import load_fer2013
+
+        data = load_fer2013()
+    splits = [data.split(name) for name in ("Training", "PublicTest", "PrivateTest")]
+    if limit is not None:
+        splits = [(images[:limit], labels[:limit]) for images, labels in splits]
+    result = train_model(config, *splits, run_dir=run_dir, verbose=verbose)
+    if release:
+        release_run(result, MODELS_DIR, RESULTS_DIR)
+    return result
