@@ -1,0 +1,148 @@
+"""Uncertainty, calibration, CK+ loading and Grad-CAM on inputs built here (issue 5's methods)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion import CLASS_NAMES
+from emotion.calibration import apply_temperature, expected_calibration_error, fit_temperature, reliability_bins
+from emotion.errors import DataFormatError, DataMissingError
+from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_data():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 4000)
+    predictions = np.where(rng.random(4000) < 0.6, labels, (labels + 1) % 7)
+    wide = bootstrap_interval(labels[:200], predictions[:200], accuracy, resamples=500)
+    narrow = bootstrap_interval(labels, predictions, accuracy, resamples=500)
+    assert wide["low"] < wide["estimate"] < wide["high"]
+    assert narrow["low"] < 0.6 < narrow["high"]
+    assert narrow["high"] - narrow["low"] < wide["high"] - wide["low"]
+    with pytest.raises(ValueError, match="one length"):
+        bootstrap_interval(labels, predictions[:5], accuracy)
+
+
+def test_macro_f1_matches_scikit_learn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(1)
+    labels, predictions = rng.integers(0, 7, 300), rng.integers(0, 6, 300)
+    expected = f1_score(labels, predictions, labels=list(range(7)), average="macro", zero_division=0)
+    assert macro_f1(labels, predictions) == pytest.approx(expected)
+
+
+def test_mcnemar_counts_discordant_pairs():
+    labels = np.zeros(40, dtype=int)
+    a = np.zeros(40, dtype=int)
+    b = np.zeros(40, dtype=int)
+    b[:15] = 1  # B wrong on 15 images where A is right
+    a[30:32] = 1  # A wrong on 2 where B is right
+    result = mcnemar(labels, a, b)
+    assert (result["a_only"], result["b_only"]) == (15, 2)
+    assert result["p_value"] < 0.01
+    assert mcnemar(labels, a, a)["p_value"] == 1.0
+
+
+def test_calibration_of_a_perfectly_calibrated_and_an_overconfident_model():
+    rng = np.random.default_rng(2)
+    n = 20000
+    confidence = rng.uniform(0.3, 1.0, n)
+    labels = np.zeros(n, dtype=int)
+    correct = rng.random(n) < confidence
+    top = np.where(correct, 0, 1)
+    probabilities = np.zeros((n, 7))
+    probabilities[np.arange(n), top] = confidence
+    probabilities[np.arange(n), np.where(top == 0, 2, 0)] += 1 - confidence
+    assert expected_calibration_error(probabilities, labels) < 0.02
+    overconfident = apply_temperature(probabilities, 0.3)
+    assert expected_calibration_error(overconfident, labels) > 0.1
+    temperature = fit_temperature(overconfident, labels)
+    repaired = apply_temperature(overconfident, temperature)
+    assert expected_calibration_error(repaired, labels) < expected_calibration_error(overconfident, labels)
+    np.testing.assert_array_equal(repaired.argmax(axis=1), overconfident.argmax(axis=1))
+    table = reliability_bins(probabilities, labels, bins=10)
+    assert table["count"].sum() == n and np.isnan(table["accuracy"][0])
+
+
+def test_calibration_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="probabilities must be"):
+        expected_calibration_error(np.ones((3, 7)) / 7, np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match="temperature"):
+        apply_temperature(np.ones((1, 7)) / 7, 0)
+
+
+def write_ckplus(folder, rows, image=None):
+    import cv2
+
+    image = np.full((48, 48), 128, np.uint8) if image is None else image
+    lines = ["path,label,subject"]
+    for label, subject, name in rows:
+        path = folder / "images" / label / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), image)
+        lines.append(f"images/{label}/{name},{label},{subject}")
+    (folder / "labels.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_ckplus_maps_labels_and_drops_contempt(tmp_path):
+    from emotion.ckplus import load_ckplus
+
+    write_ckplus(tmp_path, [("anger", "S010", "a.png"), ("contempt", "S011", "c.png"), ("sadness", "S012", "s.png")])
+    data = load_ckplus(tmp_path)
+    assert data.images.shape == (2, 48, 48) and data.images.dtype == np.uint8
+    assert [CLASS_NAMES[i] for i in data.labels] == ["angry", "sad"]
+    assert list(data.subjects) == ["S010", "S012"] and data.dropped == {"contempt": 1}
+
+
+def test_ckplus_errors_name_the_file(tmp_path):
+    from emotion.ckplus import load_ckplus
+
+    with pytest.raises(DataMissingError, match="CK\\+48 not found"):
+        load_ckplus(tmp_path / "absent")
+    write_ckplus(tmp_path, [("joy", "S010", "a.png")])
+    with pytest.raises(DataFormatError, match="line 2: unknown label 'joy'"):
+        load_ckplus(tmp_path)
+    write_ckplus(tmp_path, [("happy", "S010", "big.png")], image=np.zeros((64, 64), np.uint8))
+    with pytest.raises(DataFormatError, match="expected a 48x48 8-bit grayscale"):
+        load_ckplus(tmp_path)
+    (tmp_path / "images" / "happy" / "big.png").write_bytes(b"broken")
+    with pytest.raises(DataFormatError, match="missing or not a readable image"):
+        load_ckplus(tmp_path)
+
+
+def test_ckplus_real_data_counts(real_data_root):
+    from emotion.ckplus import load_ckplus
+
+    data = load_ckplus(real_data_root / "ckplus48")
+    assert len(data.labels) == 981 - 54 and data.dropped == {"contempt": 54}
+    assert len(set(data.subjects)) <= 118
+    assert np.bincount(data.labels, minlength=7)[CLASS_NAMES.index("surprise")] == 249
+
+
+def test_grad_cam_follows_the_features_the_class_score_uses():
+    import keras
+
+    from emotion.saliency import grad_cam, last_spatial_layer
+
+    # Two identical feature channels (copies of the image); only channel 0 feeds the logits, with weight
+    # (k - 3) / 100 for class k: class 6 rises with it, class 0 falls with it.
+    inputs = keras.Input((48, 48, 1))
+    features = keras.layers.Conv2D(2, 1, use_bias=False, kernel_initializer="ones", name="features")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    kernel = np.zeros((2, 7), np.float32)
+    kernel[0] = (np.arange(7) - 3) / 100
+    dense = keras.layers.Dense(7, activation="softmax")
+    model = keras.Model(inputs, dense(pooled))
+    dense.set_weights([kernel, np.zeros(7, np.float32)])
+    assert last_spatial_layer(model) == "features"
+    images = np.zeros((2, 48, 48), np.uint8)
+    images[:, :20, :20] = 200
+    rising = grad_cam(model, images, class_ids=np.array([6, 6]))
+    assert rising.shape == (2, 48, 48) and rising.dtype == np.float32
+    assert rising[:, 2:18, 2:18].min() > 0.9 and rising[:, 30:, 30:].max() == 0.0
+    falling = grad_cam(model, images, class_ids=np.array([0, 0]))
+    assert falling.max() == 0.0
+    with pytest.raises(ValueError, match="class_ids"):
+        grad_cam(model, images, class_ids=np.array([1]))
