@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures smoke runtimes test report readme clean
+.PHONY: help setup setup-browser check-data figures smoke runtimes test report model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,7 @@ check-data: setup ## Verify the data under EMOTION_DATA; print how to obtain any
 figures: setup check-data ## The main job: run every notebook in full mode -> figures/, results/, README table
 	$(PY) -m emotion run-notebooks --mode full --seed $(SEED) --record-times
 	$(PY) -m emotion results-table --write README.md
+	$(PY) -m emotion model-card
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)
@@ -49,6 +50,9 @@ setup-browser: ## Install headless Chromium (Debian package) for the report chec
 
 report: setup setup-browser ## Build the static web report in build/report/ and check it in headless Chromium
 	$(PY) -m emotion report --output build/report
+
+model-card: setup ## Rewrite models/MODEL_CARD.md from results/*.json
+	$(PY) -m emotion model-card
 
 readme: setup ## Rewrite the README's results table from results/*.json
 	$(PY) -m emotion results-table --write README.md

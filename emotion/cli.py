@@ -5,6 +5,7 @@ Commands:
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README
     report          build the static HTML report (build/report/) and check it in headless Chromium
+    model-card      write models/MODEL_CARD.md from results/*.json
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from emotion.errors import EmotionError
-from emotion.paths import RESULTS_DIR, data_root
+from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
 
 
 def _check_data(arguments: argparse.Namespace) -> int:
@@ -114,6 +115,18 @@ def _evaluate(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _model_card(arguments: argparse.Namespace) -> int:
+    from emotion.model_card import write_model_card
+
+    path = Path(arguments.path)
+    same = write_model_card(path, Path(arguments.results), check=arguments.check)
+    if arguments.check and not same:
+        print(f"{path} is out of date with {arguments.results}; run `make model-card`.", file=sys.stderr)
+        return 1
+    print(f"{path}: {'up to date' if same else 'written'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -142,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
     report.add_argument("--output", default="build/report", help="output folder (default build/report)")
     report.set_defaults(handler=_report)
+
+    card = commands.add_parser("model-card", help="write models/MODEL_CARD.md from results/*.json")
+    card.add_argument("--path", default=str(MODELS_DIR / "MODEL_CARD.md"))
+    card.add_argument("--results", default=str(RESULTS_DIR))
+    card.add_argument("--check", action="store_true", help="exit 1 when the card is out of date; write nothing")
+    card.set_defaults(handler=_model_card)
     train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
     train.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50 or mobilenet")
     train.add_argument("--epochs", type=int, help="epoch budget (default 30)")

@@ -115,3 +115,36 @@ def test_every_committed_results_file_records_provenance():
         for key in ("commit", "versions", "seed", "created_utc"):
             assert meta.get(key) is not None, f"{path.name}: meta.{key} is missing"
         assert {"python", "numpy"} <= set(meta["versions"])
+
+
+def test_model_card_is_generated_from_results(tmp_path):
+    from emotion import CLASS_NAMES
+    from emotion.model_card import render_model_card, write_model_card
+
+    per_class = {name: {"precision": 0.5, "recall": 0.1 * (i + 1), "f1": 0.4, "support": 10}
+                 for i, name in enumerate(CLASS_NAMES)}
+    write_results(tmp_path / "03_train_tiny.json", {
+        "model": "tiny", "model_file": "tiny.keras", "model_file_mib": 1.25, "chosen_epoch": 4, "epochs_run": 5,
+        "training_cpu_minutes": 12.0,
+        "recipe": {"epochs": 5, "batch_size": 64, "learning_rate": 0.001, "weight_decay": 0.05,
+                   "label_smoothing": 0.1, "mixed_precision": False, "seed": 3},
+        "test": {"n": 3589, "accuracy": 0.6512, "macro_f1": 0.61, "per_class": per_class},
+    }, mode="full", seed=3)
+    card = render_model_card(tmp_path)
+    assert "`tiny.keras`" in card and "accuracy 65.1 %" in card and "epoch 4 of 5" in card
+    assert "| neutral | 0.500 | 0.700 | 0.400 | 10 |" in card
+    assert "lowest for *angry* (10.0 %)" in card
+    assert "Out-of-scope uses" in card and "contested" in card
+    path = tmp_path / "MODEL_CARD.md"
+    assert write_model_card(path, tmp_path, check=True) is False and not path.exists()
+    assert write_model_card(path, tmp_path) is False
+    assert write_model_card(path, tmp_path, check=True) is True
+
+
+def test_committed_model_card_matches_committed_results():
+    from emotion.model_card import write_model_card
+    from emotion.paths import MODELS_DIR
+
+    assert write_model_card(MODELS_DIR / "MODEL_CARD.md", RESULTS_DIR, check=True), (
+        "models/MODEL_CARD.md is out of date with results/: run `make model-card`"
+    )
