@@ -66,10 +66,23 @@ def predict_probabilities(model, images: np.ndarray, *, tta: bool = False, batch
     if images.ndim != 4:
         raise ValueError(f"images must be (n, 48, 48) or (n, 48, 48, 1), got shape {images.shape}")
     images = images.astype(np.float32)
-    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    probabilities = _single_output(model.predict(images, batch_size=batch_size, verbose=0))
     if tta:
-        probabilities = (probabilities + model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
-    return np.asarray(probabilities, dtype=np.float32)
+        mirrored = _single_output(model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0))
+        probabilities = (probabilities + mirrored) / 2
+    return probabilities
+
+
+def _single_output(predictions) -> np.ndarray:
+    """The (n, classes) array of a one-output model; raises ModelFileError for a model with several outputs."""
+    if isinstance(predictions, (list, tuple)):
+        if len(predictions) != 1:
+            raise ModelFileError(f"expected a model with one output (class probabilities), got {len(predictions)}.")
+        predictions = predictions[0]
+    predictions = np.asarray(predictions, dtype=np.float32)
+    if predictions.ndim != 2:
+        raise ModelFileError(f"expected (n, classes) probabilities from the model, got shape {predictions.shape}.")
+    return predictions
 
 
 def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:

@@ -201,7 +201,7 @@ def _best_checkpoint_class():
             self.best = float(value)
             # A functional wrapper shares the trained layers but carries no optimizer: the saved file holds the
             # weights and architecture only (a third of the size under AdamW).
-            inference_model = keras.Model(self.model.inputs, self.model.outputs, name=self.model.name)
+            inference_model = keras.Model(self.model.input, self.model.output, name=self.model.name)
             temporary = self.model_path.with_name("partial_" + self.model_path.name)
             inference_model.save(temporary)
             temporary.replace(self.model_path)
