@@ -4,6 +4,7 @@ Commands:
     check-data      verify the data under $EMOTION_DATA and print how to obtain anything missing
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README
+    detect-eval     run one face detector on a WIDER-FACE-format folder; print AP per level and speed as JSON
     report          build the static HTML report (build/report/) and check it in headless Chromium
     model-card      write models/MODEL_CARD.md from results/*.json
 """
@@ -127,6 +128,23 @@ def _model_card(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _detect_eval(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.detection_eval import load_annotations, load_image_table, run_detector, summarise_run
+    from emotion.detectors import create_detector
+
+    folder = Path(arguments.data).resolve() if arguments.data else data_root() / "faces"
+    if arguments.limit is not None and arguments.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    annotations = load_annotations(folder)
+    images = load_image_table(folder)["image"].tolist()[: arguments.limit]
+    run = run_detector(create_detector(arguments.detector), folder, images)
+    print(json.dumps(summarise_run(run, annotations)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -151,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--write", metavar="README", help="rewrite the table inside this README")
     group.add_argument("--check", metavar="README", help="exit 1 when this README's table is out of date")
     table.set_defaults(handler=_results_table)
+
+    detect = commands.add_parser("detect-eval", help="run one face detector on a WIDER-FACE-format folder; print "
+                                 "AP per level and ms/image as one JSON object")
+    detect.add_argument("--detector", required=True, help="haar, dlib_hog, dlib_cnn, mtcnn or yunet")
+    detect.add_argument("--data", help="folder with images/, annotations.csv, images.csv (default $EMOTION_DATA/faces)")
+    detect.add_argument("--limit", type=int, help="only the first N images in benchmark order (sha256 of the bytes)")
+    detect.set_defaults(handler=_detect_eval)
 
     report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
     report.add_argument("--output", default="build/report", help="output folder (default build/report)")
