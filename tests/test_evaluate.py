@@ -1,0 +1,80 @@
+"""Evaluation: the metrics, flip test-time augmentation, and `python -m emotion evaluate` on good and bad input."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from emotion import CLASS_NAMES
+from emotion.cli import main
+from emotion.evaluate import classification_metrics, evaluate_file, predict_probabilities
+from emotion.fer2013 import load_fer2013
+from emotion.models import build_model
+
+
+@pytest.fixture(scope="module")
+def tiny_model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    build_model("basic_cnn", block_filters=(4,), dense_units=8).save(path)
+    return path
+
+
+def test_metrics_on_known_predictions():
+    labels = np.array([0, 0, 1, 3, 3, 3])
+    predictions = np.array([0, 1, 1, 3, 3, 0])
+    metrics = classification_metrics(labels, predictions)
+    assert metrics["n"] == 6
+    assert metrics["accuracy"] == pytest.approx(4 / 6)
+    assert metrics["per_class"]["angry"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert metrics["per_class"]["happy"]["recall"] == pytest.approx(2 / 3)
+    # Macro-F1 averages all seven classes, absent ones counting 0: (0.5 + 2/3 + 0.8) / 7.
+    assert metrics["macro_f1"] == pytest.approx((0.5 + 2 / 3 + 0.8) / 7)
+    assert np.array(metrics["confusion_matrix"]).sum() == 6
+
+
+def test_flip_tta_averages_an_image_and_its_mirror(tiny_model_path):
+    model = keras.saving.load_model(tiny_model_path, compile=False)
+    images = np.random.default_rng(0).integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    plain = predict_probabilities(model, images)
+    mirrored = predict_probabilities(model, images[:, :, ::-1])
+    np.testing.assert_allclose(predict_probabilities(model, images, tta=True), (plain + mirrored) / 2, atol=1e-6)
+    assert plain.shape == (5, 7) and plain.dtype == np.float32
+
+
+def test_evaluate_file_scores_a_saved_model_on_a_split(small_fer, tiny_model_path):
+    data = load_fer2013(small_fer[0], cache_dir=None)
+    result = evaluate_file(tiny_model_path, "PrivateTest", data=data)
+    assert result["n"] == 3 and result["split"] == "PrivateTest"
+    assert set(result["per_class"]) == set(CLASS_NAMES)
+    assert 0.0 <= result["accuracy"] <= 1.0
+
+
+def test_cli_evaluate_prints_one_json_object(small_fer, tiny_model_path, monkeypatch, capsys):
+    data = load_fer2013(small_fer[0], cache_dir=None)
+    monkeypatch.setattr("emotion.fer2013.load_fer2013", lambda: data)
+    assert main(["evaluate", "--model", str(tiny_model_path), "--split", "PublicTest", "--tta"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"accuracy", "macro_f1", "n", "per_class", "tta"} <= set(result)
+    assert result["tta"] is True and result["n"] == 3
+    assert set(result["per_class"]["happy"]) == {"precision", "recall", "f1", "support"}
+
+
+@pytest.mark.parametrize(
+    ("make_arguments", "message"),
+    [
+        (lambda tmp, good: ["--model", str(tmp / "missing.keras")], "does not exist"),
+        (lambda tmp, good: ["--model", str(good), "--split", "Validation"], "unknown split 'Validation'"),
+        (lambda tmp, good: ["--model", str(tmp / "notes.txt")], "ending in .keras"),
+        (lambda tmp, good: ["--model", str(tmp / "broken.keras")], "could not be loaded as a Keras model"),
+    ],
+    ids=["missing", "unknown-split", "not-keras-suffix", "not-a-model"],
+)
+def test_cli_evaluate_reports_bad_input_in_one_line_and_exits_1(tmp_path, tiny_model_path, capsys,
+                                                               make_arguments, message):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "broken.keras").write_text("not a zip archive")
+    assert main(["evaluate", *make_arguments(tmp_path, tiny_model_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and message in captured.err
+    assert "Traceback" not in captured.err and captured.out == ""

@@ -1,0 +1,76 @@
+"""The model registry: output shapes, float32 softmax, parameter counts and block counts of the paper's ResNets."""
+
+import numpy as np
+import pytest
+
+from emotion.models import MODEL_NAMES, RESNET_BLOCKS, build_model
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: build_model(name) for name in MODEL_NAMES}
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_each_model_maps_a_batch_of_48x48_faces_to_seven_probabilities(models, name):
+    images = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 1)).astype(np.float32)
+    probabilities = np.asarray(models[name](images, training=False))
+    assert probabilities.shape == (3, 7)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high"),
+    [
+        # ImageNet ResNets have 11.7 / 21.8 / 25.6 million parameters, 0.5 / 0.5 / 2.0 million of them in the
+        # 1000-way classifier that a 7-way softmax replaces, and 3 / 3 / 0 thousand fewer in the 1-channel stem.
+        ("resnet18", 11.1e6, 11.3e6),
+        ("resnet34", 21.2e6, 21.4e6),
+        ("resnet50", 23.4e6, 23.7e6),
+        ("basic_cnn", 0.5e6, 3e6),
+        ("mobilenet", 0.05e6, 1e6),
+    ],
+)
+def test_parameter_counts_match_the_architectures(models, name, low, high):
+    assert low < models[name].count_params() < high
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50"])
+def test_resnets_have_the_papers_blocks_per_stage_and_a_7x7_stride_2_stem(models, name):
+    layer_names = [layer.name for layer in models[name].layers]
+    blocks = [sum(1 for layer in layer_names if layer.startswith(f"stage{stage}_") and layer.endswith("_add"))
+              for stage in range(1, 5)]
+    assert tuple(blocks) == RESNET_BLOCKS[name]
+    stem = models[name].get_layer("stem_conv")
+    assert stem.kernel_size == (7, 7) and stem.strides == (2, 2) and stem.filters == 64
+    # 48 px -> 24 (stem) -> 12 (max-pool) -> 12, 6, 3, 2 px through the four stages.
+    assert tuple(models[name].get_layer("stage1_block1_add").output.shape[1:3]) == (12, 12)
+    assert tuple(models[name].get_layer("global_average_pool").input.shape[1:3]) == (2, 2)
+
+
+def test_resnet50_uses_bottleneck_blocks_with_fourfold_expansion(models):
+    final = models["resnet50"].get_layer("global_average_pool").input
+    assert final.shape[-1] == 2048
+    assert models["resnet50"].get_layer("stage4_block1_3_conv").filters == 2048
+
+
+def test_models_take_raw_0_255_pixels_because_they_rescale_inside(models):
+    assert models["basic_cnn"].layers[1].name == "rescale_0_255_to_0_1"
+
+
+def test_the_softmax_stays_float32_under_mixed_bfloat16():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model("mobilenet")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.get_layer("stem_conv").compute_dtype == "bfloat16"
+    assert model.output.dtype == "float32"
+
+
+def test_unknown_model_name_lists_the_valid_names():
+    with pytest.raises(ValueError, match="resnet18"):
+        build_model("vgg16")

@@ -1,0 +1,128 @@
+"""Training: a tiny fit writes its history and checkpoint, resumes after an interruption, repeats with a seed, and
+the released files carry the protocol's numbers."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from emotion.errors import ConfigurationError
+from emotion.train import (TrainConfig, make_dataset, read_history, release_run, train_model)
+
+TINY = {"block_filters": (4, 8), "dense_units": 8}
+
+
+@pytest.fixture(scope="module")
+def splits():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 112)
+    images = rng.integers(0, 256, (112, 48, 48)).astype(np.uint8)
+    # Brighten the images of class 0 so that there is something to learn.
+    images[labels == 0] = np.clip(images[labels == 0].astype(int) + 80, 0, 255).astype(np.uint8)
+    return (images[:64], labels[:64]), (images[64:88], labels[64:88]), (images[88:], labels[88:])
+
+
+def tiny_config(**changes):
+    return TrainConfig(**{"model": "basic_cnn", "epochs": 2, "batch_size": 16, "model_options": TINY, **changes})
+
+
+class StopBeforeEpoch(keras.callbacks.Callback):
+    """Raises at the start of an epoch, as if the process had been killed after the previous one."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class EpochsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_a_short_fit_writes_history_checkpoint_and_a_summary(tmp_path, splits):
+    result = train_model(tiny_config(), *splits, run_dir=tmp_path, verbose=0)
+    history = read_history(result.history)
+    assert [row["epoch"] for row in history] == [1, 2]
+    for column in ("loss", "accuracy", "val_loss", "val_accuracy", "train_images_per_second", "cpu_seconds",
+                   "epoch_seconds", "learning_rate"):
+        assert column in history[0]
+    best_epoch = int(np.argmax([row["val_accuracy"] for row in history])) + 1
+    assert result.summary["chosen_epoch"] == best_epoch
+    assert result.summary["finished"] is True
+    assert result.summary["test"]["n"] == len(splits[2][1])
+    reloaded = keras.saving.load_model(result.best_model, compile=False)
+    assert reloaded.output.shape[-1] == 7
+    assert json.loads((tmp_path / "summary.json").read_text())["chosen_epoch"] == best_epoch
+
+
+def test_an_interrupted_run_resumes_from_its_last_finished_epoch(tmp_path, splits):
+    with pytest.raises(KeyboardInterrupt):
+        train_model(tiny_config(), *splits, run_dir=tmp_path, verbose=0, extra_callbacks=[StopBeforeEpoch(1)])
+    assert [row["epoch"] for row in read_history(tmp_path / "history.csv")] == [1]
+    seen = EpochsSeen()
+    result = train_model(tiny_config(), *splits, run_dir=tmp_path, verbose=0, extra_callbacks=[seen])
+    assert seen.epochs == [1]
+    assert [row["epoch"] for row in read_history(result.history)] == [1, 2]
+    assert result.summary["finished"] is True
+
+
+def test_resuming_with_another_recipe_is_refused(tmp_path, splits):
+    with pytest.raises(KeyboardInterrupt):
+        train_model(tiny_config(), *splits, run_dir=tmp_path, verbose=0, extra_callbacks=[StopBeforeEpoch(1)])
+    with pytest.raises(ConfigurationError, match="learning_rate"):
+        train_model(tiny_config(learning_rate=0.1), *splits, run_dir=tmp_path, verbose=0)
+
+
+def test_the_same_seed_gives_identical_weights_and_another_seed_different_ones(tmp_path, splits):
+    runs = {}
+    for name, seed in (("first", 1), ("second", 1), ("other", 2)):
+        config = tiny_config(seed=seed, epochs=1)
+        result = train_model(config, *splits[:2], run_dir=tmp_path / name, verbose=0)
+        runs[name] = keras.saving.load_model(result.best_model, compile=False).get_weights()
+    for first, second in zip(runs["first"], runs["second"]):
+        np.testing.assert_array_equal(first, second)
+    assert any(not np.array_equal(first, other) for first, other in zip(runs["first"], runs["other"]))
+
+
+def test_the_training_pipeline_yields_augmented_float_batches_with_one_hot_labels(splits):
+    images, labels = splits[0]
+    batch_images, batch_labels = next(iter(make_dataset(images, labels, batch_size=16, training=True)))
+    assert batch_images.shape == (16, 48, 48, 1) and batch_images.dtype == "float32"
+    assert batch_labels.shape == (16, 7)
+    np.testing.assert_array_equal(np.asarray(batch_labels).sum(axis=1), 1.0)
+    evaluation = next(iter(make_dataset(images, labels, batch_size=16, training=False)))
+    np.testing.assert_array_equal(np.asarray(evaluation[0])[..., 0], images[:16])
+
+
+def test_release_writes_model_history_and_a_results_file_with_headline_rows(tmp_path, splits):
+    result = train_model(tiny_config(epochs=1), *splits, run_dir=tmp_path / "run", verbose=0)
+    written = release_run(result, tmp_path / "models", tmp_path / "results", mode="smoke")
+    document = json.loads(written["results"].read_text())
+    assert written["model"].name == "basic_cnn.keras" and written["history"].exists()
+    assert document["meta"]["mode"] == "smoke"
+    assert document["chosen_epoch"] == 1
+    assert {row["split"] for row in document["headline"]} >= {"PrivateTest"}
+    assert document["test"]["accuracy"] == result.summary["test"]["accuracy"]
+
+
+class StopAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
+def test_a_run_that_stopped_short_of_its_budget_is_not_released(tmp_path, splits):
+    result = train_model(tiny_config(), *splits, run_dir=tmp_path / "run", verbose=0,
+                         extra_callbacks=[StopAfterFirstEpoch()])
+    assert result.summary["finished"] is False
+    with pytest.raises(ConfigurationError, match="1 of 2 epochs"):
+        release_run(result, tmp_path / "models", tmp_path / "results", mode="smoke")
+    assert not (tmp_path / "models").exists()
