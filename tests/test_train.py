@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from emotion.errors import ConfigurationError
-from emotion.train import (TrainConfig, make_dataset, read_history, release_run, train_model)
+from emotion.train import (TrainConfig, benchmark_input_pipeline, make_dataset, read_history, release_run,
+                           train_model)
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -126,3 +127,10 @@ def test_a_run_that_stopped_short_of_its_budget_is_not_released(tmp_path, splits
     with pytest.raises(ConfigurationError, match="1 of 2 epochs"):
         release_run(result, tmp_path / "models", tmp_path / "results", mode="smoke")
     assert not (tmp_path / "models").exists()
+
+
+def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
+    result = benchmark_input_pipeline(tiny_config(), *splits[0], steps=2, rounds=1)
+    assert result["real_images_per_second"] > 0 and result["synthetic_images_per_second"] > 0
+    assert result["ratio"] == pytest.approx(result["real_images_per_second"] / result["synthetic_images_per_second"])
+    assert len(result["real_rounds"]) == 1
