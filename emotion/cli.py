@@ -7,6 +7,8 @@ Commands:
     detect-eval     run one face detector on a WIDER-FACE-format folder; print AP per level and speed as JSON
     report          build the static HTML report (build/report/) and check it in headless Chromium
     model-card      write models/MODEL_CARD.md from results/*.json
+    predict         find faces in photos and classify their emotions (annotated copies, JSON)
+    crop-faces      crop every face in a folder to 48x48 grayscale (FER CSV, class folders, YOLO labels)
 """
 
 from __future__ import annotations
@@ -145,6 +147,50 @@ def _detect_eval(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.image_files import find_images
+    from emotion.pipeline import EmotionPipeline, predict_files
+
+    paths, missing = find_images(arguments.paths)
+    pipeline = EmotionPipeline(arguments.detector, arguments.model, align=arguments.align)
+    progress = None
+    if not arguments.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = lambda batches: tqdm(batches, desc="batches", unit="batch", file=sys.stderr)  # noqa: E731
+    outcomes = predict_files(pipeline, paths, out_dir=Path(arguments.out) if arguments.out else None,
+                             progress=progress)
+    failures = [(str(path), reason) for path, reason in missing] + [
+        (str(outcome.path), outcome.error) for outcome in outcomes if outcome.error]
+    if arguments.json:
+        print(json.dumps({"model": str(pipeline.model_path), "detector": pipeline.detector.name,
+                          "files": [outcome.as_dict() for outcome in outcomes],
+                          "missing": [{"path": path, "error": reason} for path, reason in missing],
+                          "timing": pipeline.times.as_dict()}, indent=2, allow_nan=False, default=str))
+    else:
+        for outcome in outcomes:
+            if outcome.error:
+                continue
+            summary = ", ".join(f"{face.emotion} ({face.probabilities[face.emotion]:.0%})" for face in outcome.faces)
+            print(f"{outcome.path}: {len(outcome.faces)} face(s){': ' + summary if summary else ''}")
+    for path, reason in failures:
+        print(f"error: {path}: {reason}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _crop_faces(arguments: argparse.Namespace) -> int:
+    from emotion.crop_tool import crop_faces
+    from emotion.detectors import create_detector
+
+    counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), create_detector(arguments.detector),
+                        output_format=arguments.format, align=arguments.align)
+    print(f"{counts['faces']} face(s) from {counts['images']} image(s); {counts['skipped']} file(s) skipped "
+          f"(see {Path(arguments.out_dir) / 'manifest.csv'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -180,6 +226,24 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
     report.add_argument("--output", default="build/report", help="output folder (default build/report)")
     report.set_defaults(handler=_report)
+
+    predict = commands.add_parser("predict", help="find faces in photos and classify their emotions")
+    predict.add_argument("paths", nargs="+", help="image files or folders (jpg, png, bmp, webp, gif first frame)")
+    predict.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+    predict.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
+    predict.add_argument("--out", help="write annotated copies into this folder")
+    predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    predict.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    predict.set_defaults(handler=_predict)
+
+    crop = commands.add_parser("crop-faces", help="crop every face in a folder to 48x48 grayscale")
+    crop.add_argument("in_dir")
+    crop.add_argument("out_dir")
+    crop.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+    crop.add_argument("--format", choices=("fer", "folders", "yolo"), default="fer",
+                      help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
+    crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    crop.set_defaults(handler=_crop_faces)
 
     card = commands.add_parser("model-card", help="write models/MODEL_CARD.md from results/*.json")
     card.add_argument("--path", default=str(MODELS_DIR / "MODEL_CARD.md"))

@@ -1,0 +1,91 @@
+"""Read the image files people actually have into RGB ``uint8`` arrays, or say clearly why a file is unusable.
+
+Handles JPEG, PNG, BMP, WebP and GIF (first frame), EXIF orientation (phone photos), grayscale, palette, RGBA
+(alpha dropped), 16-bit and 32-bit integer images (scaled to 8 bits), and refuses empty, corrupt or non-image files
+and images beyond :data:`MAX_PIXELS` with an :class:`ImageFileError` that names the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from emotion.errors import DataFormatError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+"""File name endings :func:`find_images` collects from folders (case-insensitive)."""
+
+MAX_PIXELS = 100_000_000
+"""Images with more pixels than this (about 10,000 x 10,000) are refused rather than risk running out of memory."""
+
+
+class ImageFileError(DataFormatError):
+    """A file that cannot be used as an image; the message names the file and the reason."""
+
+
+def read_image_file(path: Path | str) -> np.ndarray:
+    """Decode an image file as RGB ``uint8 (h, w, 3)``, upright according to its EXIF orientation.
+
+    Raises:
+        ImageFileError: the file does not exist, is empty, is not a decodable image, or is larger than
+            :data:`MAX_PIXELS`.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ImageFileError(f"{path}: no such file.")
+    if path.stat().st_size == 0:
+        raise ImageFileError(f"{path}: the file is empty (0 bytes).")
+    try:
+        with Image.open(path) as opened:
+            width, height = opened.size
+            if width * height > MAX_PIXELS:
+                raise ImageFileError(f"{path}: {width}x{height} pixels is larger than the {MAX_PIXELS:,}-pixel "
+                                     "limit; downscale it first.")
+            opened.seek(0)  # the first frame of an animated GIF or WebP
+            image = ImageOps.exif_transpose(opened)
+            array = _to_rgb_uint8(image)
+    except ImageFileError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageFileError(f"{path}: not a readable image ({type(error).__name__}: {error}). Supported: "
+                             f"{', '.join(IMAGE_SUFFIXES)}.") from error
+    return array
+
+
+def _to_rgb_uint8(image) -> np.ndarray:
+    """Convert a Pillow image of any mode to an RGB uint8 array; 16- and 32-bit integers are scaled to 8 bits."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() <= 65535 else values.max()
+        gray = np.clip(np.round(values / top * 255.0), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        span = max(values.max() - values.min(), 1e-12)
+        gray = np.round((values - values.min()) / span * 255.0).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+
+
+def find_images(paths: list[Path | str]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Expand files and folders (recursively, sorted) into image files.
+
+    Returns:
+        ``(images, problems)``: the files to process, and ``(path, reason)`` for each named path that does not
+        exist. A file named explicitly is kept whatever its ending (reading it will say if it is not an image).
+    """
+    images, problems = [], []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            images += sorted(path for path in entry.rglob("*")
+                             if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+        elif entry.is_file():
+            images.append(entry)
+        else:
+            problems.append((entry, "no such file or folder"))
+    return images, problems
