@@ -109,7 +109,7 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     best, best_accuracy = None, -1.0
     for path in sorted(results_dir.glob("03_train_*.json")):
         document = read_results(path)
-        accuracy = document.get("best_val_accuracy", document.get("chosen_val_accuracy", -1.0))
+        accuracy = document.get("publictest_accuracy_at_chosen_epoch", -1.0)
         candidate = models_dir / document.get("model_file", "")
         if candidate.is_file() and accuracy > best_accuracy:
             best, best_accuracy = candidate, accuracy

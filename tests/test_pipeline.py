@@ -200,3 +200,24 @@ def test_crop_tool_refuses_output_inside_input(photos):
         crop_faces(photos, photos / "out", CentreFaceDetector())
     with pytest.raises(ConfigurationError, match="unknown format"):
         crop_faces(photos, photos.parent / "o", CentreFaceDetector(), output_format="coco")
+
+
+def test_default_model_is_chosen_by_publictest_not_privatetest(tmp_path):
+    from emotion.pipeline import default_model_path
+    from emotion.results import write_results
+
+    models, results = tmp_path / "models", tmp_path / "results"
+    models.mkdir()
+    for name, public, private in (("a", 0.70, 0.60), ("b", 0.65, 0.75)):
+        (models / f"{name}.keras").write_bytes(b"weights")
+        write_results(results / f"03_train_{name}.json", {
+            "model_file": f"{name}.keras", "publictest_accuracy_at_chosen_epoch": public,
+            "test": {"accuracy": private}}, mode="full", seed=0)
+    assert default_model_path(results, models) == models / "a.keras"
+    (models / "a.keras").unlink()
+    assert default_model_path(results, models) == models / "b.keras"
+    (models / "b.keras").unlink()
+    from emotion.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match="no released model"):
+        default_model_path(results, models)
