@@ -1,0 +1,157 @@
+"""The detector interface: bad input is converted or refused with a clear error, never a crash inside a library."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emotion import detectors
+from emotion.detection_eval import read_image
+from emotion.detectors import (
+    MAX_IMAGE_SIDE,
+    Face,
+    FaceDetector,
+    YuNetDetector,
+    available_detectors,
+    create_detector,
+    prepare_image,
+)
+from emotion.errors import ConfigurationError, DataFormatError, DataMissingError
+
+FAST_DETECTORS = ("haar", "dlib_hog")
+
+
+def test_prepare_image_converts_grayscale_rgba_and_16_bit():
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, size=(30, 40, 3), dtype=np.uint8)
+    gray = rgb[:, :, 0]
+    assert np.array_equal(prepare_image(gray), np.repeat(gray[:, :, None], 3, axis=2))
+    assert np.array_equal(prepare_image(gray[:, :, None]), prepare_image(gray))
+    rgba = np.concatenate([rgb, np.full((30, 40, 1), 7, np.uint8)], axis=2)
+    assert np.array_equal(prepare_image(rgba), rgb)
+    assert np.array_equal(prepare_image(rgb.astype(np.uint16) * 257), rgb)
+    view = rgb[:, ::2]
+    assert prepare_image(view).flags["C_CONTIGUOUS"]
+
+
+@pytest.mark.parametrize("image, message", [
+    (np.zeros((30, 30, 3), np.float32), "uint8 or uint16"),
+    (np.zeros((30, 30, 2), np.uint8), r"shaped \(h, w\)"),
+    (np.zeros((2, 30, 30, 3), np.uint8), r"shaped \(h, w\)"),
+    (np.zeros((0, 30, 3), np.uint8), "empty"),
+    ([[0, 1], [2, 3]], "numpy array"),
+])
+def test_prepare_image_refuses_what_it_cannot_convert(image, message):
+    with pytest.raises(DataFormatError, match=message):
+        prepare_image(image)
+
+
+@pytest.mark.parametrize("name", FAST_DETECTORS + ("dlib_cnn",))
+def test_every_bad_input_case_is_handled_by_each_detector(name):
+    detector = create_detector(name)
+    blank = np.full((120, 160, 3), 128, np.uint8)
+    assert detector.detect(blank) == []  # no face
+    assert detector.detect(np.zeros((10, 400, 3), np.uint8)) == []  # under MIN_IMAGE_SIDE
+    assert detector.detect(np.full((120, 160), 128, np.uint8)) == []  # grayscale
+    assert detector.detect(np.full((120, 160, 4), 128, np.uint8)) == []  # RGBA
+    assert detector.detect(np.full((120, 160, 3), 128 * 257, np.uint16)) == []  # 16-bit
+    with pytest.raises(DataFormatError):
+        detector.detect(np.zeros((120, 160, 3), np.float64))
+
+
+def test_huge_images_are_shrunk_and_boxes_mapped_back(monkeypatch):
+    seen = []
+
+    def fake_detect(self, image):
+        seen.append(image.shape)
+        height, width = image.shape[:2]
+        return [Face(box=(0.0, 0.0, width / 2, height / 2), score=1.0, landmarks=((width / 4, height / 4),))]
+
+    monkeypatch.setattr(detectors.HaarDetector, "_detect_rgb", fake_detect)
+    huge = np.zeros((2 * MAX_IMAGE_SIDE, MAX_IMAGE_SIDE // 2, 3), np.uint8)
+    (face,) = create_detector("haar").detect(huge)
+    assert max(seen[0][:2]) == MAX_IMAGE_SIDE
+    assert face.box[2:] == pytest.approx((MAX_IMAGE_SIDE / 4, MAX_IMAGE_SIDE), rel=1e-3)
+    assert face.landmarks[0] == pytest.approx((MAX_IMAGE_SIDE / 8, MAX_IMAGE_SIDE / 2), rel=1e-3)
+
+
+def test_unknown_detector_or_setting_lists_the_valid_ones():
+    with pytest.raises(ConfigurationError, match="haar"):
+        create_detector("viola")
+    with pytest.raises(ConfigurationError, match="min_neighbors"):
+        create_detector("haar", neighbours=3)
+    assert create_detector("haar", min_neighbors=5).settings["min_neighbors"] == 5
+    assert isinstance(create_detector("haar"), FaceDetector)
+
+
+def test_yunet_without_its_file_is_skipped_with_a_clear_message(tmp_path, monkeypatch):
+    with pytest.raises(DataMissingError, match="YuNet's weights are missing"):
+        YuNetDetector(model_path=tmp_path / "absent.onnx")
+    monkeypatch.setenv("EMOTION_DATA", str(tmp_path))
+    usable, skipped = available_detectors()
+    assert "yunet" not in usable and "haar" in usable and "mtcnn" in usable
+    assert "face_detection_yunet_2023mar.onnx is missing" in skipped["yunet"]
+    with pytest.raises(DataMissingError, match=str(tmp_path)):
+        create_detector("yunet")
+
+
+def test_mtcnn_handles_no_face_tiny_and_mixed_batches():
+    mtcnn = create_detector("mtcnn")
+    blank = np.full((120, 160, 3), 128, np.uint8)
+    assert mtcnn.detect(blank) == []
+    assert mtcnn.detect(np.zeros((12, 12, 3), np.uint8)) == []
+    results = mtcnn.detect_batch([blank, np.zeros((5, 5), np.uint8), np.full((60, 80, 4), 9, np.uint8)])
+    assert results == [[], [], []]
+    with pytest.raises(DataFormatError):
+        mtcnn.detect_batch([blank, np.zeros((30, 30, 3), np.int64)])
+
+
+@pytest.fixture(scope="module")
+def real_image() -> np.ndarray:
+    value = os.environ.get("EMOTION_DATA")
+    if not value:
+        pytest.skip("real-data test: set EMOTION_DATA to the data root (e.g. ../shared/data) to run it")
+    path = Path(value).resolve() / "faces" / "images" / "0_Parade_Parade_0_470.jpg"
+    if not path.is_file():
+        pytest.skip(f"real-data test: {path} is missing")
+    return read_image(path)
+
+
+def test_yunet_and_mtcnn_find_faces_with_landmarks_on_a_real_image(real_image):
+    for name in ("yunet", "mtcnn"):
+        faces = create_detector(name).detect(real_image)
+        assert len(faces) >= 5, name
+        face = faces[0]
+        assert len(face.box) == 4 and len(face.landmarks) == 5
+        x, y, width, height = face.box
+        assert 0 <= x < real_image.shape[1] and 0 <= y < real_image.shape[0] and width > 0 and height > 0
+
+
+def test_converted_inputs_give_the_same_faces_as_rgb(real_image):
+    detector = create_detector("haar")
+
+    # OpenCV's cascade runs scales in parallel threads, so the order of its faces may vary between calls.
+    def boxes(image):
+        return sorted(face.box for face in detector.detect(image))
+
+    reference = boxes(real_image)
+    assert reference
+    assert boxes(real_image.astype(np.uint16) * 257) == reference
+    rgba = np.concatenate([real_image, np.full(real_image.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    assert boxes(rgba) == reference
+    gray = real_image.mean(axis=2).round().astype(np.uint8)
+    assert len(boxes(gray)) >= len(reference) // 2
+
+
+def test_mtcnn_batch_gives_the_faces_of_single_calls(real_image):
+    mtcnn = create_detector("mtcnn")
+    small = real_image[:400, :600]
+    single = mtcnn.detect(small)
+    batched = mtcnn.detect_batch([small, small])
+    assert len(batched) == 2
+    for faces in batched:
+        assert len(faces) == len(single)
+        assert np.allclose([f.box for f in faces], [f.box for f in single], atol=2)
