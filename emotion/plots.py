@@ -133,3 +133,82 @@ def agreement_heatmap(table: pd.DataFrame) -> plt.Figure:
     axis.set_ylabel("FER2013 label")
     figure.tight_layout()
     return figure
+
+
+def augmentation_grid(examples: dict[str, np.ndarray], original: np.ndarray) -> plt.Figure:
+    """One row per augmentation: the original face, then random draws of that augmentation.
+
+    Args:
+        examples: ``{augmentation name: uint8 (copies, 48, 48)}`` (:func:`emotion.augment.augmentation_examples`).
+        original: uint8 (48, 48), the face they were drawn from.
+    """
+    copies = max(len(images) for images in examples.values())
+    figure, axes = plt.subplots(len(examples), copies + 1, figsize=((copies + 1) * 1.15, len(examples) * 1.25),
+                                squeeze=False)
+    for row, (name, images) in enumerate(examples.items()):
+        for column in range(copies + 1):
+            axis = axes[row, column]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            image = original if column == 0 else (images[column - 1] if column - 1 < len(images) else None)
+            if image is not None:
+                axis.imshow(image, cmap="gray", vmin=0, vmax=255)
+            if column == 0:
+                axis.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+            if row == 0:
+                axis.set_title("original" if column == 0 else f"draw {column}", fontsize=8)
+    figure.suptitle("Training augmentation: random draws of each operation on one Training face", y=1.0)
+    figure.tight_layout()
+    return figure
+
+
+def training_curves(history: pd.DataFrame, chosen_epoch: int, title: str) -> plt.Figure:
+    """Loss, accuracy and training speed per epoch, with the epoch chosen on PublicTest marked.
+
+    Args:
+        history: one row per epoch with ``epoch`` (from 1), ``loss``, ``val_loss``, ``accuracy``,
+            ``val_accuracy`` and ``train_images_per_second`` (:func:`emotion.train.read_history`).
+        chosen_epoch: the epoch whose checkpoint was kept.
+        title: the figure's title.
+    """
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4))
+    panels = [
+        (axes[0], ("loss", "Training (augmented)"), ("val_loss", "PublicTest"), "loss (cross-entropy)"),
+        (axes[1], ("accuracy", "Training (augmented)"), ("val_accuracy", "PublicTest"), "accuracy"),
+    ]
+    for axis, (train_column, train_label), (validation_column, validation_label), ylabel in panels:
+        axis.plot(history["epoch"], history[train_column], marker="o", markersize=3, label=train_label)
+        axis.plot(history["epoch"], history[validation_column], marker="o", markersize=3, label=validation_label)
+        axis.axvline(chosen_epoch, color="grey", linestyle="--", label=f"chosen epoch ({chosen_epoch})")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(ylabel)
+        axis.legend(fontsize=8)
+    axes[0].set_title("Loss")
+    axes[1].set_title("Accuracy")
+    axes[2].plot(history["epoch"], history["train_images_per_second"], marker="o", markersize=3, color="tab:green")
+    axes[2].set_ylim(bottom=0)
+    axes[2].set_title("Training speed (whole epochs, validation excluded)")
+    axes[2].set_xlabel("epoch")
+    axes[2].set_ylabel("images per second")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_heatmap(matrix: np.ndarray, title: str) -> plt.Figure:
+    """Row-normalised confusion matrix (rows: true class; columns: predicted), annotated with the recall shares.
+
+    Args:
+        matrix: int (7, 7) counts, rows true and columns predicted, in :data:`emotion.CLASS_NAMES` order.
+        title: the figure's title.
+    """
+    matrix = np.asarray(matrix, dtype=float)
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    figure, axis = plt.subplots(figsize=(7.5, 6))
+    sns.heatmap(pd.DataFrame(shares, index=CLASS_NAMES, columns=CLASS_NAMES), annot=True, fmt=".2f", cmap="Blues",
+                vmin=0, vmax=1, ax=axis, cbar_kws={"label": "share of the true class"})
+    axis.set_title(title)
+    axis.set_xlabel("predicted emotion")
+    axis.set_ylabel("true emotion")
+    figure.tight_layout()
+    return figure

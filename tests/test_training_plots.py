@@ -1,0 +1,38 @@
+"""The training figures: built from small inputs, titled and labelled, never shown."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+
+from emotion import CLASS_NAMES, plots
+
+
+def test_training_curves_mark_the_chosen_epoch():
+    history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [2.0, 1.5, 1.2], "val_loss": [1.9, 1.6, 1.7],
+                            "accuracy": [0.3, 0.45, 0.5], "val_accuracy": [0.35, 0.48, 0.46],
+                            "train_images_per_second": [110.0, 120.0, 118.0]})
+    figure = plots.training_curves(history, chosen_epoch=2, title="tiny")
+    loss_axis, accuracy_axis, speed_axis = figure.axes
+    assert accuracy_axis.get_ylabel() == "accuracy" and speed_axis.get_ylabel() == "images per second"
+    chosen_lines = [line for line in accuracy_axis.get_lines() if "chosen epoch (2)" in line.get_label()]
+    assert len(chosen_lines) == 1 and chosen_lines[0].get_xdata()[0] == 2
+
+
+def test_confusion_heatmap_rows_are_shares_of_the_true_class():
+    matrix = np.diag([10, 1, 2, 3, 4, 5, 6])
+    matrix[0, 3] = 10
+    figure = plots.confusion_heatmap(matrix, "tiny")
+    texts = [text.get_text() for text in figure.axes[0].texts]
+    assert texts[0] == "0.50" and texts[3] == "0.50"
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == list(CLASS_NAMES)
+
+
+def test_augmentation_grid_has_a_row_per_augmentation_and_the_original_first():
+    face = np.zeros((48, 48), np.uint8)
+    figure = plots.augmentation_grid({"mirror": np.zeros((2, 48, 48), np.uint8),
+                                      "blur": np.zeros((2, 48, 48), np.uint8)}, face)
+    assert len(figure.axes) == 2 * 3
+    assert figure.axes[0].get_title() == "original" and figure.axes[3].get_ylabel() == "blur"
