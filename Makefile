@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures smoke runtimes test report model-card readme clean
+.PHONY: help setup setup-browser check-data figures smoke runtimes test report peer-env peer-compare model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,14 @@ setup-browser: ## Install headless Chromium (Debian package) for the report chec
 
 report: setup setup-browser ## Build the static web report in build/report/ and check it in headless Chromium
 	$(PY) -m emotion report --output build/report
+
+peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 GB with torch; not used by test)
+	@test -x .venv-fer/bin/python || { $(PYTHON) -m venv .venv-fer && \
+	  .venv-fer/bin/pip install --quiet --disable-pip-version-check -r peer/requirements-fer.txt && \
+	  .venv-fer/bin/pip install --quiet --disable-pip-version-check --no-deps facenet-pytorch==2.6.0; }
+
+peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/06_peer_comparison.json
+	$(PY) -m emotion peer-compare
 
 model-card: setup ## Rewrite models/MODEL_CARD.md from results/*.json
 	$(PY) -m emotion model-card

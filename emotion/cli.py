@@ -9,6 +9,7 @@ Commands:
     model-card      write models/MODEL_CARD.md from results/*.json
     predict         find faces in photos and classify their emotions (annotated copies, JSON)
     crop-faces      crop every face in a folder to 48x48 grayscale (FER CSV, class folders, YOLO labels)
+    peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
 """
 
 from __future__ import annotations
@@ -191,6 +192,21 @@ def _crop_faces(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _peer_compare(arguments: argparse.Namespace) -> int:
+    from emotion.fer2013 import load_fer2013
+    from emotion.paths import BUILD_DIR
+    from emotion.peer import compare, select_photos
+    from emotion.pipeline import default_model_path
+    from emotion.results import write_results
+
+    photos = select_photos(data_root() / "faces", count=arguments.photos)
+    model = Path(arguments.model) if arguments.model else default_model_path()
+    payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer")
+    path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode="full", seed=0)
+    print(f"written: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -244,6 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
     crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
     crop.set_defaults(handler=_crop_faces)
+
+    peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")
+    peer.add_argument("--model", help="our classifier (default: the released model best on PublicTest)")
+    peer.add_argument("--photos", type=int, default=50, help="WIDER photos for the end-to-end part (default 50)")
+    peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"])
+    peer.add_argument("--results", default=str(RESULTS_DIR))
+    peer.set_defaults(handler=_peer_compare)
 
     card = commands.add_parser("model-card", help="write models/MODEL_CARD.md from results/*.json")
     card.add_argument("--path", default=str(MODELS_DIR / "MODEL_CARD.md"))

@@ -1,0 +1,157 @@
+"""Side-by-side comparison with the PyPI package `fer` (25.10.3), the tool many people use for this job.
+
+`fer` cannot share the study's environment (it needs the full `tensorflow` distribution, opencv-contrib and torch),
+so its side runs in ``.venv-fer`` (``make peer-env``) as a subprocess (``peer/fer_side.py``) on exactly the inputs our
+side gets, in the same run:
+
+- classifier alone: every PrivateTest image (48x48 crops, FER2013 labels) through fer's bundled mini-Xception and
+  through our released model: accuracy and macro-F1 with 95 % bootstrap intervals, McNemar's test;
+- end to end on real photos (WIDER FACE images with at least one face of 64 px or more): faces found, wall time per
+  photo and faces per second with the same detector family (Haar and MTCNN), and how often the two systems give the
+  same emotion to the same face (boxes matched at IoU >= 0.5).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.errors import DataMissingError
+from emotion.paths import PROJECT_ROOT
+
+FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
+FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
+
+
+def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
+    """The first ``count`` images of ``folder/images.csv`` order holding a face at least ``min_face_height`` px
+    tall (deterministic; the photos a user would run an emotion tool on)."""
+    from emotion.detection_eval import load_annotations, load_image_table
+
+    annotations = load_annotations(folder)
+    tall = set(annotations.loc[annotations["h"] >= min_face_height, "image"])
+    names = [name for name in load_image_table(folder)["image"] if name in tall][:count]
+    return [folder / "images" / name for name in names]
+
+
+def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], work_dir: Path,
+                 fer_python: Path = FER_PYTHON, timeout: float = 3600) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run ``peer/fer_side.py`` in the fer environment; returns (probabilities (n, 7), its report).
+
+    Raises:
+        DataMissingError: ``.venv-fer`` does not exist (the message says ``make peer-env``), or the subprocess
+            failed (its last output lines are in the message).
+    """
+    if not Path(fer_python).is_file():
+        raise DataMissingError(f"{fer_python} not found: the fer environment is made by `make peer-env` "
+                               "(several GB; kept out of `make test`).")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(work_dir / "faces.npz", images=crops)
+    job = {"faces": str(work_dir / "faces.npz"), "photos": [str(path) for path in photos], "detectors": detectors,
+           "output": str(work_dir / "fer_output.npz"), "report": str(work_dir / "fer_report.json")}
+    (work_dir / "job.json").write_text(json.dumps(job))
+    completed = subprocess.run([str(fer_python), str(FER_SCRIPT), str(work_dir / "job.json")], capture_output=True,
+                               text=True, timeout=timeout)
+    if completed.returncode != 0:
+        raise DataMissingError(f"the fer side failed (exit {completed.returncode}):\n{completed.stderr[-2000:]}")
+    probabilities = np.load(job["output"])["probabilities"]
+    return probabilities, json.loads(Path(job["report"]).read_text())
+
+
+def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up."""
+    from emotion.image_files import read_image_file
+    from emotion.pipeline import EmotionPipeline
+
+    records: dict[str, list[dict[str, Any]]] = {}
+    for detector in detectors:
+        pipeline = EmotionPipeline(detector, model)
+        pipeline.predict(read_image_file(photos[0]))
+        records[detector] = []
+        for path in photos:
+            image = read_image_file(path)
+            started = time.perf_counter()
+            faces = pipeline.predict(image)
+            seconds = time.perf_counter() - started
+            records[detector].append({"photo": str(path), "seconds": seconds,
+                                      "faces": [{"box": list(face.box), "emotion": face.emotion} for face in faces]})
+    return records
+
+
+def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshold: float = 0.5) -> dict[str, Any]:
+    """Match faces of the same photo by IoU (greedy, best first) and count equal emotions among matched pairs."""
+    from emotion.detection_eval import box_iou
+
+    matched = same = 0
+    for mine, other in zip(ours, theirs):
+        if not mine["faces"] or not other["faces"]:
+            continue
+        iou = box_iou(np.array([face["box"] for face in mine["faces"]]),
+                      np.array([face["box"] for face in other["faces"]]))
+        while iou.size and iou.max() >= threshold:
+            row, column = np.unravel_index(iou.argmax(), iou.shape)
+            matched += 1
+            same += mine["faces"][row]["emotion"] == other["faces"][column]["emotion"]
+            iou[row, :] = -1
+            iou[:, column] = -1
+    return {"matched_faces": matched, "same_emotion": same,
+            "agreement": same / matched if matched else None, "iou_threshold": threshold}
+
+
+def speed(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Faces found, ms per photo (median, p90) and faces per second over a list of photo records."""
+    seconds = np.array([record["seconds"] for record in records])
+    faces = int(sum(len(record["faces"]) for record in records))
+    return {"photos": len(records), "faces": faces, "ms_per_photo_median": float(np.median(seconds) * 1000),
+            "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": float(seconds.sum()),
+            "faces_per_second": faces / float(seconds.sum()) if seconds.sum() > 0 else 0.0}
+
+
+def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
+            fer_python: Path = FER_PYTHON, seed: int = 0) -> dict[str, Any]:
+    """The whole comparison; returns the payload of ``results/06_peer_comparison.json``."""
+    from emotion.evaluate import load_model, predict_probabilities
+    from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+
+    crops, labels = data.split("PrivateTest")
+    fer_probabilities, fer_report = run_fer_side(crops, photos, detectors, work_dir, fer_python)
+    model = load_model(model_path)
+    started = time.perf_counter()
+    our_probabilities = predict_probabilities(model, crops)
+    our_classify_seconds = time.perf_counter() - started
+    ours_pred, fer_pred = our_probabilities.argmax(axis=1), fer_probabilities.argmax(axis=1)
+    classifier = {
+        name: {"accuracy": bootstrap_interval(labels, predictions, accuracy, seed=seed),
+               "macro_f1": bootstrap_interval(labels, predictions, macro_f1, seed=seed)}
+        for name, predictions in (("ours", ours_pred), ("fer", fer_pred))
+    }
+    classifier["ours"]["seconds"] = our_classify_seconds
+    classifier["fer"]["seconds"] = fer_report["classifier"]["seconds"]
+    classifier["mcnemar_ours_vs_fer"] = mcnemar(labels, ours_pred, fer_pred)
+    classifier["same_prediction"] = float(np.mean(ours_pred == fer_pred))
+    our_records = run_our_side(model, photos, detectors)
+    end_to_end = {}
+    for detector in detectors:
+        mine, theirs = speed(our_records[detector]), speed(fer_report["photos"][detector])
+        end_to_end[detector] = {"ours": mine, "fer": theirs,
+                                "faces_per_second_ratio": (mine["faces_per_second"] / theirs["faces_per_second"]
+                                                           if theirs["faces_per_second"] else None),
+                                "agreement": agreement(our_records[detector], fer_report["photos"][detector])}
+    return {
+        "protocol": ("classifier: PrivateTest (n=3,589) 48x48 crops, FER2013 labels, each model's own preprocessing; "
+                     "our checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
+                     "selection is unknown). End to end: the same photos, one at a time, same 2-core CPU, "
+                     "sequentially in one run."),
+        "model": Path(model_path).name,
+        "photos": [path.name for path in photos],
+        "classes": list(CLASS_NAMES),
+        "classifier": classifier,
+        "end_to_end": end_to_end,
+        "fer_versions": fer_report["versions"],
+    }
