@@ -146,3 +146,41 @@ def test_grad_cam_follows_the_features_the_class_score_uses():
     assert falling.max() == 0.0
     with pytest.raises(ValueError, match="class_ids"):
         grad_cam(model, images, class_ids=np.array([1]))
+
+
+def test_most_confused_pairs_and_subset_accuracy():
+    from emotion.error_analysis import examples_of, most_confused_pairs, subset_accuracy
+
+    confusion = np.eye(7, dtype=int) * 10
+    confusion[2, 4] = 6  # fear -> sad: 6 of 16
+    confusion[0, 6] = 1  # angry -> neutral: 1 of 11
+    pairs = most_confused_pairs(confusion, top=2)
+    assert (pairs[0]["true"], pairs[0]["predicted"], pairs[0]["count"]) == ("fear", "sad", 6)
+    assert pairs[0]["share_of_true"] == pytest.approx(6 / 16)
+    assert (pairs[1]["true"], pairs[1]["predicted"]) == ("angry", "neutral")
+    labels = np.array([0, 0, 1, 1])
+    predictions = np.array([0, 1, 1, 1])
+    table = subset_accuracy(labels, predictions, {"all": np.ones(4, bool), "first": np.array([1, 1, 0, 0], bool),
+                                                  "none": np.zeros(4, bool)})
+    assert table["all"]["accuracy"] == 0.75 and table["first"] == {"n": 2, "accuracy": 0.5}
+    assert table["none"] == {"n": 0, "accuracy": None}
+    np.testing.assert_array_equal(examples_of(labels, predictions, 0, 1), [1])
+
+
+def test_evaluation_figures_render(tmp_path):
+    from emotion.calibration import reliability_bins
+    from emotion.evaluation_plots import image_rows, interval_plot, reliability_diagram, saliency_grid
+    from emotion.plots import save_figure
+
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet(np.ones(7), 200)
+    labels = rng.integers(0, 7, 200)
+    table = reliability_bins(probabilities, labels)
+    figures = [
+        reliability_diagram({"raw": table}, {"raw": 0.1}),
+        saliency_grid(rng.integers(0, 255, (3, 48, 48), dtype=np.uint8), rng.random((3, 48, 48)), ["a", "b", "c"]),
+        image_rows([("fear as sad", rng.integers(0, 255, (2, 48, 48), dtype=np.uint8))]),
+        interval_plot({"cnn": {"estimate": 0.6, "low": 0.58, "high": 0.62}}, "accuracy", 0.6286, "paper"),
+    ]
+    for index, figure in enumerate(figures):
+        assert save_figure(figure, tmp_path / f"{index}.png").stat().st_size > 1000
