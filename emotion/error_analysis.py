@@ -60,3 +60,37 @@ def examples_of(labels: np.ndarray, predictions: np.ndarray, true: int, predicte
     if candidates.size <= count:
         return candidates
     return np.sort(np.random.default_rng(seed).choice(candidates, size=count, replace=False))
+
+
+def photo_detection_recall(photo_names: list[str], boxes_per_photo: list[np.ndarray], annotations,
+                           min_height: int = 32, iou_threshold: float = 0.5) -> dict:
+    """Share of annotated faces (valid, at least ``min_height`` px tall) that some detection overlaps at IoU
+    >= ``iou_threshold``, over a set of photos.
+
+    Args:
+        photo_names: image names as in ``annotations["image"]``.
+        boxes_per_photo: float (k, 4) ``x, y, w, h`` detections per photo.
+        annotations: :func:`emotion.detection_eval.load_annotations` table.
+
+    Returns:
+        ``{"annotated_faces", "found", "recall" (None without faces), "min_height", "iou_threshold"}``.
+    """
+    from emotion.detection_eval import box_iou
+
+    found = total = 0
+    for name, boxes in zip(photo_names, boxes_per_photo):
+        truth = annotations[(annotations["image"] == name) & (annotations["h"] >= min_height)
+                            & (annotations["invalid"] == 0)]
+        total += len(truth)
+        if len(truth) and len(boxes):
+            overlap = box_iou(truth[["x", "y", "w", "h"]].to_numpy(), np.asarray(boxes, dtype=float))
+            found += int((overlap.max(axis=1) >= iou_threshold).sum())
+    return {"annotated_faces": total, "found": found, "recall": found / total if total else None,
+            "min_height": min_height, "iou_threshold": iou_threshold}
+
+
+def least_confident(predictions_per_photo: list[list], count: int = 8) -> list[tuple[float, int, object]]:
+    """The ``count`` faces whose top probability is lowest: ``(probability, photo index, FacePrediction)``."""
+    ranked = sorted(((face.probabilities[face.emotion], index, face)
+                     for index, faces in enumerate(predictions_per_photo) for face in faces), key=lambda item: item[0])
+    return ranked[:count]

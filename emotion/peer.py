@@ -155,3 +155,21 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         "end_to_end": end_to_end,
         "fer_versions": fer_report["versions"],
     }
+
+
+def peer_table(peer: dict[str, Any]):
+    """A DataFrame (rows ``ours`` and ``fer``) of a ``06_peer_comparison.json`` payload: PrivateTest accuracy with
+    its 95 % interval, macro-F1, and faces per second and ms per photo with each detector family."""
+    import pandas as pd
+
+    classifier = peer["classifier"]
+    rows = {}
+    for name in ("ours", "fer"):
+        accuracy_interval = classifier[name]["accuracy"]
+        rows[name] = {"PrivateTest accuracy": round(accuracy_interval["estimate"], 4),
+                      "95 % interval": f"{accuracy_interval['low']:.3f}-{accuracy_interval['high']:.3f}",
+                      "macro-F1": round(classifier[name]["macro_f1"]["estimate"], 4)}
+        for family, entry in peer["end_to_end"].items():
+            rows[name][f"faces/s ({family})"] = round(entry[name]["faces_per_second"], 2)
+            rows[name][f"ms/photo median ({family})"] = round(entry[name]["ms_per_photo_median"], 1)
+    return pd.DataFrame(rows).T

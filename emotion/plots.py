@@ -212,3 +212,38 @@ def confusion_heatmap(matrix: np.ndarray, title: str) -> plt.Figure:
     axis.set_ylabel("true emotion")
     figure.tight_layout()
     return figure
+
+
+def photo_grid(images: list[np.ndarray], titles: list[str], columns: int = 3, width_inches: float = 15) -> plt.Figure:
+    """Photos of any sizes in a grid, each with a title (e.g. annotated pipeline outputs).
+
+    Args:
+        images: RGB uint8 arrays (h, w, 3); titles: one caption per image.
+    """
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    figure, axes = plt.subplots(rows, columns, figsize=(width_inches, rows * width_inches / columns * 0.75),
+                                squeeze=False)
+    for index, axis in enumerate(axes.ravel()):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index])
+            axis.set_title(titles[index], fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+def stage_bars(milliseconds: pd.Series, xlabel: str) -> plt.Figure:
+    """Horizontal bars of time per pipeline stage.
+
+    Args:
+        milliseconds: stage name → milliseconds.
+    """
+    figure, axis = plt.subplots(figsize=(7, 2.6))
+    bars = axis.barh(list(milliseconds.index), list(milliseconds.values), color="tab:blue")
+    axis.bar_label(bars, labels=[f"{value:.0f} ms" for value in milliseconds.values], padding=3, fontsize=9)
+    axis.invert_yaxis()
+    axis.set_xlabel(xlabel)
+    axis.set_title("Where the time goes, per photo")
+    axis.set_xlim(0, max(milliseconds.max() * 1.25, 1))
+    figure.tight_layout()
+    return figure
