@@ -184,3 +184,24 @@ def test_evaluation_figures_render(tmp_path):
     ]
     for index, figure in enumerate(figures):
         assert save_figure(figure, tmp_path / f"{index}.png").stat().st_size > 1000
+
+
+def test_photo_detection_recall_and_least_confident():
+    import pandas as pd
+
+    from emotion.error_analysis import least_confident, photo_detection_recall
+    from emotion.pipeline import FacePrediction
+
+    annotations = pd.DataFrame({"image": ["a.jpg", "a.jpg", "a.jpg", "b.jpg"], "x": [0, 100, 200, 0],
+                                "y": [0, 0, 0, 0], "w": [40, 40, 10, 50], "h": [40, 40, 10, 50],
+                                "invalid": [0, 0, 0, 1]})
+    result = photo_detection_recall(["a.jpg", "b.jpg"], [np.array([[1, 1, 40, 40], [300, 300, 5, 5]]),
+                                                         np.zeros((0, 4))], annotations)
+    assert (result["annotated_faces"], result["found"], result["recall"]) == (2, 1, 0.5)  # 10 px and invalid skipped
+
+    def face(emotion, top):
+        return FacePrediction(box=(0, 0, 1, 1), detector_score=1.0, emotion=emotion,
+                              probabilities={name: (top if name == emotion else 0.0) for name in CLASS_NAMES})
+
+    ranked = least_confident([[face("happy", 0.9), face("sad", 0.3)], [face("fear", 0.5)]], count=2)
+    assert [(score, index) for score, index, _ in ranked] == [(0.3, 0), (0.5, 1)]
