@@ -1,0 +1,135 @@
+"""The methodology review of notebook 05: each function answers one reviewer's question about released models,
+from their predictions, and returns plain numbers (so the notebook only calls, shows and writes them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from emotion import CLASS_NAMES
+from emotion.results import read_results
+from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1
+
+
+def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, Any]]:
+    """Released models whose weights are present: model name → its ``03_train_<name>.json`` payload plus
+    ``path`` (the ``.keras`` file). Ordered by file name."""
+    models = {}
+    for path in sorted(Path(results_dir).glob("03_train_*.json")):
+        document = read_results(path)
+        weights = Path(models_dir) / document["model_file"]
+        if weights.is_file():
+            models[document["model"]] = {**document, "path": weights}
+    return models
+
+
+def per_class_table(labels: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:
+    """The paper's Table 4 layout: precision, recall, F1 and support per class, then macro and weighted averages
+    and accuracy (scikit-learn's classification report as a DataFrame)."""
+    from sklearn.metrics import classification_report
+
+    report = classification_report(labels, predictions, labels=list(range(len(CLASS_NAMES))),
+                                   target_names=list(CLASS_NAMES), output_dict=True, zero_division=0)
+    accuracy_value = report.pop("accuracy")
+    table = pd.DataFrame(report).T
+    table.loc["accuracy"] = [np.nan, np.nan, accuracy_value, table.loc["macro avg", "support"]]
+    table["support"] = table["support"].astype(int)
+    return table
+
+
+def intervals(labels: np.ndarray, predictions: np.ndarray, resamples: int, seed: int) -> dict[str, dict]:
+    """95 % bootstrap intervals of accuracy and macro-F1."""
+    return {"accuracy": bootstrap_interval(labels, predictions, accuracy, resamples=resamples, seed=seed),
+            "macro_f1": bootstrap_interval(labels, predictions, macro_f1, resamples=resamples, seed=seed)}
+
+
+def ferplus_review(labels: np.ndarray, predictions: np.ndarray, ferplus_labels: np.ndarray) -> dict[str, Any]:
+    """How the model scores against FER+ majority labels, and how many of its FER2013 "errors" FER+ calls right.
+
+    Args:
+        labels: FER2013 labels; predictions: the model's; ferplus_labels: :func:`emotion.ferplus.majority_labels`
+            (-1 where FER+ has no majority), all int (n,).
+    """
+    labelled = ferplus_labels >= 0
+    wrong = predictions != labels
+    rescued = wrong & labelled & (predictions == ferplus_labels)
+    return {
+        "images": int(labels.size),
+        "images_with_ferplus_majority": int(labelled.sum()),
+        "accuracy_fer2013_labels": float(np.mean(~wrong)),
+        "accuracy_fer2013_labels_on_majority_images": float(np.mean(~wrong[labelled])),
+        "accuracy_ferplus_majority": float(np.mean(predictions[labelled] == ferplus_labels[labelled])),
+        "fer2013_errors": int(wrong.sum()),
+        "errors_where_ferplus_majority_agrees_with_model": int(rescued.sum()),
+        "share_of_errors_that_are_label_disagreements": float(rescued.sum() / max(int(wrong.sum()), 1)),
+    }
+
+
+def leakage_review(labels: np.ndarray, predictions: np.ndarray, leaked: np.ndarray, resamples: int,
+                   seed: int) -> dict[str, Any]:
+    """Accuracy on test images with an exact copy in Training vs the rest, with 95 % intervals."""
+    leaked = np.asarray(leaked, dtype=bool)
+    review = {}
+    for name, mask in (("with_copy_in_training", leaked), ("without", ~leaked)):
+        review[name] = {"n": int(mask.sum())}
+        if mask.sum() >= 2:
+            review[name]["accuracy"] = bootstrap_interval(labels[mask], predictions[mask], accuracy,
+                                                          resamples=resamples, seed=seed)
+    review["accuracy_all"] = float(np.mean(labels == predictions))
+    review["accuracy_if_leaked_images_removed"] = float(np.mean(labels[~leaked] == predictions[~leaked]))
+    return review
+
+
+def imbalance_review(table: pd.DataFrame, training_counts: dict[str, int]) -> dict[str, Any]:
+    """Does a class's F1 and recall follow its number of training images? Spearman correlation over the seven
+    classes (a weak test with n = 7: the intervention test is class-weighted training)."""
+    counts = np.array([training_counts[name] for name in CLASS_NAMES])
+    f1 = table.loc[list(CLASS_NAMES), "f1-score"].to_numpy()
+    recall = table.loc[list(CLASS_NAMES), "recall"].to_numpy()
+    f1_correlation = stats.spearmanr(counts, f1)
+    return {
+        "worst_f1_class": CLASS_NAMES[int(np.argmin(f1))],
+        "worst_recall_class": CLASS_NAMES[int(np.argmin(recall))],
+        "rarest_class": CLASS_NAMES[int(np.argmin(counts))],
+        "spearman_training_count_vs_f1": float(f1_correlation.statistic),
+        "spearman_p_value": float(f1_correlation.pvalue),
+        "classes": len(CLASS_NAMES),
+    }
+
+
+def ckplus_review(labels: np.ndarray, predictions: np.ndarray, subjects: np.ndarray) -> dict[str, Any]:
+    """Out-of-distribution accuracy on CK+48 (six classes; the model may still answer *neutral*, which is always
+    wrong here): per image, averaged per subject, and recall per class."""
+    per_subject = pd.DataFrame({"subject": subjects, "correct": labels == predictions}).groupby("subject")["correct"]
+    recall = {CLASS_NAMES[class_id]: float(np.mean(predictions[labels == class_id] == class_id))
+              for class_id in sorted(set(labels.tolist()))}
+    return {
+        "images": int(labels.size),
+        "subjects": int(per_subject.ngroups),
+        "accuracy_per_image": float(np.mean(labels == predictions)),
+        "accuracy_mean_over_subjects": float(per_subject.mean().mean()),
+        "share_predicted_neutral": float(np.mean(predictions == CLASS_NAMES.index("neutral"))),
+        "recall_per_class": recall,
+    }
+
+
+def saliency_examples(labels: np.ndarray, predictions: np.ndarray, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """One correctly and one wrongly classified image per class (when they exist), chosen at random with ``seed``.
+
+    Returns:
+        (indices int (k,), titles like ``"happy ✓"`` or ``"fear → sad"``).
+    """
+    rng = np.random.default_rng(seed)
+    indices, titles = [], []
+    for class_id, name in enumerate(CLASS_NAMES):
+        for correct in (True, False):
+            pool = np.flatnonzero((labels == class_id) & ((predictions == labels) == correct))
+            if pool.size:
+                index = int(rng.choice(pool))
+                indices.append(index)
+                titles.append(f"{name} right" if correct else f"{name} as {CLASS_NAMES[predictions[index]]}")
+    return np.array(indices, dtype=np.int64), titles

@@ -1,0 +1,90 @@
+"""Notebook 05's review computations and the claims ledger's rules, on numbers built here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion import CLASS_NAMES
+from emotion.claims import claims_ledger
+from emotion.review import (
+    ckplus_review,
+    ferplus_review,
+    imbalance_review,
+    leakage_review,
+    per_class_table,
+    saliency_examples,
+)
+
+
+def test_per_class_table_has_the_paper_layout():
+    labels = np.array([0, 1, 2, 3, 4, 5, 6, 3])
+    predictions = np.array([0, 1, 2, 3, 4, 5, 3, 3])
+    table = per_class_table(labels, predictions)
+    assert list(table.index) == [*CLASS_NAMES, "macro avg", "weighted avg", "accuracy"]
+    assert table.loc["happy", "precision"] == pytest.approx(2 / 3) and table.loc["neutral", "recall"] == 0
+    assert table.loc["accuracy", "f1-score"] == pytest.approx(7 / 8) and table.loc["happy", "support"] == 2
+
+
+def test_ferplus_review_counts_label_disagreements():
+    labels = np.array([0, 0, 3, 4])
+    predictions = np.array([0, 6, 3, 3])
+    ferplus = np.array([0, 6, -1, 4])
+    review = ferplus_review(labels, predictions, ferplus)
+    assert review["fer2013_errors"] == 2
+    assert review["errors_where_ferplus_majority_agrees_with_model"] == 1
+    assert review["accuracy_ferplus_majority"] == pytest.approx(2 / 3)
+
+
+def test_leakage_imbalance_ckplus_and_saliency_examples():
+    labels = np.array([0, 1, 2, 3, 0, 1])
+    predictions = np.array([0, 1, 2, 0, 1, 1])
+    leaked = np.array([1, 1, 0, 0, 0, 0], bool)
+    review = leakage_review(labels, predictions, leaked, resamples=200, seed=0)
+    assert review["with_copy_in_training"]["accuracy"]["estimate"] == 1.0
+    assert review["accuracy_if_leaked_images_removed"] == 0.5
+    table = per_class_table(np.arange(7).repeat(3), np.array([0, 0, 0, 1, 2, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5,
+                                                             6, 6, 6]))
+    counts = {name: 100 * (index + 1) for index, name in enumerate(CLASS_NAMES)}
+    counts["disgust"] = 5
+    imbalance = imbalance_review(table, counts)
+    assert imbalance["rarest_class"] == "disgust" and imbalance["worst_f1_class"] == "disgust"
+    ck = ckplus_review(np.array([0, 0, 3, 3]), np.array([0, 6, 3, 3]), np.array(["S1", "S1", "S2", "S2"]))
+    assert ck["accuracy_per_image"] == 0.75 and ck["accuracy_mean_over_subjects"] == 0.75
+    assert ck["share_predicted_neutral"] == 0.25 and ck["recall_per_class"] == {"angry": 0.5, "happy": 1.0}
+    indices, titles = saliency_examples(labels, predictions)
+    assert len(indices) == len(titles) and "happy as angry" in titles and "angry right" in titles
+
+
+def interval(value):
+    return {"intervals": {"accuracy": {"estimate": value, "low": value - 0.02, "high": value + 0.02}}}
+
+
+def test_claims_ledger_verdicts_follow_the_numbers():
+    evidence = {"models": {"basic_cnn": interval(0.66), "resnet34": interval(0.64), "resnet50": interval(0.645)},
+                "mcnemar": {"resnet34_vs_basic_cnn": {"p_value": 0.01}, "resnet50_vs_basic_cnn": {"p_value": 0.02},
+                            "resnet50_vs_resnet34": {"p_value": 0.6}},
+                "imbalance": {"worst_f1_class": "disgust", "rarest_class": "disgust", "model": "basic_cnn",
+                              "spearman_training_count_vs_f1": 0.8}}
+    ledger = {entry["claim"]: entry for entry in claims_ledger(evidence)}
+    verdicts = {claim.split()[0] + claim.split()[1]: entry["verdict"] for claim, entry in ledger.items()}
+    assert ledger["ResNet beats the basic CNN on FER2013"]["verdict"] == "not reproduced"
+    assert ledger["ResNet-50 is no better than ResNet-34"]["verdict"] == "reproduced"
+    assert next(e for c, e in ledger.items() if c.startswith("62.86"))["verdict"] == "reproduced"
+    assert ledger["disgust is the worst class because it has the fewest samples"]["verdict"] == "partly reproduced"
+    assert ledger["MTCNN beats Viola-Jones and dlib on small and side-facing faces"]["verdict"] == "not yet measured"
+    assert next(e for c, e in ledger.items() if "AffectNet" in c)["verdict"] == "not testable here"
+    assert len(verdicts) == 9
+    evidence["models"]["resnet34"] = interval(0.70)
+    evidence["mcnemar"]["resnet34_vs_basic_cnn"] = {"p_value": 0.001}
+    ledger = {entry["claim"]: entry for entry in claims_ledger(evidence)}
+    assert ledger["ResNet beats the basic CNN on FER2013"]["verdict"] == "reproduced"
+    assert next(e for c, e in ledger.items() if c.startswith("62.86"))["verdict"] == "not reproduced"
+
+
+def test_detector_claim_reads_recalls():
+    evidence = {"detectors": {"small_label": "under 32 px", "source": "results/02_face_detectors.json",
+                              "recall_small": {"mtcnn": 0.5, "haar": 0.2, "dlib_hog": 0.1},
+                              "recall_atypical_pose": {"mtcnn": 0.4, "haar": 0.45, "dlib_hog": 0.2}}}
+    entry = claims_ledger(evidence)[0]
+    assert entry["verdict"] == "partly reproduced" and "haar 0.20" in entry["evidence"]
