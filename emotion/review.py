@@ -133,3 +133,36 @@ def saliency_examples(labels: np.ndarray, predictions: np.ndarray, seed: int = 0
                 indices.append(index)
                 titles.append(f"{name} right" if correct else f"{name} as {CLASS_NAMES[predictions[index]]}")
     return np.array(indices, dtype=np.int64), titles
+
+
+def pairwise_mcnemar(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> dict[str, dict]:
+    """McNemar's test for every ordered pair of models: key ``"a_vs_b"`` (``a_only`` = images only a gets right)."""
+    from emotion.uncertainty import mcnemar
+
+    return {f"{a}_vs_{b}": mcnemar(labels, predictions[a], predictions[b])
+            for a in predictions for b in predictions if a != b}
+
+
+def calibration_review(public_probabilities: np.ndarray, public_labels: np.ndarray, test_probabilities: np.ndarray,
+                       test_labels: np.ndarray, bins: int = 15) -> tuple[dict[str, Any], dict[str, dict]]:
+    """Fit a temperature on PublicTest, apply it to PrivateTest; returns (numbers, reliability bins by variant)."""
+    from emotion import calibration
+
+    temperature = calibration.fit_temperature(public_probabilities, public_labels)
+    scaled = calibration.apply_temperature(test_probabilities, temperature)
+    variants = {"as trained": test_probabilities, f"temperature {temperature:.2f} (fit on PublicTest)": scaled}
+    tables = {name: calibration.reliability_bins(values, test_labels, bins) for name, values in variants.items()}
+    eces = [calibration.expected_calibration_error(values, test_labels, bins) for values in variants.values()]
+    numbers = {"temperature": temperature, "bins": bins, "ece_before": eces[0], "ece_after": eces[1],
+               "mean_confidence": float(test_probabilities.max(axis=1).mean()),
+               "accuracy": float(np.mean(test_probabilities.argmax(axis=1) == test_labels)),
+               "ece_by_variant": dict(zip(variants, eces))}
+    return numbers, tables
+
+
+def saliency_by_region(maps: np.ndarray) -> dict[str, float]:
+    """Mean Grad-CAM value in the upper, middle and lower third of 48x48 face crops (eyes and brows; nose and
+    cheeks; mouth and chin)."""
+    thirds = np.array_split(np.arange(maps.shape[1]), 3)
+    names = ("upper third (eyes, brows)", "middle third (nose, cheeks)", "lower third (mouth, chin)")
+    return {name: float(maps[:, rows].mean()) for name, rows in zip(names, thirds)}

@@ -88,3 +88,18 @@ def test_detector_claim_reads_recalls():
                               "recall_atypical_pose": {"mtcnn": 0.4, "haar": 0.45, "dlib_hog": 0.2}}}
     entry = claims_ledger(evidence)[0]
     assert entry["verdict"] == "partly reproduced" and "haar 0.20" in entry["evidence"]
+    evidence["detectors"]["verdicts"] = {
+        "MTCNN performs well on small and side-facing faces at acceptable time": {"holds": True}}
+    assert claims_ledger(evidence)[0]["verdict"] == "reproduced"
+
+
+def test_detector_evidence_reads_notebook_02_results(tmp_path):
+    from emotion.claims import detector_evidence
+    from emotion.results import write_results
+
+    assert detector_evidence(tmp_path) is None
+    recall = {name: {"pose": {"atypical": {"recall": value}}} for name, value in (("mtcnn", 0.5), ("haar", 0.1))}
+    write_results(tmp_path / "02_face_detectors.json", {"recall_at_default_score": recall,
+                  "recall_faces_under_32px": {"mtcnn": 0.3, "haar": 0.05}}, mode="full", seed=0)
+    evidence = detector_evidence(tmp_path)
+    assert evidence["recall_atypical_pose"] == {"mtcnn": 0.5, "haar": 0.1} and evidence["verdicts"] == {}
