@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -175,12 +175,15 @@ class DetectionRun:
         detections: one row per detection, columns :data:`DETECTION_COLUMNS` (box in pixels, the detector's score).
         timings: one row per image: ``image, width, height, milliseconds`` (wall time of ``detect``).
         detector: the detector's name; settings: its settings.
+        conditions: the machine's state for the timings: ``threads`` (:func:`thread_settings`) and
+            ``load_average`` (1, 5, 15 min, at the end of the run).
     """
 
     detections: pd.DataFrame
     timings: pd.DataFrame
     detector: str
     settings: dict[str, Any]
+    conditions: dict[str, Any] = field(default_factory=dict)
 
 
 def run_detector(detector: FaceDetector, folder: Path | str, images: Sequence[str],
@@ -205,7 +208,8 @@ def run_detector(detector: FaceDetector, folder: Path | str, images: Sequence[st
     return DetectionRun(
         detections=pd.DataFrame(rows, columns=DETECTION_COLUMNS),
         timings=pd.DataFrame(timings, columns=["image", "width", "height", "milliseconds"]),
-        detector=detector.name, settings=dict(detector.settings))
+        detector=detector.name, settings=dict(detector.settings),
+        conditions={"threads": thread_settings(), "load_average": [round(v, 2) for v in os.getloadavg()]})
 
 
 def cache_paths(results_dir: Path | str, detector_name: str) -> tuple[Path, Path]:
@@ -228,7 +232,7 @@ def write_detection_cache(run: DetectionRun, results_dir: Path | str, *, mode: s
         "detector": run.detector, "settings": run.settings, "images": run.timings["image"].tolist(),
         "milliseconds": run.timings["milliseconds"].round(2).tolist(),
         "width": run.timings["width"].tolist(), "height": run.timings["height"].tolist(),
-        "threads": thread_settings(), "load_average": list(os.getloadavg()),
+        "conditions": run.conditions,
     }, mode=mode, seed=seed)
     return csv_path
 
@@ -257,7 +261,8 @@ def read_detection_cache(results_dir: Path | str, detector_name: str, settings: 
         raise DataFormatError(f"{csv_path}, line 1: columns must be {DETECTION_COLUMNS}; delete it to recompute.")
     timings = pd.DataFrame({"image": document["images"], "width": document["width"], "height": document["height"],
                             "milliseconds": document["milliseconds"]})
-    return DetectionRun(detections=detections, timings=timings, detector=detector_name, settings=document["settings"])
+    return DetectionRun(detections=detections, timings=timings, detector=detector_name, settings=document["settings"],
+                        conditions=document.get("conditions", {}))
 
 
 def thread_settings() -> dict[str, Any]:
@@ -462,7 +467,8 @@ def recall_table(faces: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
     (``invalid == 0``).
 
     Returns:
-        ``{"height": {bin: {"recall", "faces"}}, "pose": {...}, "occlusion": {...}}``.
+        ``{"height": {bin: {"recall", "faces"}}, "small": {"<32": ...}, "pose": {...}, "occlusion": {...}}``; a
+        group without faces has recall 0.0 and ``faces`` 0.
     """
     valid = faces[faces["invalid"] == 0]
     names = {"pose": {0: "typical", 1: "atypical"}, "occlusion": {0: "none", 1: "partial", 2: "heavy"}}
@@ -470,6 +476,8 @@ def recall_table(faces: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
     for label in HEIGHT_LABELS:
         group = valid[valid["height_bin"] == label]
         table["height"][label] = {"recall": float(group["found"].mean()) if len(group) else 0.0, "faces": len(group)}
+    small = valid[valid["h"] < 32]
+    table["small"] = {"<32": {"recall": float(small["found"].mean()) if len(small) else 0.0, "faces": len(small)}}
     for column, labels in names.items():
         table[column] = {}
         for value, label in labels.items():
@@ -571,7 +579,37 @@ def summarise_run(run: DetectionRun, annotations: pd.DataFrame) -> dict[str, Any
         "detections": len(run.detections),
         "ms_per_image_median": round(float(np.median(milliseconds)), 1) if len(milliseconds) else None,
         "ms_per_image_p90": round(float(np.percentile(milliseconds, 90)), 1) if len(milliseconds) else None,
-        "threads": thread_settings(), "load_average": [round(value, 2) for value in os.getloadavg()],
+        "threads": run.conditions.get("threads"), "load_average": run.conditions.get("load_average"),
         "protocol": "WIDER FACE official evaluation (IoU >= 0.5, other levels ignored, 1000 thresholds) "
                     "restricted to these images",
     }
+
+
+def hard_examples(annotations: pd.DataFrame, images: Sequence[str], count: int,
+                  max_faces: int = 20) -> list[tuple[str, str]]:
+    """Pick up to ``count`` images of ``images`` that show hard faces, for a gallery: in turn the image with the
+    most atypical-pose faces, the most faces under 32 px high, the most heavily occluded faces, then again, each
+    image once, only images with at most ``max_faces`` valid faces (so boxes stay readable).
+
+    Returns:
+        ``[(image, reason), ...]``, reason e.g. ``"3 profile / atypical-pose faces"``.
+    """
+    valid = annotations[annotations["image"].isin(list(images)) & (annotations["invalid"] == 0)]
+    per_image = valid.assign(profile=valid["pose"] == 1, small=valid["h"] < 32,
+                             occluded=valid["occlusion"] == 2).groupby("image")[["profile", "small", "occluded"]].sum()
+    per_image["faces"] = valid.groupby("image").size()
+    per_image = per_image[per_image["faces"] <= max_faces].sort_index()
+    reasons = {"profile": "profile / atypical-pose faces", "small": "faces under 32 px high",
+               "occluded": "heavily occluded faces"}
+    chosen: list[tuple[str, str]] = []
+    while len(chosen) < count:
+        before = len(chosen)
+        for column, reason in reasons.items():
+            remaining = per_image.drop(index=[name for name, _ in chosen])
+            if len(chosen) == count or remaining.empty or remaining[column].max() == 0:
+                continue
+            name = remaining[column].idxmax()
+            chosen.append((name, f"{int(remaining.loc[name, column])} {reason}"))
+        if len(chosen) == before:
+            break
+    return chosen

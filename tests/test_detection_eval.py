@@ -115,6 +115,7 @@ def test_face_outcomes_and_recall_breakdowns():
     assert table["height"]["<16"] == {"recall": 0.0, "faces": 1}
     assert table["height"]["32-64"] == {"recall": 1.0, "faces": 1}
     assert table["pose"]["atypical"] == {"recall": 0.0, "faces": 1}
+    assert table["small"]["<32"] == {"recall": 0.0, "faces": 1}
 
 
 def write_folder(folder: Path, annotation_lines: list[str]) -> Path:
@@ -206,3 +207,11 @@ def test_detect_eval_command_reports_a_missing_folder(tmp_path, capsys):
     assert main(["detect-eval", "--detector", "haar", "--data", str(tmp_path)]) == 1
     assert "annotations.csv: no such file" in capsys.readouterr().err
     assert main(["detect-eval", "--detector", "haar", "--data", str(tmp_path), "--limit", "0"]) == 2
+
+
+def test_hard_examples_pick_profile_small_and_occluded_images_once():
+    annotations = annotations_frame([("profile.jpg", 0, 0, 80, 80, 1), ("small.jpg", 0, 0, 10, 10, 0),
+                                     ("small.jpg", 20, 0, 10, 10, 0), ("plain.jpg", 0, 0, 80, 80, 1)])
+    annotations.loc[0, "pose"] = 1
+    chosen = detection_eval.hard_examples(annotations, ["plain.jpg", "profile.jpg", "small.jpg"], count=5)
+    assert chosen == [("profile.jpg", "1 profile / atypical-pose faces"), ("small.jpg", "2 faces under 32 px high")]
