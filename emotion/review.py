@@ -41,6 +41,18 @@ def per_class_table(labels: np.ndarray, predictions: np.ndarray) -> pd.DataFrame
     return table
 
 
+def table_records(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """A table as ``{row: {column: value}}`` for a results file, NaN cells as None (JSON null), floats rounded to 4."""
+    return {str(row): {str(column): (None if pd.isna(value) else round(float(value), 4) if isinstance(value, float)
+                                     else value.item() if hasattr(value, "item") else value)
+                       for column, value in values.items()}
+            for row, values in table.to_dict(orient="index").items()}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
 def intervals(labels: np.ndarray, predictions: np.ndarray, resamples: int, seed: int) -> dict[str, dict]:
     """95 % bootstrap intervals of accuracy and macro-F1."""
     return {"accuracy": bootstrap_interval(labels, predictions, accuracy, resamples=resamples, seed=seed),
@@ -95,8 +107,9 @@ def imbalance_review(table: pd.DataFrame, training_counts: dict[str, int]) -> di
         "worst_f1_class": CLASS_NAMES[int(np.argmin(f1))],
         "worst_recall_class": CLASS_NAMES[int(np.argmin(recall))],
         "rarest_class": CLASS_NAMES[int(np.argmin(counts))],
-        "spearman_training_count_vs_f1": float(f1_correlation.statistic),
-        "spearman_p_value": float(f1_correlation.pvalue),
+        # Spearman is undefined (NaN) when every class has the same F1; JSON gets null then.
+        "spearman_training_count_vs_f1": _finite_or_none(f1_correlation.statistic),
+        "spearman_p_value": _finite_or_none(f1_correlation.pvalue),
         "classes": len(CLASS_NAMES),
     }
 

@@ -55,6 +55,9 @@ def grad_cam(model, images: np.ndarray, class_ids: np.ndarray | None = None, lay
             raise ValueError(f"class_ids must have shape ({images.shape[0]},), got {class_ids.shape}")
         scores = tf.gather(probabilities, class_ids, axis=1, batch_dims=1)
     gradients = tape.gradient(scores, features)
+    if gradients is None:
+        raise ValueError(f"the class score does not depend differentiably on layer {layer_name!r} (a preprocessing "
+                         "layer?); pass layer_name= a convolutional layer of the model")
     weights = tf.reduce_mean(tf.cast(gradients, tf.float32), axis=(1, 2), keepdims=True)
     maps = tf.nn.relu(tf.reduce_sum(weights * tf.cast(features, tf.float32), axis=-1))
     maps = tf.image.resize(maps[..., None], images.shape[1:3], method="bilinear")[..., 0].numpy()

@@ -103,3 +103,13 @@ def test_detector_evidence_reads_notebook_02_results(tmp_path):
                   "recall_faces_under_32px": {"mtcnn": 0.3, "haar": 0.05}}, mode="full", seed=0)
     evidence = detector_evidence(tmp_path)
     assert evidence["recall_atypical_pose"] == {"mtcnn": 0.5, "haar": 0.1} and evidence["verdicts"] == {}
+
+
+def test_table_records_turn_nan_into_null():
+    import json
+
+    from emotion.review import table_records
+
+    records = table_records(per_class_table(np.array([0, 1]), np.array([0, 0])))
+    assert records["accuracy"]["precision"] is None and records["accuracy"]["f1-score"] == 0.5
+    json.dumps(records, allow_nan=False)
