@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from emotion.errors import ConfigurationError
-from emotion.train import (TrainConfig, benchmark_input_pipeline, make_dataset, read_history, release_run,
-                           train_model)
+from emotion.train import (TrainConfig, benchmark_input_pipeline, kfold_indices, make_dataset, read_history,
+                           release_run, train_kfold, train_model)
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -140,3 +140,25 @@ def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
     assert result["real_images_per_second"] > 0 and result["synthetic_images_per_second"] > 0
     assert result["ratio"] == pytest.approx(result["real_images_per_second"] / result["synthetic_images_per_second"])
     assert len(result["real_rounds"]) == 1
+
+
+def test_kfold_indices_are_stratified_disjoint_and_cover_training():
+    labels = np.repeat(np.arange(7), [30, 6, 30, 60, 30, 30, 30])
+    splits = kfold_indices(labels, folds=3, seed=0)
+    held_out = np.concatenate([part for _, part in splits])
+    assert sorted(held_out.tolist()) == list(range(len(labels)))
+    for fit, part in splits:
+        assert not set(fit) & set(part)
+        assert np.bincount(labels[part], minlength=7).tolist() == [10, 2, 10, 20, 10, 10, 10]
+    with pytest.raises(ConfigurationError, match="rarest"):
+        kfold_indices(labels, folds=7)
+
+
+def test_kfold_training_reports_each_fold_and_the_ensemble(tmp_path, splits):
+    train, public_test, private_test = splits
+    result = train_kfold(tiny_config(epochs=1), train, public_test, private_test, folds=2, run_dir=tmp_path,
+                         verbose=0)
+    assert [row["fold"] for row in result["per_fold"]] == [1, 2]
+    assert (tmp_path / "fold2" / "best.keras").exists()
+    assert result["ensemble_privatetest"]["n"] == len(private_test[1])
+    assert result["privatetest_accuracy_mean"] == pytest.approx(np.mean([r["privatetest"] for r in result["per_fold"]]))
