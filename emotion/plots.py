@@ -247,3 +247,46 @@ def stage_bars(milliseconds: pd.Series, xlabel: str) -> plt.Figure:
     axis.set_xlim(0, max(milliseconds.max() * 1.25, 1))
     figure.tight_layout()
     return figure
+
+
+def accuracy_vs_compute(table: pd.DataFrame) -> plt.Figure:
+    """PrivateTest accuracy against training CPU-minutes, one labelled point per released model, with the paper's
+    reported accuracy of the same model as a dashed line where it states one.
+
+    Args:
+        table: :func:`emotion.compare.released_table`.
+    """
+    figure, axis = plt.subplots(figsize=(7.5, 4.8))
+    for index, (name, row) in enumerate(table.iterrows()):
+        color = f"C{index}"
+        axis.scatter(row["training_cpu_minutes"], row["privatetest_accuracy"], color=color, s=50, zorder=3)
+        axis.annotate(f"{name} ({row['epochs']} epochs)", (row["training_cpu_minutes"], row["privatetest_accuracy"]),
+                      textcoords="offset points", xytext=(6, 4), fontsize=9)
+        if not np.isnan(row["paper_accuracy"]):
+            axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
+                         label=f"paper's {name}: {row['paper_accuracy']:.2%}")
+    axis.set_xlim(left=0)
+    axis.set_xlabel("training CPU-minutes (2-core CPU)")
+    axis.set_ylabel("PrivateTest accuracy")
+    axis.set_title("Accuracy vs training compute (checkpoints chosen on PublicTest)")
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def validation_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
+    """PublicTest accuracy per epoch of each model, side by side on one axis.
+
+    Args:
+        histories: ``{model name: history}`` with columns ``epoch`` and ``val_accuracy``.
+    """
+    figure, axis = plt.subplots(figsize=(7.5, 4.5))
+    for name, history in histories.items():
+        axis.plot(history["epoch"], history["val_accuracy"], marker="o", markersize=3, label=name)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("PublicTest accuracy")
+    axis.set_title("PublicTest accuracy per epoch of each released model")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

@@ -36,3 +36,19 @@ def test_augmentation_grid_has_a_row_per_augmentation_and_the_original_first():
                                       "blur": np.zeros((2, 48, 48), np.uint8)}, face)
     assert len(figure.axes) == 2 * 3
     assert figure.axes[0].get_title() == "original" and figure.axes[3].get_ylabel() == "blur"
+
+
+def test_accuracy_vs_compute_draws_a_point_per_model_and_the_papers_line():
+    table = pd.DataFrame({"training_cpu_minutes": [50.0, 120.0], "privatetest_accuracy": [0.6, 0.62],
+                          "epochs": [14, 10], "paper_accuracy": [0.5, float("nan")]}, index=["basic_cnn", "resnet18"])
+    figure = plots.accuracy_vs_compute(table)
+    axis = figure.axes[0]
+    assert len(axis.collections) == 2
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == ["paper's basic_cnn: 50.00%"]
+    assert axis.get_xlabel() == "training CPU-minutes (2-core CPU)"
+
+
+def test_validation_curves_have_one_line_per_model():
+    histories = {name: pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.4, 0.5]}) for name in ("a", "b")}
+    figure = plots.validation_curves(histories)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["a", "b"]
