@@ -422,8 +422,11 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         ConfigurationError: bad recipe, a changed recipe in an existing run folder, or ``release`` with ``limit``.
         DataMissingError, DataFormatError: FER2013 is missing or malformed.
     """
+    from emotion.models import MODEL_NAMES
     from emotion.paths import MODELS_DIR, RESULTS_DIR
 
+    if config.model not in MODEL_NAMES:
+        raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
     if release and limit is not None:
         raise ConfigurationError("--release needs the whole of FER2013: drop --limit.")
     if data is None:

@@ -1,4 +1,5 @@
-"""Evaluation: the metrics, flip test-time augmentation, and `python -m emotion evaluate` on good and bad input."""
+"""Evaluation: the metrics, flip test-time augmentation, `python -m emotion evaluate` on good and bad input, and
+`python -m emotion train`'s checks of its options."""
 
 import json
 
@@ -78,3 +79,17 @@ def test_cli_evaluate_reports_bad_input_in_one_line_and_exits_1(tmp_path, tiny_m
     captured = capsys.readouterr()
     assert captured.err.startswith("error: ") and message in captured.err
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--model", "vgg16"], "unknown model 'vgg16': use one of basic_cnn"),
+        (["--model", "basic_cnn", "--release", "--limit", "10"], "--release needs the whole of FER2013"),
+    ],
+    ids=["unknown-model", "release-with-limit"],
+)
+def test_cli_train_rejects_bad_options_before_loading_data(arguments, message, capsys):
+    assert main(["train", *arguments]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and message in captured.err
