@@ -152,18 +152,32 @@ def detection_gallery(images: Sequence[np.ndarray], titles: Sequence[str], annot
                       detections: Mapping[str, Sequence[pd.DataFrame]]) -> plt.Figure:
     """A grid: one row per image, one column per detector; annotated faces in green, detections in red.
 
+    Each image is cropped to its annotated faces plus a margin (at least 240 px a side), so small faces stay visible
+    and the PNG stays small.
+
     Args:
         images: RGB uint8 (h, w, 3) each; titles: one row label per image.
         annotations: per image, its faces (``x, y, w, h``).
         detections: ``{detector: per image, the detections to draw (x, y, w, h)}``.
     """
     names = list(detections)
-    figure, axes = plt.subplots(len(images), len(names), figsize=(3.2 * len(names), 2.6 * len(images)),
+    figure, axes = plt.subplots(len(images), len(names), figsize=(2.4 * len(names), 2.1 * len(images)),
                                 squeeze=False)
     for row, image in enumerate(images):
+        faces = annotations[row]
+        height, width = image.shape[:2]
+        if len(faces):
+            left, top = faces["x"].min(), faces["y"].min()
+            right, bottom = (faces["x"] + faces["w"]).max(), (faces["y"] + faces["h"]).max()
+            margin = max(120 - (right - left) / 2, 120 - (bottom - top) / 2, 0.3 * max(right - left, bottom - top))
+            crop = (max(0, left - margin), min(width, right + margin), min(height, bottom + margin), max(0, top - margin))
+        else:
+            crop = (0, width, height, 0)
         for column, name in enumerate(names):
             axis = axes[row, column]
             axis.imshow(image)
+            axis.set_xlim(crop[0], crop[1])
+            axis.set_ylim(crop[2], crop[3])
             axis.set_xticks([])
             axis.set_yticks([])
             for _, face in annotations[row].iterrows():
