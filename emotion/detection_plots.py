@@ -115,7 +115,7 @@ def speed_accuracy(summary: pd.DataFrame, level: str = "hard") -> plt.Figure:
     axis.set_ylabel("average precision")
     axis.set_ylim(0, 1)
     axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8, loc="upper left")
+    axis.legend(fontsize=8, loc="center right")
     axis.set_title("Speed against accuracy: up and to the left is better")
     figure.tight_layout()
     return figure
