@@ -35,8 +35,10 @@ def reliability_diagram(tables: Mapping[str, Mapping[str, np.ndarray]], eces: Ma
     return figure
 
 
-def saliency_grid(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], columns: int = 8) -> plt.Figure:
-    """Images with their Grad-CAM heat maps overlaid.
+def saliency_grid(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], columns: int = 8,
+                  title: str = "Class-activation maps: the regions that raised the predicted class's score (red = most)",
+                  ) -> plt.Figure:
+    """Images with their class-activation heat maps overlaid.
 
     Args:
         images: uint8 (n, 48, 48); maps: float (n, 48, 48) in [0, 1]; titles: n short captions.
@@ -49,7 +51,7 @@ def saliency_grid(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], c
             axis.imshow(images[index], cmap="gray", vmin=0, vmax=255)
             axis.imshow(maps[index], cmap="jet", alpha=0.4, vmin=0, vmax=1)
             axis.set_title(titles[index], fontsize=7)
-    figure.suptitle("Grad-CAM: the regions that raised the predicted class's score (red = most)")
+    figure.suptitle(title)
     figure.tight_layout()
     return figure
 

@@ -14,6 +14,12 @@ import sys
 import time
 
 import torch  # noqa: F401  (torch must be imported before TensorFlow, or FER(mtcnn=True) segfaults)
+
+try:  # torch imports triton lazily; imported after TensorFlow it segfaults, so import it first.
+    import triton  # noqa: F401
+    import triton.runtime  # noqa: F401
+except ImportError:
+    pass
 import cv2
 import numpy as np
 import pkg_resources

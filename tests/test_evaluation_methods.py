@@ -205,3 +205,20 @@ def test_photo_detection_recall_and_least_confident():
 
     ranked = least_confident([[face("happy", 0.9), face("sad", 0.3)], [face("fear", 0.5)]], count=2)
     assert [(score, index) for score, index, _ in ranked] == [(0.3, 0), (0.5, 1)]
+
+
+def test_saliency_methods_and_unknown_method():
+    import keras
+
+    from emotion.saliency import grad_cam
+
+    inputs = keras.Input((48, 48, 1))
+    features = keras.layers.Conv2D(2, 3, padding="same", name="features")(inputs)
+    flat = keras.layers.Flatten()(features)
+    model = keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(flat))
+    images = np.random.default_rng(0).integers(0, 255, (4, 48, 48), dtype=np.uint8)
+    for method in ("hirescam", "gradcam"):
+        maps = grad_cam(model, images, method=method)
+        assert maps.shape == (4, 48, 48) and 0.0 <= maps.min() and maps.max() <= 1.0
+    with pytest.raises(ValueError, match="unknown method"):
+        grad_cam(model, images, method="lime")
