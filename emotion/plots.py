@@ -265,7 +265,7 @@ def accuracy_vs_compute(table: pd.DataFrame) -> plt.Figure:
         if not np.isnan(row["paper_accuracy"]):
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
                          label=f"paper's {name}: {row['paper_accuracy']:.2%}")
-    axis.set_xlim(left=0)
+    axis.set_xlim(0, max(float(table["training_cpu_minutes"].max()) * 1.35, 1.0))  # room for the labels
     axis.set_xlabel("training CPU-minutes (2-core CPU)")
     axis.set_ylabel("PrivateTest accuracy")
     axis.set_title("Accuracy vs training compute (checkpoints chosen on PublicTest)")
