@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures smoke runtimes test report peer-env peer-compare model-card readme clean
+.PHONY: help setup setup-browser check-data figures train smoke runtimes test report peer-env peer-compare model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ figures: setup check-data ## The main job: run every notebook in full mode -> fi
 	$(PY) -m emotion run-notebooks --mode full --seed $(SEED) --record-times
 	$(PY) -m emotion results-table --write README.md
 	$(PY) -m emotion model-card
+
+# A killed training run resumes from its last epoch in build/train/MODEL; delete that folder to start afresh.
+train: setup check-data ## Retrain and release the models (about 1 h each on 2 CPU cores) -> models/, results/03_train_*.json
+	$(PY) -m emotion train --model basic_cnn --epochs 14 --seed $(SEED) --release
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)
