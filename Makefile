@@ -36,6 +36,7 @@ figures: setup check-data ## The main job: run every notebook in full mode -> fi
 # A killed training run resumes from its last epoch in build/train/MODEL; delete that folder to start afresh.
 train: setup check-data ## Retrain and release the models (about 1 h each on 2 CPU cores) -> models/, results/03_train_*.json
 	$(PY) -m emotion train --model basic_cnn --epochs 14 --seed $(SEED) --release
+	$(PY) -m emotion train --model resnet18 --epochs 13 --seed $(SEED) --release
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)
