@@ -80,8 +80,11 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     test = evidence["mcnemar"][f"{best}_vs_basic_cnn"]
     better = _accuracy(evidence, best) > _accuracy(evidence, "basic_cnn")
     verdict = "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced"
+    budgets = "; ".join(f"{name} trained {evidence['models'][name]['training_cpu_minutes']:.0f} CPU-minutes"
+                        for name in (best, "basic_cnn") if "training_cpu_minutes" in evidence["models"][name])
     return _claim(claim, verdict, f"PrivateTest accuracy {best} {_accuracy(evidence, best):.4f} vs basic_cnn "
-                  f"{_accuracy(evidence, 'basic_cnn'):.4f}; McNemar p = {test['p_value']:.3g}",
+                  f"{_accuracy(evidence, 'basic_cnn'):.4f}; McNemar p = {test['p_value']:.3g}"
+                  + (f" ({budgets}; a longer budget could change the order)" if budgets else ""),
                   "results/05_evaluation.json")
 
 
