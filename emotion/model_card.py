@@ -25,7 +25,7 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
-def _model_section(result: dict[str, Any]) -> list[str]:
+def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) -> list[str]:
     test = result["test"]
     recipe = result["recipe"]
     name = result["model"]
@@ -44,6 +44,13 @@ def _model_section(result: dict[str, Any]) -> list[str]:
         f"(file {result['model_file_mib']:.1f} MiB).",
         f"- **PrivateTest ({test['n']:,} images):** accuracy {_percent(test['accuracy'])}, macro-F1 "
         f"{test['macro_f1']:.3f}.",
+    ]
+    intervals = (evaluation or {}).get("models", {}).get(name, {}).get("intervals")
+    if intervals:
+        accuracy, f1 = intervals["accuracy"], intervals["macro_f1"]
+        lines.append(f"- **95 % bootstrap intervals** (`results/05_evaluation.json`): accuracy "
+                     f"{_percent(accuracy['low'])}-{_percent(accuracy['high'])}, macro-F1 {f1['low']:.3f}-{f1['high']:.3f}.")
+    lines += [
         "",
         "| class | precision | recall | F1 | support |",
         "|---|---|---|---|---|",
@@ -69,8 +76,10 @@ def render_model_card(results_dir: Path = RESULTS_DIR) -> str:
     ]
     if not released:
         lines += ["No model has been released yet: `make train` trains them and writes `results/03_train_*.json`.", ""]
+    evaluation_path = results_dir / "05_evaluation.json"
+    evaluation = read_results(evaluation_path) if evaluation_path.is_file() else None
     for result in released:
-        lines += _model_section(result)
+        lines += _model_section(result, evaluation)
 
     lines += ["## Known failure modes", ""]
     overview = results_dir / "01_data_overview.json"
