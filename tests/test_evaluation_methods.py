@@ -87,7 +87,7 @@ def write_ckplus(folder, rows, image=None):
 
 
 def test_ckplus_maps_labels_and_drops_contempt(tmp_path):
-    from emotion.ckplus import load_ckplus
+    from emotion.cohn_kanade import load_ckplus
 
     write_ckplus(tmp_path, [("anger", "S010", "a.png"), ("contempt", "S011", "c.png"), ("sadness", "S012", "s.png")])
     data = load_ckplus(tmp_path)
@@ -97,7 +97,7 @@ def test_ckplus_maps_labels_and_drops_contempt(tmp_path):
 
 
 def test_ckplus_errors_name_the_file(tmp_path):
-    from emotion.ckplus import load_ckplus
+    from emotion.cohn_kanade import load_ckplus
 
     with pytest.raises(DataMissingError, match="CK\\+48 not found"):
         load_ckplus(tmp_path / "absent")
@@ -113,7 +113,7 @@ def test_ckplus_errors_name_the_file(tmp_path):
 
 
 def test_ckplus_real_data_counts(real_data_root):
-    from emotion.ckplus import load_ckplus
+    from emotion.cohn_kanade import load_ckplus
 
     data = load_ckplus(real_data_root / "ckplus48")
     assert len(data.labels) == 981 - 54 and data.dropped == {"contempt": 54}

@@ -1,4 +1,6 @@
-"""CK+48 (posed expressions, 48x48 crops) as an out-of-distribution test set for FER2013 models."""
+"""The Cohn-Kanade CK+48 crops (posed expressions, 48x48) as an out-of-distribution test set for FER2013 models.
+
+The data itself is read from $EMOTION_DATA/ckplus48; nothing of it is in the repository."""
 
 from __future__ import annotations
 
