@@ -1,8 +1,10 @@
 """emotion: the package behind the facial-emotion-recognition study.
 
-Each module has one job: ``paths`` (where data, figures and results live), ``fer2013`` (the FER2013 loader),
-``ferplus`` (FER+ crowd votes), ``leakage`` (duplicate and split-leakage report), ``results`` (results files with
-provenance), ``plots`` (figures), ``notebooks`` (the papermill runner) and ``cli`` (``python -m emotion``).
+Each module has one job. Data: ``paths``, ``fer2013``, ``ferplus``, ``leakage``, ``cohn_kanade``, ``affectnet``,
+``image_files``, ``datacheck``. Faces: ``detectors``, ``detection_eval``, ``detection_plots``. Models: ``models``,
+``augment``, ``train``, ``evaluate``, ``compare``. Review: ``uncertainty``, ``calibration``, ``saliency``,
+``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``.
+Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``.
 """
 
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
