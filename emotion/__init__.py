@@ -4,7 +4,7 @@ Each module has one job. Data: ``paths``, ``fer2013``, ``ferplus``, ``leakage``,
 ``image_files``, ``datacheck``. Faces: ``detectors``, ``detection_eval``, ``detection_plots``. Models: ``models``,
 ``augment``, ``train``, ``evaluate``, ``compare``. Review: ``uncertainty``, ``calibration``, ``saliency``,
 ``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``.
-Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``.
+Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``, ``errors``.
 """
 
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
