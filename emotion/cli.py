@@ -96,17 +96,41 @@ def _train(arguments: argparse.Namespace) -> int:
 
     from emotion.train import TrainConfig, train_fer2013, with_overrides
 
-    config = with_overrides(
-        TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
-        batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
-        mixed_precision=arguments.mixed_precision or None,
-    )
-    result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit)
-    summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta")}
+    config = _train_config(arguments)
+    if arguments.ablation and not arguments.release:
+        print("--ablation names how a run is released: add --release.", file=sys.stderr)
+        return 2
+    result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit,
+                           name=arguments.name, ablation=arguments.ablation)
+    summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta", "history")}
     if "test" in result.summary:
         summary["privatetest_accuracy"] = result.summary["test"]["accuracy"]
         summary["privatetest_macro_f1"] = result.summary["test"]["macro_f1"]
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _train_config(arguments: argparse.Namespace):
+    from emotion.augment import NO_AUGMENTATION
+    from emotion.train import TrainConfig, with_overrides
+
+    return with_overrides(
+        TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
+        batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
+        mixed_precision=arguments.mixed_precision or None,
+        class_weighting="balanced" if arguments.class_weighted else None,
+        augment=NO_AUGMENTATION if arguments.no_augment else None,
+    )
+
+
+def _kfold(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.train import kfold_fer2013
+
+    outcome = kfold_fer2013(_train_config(arguments), folds=arguments.folds, name=arguments.name,
+                            run_dir=arguments.run_dir)
+    print(json.dumps({key: value for key, value in outcome.items() if key != "recipe"}, indent=2))
     return 0
 
 
@@ -274,17 +298,27 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--check", action="store_true", help="exit 1 when the card is out of date; write nothing")
     card.set_defaults(handler=_model_card)
     train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
-    train.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50 or mobilenet")
-    train.add_argument("--epochs", type=int, help="epoch budget (default 30)")
-    train.add_argument("--seed", type=int, help="random seed (default 0)")
-    train.add_argument("--batch-size", type=int, help="images per step (default 64)")
-    train.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
-    train.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16")
-    train.add_argument("--run-dir", help="run folder (default build/train/MODEL); the same folder resumes a run")
+    kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
+    for parser_ in (train, kfold):
+        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50 or mobilenet")
+        parser_.add_argument("--epochs", type=int, help="epoch budget (default 30)")
+        parser_.add_argument("--seed", type=int, help="random seed (default 0)")
+        parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
+        parser_.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
+        parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16")
+        parser_.add_argument("--class-weighted", action="store_true",
+                             help="weight each class's loss by n / (classes x its count)")
+        parser_.add_argument("--no-augment", action="store_true", help="train without augmentation")
+        parser_.add_argument("--name", help="run name for the run folder and released files (default: the model)")
+        parser_.add_argument("--run-dir", help="run folder (default build/train/NAME); the same folder resumes a run")
     train.add_argument("--limit", type=int, help="use only the first N images of each split (a quick check)")
     train.add_argument("--release", action="store_true",
-                       help="copy the finished run to models/ and write results/03_train_MODEL.json")
+                       help="copy the finished run to models/ and write results/03_train_NAME.json")
+    train.add_argument("--ablation", action="store_true",
+                       help="with --release: write only results/03_ablation_NAME.json (no model in models/)")
     train.set_defaults(handler=_train)
+    kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
+    kfold.set_defaults(handler=_kfold)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model on a FER2013 split (JSON)")
     evaluate.add_argument("--model", required=True, help="path of a .keras file, e.g. models/basic_cnn.keras")

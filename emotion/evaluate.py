@@ -31,12 +31,45 @@ def load_model(path: Path | str):
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: expected a Keras 3 model archive ending in .keras.")
     try:
-        return keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, OSError, KeyError or zipfile errors on a bad archive.
         raise ModelFileError(
             f"{path} could not be loaded as a Keras model ({type(error).__name__}: {str(error)[:200]}). "
             "Is it a .keras file written by `python -m emotion train`?"
         ) from error
+    if any(weight.dtype == "float16" for weight in model.weights):
+        model = with_dtype_policy(model, "float32")
+    return model
+
+
+def with_dtype_policy(model, policy: str):
+    """A copy of ``model`` whose every layer uses the Keras dtype ``policy`` (e.g. ``"float16"`` or ``"float32"``),
+    with the weights cast to the new variable dtype."""
+    import keras
+
+    def retype(value):
+        if isinstance(value, dict):
+            if value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy") and isinstance(value.get("config"), dict):
+                return {**value, "config": {**value["config"], "name": policy}}
+            return {key: retype(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [retype(item) for item in value]
+        return value
+
+    copy = model.__class__.from_config(retype(model.get_config()))
+    variable_dtype = keras.mixed_precision.Policy(policy).variable_dtype
+    copy.set_weights([np.asarray(weight).astype(variable_dtype) for weight in model.get_weights()])
+    return copy
+
+
+def save_float16(model, path: Path | str) -> Path:
+    """Save ``model`` with float16 weights (half the size of float32; :func:`load_model` casts them back to
+    float32 and computes in float32). For released models that would exceed the 50 MB size cap in float32."""
+    path = Path(path)
+    temporary = path.with_name("partial_" + path.name)
+    with_dtype_policy(model, "float16").save(temporary)
+    temporary.replace(path)
+    return path
 
 
 def check_split(split: str) -> str:

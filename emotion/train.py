@@ -46,6 +46,9 @@ BEST_MODEL_FILE = "best.keras"
 BEST_EPOCH_FILE = "best.json"
 SUMMARY_FILE = "summary.json"
 BACKUP_DIR = "backup"
+AUDIT_DIR = "audit"
+AUDIT_COLUMN = "audit_privatetest_accuracy"
+CLASS_WEIGHTINGS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ class TrainConfig:
         mixed_precision: train under Keras' ``mixed_bfloat16`` policy (the softmax stays float32).
         seed: seeds initialisation, shuffling and augmentation.
         model_options: keyword arguments of the architecture (e.g. ``{"dropout": 0.2}``).
+        class_weighting: ``"none"``, or ``"balanced"``: each training image's loss is weighted by
+            n / (classes x count of its class), so every class carries the same total weight (the class-imbalance
+            experiment of notebook 05).
     """
 
     model: str
@@ -77,6 +83,7 @@ class TrainConfig:
     mixed_precision: bool = False
     seed: int = 0
     model_options: dict = field(default_factory=dict)
+    class_weighting: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-ready values."""
@@ -211,6 +218,50 @@ def _best_checkpoint_class():
     return BestCheckpoint
 
 
+def _privatetest_audit_class():
+    import keras
+
+    class PrivateTestAudit(keras.callbacks.Callback):
+        """Records, after every epoch, the PrivateTest predictions (``audit/privatetest_epochNNN.npy``, uint8 class
+        ids) and their accuracy (the ``audit_privatetest_accuracy`` column of history.csv).
+
+        This is for notebook 05's test-set selection-bias measurement only: nothing in training reads it (the
+        checkpoint is chosen by :class:`BestCheckpoint` on PublicTest, the schedule is fixed in advance). It runs after
+        the epoch timer, so its prediction time is not counted in the epoch's wall or CPU seconds.
+        """
+
+        def __init__(self, images: np.ndarray, labels: np.ndarray, folder: Path):
+            super().__init__()
+            self.images = np.asarray(images)[..., None].astype(np.float32)
+            self.labels, self.folder = np.asarray(labels), folder
+
+        def on_epoch_end(self, epoch, logs=None):
+            predicted = np.concatenate([
+                np.argmax(np.asarray(self.model(self.images[start:start + 512], training=False), np.float32), 1)
+                for start in range(0, len(self.images), 512)
+            ]).astype(np.uint8)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.save(self.folder / f"privatetest_epoch{epoch + 1:03d}.npy", predicted)
+            if logs is not None:
+                logs[AUDIT_COLUMN] = float(np.mean(predicted == self.labels))
+
+    return PrivateTestAudit
+
+
+def balanced_class_weights(labels: np.ndarray, num_classes: int = len(CLASS_NAMES)) -> dict[int, float]:
+    """Class weights n / (classes x count): each class's images together weigh as much as any other class's.
+
+    Raises:
+        ConfigurationError: a class has no training image (its weight would be infinite).
+    """
+    counts = np.bincount(np.asarray(labels), minlength=num_classes)
+    if (counts == 0).any():
+        missing = [CLASS_NAMES[index] if num_classes == len(CLASS_NAMES) else str(index)
+                   for index in np.flatnonzero(counts == 0)]
+        raise ConfigurationError(f"class weighting needs every class in the training data; missing: {missing}.")
+    return {index: float(len(labels) / (num_classes * count)) for index, count in enumerate(counts)}
+
+
 def read_history(path: Path | str) -> list[dict[str, float]]:
     """Read history.csv as a list of per-epoch dicts, ``epoch`` counted from 1.
 
@@ -245,7 +296,7 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
 
 def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
                 test: tuple[np.ndarray, np.ndarray] | None = None, *, run_dir: Path | str | None = None,
-                verbose: int = 2, extra_callbacks: list | None = None) -> TrainResult:
+                verbose: int = 2, extra_callbacks: list | None = None, audit: bool = True) -> TrainResult:
     """Train (or resume) one run and evaluate its PublicTest-chosen checkpoint on the test split once.
 
     Args:
@@ -256,6 +307,8 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         run_dir: the run's folder (default ``build/train/<model>``); running again with the same folder resumes.
         verbose: Keras ``fit`` verbosity (2: one line per epoch, for logs; 0: silent, for tests).
         extra_callbacks: more Keras callbacks (the tests use one to interrupt a run).
+        audit: when ``test`` is given, record every epoch's test predictions for the selection-bias audit
+            (:class:`PrivateTestAudit`; never used by training).
 
     Returns:
         :class:`TrainResult`; ``summary`` is also written to ``run_dir/summary.json``.
@@ -273,9 +326,13 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
     if config.epochs < 1 or config.batch_size < 1:
         raise ConfigurationError(f"epochs and batch size must be at least 1, got {config.epochs}, {config.batch_size}.")
+    if config.class_weighting not in CLASS_WEIGHTINGS:
+        raise ConfigurationError(
+            f"unknown class weighting {config.class_weighting!r}: use one of {', '.join(CLASS_WEIGHTINGS)}.")
     run_dir = Path(run_dir) if run_dir else BUILD_DIR / "train" / config.model
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_same_recipe(run_dir, config)
+    started = _record_start(run_dir)
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -291,17 +348,19 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     train_data = make_dataset(train_images, train_labels, batch_size=config.batch_size, training=True,
                               seed=config.seed, augment=config.augment)
     validation_data = make_dataset(*validation, batch_size=256, training=False)
+    class_weight = balanced_class_weights(train_labels) if config.class_weighting == "balanced" else None
 
     callbacks = [
         _epoch_timer_class()(len(train_images)),
         _best_checkpoint_class()(run_dir / BEST_MODEL_FILE, run_dir / BEST_EPOCH_FILE),
+        *([_privatetest_audit_class()(*test, run_dir / AUDIT_DIR)] if test is not None and audit else []),
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
         *(extra_callbacks or []),
     ]
     started_wall = time.perf_counter()
     model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
-              verbose=verbose)
+              verbose=verbose, class_weight=class_weight)
     session_wall = time.perf_counter() - started_wall
 
     history = read_history(run_dir / HISTORY_FILE)
@@ -323,6 +382,8 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         "epoch_wall_seconds_median": float(np.median([row["epoch_seconds"] for row in history])),
         "last_session_wall_minutes": session_wall / 60,
         "max_resident_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "history": history,
+        "started": started,
     }
     if test is not None:
         best_model = keras.saving.load_model(run_dir / BEST_MODEL_FILE, compile=False)
@@ -337,6 +398,22 @@ def _to_builtin(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _record_start(run_dir: Path) -> dict[str, Any]:
+    """The git commit (and whether the tree had uncommitted changes) and UTC time when the run folder's training
+    first started, kept in ``run_dir/started.json`` across resumes: the code that trained the model, which can be
+    older than the commit recorded when the results are written."""
+    from datetime import datetime, timezone
+
+    from emotion.results import git_commit
+
+    path = run_dir / "started.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    record = {**git_commit(), "utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
 
 
 def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
@@ -359,11 +436,26 @@ def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
 
 
-def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full") -> dict:
-    """Copy a finished run's model and history into ``models_dir`` and write ``results_dir/03_train_<model>.json``.
+MAX_MODEL_MIB = 50.0
+"""Released ``.keras`` files are kept at or under this size (the repository's size cap); a larger float32 model is
+stored with float16 weights (:func:`emotion.evaluate.save_float16`) and its effect on accuracy is recorded."""
+
+
+def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
+                name: str | None = None, ablation: bool = False) -> dict:
+    """Publish a finished run.
+
+    Released model (``ablation=False``): copy the model and history into ``models_dir`` as ``<name>.keras`` and
+    ``<name>_history.csv`` and write ``results_dir/03_train_<name>.json`` (with headline rows for the README). A model
+    over :data:`MAX_MODEL_MIB` in float32 is stored with float16 weights; PrivateTest is then scored again with the
+    stored file and both accuracies are recorded under ``model_storage``.
+
+    Ablation run (``ablation=True``): an experiment of notebooks 04/05 (another seed, class weighting, no
+    augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
+    PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
 
     Returns:
-        The paths written: ``{"model": ..., "history": ..., "results": ...}``.
+        The paths written: ``{"model": ..., "history": ..., "results": ...}`` (model and history None for ablations).
 
     Raises:
         ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
@@ -376,18 +468,38 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
             f"{result.run_dir}: the run stopped after {summary['epochs_run']} of {summary['recipe']['epochs']} epochs "
             "or was not evaluated on PrivateTest; run the same command again to finish it before releasing."
         )
-    name = summary["model"]
-    models_dir, results_dir = Path(models_dir), Path(results_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    model_path, history_path = models_dir / f"{name}.keras", models_dir / f"{name}_history.csv"
-    shutil.copyfile(result.best_model, model_path)
-    shutil.copyfile(result.history, history_path)
+    name = name or summary["model"]
+    results_dir = Path(results_dir)
     test = summary["test"]
     protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
+    if ablation:
+        payload = {**summary, "run": name, "protocol": protocol}
+        results_path = write_results(results_dir / f"03_ablation_{name}.json", payload, mode=mode,
+                                     seed=summary["recipe"]["seed"])
+        return {"model": None, "history": None, "results": results_path}
+
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    model_path, history_path = models_dir / f"{name}.keras", models_dir / f"{name}_history.csv"
+    storage: dict[str, Any] = {"dtype": "float32", "float32_mib": result.best_model.stat().st_size / 2**20}
+    if storage["float32_mib"] > MAX_MODEL_MIB:
+        import keras
+
+        from emotion.evaluate import evaluate_model, load_model, save_float16
+        from emotion.fer2013 import load_fer2013
+
+        save_float16(keras.saving.load_model(result.best_model, compile=False), model_path)
+        stored = evaluate_model(load_model(model_path), *load_fer2013().split("PrivateTest"))
+        storage.update(dtype="float16", accuracy_float32=test["accuracy"], accuracy_stored=stored["accuracy"],
+                       note="weights stored as float16 to stay under the size cap; loaded back as float32")
+    else:
+        shutil.copyfile(result.best_model, model_path)
+    shutil.copyfile(result.history, history_path)
     payload = {
         **summary,
         "model_file": model_path.name,
         "model_file_mib": model_path.stat().st_size / 2**20,
+        "model_storage": storage,
         "history_file": history_path.name,
         "headline": [
             {"quantity": f"{name}: accuracy", "value": test["accuracy"], "split": "PrivateTest", "protocol": protocol},
@@ -407,13 +519,16 @@ def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
 
 
 def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, release: bool = False,
-                  limit: int | None = None, verbose: int = 2, data=None) -> TrainResult:
+                  limit: int | None = None, verbose: int = 2, data=None, name: str | None = None,
+                  ablation: bool = False) -> TrainResult:
     """Train ``config`` on FER2013 with the study's protocol (``python -m emotion train``).
 
     Args:
         config: the recipe.
         run_dir: the run folder (default ``build/train/<model>``); the same folder resumes an interrupted run.
-        release: when the run finished, copy it to ``models/`` and write ``results/03_train_<model>.json``.
+        release: when the run finished, copy it to ``models/`` and write ``results/03_train_<name>.json`` (or only
+            ``results/03_ablation_<name>.json`` with ``ablation``; see :func:`release_run`).
+        name: the released name (default: the model's name).
         limit: use only the first ``limit`` images of each split (a quick check; cannot be released).
         verbose: Keras ``fit`` verbosity.
         data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
@@ -429,6 +544,8 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
     if release and limit is not None:
         raise ConfigurationError("--release needs the whole of FER2013: drop --limit.")
+    _check_run_name(name)
+    run_dir = run_dir or BUILD_DIR / "train" / (name or config.model)
     if data is None:
         from emotion.fer2013 import load_fer2013
 
@@ -438,8 +555,52 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         splits = [(images[:limit], labels[:limit]) for images, labels in splits]
     result = train_model(config, *splits, run_dir=run_dir, verbose=verbose)
     if release:
-        release_run(result, MODELS_DIR, RESULTS_DIR)
+        release_run(result, MODELS_DIR, RESULTS_DIR, name=name, ablation=ablation)
     return result
+
+
+def _check_run_name(name: str | None) -> None:
+    """Raises ConfigurationError unless ``name`` is None or usable in a file name (letters, digits, _ and -)."""
+    import re
+
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
+        raise ConfigurationError(
+            f"run name {name!r} must be 1-64 letters, digits, '_' or '-' (it becomes part of file names).")
+
+
+def kfold_fer2013(config: TrainConfig, *, folds: int, name: str | None = None, run_dir: Path | str | None = None,
+                  write: bool = True, verbose: int = 2, data=None) -> dict[str, Any]:
+    """K-fold cross-validation on FER2013's Training split (:func:`train_kfold`), written to
+    ``results/03_kfold_<name>.json`` when ``write`` (``python -m emotion kfold``). The run folders
+    (``build/train/kfold_<name>/foldK``) resume like any training run.
+
+    Raises:
+        ConfigurationError: bad recipe, bad name, or bad fold count.
+        DataMissingError, DataFormatError: FER2013 is missing or malformed.
+    """
+    from emotion.paths import RESULTS_DIR
+    from emotion.results import write_results
+
+    name = name or f"{config.model}_{folds}fold"
+    _check_run_name(name)
+    if data is None:
+        from emotion.fer2013 import load_fer2013
+
+        data = load_fer2013()
+    splits = [data.split(split) for split in ("Training", "PublicTest", "PrivateTest")]
+    outcome = train_kfold(config, *splits, folds=folds, run_dir=run_dir or BUILD_DIR / "train" / f"kfold_{name}",
+                          verbose=verbose)
+    payload = {
+        "run": name,
+        "recipe": config.as_dict(),
+        **outcome,
+        "protocol": (f"{folds}-fold cross-validation on Training (stratified); each fold's checkpoint chosen on its "
+                     "held-out fold; PublicTest and PrivateTest scored once per fold model and for the ensemble "
+                     "(mean softmax of the fold models)"),
+    }
+    if write:
+        write_results(RESULTS_DIR / f"03_kfold_{name}.json", payload, mode="full", seed=config.seed)
+    return payload
 
 
 def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int = 40,
