@@ -90,3 +90,50 @@ def mcnemar(labels: np.ndarray, predictions_a: np.ndarray, predictions_b: np.nda
     p_value = 1.0 if discordant == 0 else float(stats.binomtest(a_only, discordant, 0.5).pvalue)
     return {"a_only": a_only, "b_only": b_only, "p_value": p_value,
             "accuracy_a": float(right_a.mean()), "accuracy_b": float(right_b.mean())}
+
+
+def per_class_intervals(labels: np.ndarray, predictions: np.ndarray, *, num_classes: int = 7, resamples: int = 2000,
+                        confidence: float = 0.95, seed: int = 0) -> dict[str, list[dict[str, float]]]:
+    """Percentile bootstrap intervals of each class's precision, recall and F1 over test images.
+
+    Each resample redraws the n images with replacement and recomputes the confusion matrix. A class with no
+    predicted (or no true) image in a resample has precision (or recall) and F1 0 there, as scikit-learn's
+    ``zero_division=0`` gives.
+
+    Returns:
+        ``{"precision": [...], "recall": [...], "f1": [...]}``, one ``{"estimate", "low", "high"}`` per class id.
+
+    Raises:
+        ValueError: empty or mismatched inputs, ``resamples`` < 100, or ``confidence`` outside (0, 1).
+    """
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape or labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels and predictions must be non-empty 1-D arrays of one length, got "
+                         f"{labels.shape} and {predictions.shape}")
+    if resamples < 100:
+        raise ValueError(f"resamples must be at least 100, got {resamples}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+
+    def scores(cells: np.ndarray) -> dict[str, np.ndarray]:
+        matrix = cells.reshape(-1, num_classes, num_classes).astype(float)
+        right = np.diagonal(matrix, axis1=1, axis2=2)
+        true, predicted = matrix.sum(2), matrix.sum(1)
+        precision = np.divide(right, predicted, out=np.zeros_like(right), where=predicted > 0)
+        recall = np.divide(right, true, out=np.zeros_like(right), where=true > 0)
+        total = precision + recall
+        f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(right), where=total > 0)
+        return {"precision": precision, "recall": recall, "f1": f1}
+
+    codes = labels.astype(np.int64) * num_classes + predictions.astype(np.int64)
+    rng = np.random.default_rng(seed)
+    cells = np.stack([np.bincount(codes[rng.integers(0, codes.size, codes.size)], minlength=num_classes ** 2)
+                      for _ in range(resamples)])
+    sampled, estimate = scores(cells), scores(np.bincount(codes, minlength=num_classes ** 2))
+    tail = (1 - confidence) / 2 * 100
+    result = {}
+    for metric, values in sampled.items():
+        low, high = np.percentile(values, [tail, 100 - tail], axis=0)
+        result[metric] = [{"estimate": float(estimate[metric][0, index]), "low": float(low[index]),
+                           "high": float(high[index])} for index in range(num_classes)]
+    return result

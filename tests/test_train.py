@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from emotion.errors import ConfigurationError
-from emotion.train import (TrainConfig, benchmark_input_pipeline, kfold_indices, make_dataset, read_history,
-                           release_run, train_kfold, train_model)
+from emotion.train import (TrainConfig, balanced_class_weights, benchmark_input_pipeline, kfold_indices, make_dataset,
+                           read_history, release_run, train_kfold, train_model)
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -162,3 +162,76 @@ def test_kfold_training_reports_each_fold_and_the_ensemble(tmp_path, splits):
     assert (tmp_path / "fold2" / "best.keras").exists()
     assert result["ensemble_privatetest"]["n"] == len(private_test[1])
     assert result["privatetest_accuracy_mean"] == pytest.approx(np.mean([r["privatetest"] for r in result["per_fold"]]))
+
+
+def test_every_epoch_s_test_predictions_are_audited_in_files_and_history(finished_run, splits):
+    history = read_history(finished_run.history)
+    for row in history:
+        predicted = np.load(finished_run.run_dir / "audit" / f"privatetest_epoch{row['epoch']:03d}.npy")
+        assert predicted.shape == splits[2][1].shape and predicted.dtype == np.uint8
+        assert row["audit_privatetest_accuracy"] == pytest.approx(np.mean(predicted == splits[2][1]))
+    assert finished_run.summary["history"] == history
+    assert set(finished_run.summary["started"]) >= {"commit", "dirty", "utc"}
+
+
+def test_the_audit_never_changes_training(tmp_path, splits):
+    audited = train_model(tiny_config(), *splits, run_dir=tmp_path / "a", verbose=0)
+    blind = train_model(tiny_config(), *splits, run_dir=tmp_path / "b", verbose=0, audit=False)
+    assert not (tmp_path / "b" / "audit").exists()
+    for left, right in zip(keras.saving.load_model(audited.best_model).get_weights(),
+                           keras.saving.load_model(blind.best_model).get_weights()):
+        np.testing.assert_array_equal(left, right)
+    assert audited.summary["test"] == blind.summary["test"]
+
+
+def test_balanced_class_weights_give_every_class_the_same_total_weight():
+    labels = np.array([0] * 50 + [1] * 5 + [2, 3, 4, 5, 6] * 9)
+    weights = balanced_class_weights(labels)
+    totals = [weights[index] * np.sum(labels == index) for index in range(7)]
+    assert totals == pytest.approx([len(labels) / 7] * 7)
+    assert weights[1] == pytest.approx(10 * weights[0])
+    with pytest.raises(ConfigurationError, match=r"missing: \['disgust'\]"):
+        balanced_class_weights(np.array([0, 2, 3, 4, 5, 6]))
+
+
+def test_class_weighting_changes_what_is_learned_and_unknown_weightings_are_refused(tmp_path, splits):
+    plain = train_model(tiny_config(epochs=1), *splits[:2], run_dir=tmp_path / "plain", verbose=0)
+    weighted = train_model(tiny_config(epochs=1, class_weighting="balanced"), *splits[:2],
+                           run_dir=tmp_path / "weighted", verbose=0)
+    assert weighted.summary["recipe"]["class_weighting"] == "balanced"
+    differences = [np.abs(left - right).max() for left, right in zip(
+        keras.saving.load_model(plain.best_model).get_weights(),
+        keras.saving.load_model(weighted.best_model).get_weights())]
+    assert max(differences) > 0
+    with pytest.raises(ConfigurationError, match="unknown class weighting 'inverse'"):
+        train_model(tiny_config(class_weighting="inverse"), *splits[:2], run_dir=tmp_path / "bad", verbose=0)
+
+
+def test_an_ablation_release_writes_only_its_results_file(tmp_path, finished_run):
+    written = release_run(finished_run, tmp_path / "models", tmp_path / "results", mode="smoke",
+                          name="tiny_seed1", ablation=True)
+    assert written["model"] is None and not (tmp_path / "models").exists()
+    document = json.loads((tmp_path / "results" / "03_ablation_tiny_seed1.json").read_text())
+    assert document["run"] == "tiny_seed1" and "headline" not in document
+    assert [row["epoch"] for row in document["history"]] == [1, 2]
+    assert "PublicTest" in document["protocol"]
+
+
+def test_a_model_over_the_size_cap_is_stored_as_float16_and_loads_back_as_float32(tmp_path, finished_run, splits,
+                                                                                  monkeypatch):
+    from emotion import train
+    from emotion.evaluate import load_model
+
+    monkeypatch.setattr(train, "MAX_MODEL_MIB", 0.0)
+    written = release_run(finished_run, tmp_path / "models", tmp_path / "results", mode="smoke",
+                          test_split=splits[2])
+    document = json.loads(written["results"].read_text())
+    storage = document["model_storage"]
+    assert storage["dtype"] == "float16" and document["model_file_mib"] < storage["float32_mib"]
+    assert {weight.dtype for weight in keras.saving.load_model(written["model"]).weights} == {"float16"}
+    reloaded = load_model(written["model"])
+    assert {weight.dtype for weight in reloaded.weights} == {"float32"}
+    original = keras.saving.load_model(finished_run.best_model)
+    images = splits[2][0][..., None].astype(np.float32)
+    np.testing.assert_allclose(np.asarray(reloaded(images)), np.asarray(original(images)), atol=2e-3)
+    assert storage["accuracy_stored"] == pytest.approx(storage["accuracy_float32"], abs=0.05)

@@ -1,0 +1,176 @@
+"""Read the study's training experiments and turn them into comparisons a reviewer can check.
+
+The experiments are short runs of one recipe that differ in one thing (the seed, class weighting, augmentation,
+mixed precision), released by ``python -m emotion train ... --release --ablation`` as
+``results/03_ablation_<name>.json``, and K-fold runs (``python -m emotion kfold``, ``results/03_kfold_<name>.json``).
+A treatment is judged against the *seed band*: the spread of the same recipe over seeds, so that a difference
+smaller than what a new seed alone produces is not read as an effect.
+
+Every function here is pure (dicts and arrays in, dicts out); notebook 05_methodology_review draws and narrates them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.results import read_results
+
+AUDIT_COLUMN = "audit_privatetest_accuracy"
+
+
+def read_runs(results_dir: Path | str, prefix: str = "03_ablation_") -> dict[str, dict]:
+    """Every ``results_dir/<prefix><name>.json`` as ``{name: payload}``, sorted by name."""
+    return {path.name[len(prefix):-len(".json")]: read_results(path)
+            for path in sorted(Path(results_dir).glob(f"{prefix}*.json"))}
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    values = [float(value) for value in values]
+    return {"values": values, "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1
+            else None, "min": float(np.min(values)), "max": float(np.max(values)), "n": len(values)}
+
+
+def seed_band(runs: dict[str, dict]) -> dict[str, Any]:
+    """The spread of one recipe over seeds: PrivateTest accuracy and macro-F1, per-class recall and F1, the
+    generalisation gap, and what each seed cost.
+
+    Args:
+        runs: ``{name: payload}`` of runs with the same recipe except the seed (at least 2).
+
+    Raises:
+        ValueError: fewer than 2 runs, or the runs differ in something other than the seed.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"a seed band needs at least 2 runs of the same recipe, got {len(runs)}")
+    recipes = [{key: value for key, value in payload["recipe"].items() if key != "seed"} for payload in runs.values()]
+    if any(recipe != recipes[0] for recipe in recipes[1:]):
+        raise ValueError(f"the runs {sorted(runs)} differ in more than the seed; a seed band compares like with like")
+    tests = [payload["test"] for payload in runs.values()]
+    band = {
+        "runs": sorted(runs),
+        "seeds": [payload["recipe"]["seed"] for payload in runs.values()],
+        "epochs": recipes[0]["epochs"],
+        "accuracy": _summary([test["accuracy"] for test in tests]),
+        "macro_f1": _summary([test["macro_f1"] for test in tests]),
+        "per_class": {metric: {name: _summary([test["per_class"][name][metric] for test in tests])
+                               for name in CLASS_NAMES} for metric in ("recall", "f1")},
+        "training_cpu_minutes_per_seed": [float(payload["training_cpu_minutes"]) for payload in runs.values()],
+        "training_wall_minutes_per_seed": [float(payload["training_wall_minutes"]) for payload in runs.values()],
+    }
+    gaps = [generalisation_gap(payload) for payload in runs.values()]
+    if all(gap is not None for gap in gaps):
+        band["generalisation_gap"] = _summary(gaps)
+    return band
+
+
+def against_band(value: float, band: dict[str, Any]) -> dict[str, Any]:
+    """Place ``value`` against a :func:`_summary` band: its difference from the band's mean, and whether it lies
+    outside every seed's value (``outside``) -- the study's bar for calling a difference an effect."""
+    difference = float(value) - band["mean"]
+    return {"value": float(value), "band_mean": band["mean"], "band_min": band["min"], "band_max": band["max"],
+            "difference": difference, "sd_units": difference / band["sd"] if band.get("sd") else None,
+            "outside": bool(value > band["max"] or value < band["min"]),
+            "direction": "above" if value > band["max"] else "below" if value < band["min"] else "inside"}
+
+
+def generalisation_gap(payload: dict) -> float | None:
+    """Accuracy on the (un-augmented) Training images minus PrivateTest accuracy, both for the chosen checkpoint;
+    None for runs released before ``train_fit`` was recorded."""
+    fit = payload.get("train_fit")
+    return None if fit is None else float(fit["accuracy"] - payload["test"]["accuracy"])
+
+
+def selection_bias(payload: dict) -> dict[str, Any] | None:
+    """How much picking the epoch by PrivateTest (the paper's protocol) inflates the reported accuracy, from the
+    per-epoch PrivateTest audit of a run (None when the run has no audit).
+
+    Returns:
+        ``{"epochs", "publictest_choice": {"epoch", "privatetest"}, "privatetest_choice": {"epoch", "privatetest"},
+        "inflation"}`` (inflation in accuracy units, >= 0), plus ``last_epoch_privatetest``.
+    """
+    history = payload.get("history") or []
+    if not history or any(AUDIT_COLUMN not in row for row in history):
+        return None
+    audit = {int(row["epoch"]): float(row[AUDIT_COLUMN]) for row in history}
+    public = {int(row["epoch"]): float(row["val_accuracy"]) for row in history}
+    chosen_public = max(public, key=lambda epoch: (public[epoch], -epoch))
+    chosen_private = max(audit, key=lambda epoch: (audit[epoch], -epoch))
+    return {
+        "epochs": len(history),
+        "publictest_choice": {"epoch": chosen_public, "privatetest": audit[chosen_public]},
+        "privatetest_choice": {"epoch": chosen_private, "privatetest": audit[chosen_private]},
+        "last_epoch_privatetest": audit[max(audit)],
+        "inflation": audit[chosen_private] - audit[chosen_public],
+    }
+
+
+def per_class_effect(treated: dict, band: dict[str, Any], metric: str = "recall") -> dict[str, dict[str, Any]]:
+    """Per class: the treated run's ``metric`` (recall or f1) on PrivateTest against the seed band's."""
+    return {name: against_band(treated["test"]["per_class"][name][metric], band["per_class"][metric][name])
+            for name in CLASS_NAMES}
+
+
+def class_weighting_verdict(treated: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The disgust claim's causal test: does balanced class weighting at the same budget lift disgust beyond the
+    seed band?
+
+    Verdict: ``reproduced`` when disgust's F1 rises above every seed's and disgust is no longer the worst class;
+    ``partly reproduced`` when its F1 or recall rises above the band but it stays the worst; ``not reproduced`` when
+    neither leaves the band.
+    """
+    f1 = per_class_effect(treated, band, "f1")
+    recall = per_class_effect(treated, band, "recall")
+    per_class_f1 = {name: treated["test"]["per_class"][name]["f1"] for name in CLASS_NAMES}
+    worst = min(per_class_f1, key=per_class_f1.get)
+    lifted = f1["disgust"]["direction"] == "above" or recall["disgust"]["direction"] == "above"
+    verdict = ("reproduced" if f1["disgust"]["direction"] == "above" and worst != "disgust" else
+               "partly reproduced" if lifted else "not reproduced")
+    evidence = (f"class-weighted training at the same budget ({band['epochs']} epochs): disgust recall "
+                f"{recall['disgust']['value']:.2f} vs {recall['disgust']['band_min']:.2f}-"
+                f"{recall['disgust']['band_max']:.2f} over {len(band['runs'])} seeds, F1 {f1['disgust']['value']:.2f} vs "
+                f"{f1['disgust']['band_min']:.2f}-{f1['disgust']['band_max']:.2f}; worst class after weighting: {worst}")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "f1": f1, "recall": recall,
+            "worst_class_after_weighting": worst}
+
+
+def augmentation_verdict(without: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The augmentation claim: is the generalisation gap (Training minus PrivateTest accuracy) larger without
+    augmentation than with it, beyond the seed band of the augmented runs?
+
+    Verdict: ``reproduced`` when the gap without augmentation is above every augmented seed's gap; ``not
+    reproduced`` otherwise (``not yet measured`` when the runs lack the Training evaluation).
+    """
+    gap = generalisation_gap(without)
+    if gap is None or "generalisation_gap" not in band:
+        return {"verdict": "not yet measured", "evidence": "the runs carry no Training-set evaluation",
+                "source": source}
+    placed = against_band(gap, band["generalisation_gap"])
+    accuracy = against_band(without["test"]["accuracy"], band["accuracy"])
+    verdict = "reproduced" if placed["direction"] == "above" else "not reproduced"
+    evidence = (f"at {band['epochs']} epochs, Training minus PrivateTest accuracy is {gap * 100:.1f} points without "
+                f"augmentation vs {band['generalisation_gap']['min'] * 100:.1f}-{band['generalisation_gap']['max'] * 100:.1f}"
+                f" with it ({len(band['runs'])} seeds); PrivateTest accuracy {accuracy['value']:.2%} vs "
+                f"{accuracy['band_min']:.2%}-{accuracy['band_max']:.2%}")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "gap": placed, "accuracy": accuracy}
+
+
+def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The K-fold claim: are K-fold models better than holdout models of the same recipe and epochs?
+
+    Each fold model (fit on (K-1)/K of Training, checkpoint chosen on its held-out fold) and the K-fold ensemble are
+    placed against the holdout seed band. Verdict: ``reproduced`` (K-fold no better) unless the mean fold model is
+    above every holdout seed; the ensemble, which costs about K-1 times a holdout run, is reported beside it.
+    """
+    folds = against_band(kfold["privatetest_accuracy_mean"], band["accuracy"])
+    ensemble = against_band(kfold["ensemble_privatetest"]["accuracy"], band["accuracy"])
+    verdict = "not reproduced" if folds["direction"] == "above" else "reproduced"
+    evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models {kfold['privatetest_accuracy_mean']:.2%} "
+                f"mean PrivateTest accuracy, their ensemble {kfold['ensemble_privatetest']['accuracy']:.2%} "
+                f"({kfold['training_cpu_minutes']:.0f} CPU-minutes in all), vs holdout {band['accuracy']['min']:.2%}-"
+                f"{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
+                f"({np.mean(band['training_cpu_minutes_per_seed']):.0f} CPU-minutes each)")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "fold_models": folds, "ensemble": ensemble}

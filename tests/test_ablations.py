@@ -1,0 +1,99 @@
+"""The experiment comparisons: seed bands, placing a treatment against them, the selection-bias audit, and the
+verdicts of the augmentation, K-fold and class-weighting claims, on hand-made run payloads."""
+
+import pytest
+
+from emotion import CLASS_NAMES
+from emotion.ablations import (against_band, augmentation_verdict, class_weighting_verdict, generalisation_gap,
+                               kfold_verdict, read_runs, seed_band, selection_bias)
+from emotion.results import write_results
+
+
+def run(seed=1, accuracy=0.55, train=0.60, disgust=(0.10, 0.15), history=None, **recipe_changes):
+    per_class = {name: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 10} for name in CLASS_NAMES}
+    per_class["disgust"] = {"precision": 0.5, "recall": disgust[0], "f1": disgust[1], "support": 5}
+    return {
+        "recipe": {"model": "basic_cnn", "epochs": 5, "seed": seed, "class_weighting": "none", **recipe_changes},
+        "test": {"accuracy": accuracy, "macro_f1": accuracy - 0.1, "per_class": per_class, "n": 100},
+        "train_fit": {"accuracy": train},
+        "training_cpu_minutes": 20.0, "training_wall_minutes": 19.0,
+        "history": history or [],
+    }
+
+
+@pytest.fixture
+def band():
+    return seed_band({"s1": run(1, 0.55, 0.60), "s2": run(2, 0.56, 0.62), "s3": run(3, 0.54, 0.61)})
+
+
+def test_a_seed_band_summarises_each_metric_over_seeds(band):
+    assert band["accuracy"]["mean"] == pytest.approx(0.55)
+    assert band["accuracy"]["sd"] == pytest.approx(0.01)
+    assert (band["accuracy"]["min"], band["accuracy"]["max"]) == (0.54, 0.56)
+    assert band["generalisation_gap"]["values"] == pytest.approx([0.05, 0.06, 0.07])
+    assert band["per_class"]["f1"]["disgust"]["values"] == [0.15, 0.15, 0.15]
+    assert band["seeds"] == [1, 2, 3] and band["epochs"] == 5
+
+
+def test_a_seed_band_refuses_runs_that_differ_in_more_than_the_seed():
+    with pytest.raises(ValueError, match="differ in more than the seed"):
+        seed_band({"a": run(1), "b": run(2, class_weighting="balanced")})
+    with pytest.raises(ValueError, match="at least 2 runs"):
+        seed_band({"a": run(1)})
+
+
+def test_a_value_is_an_effect_only_outside_every_seed(band):
+    assert against_band(0.555, band["accuracy"])["direction"] == "inside"
+    above = against_band(0.58, band["accuracy"])
+    assert above["outside"] and above["direction"] == "above"
+    assert above["difference"] == pytest.approx(0.03) and above["sd_units"] == pytest.approx(3.0)
+    assert against_band(0.50, band["accuracy"])["direction"] == "below"
+
+
+def history(public, private):
+    return [{"epoch": epoch, "val_accuracy": value, "audit_privatetest_accuracy": audit}
+            for epoch, (value, audit) in enumerate(zip(public, private), start=1)]
+
+
+def test_selection_bias_is_the_best_test_epoch_minus_the_publictest_choice():
+    bias = selection_bias({"history": history([0.50, 0.58, 0.57], [0.51, 0.56, 0.59])})
+    assert bias["publictest_choice"] == {"epoch": 2, "privatetest": 0.56}
+    assert bias["privatetest_choice"] == {"epoch": 3, "privatetest": 0.59}
+    assert bias["inflation"] == pytest.approx(0.03)
+    assert selection_bias({"history": history([0.5, 0.6], [0.5, 0.6])})["inflation"] == 0
+    assert selection_bias({"history": [{"epoch": 1, "val_accuracy": 0.5}]}) is None
+    assert selection_bias({}) is None
+
+
+def test_class_weighting_verdicts_follow_where_disgust_lands(band):
+    lifted_and_not_worst = run(1, disgust=(0.60, 0.55))
+    assert class_weighting_verdict(lifted_and_not_worst, band, "x")["verdict"] == "reproduced"
+    lifted_but_worst = run(1, disgust=(0.40, 0.30))
+    verdict = class_weighting_verdict(lifted_but_worst, band, "x")
+    assert verdict["verdict"] == "partly reproduced" and verdict["worst_class_after_weighting"] == "disgust"
+    assert class_weighting_verdict(run(1), band, "x")["verdict"] == "not reproduced"
+
+
+def test_augmentation_is_credited_only_when_the_gap_without_it_exceeds_every_seed(band):
+    assert augmentation_verdict(run(1, 0.50, 0.80), band, "x")["verdict"] == "reproduced"
+    assert augmentation_verdict(run(1, 0.55, 0.61), band, "x")["verdict"] == "not reproduced"
+    without_fit = run(1)
+    del without_fit["train_fit"]
+    assert generalisation_gap(without_fit) is None
+    assert augmentation_verdict(without_fit, band, "x")["verdict"] == "not yet measured"
+
+
+def test_kfold_is_better_only_when_its_fold_models_beat_every_holdout_seed(band):
+    kfold = {"folds": 3, "privatetest_accuracy_mean": 0.545, "ensemble_privatetest": {"accuracy": 0.58},
+             "training_cpu_minutes": 40.0}
+    verdict = kfold_verdict(kfold, band, "x")
+    assert verdict["verdict"] == "reproduced" and verdict["ensemble"]["direction"] == "above"
+    assert "3-fold" in verdict["evidence"]
+    assert kfold_verdict({**kfold, "privatetest_accuracy_mean": 0.60}, band, "x")["verdict"] == "not reproduced"
+
+
+def test_runs_are_read_by_name_from_their_results_files(tmp_path):
+    write_results(tmp_path / "03_ablation_basic_cnn_5ep_seed1.json", run(1), mode="smoke", seed=1)
+    write_results(tmp_path / "03_kfold_basic_cnn_5ep_seed1.json", {"folds": 3}, mode="smoke", seed=1)
+    assert list(read_runs(tmp_path)) == ["basic_cnn_5ep_seed1"]
+    assert read_runs(tmp_path, "03_kfold_")["basic_cnn_5ep_seed1"]["folds"] == 3
