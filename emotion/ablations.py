@@ -174,3 +174,96 @@ def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, A
                 f"{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
                 f"({np.mean(band['training_cpu_minutes_per_seed']):.0f} CPU-minutes each)")
     return {"verdict": verdict, "evidence": evidence, "source": source, "fold_models": folds, "ensemble": ensemble}
+
+
+TREATMENT_LABELS = {"class_weighting": "class-weighted", "augment": "no augmentation",
+                    "mixed_precision": "mixed_bfloat16"}
+"""How a recipe field that differs from the seed band's recipe names the treatment."""
+
+
+def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
+    """Split released experiment runs into the seed band and the treatments.
+
+    The band is the largest group of runs whose recipes are identical except for the seed (at least 2 runs); every
+    other run whose recipe differs from the band's in exactly one field (besides the seed) is a treatment of that
+    field. Runs that differ in more than one field are listed under ``unmatched``.
+
+    Returns:
+        ``{"band": {name: payload}, "band_recipe": dict, "treatments": {field: {"name", "payload", "label"}},
+        "unmatched": [names]}``.
+
+    Raises:
+        DataMissingError: fewer than two runs share a recipe (no seed band): says how to make them.
+    """
+    from emotion.errors import DataMissingError
+
+    def key(payload: dict) -> str:
+        import json
+
+        return json.dumps({field: value for field, value in payload["recipe"].items() if field != "seed"},
+                          sort_keys=True)
+
+    groups: dict[str, dict[str, dict]] = {}
+    for name, payload in runs.items():
+        groups.setdefault(key(payload), {})[name] = payload
+    band = max(groups.values(), key=len, default={})
+    if len(band) < 2:
+        raise DataMissingError(
+            f"the experiment runs ({', '.join(sorted(runs)) or 'none'}) hold no seed band (two or more runs of one "
+            "recipe with different seeds): run `make experiments` (about 2 CPU-hours), which writes "
+            "results/03_ablation_*.json.")
+    band_recipe = next(iter(band.values()))["recipe"]
+    treatments, unmatched = {}, []
+    for name, payload in runs.items():
+        if name in band:
+            continue
+        differs = [field for field, value in payload["recipe"].items()
+                   if field != "seed" and band_recipe.get(field) != value]
+        if len(differs) == 1:
+            treatments[differs[0]] = {"name": name, "payload": payload,
+                                      "label": TREATMENT_LABELS.get(differs[0], differs[0])}
+        else:
+            unmatched.append(name)
+    return {"band": band, "band_recipe": band_recipe, "treatments": treatments, "unmatched": sorted(unmatched)}
+
+
+def choice_bias_across_runs(runs: dict[str, dict]) -> dict[str, Any]:
+    """Choosing among finished runs (seeds, recipes) the way the paper chose among its models: by test accuracy
+    instead of PublicTest. Each run's PublicTest accuracy at its chosen epoch and its PrivateTest accuracy are taken
+    from its results; returns both choices and the inflation."""
+    public = {name: float(payload["publictest_accuracy_at_chosen_epoch"]) for name, payload in runs.items()}
+    private = {name: float(payload["test"]["accuracy"]) for name, payload in runs.items()}
+    by_public, by_private = max(public, key=public.get), max(private, key=private.get)
+    return {"runs": len(runs), "chosen_by_publictest": {"run": by_public, "privatetest": private[by_public]},
+            "chosen_by_privatetest": {"run": by_private, "privatetest": private[by_private]},
+            "inflation": private[by_private] - private[by_public]}
+
+
+def ledger_evidence(results_dir: Path | str) -> dict[str, dict]:
+    """The claims ledger's evidence from the experiments in ``results_dir``: ``class_weighted``,
+    ``augmentation_ablation`` and ``kfold`` entries (each ``{"verdict", "evidence", "source"}``), present only when
+    the runs that decide them are there (the ledger says "not yet measured" otherwise)."""
+    from emotion.errors import DataMissingError
+
+    results_dir = Path(results_dir)
+    try:
+        grouped = group_runs(read_runs(results_dir))
+    except DataMissingError:
+        return {}
+    band = seed_band(grouped["band"])
+    evidence: dict[str, dict] = {}
+    treatments = grouped["treatments"]
+    if "class_weighting" in treatments:
+        entry = treatments["class_weighting"]
+        evidence["class_weighted"] = class_weighting_verdict(entry["payload"], band,
+                                                             f"results/03_ablation_{entry['name']}.json")
+    if "augment" in treatments:
+        entry = treatments["augment"]
+        evidence["augmentation_ablation"] = augmentation_verdict(entry["payload"], band,
+                                                                 f"results/03_ablation_{entry['name']}.json")
+    band_recipe = {field: value for field, value in grouped["band_recipe"].items() if field != "seed"}
+    for name, kfold in read_runs(results_dir, "03_kfold_").items():
+        if {field: value for field, value in kfold["recipe"].items() if field != "seed"} == band_recipe:
+            evidence["kfold"] = kfold_verdict(kfold, band, f"results/03_kfold_{name}.json")
+            break
+    return evidence

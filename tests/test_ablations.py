@@ -97,3 +97,64 @@ def test_runs_are_read_by_name_from_their_results_files(tmp_path):
     write_results(tmp_path / "03_kfold_basic_cnn_5ep_seed1.json", {"folds": 3}, mode="smoke", seed=1)
     assert list(read_runs(tmp_path)) == ["basic_cnn_5ep_seed1"]
     assert read_runs(tmp_path, "03_kfold_")["basic_cnn_5ep_seed1"]["folds"] == 3
+
+
+def test_runs_are_grouped_into_a_seed_band_and_one_change_treatments(band):
+    from emotion.ablations import group_runs
+    from emotion.errors import DataMissingError
+
+    runs = {"s1": run(1), "s2": run(2), "s3": run(3), "cw": run(1, class_weighting="balanced"),
+            "odd": run(1, class_weighting="balanced", mixed_precision=True)}
+    grouped = group_runs(runs)
+    assert sorted(grouped["band"]) == ["s1", "s2", "s3"]
+    assert grouped["treatments"]["class_weighting"]["name"] == "cw"
+    assert grouped["treatments"]["class_weighting"]["label"] == "class-weighted"
+    assert grouped["unmatched"] == ["odd"]
+    with pytest.raises(DataMissingError, match="make experiments"):
+        group_runs({"s1": run(1), "cw": run(1, class_weighting="balanced")})
+
+
+def test_choosing_among_runs_by_test_accuracy_inflates_by_the_gap_to_the_publictest_choice():
+    from emotion.ablations import choice_bias_across_runs
+
+    runs = {"a": {**run(1, 0.55), "publictest_accuracy_at_chosen_epoch": 0.57},
+            "b": {**run(2, 0.58), "publictest_accuracy_at_chosen_epoch": 0.56}}
+    bias = choice_bias_across_runs(runs)
+    assert bias["chosen_by_publictest"] == {"run": "a", "privatetest": 0.55}
+    assert bias["chosen_by_privatetest"]["run"] == "b" and bias["inflation"] == pytest.approx(0.03)
+
+
+def test_experiment_figures_draw_every_run(band):
+    import matplotlib.pyplot as plt
+
+    from emotion import ablation_plots
+
+    figure = ablation_plots.runs_against_band({"s1": {"accuracy": 0.5}, "s2": {"accuracy": 0.52},
+                                               "cw": {"accuracy": 0.49}}, ["s1", "s2"], {"accuracy": "accuracy"})
+    assert len(figure.axes[0].lines) == 3
+    plt.close(figure)
+    figure = ablation_plots.selection_audit({"s1": history([0.5, 0.6], [0.52, 0.58])}, "audit_privatetest_accuracy")
+    assert len(figure.axes[0].lines) == 4
+    plt.close(figure)
+    treated = {name: 0.5 for name in CLASS_NAMES}
+    figure = ablation_plots.per_class_against_band(band["per_class"]["recall"], treated, "recall", "class-weighted")
+    assert len(figure.axes[0].patches) == len(CLASS_NAMES)
+    plt.close(figure)
+
+
+def test_the_ledger_gets_evidence_only_for_experiments_that_were_run(tmp_path):
+    from emotion.ablations import ledger_evidence
+
+    assert ledger_evidence(tmp_path) == {}
+    for seed, accuracy in ((1, 0.55), (2, 0.56), (3, 0.54)):
+        write_results(tmp_path / f"03_ablation_s{seed}.json", run(seed, accuracy), mode="smoke", seed=seed)
+    write_results(tmp_path / "03_ablation_cw.json", run(1, disgust=(0.5, 0.45), class_weighting="balanced"),
+                  mode="smoke", seed=1)
+    evidence = ledger_evidence(tmp_path)
+    assert list(evidence) == ["class_weighted"]
+    assert evidence["class_weighted"]["source"] == "results/03_ablation_cw.json"
+    recipe = {key: value for key, value in run(1)["recipe"].items()}
+    write_results(tmp_path / "03_kfold_k3.json", {"recipe": recipe, "folds": 3, "privatetest_accuracy_mean": 0.5,
+                                                 "ensemble_privatetest": {"accuracy": 0.56},
+                                                 "training_cpu_minutes": 40.0}, mode="smoke", seed=1)
+    assert ledger_evidence(tmp_path)["kfold"]["verdict"] == "reproduced"
