@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures train smoke runtimes test report peer-env peer-compare model-card readme clean
+.PHONY: help setup setup-browser check-data figures train experiments smoke runtimes test report peer-env peer-compare model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,17 @@ figures: setup check-data ## The main job: run every notebook in full mode -> fi
 train: setup check-data ## Retrain and release the models (about 1 h each on 2 CPU cores) -> models/, results/03_train_*.json
 	$(PY) -m emotion train --model basic_cnn --epochs 14 --seed $(SEED) --release
 	$(PY) -m emotion train --model resnet18 --epochs 13 --seed $(SEED) --release
+	$(PY) -m emotion train --model resnet34 --epochs 10 --mixed-precision --seed $(SEED) --release
+
+EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
+experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/07 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
+	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --name basic_cnn_5ep_seed1
+	$(PY) -m emotion train $(EXPERIMENT) --seed 2 --name basic_cnn_5ep_seed2
+	$(PY) -m emotion train $(EXPERIMENT) --seed 3 --name basic_cnn_5ep_seed3
+	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --class-weighted --name basic_cnn_5ep_classweighted_seed1
+	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --no-augment --name basic_cnn_5ep_noaugment_seed1
+	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --mixed-precision --name basic_cnn_5ep_bf16_seed1
+	$(PY) -m emotion kfold --model basic_cnn --epochs 5 --seed 1 --folds 3 --name basic_cnn_5ep_seed1
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)

@@ -29,7 +29,8 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
         DataFrame indexed by model name with columns ``parameters``, ``epochs``, ``chosen_epoch``,
         ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``, ``privatetest_macro_f1``,
         ``privatetest_accuracy_flip_tta``, ``training_cpu_minutes``, ``training_wall_minutes``,
-        ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none) and ``history_file``.
+        ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none), ``precision`` (the training
+        dtype policy), ``stored_as`` (the released weights' dtype) and ``history_file``.
         Empty (with these columns) when nothing is released.
 
     Raises:
@@ -52,11 +53,14 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
             "training_wall_minutes": document["training_wall_minutes"],
             "train_images_per_second": document["train_images_per_second_median"],
             "paper_accuracy": PAPER_RESULTS.get(name, {}).get("accuracy", float("nan")),
+            "precision": "mixed_bfloat16" if document.get("recipe", {}).get("mixed_precision") else "float32",
+            "stored_as": document.get("model_storage", {}).get("dtype", "float32"),
             "history_file": document["history_file"],
         })
     columns = ["parameters", "epochs", "chosen_epoch", "publictest_accuracy", "privatetest_accuracy",
                "privatetest_macro_f1", "privatetest_accuracy_flip_tta", "training_cpu_minutes",
-               "training_wall_minutes", "train_images_per_second", "paper_accuracy", "history_file"]
+               "training_wall_minutes", "train_images_per_second", "paper_accuracy", "precision", "stored_as",
+               "history_file"]
     if not rows:
         return pd.DataFrame(columns=columns).rename_axis("model")
     return pd.DataFrame(rows).set_index("model")[columns]

@@ -7,7 +7,7 @@ from emotion.compare import released_histories, released_table
 from emotion.results import write_results
 
 
-def write_release(results_dir, models_dir, name, accuracy):
+def write_release(results_dir, models_dir, name, accuracy, **extra):
     models_dir.mkdir(exist_ok=True)
     (models_dir / f"{name}_history.csv").write_text(
         "epoch,accuracy,val_accuracy\n0,0.3,0.35\n1,0.4,0.45\n")
@@ -15,14 +15,17 @@ def write_release(results_dir, models_dir, name, accuracy):
         "model": name, "parameters": 1000, "epochs_run": 2, "chosen_epoch": 2,
         "publictest_accuracy_at_chosen_epoch": 0.45, "test": {"accuracy": accuracy, "macro_f1": 0.4},
         "test_tta": {"accuracy": accuracy + 0.01}, "training_cpu_minutes": 3.0, "training_wall_minutes": 2.0,
-        "train_images_per_second_median": 100.0, "history_file": f"{name}_history.csv",
+        "train_images_per_second_median": 100.0, "history_file": f"{name}_history.csv", **extra,
     }, mode="smoke", seed=0)
 
 
 def test_released_table_has_a_row_per_model_and_the_papers_number_where_stated(tmp_path):
     write_release(tmp_path, tmp_path / "models", "basic_cnn", 0.6)
-    write_release(tmp_path, tmp_path / "models", "mobilenet", 0.55)
+    write_release(tmp_path, tmp_path / "models", "mobilenet", 0.55, recipe={"mixed_precision": True},
+                  model_storage={"dtype": "float16"})
     table = released_table(tmp_path)
+    assert table["precision"].tolist() == ["float32", "mixed_bfloat16"]
+    assert table["stored_as"].tolist() == ["float32", "float16"]
     assert table.index.tolist() == ["basic_cnn", "mobilenet"]
     assert table.loc["basic_cnn", "paper_accuracy"] == 0.5
     assert np.isnan(table.loc["mobilenet", "paper_accuracy"])
