@@ -37,7 +37,7 @@ def _check_data(arguments: argparse.Namespace) -> int:
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
-    from emotion.notebooks import RUNTIMES_FILE, record_runtime, run_notebook, study_notebooks
+    from emotion.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
 
     notebooks = study_notebooks()
     if arguments.only:
@@ -47,11 +47,14 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
         return 2
     output_root = Path(arguments.output).resolve() if arguments.output else None
     for notebook in notebooks:
-        print(f"[{arguments.mode}] running {notebook.name} ...", flush=True)
-        run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root)
-        print(f"[{arguments.mode}] {notebook.name} done in {run.seconds:.0f} s -> {run.output}", flush=True)
-        if arguments.record_times:
-            record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed)
+        for parameters, keep_as in notebook_variants(notebook, arguments.mode):
+            label = notebook.name + "".join(f" {key}={value}" for key, value in parameters.items())
+            print(f"[{arguments.mode}] running {label} ...", flush=True)
+            run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root,
+                               extra_parameters=parameters, keep_as=keep_as)
+            print(f"[{arguments.mode}] {label} done in {run.seconds:.0f} s -> {run.output}", flush=True)
+            if arguments.record_times and keep_as is None:
+                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed)
     return 0
 
 

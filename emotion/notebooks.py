@@ -17,6 +17,12 @@ from emotion.paths import BUILD_DIR, NOTEBOOKS_DIR, RESULTS_DIR
 
 KERNEL_NAME = "emotion"
 RUNTIMES_FILE = RESULTS_DIR / "00_runtimes.json"
+PER_MODEL_NOTEBOOK = "03_train.ipynb"
+"""The notebook that runs once per released model in full mode (parameter ``model_name``)."""
+DEFAULT_MODEL = "basic_cnn"
+"""The model whose full run of :data:`PER_MODEL_NOTEBOOK` is the committed notebook itself; every other released
+model's run is kept as ``notebooks/runs/03_train_<model>.ipynb``."""
+RUNS_DIR = NOTEBOOKS_DIR / "runs"
 
 
 class NotebookFailed(EmotionError):
@@ -45,6 +51,7 @@ def run_notebook(
     output_root: Path | None = None,
     kernel_name: str = KERNEL_NAME,
     extra_parameters: dict | None = None,
+    keep_as: Path | None = None,
 ) -> NotebookRun:
     """Execute one notebook with papermill.
 
@@ -56,6 +63,7 @@ def run_notebook(
         output_root: for smoke mode, the folder that receives the executed notebook, figures/ and results/.
         kernel_name: the Jupyter kernel (``make setup`` registers ``emotion`` inside .venv).
         extra_parameters: more papermill parameters.
+        keep_as: full mode: where the executed notebook is kept (default: it replaces ``notebook``).
 
     Raises:
         ValueError: unknown mode.
@@ -70,9 +78,9 @@ def run_notebook(
     if mode == "smoke":
         root = Path(output_root or BUILD_DIR / "smoke").resolve()
         figures, results = root / "figures", root / "results"
-        output = root / notebook.name
+        output = root / (Path(keep_as).name if keep_as else notebook.name)
     else:
-        output = BUILD_DIR / "full" / notebook.name
+        output = BUILD_DIR / "full" / (Path(keep_as).name if keep_as else notebook.name)
     output.parent.mkdir(parents=True, exist_ok=True)
     parameters = {"mode": mode, "seed": seed}
     if mode == "smoke":
@@ -97,9 +105,27 @@ def run_notebook(
         ) from error
     seconds = time.perf_counter() - started
     if mode == "full":
-        shutil.copyfile(output, notebook)
-        output = notebook
+        kept = Path(keep_as) if keep_as else notebook
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(output, kept)
+        output = kept
     return NotebookRun(notebook=notebook, output=output, seconds=seconds)
+
+
+def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR) -> list[tuple[dict, Path | None]]:
+    """The runs one notebook gets: ``[(extra_parameters, keep_as)]``.
+
+    :data:`PER_MODEL_NOTEBOOK` in full mode runs once per released model (``results_dir/03_train_<model>.json``): the
+    :data:`DEFAULT_MODEL` run replaces the notebook, the others are kept under :data:`RUNS_DIR`. Every other case is
+    one run with the notebook's own parameters.
+    """
+    if mode != "full" or Path(notebook).name != PER_MODEL_NOTEBOOK:
+        return [({}, None)]
+    released = sorted(path.stem.removeprefix("03_train_") for path in Path(results_dir).glob("03_train_*.json"))
+    variants: list[tuple[dict, Path | None]] = [({"model_name": DEFAULT_MODEL}, None)]
+    variants += [({"model_name": name}, RUNS_DIR / f"{Path(notebook).stem}_{name}.ipynb")
+                 for name in released if name != DEFAULT_MODEL]
+    return variants
 
 
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 
 import nbformat
@@ -83,3 +84,17 @@ def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
     nbformat.write(notebook, path)
     with pytest.raises(NotebookFailed, match=r"99_broken.ipynb: cell \d+ .*ZeroDivisionError"):
         run_notebook(path, "smoke", output_root=tmp_path / "out")
+
+
+def test_the_training_notebook_runs_once_per_released_model_in_full_mode_only(tmp_path):
+    from emotion.notebooks import RUNS_DIR, notebook_variants
+
+    for name in ("basic_cnn", "resnet18", "resnet34"):
+        (tmp_path / f"03_train_{name}.json").write_text("{}")
+    notebook = Path("notebooks/03_train.ipynb")
+    variants = notebook_variants(notebook, "full", tmp_path)
+    assert variants == [({"model_name": "basic_cnn"}, None),
+                        ({"model_name": "resnet18"}, RUNS_DIR / "03_train_resnet18.ipynb"),
+                        ({"model_name": "resnet34"}, RUNS_DIR / "03_train_resnet34.ipynb")]
+    assert notebook_variants(notebook, "smoke", tmp_path) == [({}, None)]
+    assert notebook_variants(Path("notebooks/04_compare_models.ipynb"), "full", tmp_path) == [({}, None)]
