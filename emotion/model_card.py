@@ -25,6 +25,15 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
+def _storage_lines(storage: dict[str, Any] | None) -> list[str]:
+    if not storage or storage.get("dtype") != "float16":
+        return []
+    return [f"- **Weights stored as float16** ({storage['float32_mib']:.0f} MiB in float32, over the 50 MB cap); "
+            "`emotion.evaluate.load_model` loads them back as float32. PrivateTest accuracy "
+            f"{_percent(storage['accuracy_float32'])} before storage, {_percent(storage['accuracy_stored'])} from the "
+            "stored file."]
+
+
 def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) -> list[str]:
     test = result["test"]
     recipe = result["recipe"]
@@ -42,6 +51,7 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
         f"mixed precision {'on' if recipe['mixed_precision'] else 'off'}, seed {recipe['seed']}.",
         f"- **Compute:** {result['training_cpu_minutes']:.0f} CPU-minutes on a 2-core CPU, no GPU "
         f"(file {result['model_file_mib']:.1f} MiB).",
+        *_storage_lines(result.get("model_storage")),
         f"- **PrivateTest ({test['n']:,} images):** accuracy {_percent(test['accuracy'])}, macro-F1 "
         f"{test['macro_f1']:.3f}.",
     ]
