@@ -98,13 +98,24 @@ def build_report(
         page = staging / "notebooks" / f"{notebook.stem}.html"
         page.write_text(render_notebook(notebook), encoding="utf-8")
         notebook_pages[notebook.stem[:2]] = notebook.stem
+    # Per-model runs of a parametrised notebook (notebooks/runs/03_train_<model>.ipynb): their figures end in
+    # _<model> and link to the run that made them.
+    variant_pages = {}
+    runs = sorted((notebooks_dir / "runs").glob("[0-9][0-9]_*.ipynb"))
+    for run in runs:
+        (staging / "notebooks" / f"{run.stem}.html").write_text(render_notebook(run), encoding="utf-8")
+        base = next((notebook.stem for notebook in notebooks if run.stem.startswith(notebook.stem + "_")), None)
+        if base:
+            variant_pages[(run.stem[:2], run.stem[len(base) + 1:])] = run.stem
     for result in sorted(results_dir.glob("*.json")):
         shutil.copyfile(result, staging / "results" / result.name)
 
     gallery = []
     for figure in sorted(figures_dir.glob("[0-9][0-9]_*.png")):
         shutil.copyfile(figure, staging / "figures" / figure.name)
-        stem = notebook_pages.get(figure.name[:2])
+        stem = next((page for (prefix, variant), page in variant_pages.items()
+                     if figure.name[:2] == prefix and figure.stem.endswith("_" + variant)),
+                    notebook_pages.get(figure.name[:2]))
         source = (f'made by <a href="notebooks/{stem}.html">{html.escape(stem)}</a>' if stem
                   else "made by a notebook that is not in this report")
         gallery.append(
@@ -125,6 +136,10 @@ def build_report(
          html.escape(_first_heading(nb)),
          html.escape(_minutes(runtimes.get(nb.stem, {}).get("full"))))
         for nb in notebooks
+    ] + [
+        (f'<a href="notebooks/{run.stem}.html">{html.escape(run.stem)}</a>',
+         html.escape(_first_heading(run)) + " (run for another model)", "")
+        for run in runs
     ]
     index = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -61,3 +61,21 @@ def test_browser_check_catches_an_undecodable_image(site, chromium, tmp_path):
     next(broken.glob("figures/*.png")).write_bytes(b"not a png")
     problems = browser_problems(broken, tmp_path / "shot.png", chromium)
     assert any("index.html: 1 image(s) failed to load" in problem for problem in problems)
+
+
+def test_a_per_model_run_gets_its_own_page_and_its_figures_link_to_it(tmp_path):
+    notebooks, figures, results = tmp_path / "notebooks", tmp_path / "figures", tmp_path / "results"
+    for folder in (notebooks / "runs", figures, results):
+        folder.mkdir(parents=True)
+    for path in (notebooks / "03_train.ipynb", notebooks / "runs" / "03_train_resnet34.ipynb"):
+        shutil.copyfile("notebooks/03_train.ipynb", path)
+    shutil.copyfile("figures/03_augmentation.png", figures / "03_training_curves_resnet34.png")
+    shutil.copyfile("figures/03_augmentation.png", figures / "03_augmentation.png")
+    index = build_report(tmp_path / "site", notebooks_dir=notebooks, figures_dir=figures, results_dir=results)
+    text = index.read_text()
+    assert (index.parent / "notebooks" / "03_train_resnet34.html").is_file()
+    assert 'href="notebooks/03_train_resnet34.html">03_train_resnet34</a>' in text
+    curves = text.split("03_training_curves_resnet34.png</code>")[1][:120]
+    assert "03_train_resnet34.html" in curves
+    augmentation = text.split("03_augmentation.png</code>")[1][:120]
+    assert 'notebooks/03_train.html"' in augmentation
