@@ -8,6 +8,20 @@ import numpy as np
 from scipy import stats
 
 
+def _checked(labels, predictions, resamples: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The inputs of a bootstrap as arrays; raises ValueError on empty or mismatched inputs, ``resamples`` < 100 or
+    ``confidence`` outside (0, 1)."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape or labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels and predictions must be non-empty 1-D arrays of one length, got "
+                         f"{labels.shape} and {predictions.shape}")
+    if resamples < 100:
+        raise ValueError(f"resamples must be at least 100, got {resamples}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return labels, predictions
+
+
 def bootstrap_interval(
     labels: np.ndarray,
     predictions: np.ndarray,
@@ -31,14 +45,7 @@ def bootstrap_interval(
     Raises:
         ValueError: empty or mismatched inputs, ``resamples`` < 100, or ``confidence`` outside (0, 1).
     """
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    if labels.shape != predictions.shape or labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"labels and predictions must be non-empty 1-D arrays of one length, got "
-                         f"{labels.shape} and {predictions.shape}")
-    if resamples < 100:
-        raise ValueError(f"resamples must be at least 100, got {resamples}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    labels, predictions = _checked(labels, predictions, resamples, confidence)
     rng = np.random.default_rng(seed)
     n = labels.size
     values = np.empty(resamples)
@@ -106,14 +113,7 @@ def per_class_intervals(labels: np.ndarray, predictions: np.ndarray, *, num_clas
     Raises:
         ValueError: empty or mismatched inputs, ``resamples`` < 100, or ``confidence`` outside (0, 1).
     """
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    if labels.shape != predictions.shape or labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"labels and predictions must be non-empty 1-D arrays of one length, got "
-                         f"{labels.shape} and {predictions.shape}")
-    if resamples < 100:
-        raise ValueError(f"resamples must be at least 100, got {resamples}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    labels, predictions = _checked(labels, predictions, resamples, confidence)
 
     def scores(cells: np.ndarray) -> dict[str, np.ndarray]:
         matrix = cells.reshape(-1, num_classes, num_classes).astype(float)
