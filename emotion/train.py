@@ -69,7 +69,7 @@ class TrainConfig:
         model_options: keyword arguments of the architecture (e.g. ``{"dropout": 0.2}``).
         class_weighting: ``"none"``, or ``"balanced"``: each training image's loss is weighted by
             n / (classes x count of its class), so every class carries the same total weight (the class-imbalance
-            experiment of notebook 05).
+            experiment of notebook 07).
     """
 
     model: str
@@ -225,7 +225,7 @@ def _privatetest_audit_class():
         """Records, after every epoch, the PrivateTest predictions (``audit/privatetest_epochNNN.npy``, uint8 class
         ids) and their accuracy (the ``audit_privatetest_accuracy`` column of history.csv).
 
-        This is for notebook 05's test-set selection-bias measurement only: nothing in training reads it (the
+        This is for notebook 07's test-set selection-bias measurement only: nothing in training reads it (the
         checkpoint is chosen by :class:`BestCheckpoint` on PublicTest, the schedule is fixed in advance). It runs after
         the epoch timer, so its prediction time is not counted in the epoch's wall or CPU seconds.
         """
@@ -331,8 +331,9 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
             f"unknown class weighting {config.class_weighting!r}: use one of {', '.join(CLASS_WEIGHTINGS)}.")
     run_dir = Path(run_dir) if run_dir else BUILD_DIR / "train" / config.model
     run_dir.mkdir(parents=True, exist_ok=True)
+    resuming = (run_dir / "recipe.json").exists()
     _check_same_recipe(run_dir, config)
-    started = _record_start(run_dir)
+    started = _record_start(run_dir, resuming)
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
@@ -405,7 +406,7 @@ def _to_builtin(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _record_start(run_dir: Path) -> dict[str, Any]:
+def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
     """The git commit (and whether the tree had uncommitted changes) and UTC time when the run folder's training
     first started, kept in ``run_dir/started.json`` across resumes: the code that trained the model, which can be
     older than the commit recorded when the results are written."""
@@ -416,6 +417,10 @@ def _record_start(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "started.json"
     if path.exists():
         return json.loads(path.read_text())
+    if resuming:  # a run folder from before start records were kept: its first commit is unknown
+        record = {"commit": None, "dirty": None, "utc": None, "note": "started before start records were kept"}
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        return record
     record = {**git_commit(), "utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     path.write_text(json.dumps(record, indent=2) + "\n")
     return record
@@ -431,6 +436,9 @@ def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
     recipe = json.loads(json.dumps(config.as_dict()))
     if recipe_path.exists():
         stored = json.loads(recipe_path.read_text())
+        # A recipe field added after the run started is read as its default (older run folders stay resumable).
+        defaults = json.loads(json.dumps(TrainConfig(model=config.model).as_dict()))
+        stored = {**{key: defaults[key] for key in recipe if key not in stored}, **stored}
         if stored != recipe:
             changed = sorted(key for key in recipe if stored.get(key) != recipe[key])
             raise ConfigurationError(
@@ -456,7 +464,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     over :data:`MAX_MODEL_MIB` in float32 is stored with float16 weights; PrivateTest is then scored again with the
     stored file and both accuracies are recorded under ``model_storage``.
 
-    Ablation run (``ablation=True``): an experiment of notebooks 04/05 (another seed, class weighting, no
+    Ablation run (``ablation=True``): an experiment of notebooks 04/07 (another seed, class weighting, no
     augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
     PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
 
@@ -504,7 +512,14 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
         save_float16(keras.saving.load_model(result.best_model, compile=False), model_path)
         stored = evaluate_model(load_model(model_path), *test_split)
         storage.update(dtype="float16", accuracy_float32=test["accuracy"], accuracy_stored=stored["accuracy"],
-                       note="weights stored as float16 to stay under the size cap; loaded back as float32")
+                       stored_mib=model_path.stat().st_size / 2**20,
+                       note="weights stored as float16 to stay under the size cap; loaded back as float32. "
+                            "accuracy_float32 is the trained checkpoint as saved (float32 weights, computed under "
+                            "its training dtype policy); accuracy_stored is the released file")
+        if storage["stored_mib"] > MAX_MODEL_MIB:
+            raise ConfigurationError(
+                f"{name}: {storage['stored_mib']:.0f} MiB even with float16 weights, over the {MAX_MODEL_MIB:.0f} MB "
+                f"cap; {model_path} was written but should not be committed.")
     else:
         shutil.copyfile(result.best_model, model_path)
     shutil.copyfile(result.history, history_path)

@@ -222,7 +222,8 @@ def test_a_model_over_the_size_cap_is_stored_as_float16_and_loads_back_as_float3
     from emotion import train
     from emotion.evaluate import load_model
 
-    monkeypatch.setattr(train, "MAX_MODEL_MIB", 0.0)
+    # A cap just under the float32 file: float32 is over it, float16 (about half the weights' bytes) under it.
+    monkeypatch.setattr(train, "MAX_MODEL_MIB", (finished_run.best_model.stat().st_size - 1) / 2**20)
     written = release_run(finished_run, tmp_path / "models", tmp_path / "results", mode="smoke",
                           test_split=splits[2])
     document = json.loads(written["results"].read_text())
@@ -235,3 +236,16 @@ def test_a_model_over_the_size_cap_is_stored_as_float16_and_loads_back_as_float3
     images = splits[2][0][..., None].astype(np.float32)
     np.testing.assert_allclose(np.asarray(reloaded(images)), np.asarray(original(images)), atol=2e-3)
     assert storage["accuracy_stored"] == pytest.approx(storage["accuracy_float32"], abs=0.05)
+
+
+def test_a_run_folder_from_before_a_recipe_field_existed_still_resumes(tmp_path, splits):
+    run_dir = tmp_path / "old"
+    train_model(tiny_config(epochs=1), *splits[:2], run_dir=run_dir, verbose=0)
+    recipe = json.loads((run_dir / "recipe.json").read_text())
+    del recipe["class_weighting"]
+    (run_dir / "recipe.json").write_text(json.dumps(recipe))
+    (run_dir / "started.json").unlink()
+    resumed = train_model(tiny_config(epochs=1), *splits[:2], run_dir=run_dir, verbose=0)
+    assert resumed.summary["started"]["commit"] is None and "before start records" in resumed.summary["started"]["note"]
+    with pytest.raises(ConfigurationError, match="differs in: class_weighting"):
+        train_model(tiny_config(epochs=1, class_weighting="balanced"), *splits[:2], run_dir=run_dir, verbose=0)
