@@ -1,7 +1,8 @@
 """The claims ledger: every claim of the paper, a verdict computed from the study's numbers, and the evidence.
 
-Verdicts: ``reproduced``, ``not reproduced``, ``partly reproduced``, ``not testable here`` (the paper's data is not
-available) and ``not yet measured`` (the study can test it but the run that decides it has not been made; the
+Verdicts: ``reproduced``, ``not reproduced``, ``partly reproduced``, ``inconclusive`` (the study's test could not
+tell, e.g. a treated run inside the spread over seeds), ``not testable here`` (the paper's data is not available)
+and ``not yet measured`` (the study can test it but the run that decides it has not been made; the
 ``needs`` field says which). Each rule is a small function of the evidence dict assembled by notebook 05, so a
 verdict changes only when the numbers do.
 """
@@ -133,7 +134,7 @@ def disgust_claim(evidence: dict) -> Claim:
     if intervention is None:
         return _claim(claim, "partly reproduced", text + "; the cause is untested", "results/05_evaluation.json",
                       "class-weighted training at the same budget, to test 'because rare'")
-    return _claim(claim, intervention["verdict"], text + "; " + intervention["evidence"], "results/05_evaluation.json")
+    return _claim(claim, intervention["verdict"], text + "; " + intervention["evidence"], intervention["source"])
 
 
 def own_photos_claim(evidence: dict) -> Claim:
@@ -158,7 +159,7 @@ def augmentation_claim(evidence: dict) -> Claim:
     claim = "augmentation (mirror, rotation, blur, brightness) reduces overfitting"
     if not ablation:
         return _claim(claim, "not yet measured", "", "results/04_*.json",
-                      "the same model trained with and without augmentation at the same budget (notebook 04)")
+                      "the same recipe trained with and without augmentation at the same budget (make experiments)")
     return _claim(claim, ablation["verdict"], ablation["evidence"], ablation["source"])
 
 
@@ -167,7 +168,7 @@ def kfold_claim(evidence: dict) -> Claim:
     claim = "K-fold training is no better than a single holdout split"
     if not comparison:
         return _claim(claim, "not yet measured", "", "results/04_*.json",
-                      "K-fold vs holdout at an affordable budget (notebook 04)")
+                      "K-fold vs holdout at an affordable budget (make experiments)")
     return _claim(claim, comparison["verdict"], comparison["evidence"], comparison["source"])
 
 

@@ -47,6 +47,7 @@ def test_a_value_is_an_effect_only_outside_every_seed(band):
     above = against_band(0.58, band["accuracy"])
     assert above["outside"] and above["direction"] == "above"
     assert above["difference"] == pytest.approx(0.03) and above["sd_units"] == pytest.approx(3.0)
+    assert above["chance_above_if_no_effect"] == pytest.approx(0.25)
     assert against_band(0.50, band["accuracy"])["direction"] == "below"
 
 
@@ -71,12 +72,16 @@ def test_class_weighting_verdicts_follow_where_disgust_lands(band):
     lifted_but_worst = run(1, disgust=(0.40, 0.30))
     verdict = class_weighting_verdict(lifted_but_worst, band, "x")
     assert verdict["verdict"] == "partly reproduced" and verdict["worst_class_after_weighting"] == "disgust"
-    assert class_weighting_verdict(run(1), band, "x")["verdict"] == "not reproduced"
+    assert class_weighting_verdict(run(1), band, "x")["verdict"] == "inconclusive"
+    recall_only = run(1, disgust=(0.60, 0.15))  # more disgust answers, no better F1: expected from weighting alone
+    assert class_weighting_verdict(recall_only, band, "x")["verdict"] == "inconclusive"
+    assert "probability 25%" in verdict["evidence"]
 
 
 def test_augmentation_is_credited_only_when_the_gap_without_it_exceeds_every_seed(band):
     assert augmentation_verdict(run(1, 0.50, 0.80), band, "x")["verdict"] == "reproduced"
-    assert augmentation_verdict(run(1, 0.55, 0.61), band, "x")["verdict"] == "not reproduced"
+    assert augmentation_verdict(run(1, 0.55, 0.61), band, "x")["verdict"] == "inconclusive"
+    assert augmentation_verdict(run(1, 0.55, 0.56), band, "x")["verdict"] == "not reproduced"
     without_fit = run(1)
     del without_fit["train_fit"]
     assert generalisation_gap(without_fit) is None
@@ -110,6 +115,17 @@ def test_runs_are_grouped_into_a_seed_band_and_one_change_treatments(band):
     assert grouped["treatments"]["class_weighting"]["name"] == "cw"
     assert grouped["treatments"]["class_weighting"]["label"] == "class-weighted"
     assert grouped["unmatched"] == ["odd"]
+    from emotion.augment import NO_AUGMENTATION
+
+    more = {**runs, "again": run(1), "cw2": run(2, class_weighting="balanced"),
+            "none": run(1, augment=NO_AUGMENTATION.as_dict()), "other": run(1, augment={"mirror_probability": 0.0})}
+    for name in ("s1", "s2", "s3", "cw", "cw2", "odd", "again"):
+        more[name]["recipe"].setdefault("augment", {"mirror_probability": 0.5})
+    grouped = group_runs(more)
+    assert sorted(grouped["band"]) == ["again", "s2", "s3"]  # seed 1 counted once: the first name, "again"
+    assert grouped["treatments"]["augment"]["name"] == "none"
+    assert grouped["treatments"]["augment_changed"]["name"] == "other"
+    assert grouped["unmatched"] == ["cw2", "odd", "s1"]
     with pytest.raises(DataMissingError, match="make experiments"):
         group_runs({"s1": run(1), "cw": run(1, class_weighting="balanced")})
 
