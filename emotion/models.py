@@ -163,3 +163,20 @@ def build_model(name: str, input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASS
     if name not in MODEL_BUILDERS:
         raise ValueError(f"unknown model {name!r}: use one of {', '.join(MODEL_NAMES)}")
     return MODEL_BUILDERS[name](input_shape=input_shape, num_classes=num_classes, **options)
+
+
+def resnet_table() -> list[dict]:
+    """The paper's Table 1 for the three ResNet depths, as built here: per stage the blocks and the output size of a
+    48x48 input, the block type, and the parameter count of the built model (one row per depth)."""
+    rows = []
+    for name, blocks in RESNET_BLOCKS.items():
+        model = build_model(name)
+        row = {"model": name, "block": "bottleneck (1x1, 3x3, 1x1; x4 width)" if name == "resnet50"
+               else "basic (3x3, 3x3)", "stem": "7x7/2 conv 64, 3x3/2 max-pool",
+               "after stem (px)": int(model.get_layer("stem_pool").output.shape[1])}
+        for stage, (filters, count) in enumerate(zip(RESNET_STAGE_FILTERS, blocks), start=1):
+            last = model.get_layer(f"stage{stage}_block{count}_out")
+            row[f"stage {stage}"] = f"{count} x {filters} ({last.output.shape[1]} px)"
+        row["parameters"] = int(model.count_params())
+        rows.append(row)
+    return rows

@@ -74,3 +74,14 @@ def test_the_softmax_stays_float32_under_mixed_bfloat16():
 def test_unknown_model_name_lists_the_valid_names():
     with pytest.raises(ValueError, match="resnet18"):
         build_model("vgg16")
+
+
+def test_the_resnet_table_shows_the_papers_blocks_and_the_resolution_each_stage_works_at():
+    from emotion.models import resnet_table
+
+    rows = {row["model"]: row for row in resnet_table()}
+    assert list(rows) == ["resnet18", "resnet34", "resnet50"]
+    assert rows["resnet34"]["stage 3"] == "6 x 256 (3 px)" and rows["resnet18"]["stage 1"] == "2 x 64 (12 px)"
+    assert all(row["after stem (px)"] == 12 for row in rows.values())
+    assert rows["resnet18"]["parameters"] < rows["resnet34"]["parameters"] < rows["resnet50"]["parameters"]
+    assert rows["resnet50"]["block"].startswith("bottleneck")
