@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
     kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
-        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50 or mobilenet")
+        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet or crop_cnn")
         parser_.add_argument("--epochs", type=int, help="epoch budget (default 30)")
         parser_.add_argument("--seed", type=int, help="random seed (default 0)")
         parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
@@ -326,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model on a FER2013 split (JSON)")
     evaluate.add_argument("--model", required=True, help="path of a .keras file, e.g. models/basic_cnn.keras")
     evaluate.add_argument("--split", default="PrivateTest", help="Training, PublicTest or PrivateTest")
-    evaluate.add_argument("--tta", action="store_true", help="average the predictions of each image and its mirror")
+    evaluate.add_argument("--tta", nargs="?", const="flip", default="none", choices=("none", "flip", "tencrop"),
+                          help="test-time augmentation: --tta (or --tta flip) averages each image and its mirror; "
+                               "--tta tencrop averages 5 shifted views and their mirrors")
     evaluate.set_defaults(handler=_evaluate)
     return parser
 

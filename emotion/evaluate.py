@@ -1,6 +1,12 @@
 """Evaluate a saved model on a FER2013 split: accuracy, macro-F1 and per-class precision/recall/F1.
 
-Test-time augmentation (``tta=True``) averages the softmax of each image and its horizontal mirror.
+Test-time augmentation averages the softmax over several views of each image:
+
+* ``"flip"`` (or ``tta=True``): the image and its horizontal mirror (2 views).
+* ``"tencrop"``: the classic ten-crop: the image shifted by :data:`TENCROP_SHIFT` pixels towards each corner
+  (edge pixels repeated) and unshifted, each also mirrored (10 views). For ``crop_cnn``, whose first layer keeps the
+  central 40x40, these are exactly the four corner and the centre 40x40 crops of the 48x48 face and their mirrors;
+  for a 48x48 model they are shifted copies of the whole face.
 """
 
 from __future__ import annotations
@@ -79,19 +85,67 @@ def check_split(split: str) -> str:
     return split
 
 
-def predict_probabilities(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 256) -> np.ndarray:
+TTA_MODES = ("none", "flip", "tencrop")
+TENCROP_SHIFT = 4
+"""Pixels each corner view of ten-crop TTA is shifted by: (48 - 40) / 2, the margin of ``crop_cnn``'s 40x40 crop."""
+
+
+def tta_mode(tta: bool | str) -> str:
+    """Normalise a ``tta`` argument: False -> ``"none"``, True -> ``"flip"``, or one of :data:`TTA_MODES`.
+
+    Raises:
+        ConfigurationError: an unknown mode.
+    """
+    if tta is False or tta is None:
+        return "none"
+    if tta is True:
+        return "flip"
+    if tta not in TTA_MODES:
+        raise ConfigurationError(f"unknown test-time augmentation {tta!r}: use one of {', '.join(TTA_MODES)}.")
+    return tta
+
+
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``images`` (n, h, w, c) moved by ``dy`` rows and ``dx`` columns; the uncovered border repeats the edge pixels.
+
+    A positive ``dy`` moves the content down, so the view then shows more of the top of the original."""
+    if dy == 0 and dx == 0:
+        return images
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    height, width = images.shape[1:3]
+    return padded[:, pad - dy:pad - dy + height, pad - dx:pad - dx + width]
+
+
+def tta_views(images: np.ndarray, tta: bool | str):
+    """Yield the views of :func:`predict_probabilities`'s test-time augmentation, the unchanged images first."""
+    mode = tta_mode(tta)
+    shifts = [(0, 0)]
+    if mode == "tencrop":
+        shifts += [(dy, dx) for dy in (TENCROP_SHIFT, -TENCROP_SHIFT) for dx in (TENCROP_SHIFT, -TENCROP_SHIFT)]
+    for dy, dx in shifts:
+        view = shifted(images, dy, dx)
+        yield view
+        if mode != "none":
+            yield view[:, :, ::-1]
+
+
+def predict_probabilities(model, images: np.ndarray, *, tta: bool | str = False,
+                          batch_size: int = 256) -> np.ndarray:
     """Return the model's class probabilities.
 
     Args:
         model: a Keras model mapping (n, 48, 48, 1) 0-255 images to (n, 7) probabilities.
         images: uint8 (n, 48, 48) or (n, 48, 48, 1).
-        tta: also predict on the horizontal mirror of every image and average the two softmax outputs.
+        tta: test-time augmentation, one of :data:`TTA_MODES` (True means ``"flip"``): the softmax outputs of the
+            views (:func:`tta_views`) are averaged.
 
     Returns:
         float32 (n, num_classes).
 
     Raises:
         ValueError: ``images`` is not 3-D or 4-D.
+        ConfigurationError: unknown ``tta`` mode.
     """
     images = np.asarray(images)
     if images.ndim == 3:
@@ -99,11 +153,9 @@ def predict_probabilities(model, images: np.ndarray, *, tta: bool = False, batch
     if images.ndim != 4:
         raise ValueError(f"images must be (n, 48, 48) or (n, 48, 48, 1), got shape {images.shape}")
     images = images.astype(np.float32)
-    probabilities = _single_output(model.predict(images, batch_size=batch_size, verbose=0))
-    if tta:
-        mirrored = _single_output(model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0))
-        probabilities = (probabilities + mirrored) / 2
-    return probabilities
+    outputs = [_single_output(model.predict(np.ascontiguousarray(view), batch_size=batch_size, verbose=0))
+               for view in tta_views(images, tta)]
+    return np.mean(outputs, axis=0).astype(np.float32)
 
 
 def _single_output(predictions) -> np.ndarray:
@@ -148,25 +200,30 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[
     }
 
 
-def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool = False) -> dict[str, Any]:
-    """Predict ``images`` and score against ``labels``; returns :func:`classification_metrics` plus ``tta``.
+def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool | str = False) -> dict[str, Any]:
+    """Predict ``images`` and score against ``labels``; returns :func:`classification_metrics` plus ``tta`` (whether
+    any test-time augmentation was used) and ``tta_mode`` (which one, :data:`TTA_MODES`).
 
     Args:
         model: a Keras model (see :func:`predict_probabilities`).
         images: uint8 (n, 48, 48).
         labels: int (n,).
+        tta: see :func:`predict_probabilities`.
     """
-    probabilities = predict_probabilities(model, images, tta=tta)
-    return {**classification_metrics(np.asarray(labels), probabilities.argmax(axis=1)), "tta": bool(tta)}
+    mode = tta_mode(tta)
+    probabilities = predict_probabilities(model, images, tta=mode)
+    return {**classification_metrics(np.asarray(labels), probabilities.argmax(axis=1)), "tta": mode != "none",
+            "tta_mode": mode}
 
 
-def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bool = False, data=None) -> dict:
+def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bool | str = False,
+                  data=None) -> dict:
     """Load a saved model and evaluate it on one FER2013 split (``python -m emotion evaluate``).
 
     Args:
         model_path: a ``.keras`` file.
         split: one of :data:`emotion.SPLITS`.
-        tta: horizontal-flip test-time augmentation.
+        tta: test-time augmentation (:data:`TTA_MODES`; True means horizontal flip).
         data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
 
     Returns:
@@ -178,6 +235,7 @@ def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bo
         DataMissingError, DataFormatError: FER2013 is missing or malformed.
     """
     check_split(split)
+    tta_mode(tta)
     model = load_model(model_path)
     if data is None:
         from emotion.fer2013 import load_fer2013

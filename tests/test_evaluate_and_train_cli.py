@@ -9,7 +9,8 @@ import pytest
 
 from emotion import CLASS_NAMES
 from emotion.cli import main
-from emotion.evaluate import classification_metrics, evaluate_file, predict_probabilities
+from emotion.errors import ConfigurationError
+from emotion.evaluate import TENCROP_SHIFT, classification_metrics, evaluate_file, predict_probabilities, shifted
 from emotion.fer2013 import load_fer2013
 from emotion.models import build_model
 
@@ -43,6 +44,36 @@ def test_flip_tta_averages_an_image_and_its_mirror(tiny_model_path):
     assert plain.shape == (5, 7) and plain.dtype == np.float32
 
 
+def test_shifted_moves_the_content_and_repeats_the_edge():
+    images = np.arange(2 * 6 * 6).reshape(2, 6, 6, 1)
+    down_right = shifted(images, 2, 1)
+    np.testing.assert_array_equal(down_right[:, 2:, 1:], images[:, :-2, :-1])
+    np.testing.assert_array_equal(down_right[:, :2, 1:], np.repeat(images[:, :1, :-1], 2, axis=1))
+    np.testing.assert_array_equal(shifted(images, -1, 0)[:, :-1], images[:, 1:])
+    assert shifted(images, 0, 0) is images
+
+
+def test_tencrop_tta_averages_five_shifted_views_and_their_mirrors(tiny_model_path):
+    model = keras.saving.load_model(tiny_model_path, compile=False)
+    images = np.random.default_rng(2).integers(0, 256, (4, 48, 48, 1)).astype(np.float32)
+    views = [shifted(images, dy, dx) for dy, dx in
+             [(0, 0)] + [(sy * TENCROP_SHIFT, sx * TENCROP_SHIFT) for sy in (1, -1) for sx in (1, -1)]]
+    expected = np.mean([predict_probabilities(model, view[:, :, ::mirror]) for view in views for mirror in (1, -1)],
+                       axis=0)
+    np.testing.assert_allclose(predict_probabilities(model, images, tta="tencrop"), expected, atol=1e-6)
+    with pytest.raises(ConfigurationError, match="unknown test-time augmentation 'sevencrop'"):
+        predict_probabilities(model, images, tta="sevencrop")
+
+
+def test_tencrop_of_crop_cnn_is_the_four_corner_and_centre_40x40_crops():
+    model = build_model("crop_cnn", block_filters=(4,), dense_units=8)
+    images = np.random.default_rng(3).integers(0, 256, (2, 48, 48, 1)).astype(np.float32)
+    crop_model = keras.Model(model.input, model.get_layer("center_crop").output)
+    # Shifting the content down-right by 4 px puts the original's top-left 40x40 in the centre window.
+    np.testing.assert_allclose(np.asarray(crop_model(shifted(images, 4, 4))) * 255, images[:, :40, :40], atol=1e-3)
+    np.testing.assert_allclose(np.asarray(crop_model(shifted(images, -4, -4))) * 255, images[:, 8:, 8:], atol=1e-3)
+
+
 def test_evaluate_file_scores_a_saved_model_on_a_split(small_fer, tiny_model_path):
     data = load_fer2013(small_fer[0], cache_dir=None)
     result = evaluate_file(tiny_model_path, "PrivateTest", data=data)
@@ -57,7 +88,7 @@ def test_cli_evaluate_prints_one_json_object(small_fer, tiny_model_path, monkeyp
     assert main(["evaluate", "--model", str(tiny_model_path), "--split", "PublicTest", "--tta"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"accuracy", "macro_f1", "n", "per_class", "tta"} <= set(result)
-    assert result["tta"] is True and result["n"] == 3
+    assert result["tta"] is True and result["tta_mode"] == "flip" and result["n"] == 3
     assert set(result["per_class"]["happy"]) == {"precision", "recall", "f1", "support"}
 
 

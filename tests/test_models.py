@@ -85,3 +85,21 @@ def test_the_resnet_table_shows_the_papers_blocks_and_the_resolution_each_stage_
     assert all(row["after stem (px)"] == 12 for row in rows.values())
     assert rows["resnet18"]["parameters"] < rows["resnet34"]["parameters"] < rows["resnet50"]["parameters"]
     assert rows["resnet50"]["block"].startswith("bottleneck")
+
+
+def test_crop_cnn_classifies_the_central_40x40_so_a_changed_border_does_not_matter(models):
+    model = models["crop_cnn"]
+    assert tuple(model.get_layer("center_crop").output.shape[1:3]) == (40, 40)
+    images = np.random.default_rng(1).integers(0, 256, (2, 48, 48, 1)).astype(np.float32)
+    border = images.copy()
+    border[:, :4], border[:, -4:], border[:, :, :4], border[:, :, -4:] = 0, 255, 0, 255
+    np.testing.assert_allclose(np.asarray(model(images, training=False)),
+                               np.asarray(model(border, training=False)), atol=1e-6)
+    centre = images.copy()
+    centre[:, 20:28, 20:28] = 255 - centre[:, 20:28, 20:28]
+    assert not np.allclose(np.asarray(model(images, training=False)), np.asarray(model(centre, training=False)))
+
+
+def test_crop_cnn_refuses_a_crop_larger_than_the_input():
+    with pytest.raises(ValueError, match="crop must be between 8 and the input side 48"):
+        build_model("crop_cnn", crop=56)
