@@ -39,7 +39,7 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
     recipe = result["recipe"]
     name = result["model"]
     lines = [
-        f"### `{result['model_file']}` ({name})",
+        f"### `{result['model_file']}` (architecture `{name}`)",
         "",
         f"- **Input:** a face crop as a 48x48 grayscale image, pixel values 0-255 (uint8 or float), shape "
         "(n, 48, 48, 1); scaling happens inside the model.",

@@ -107,6 +107,13 @@ def _to_builtin(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def release_name(document: dict) -> str:
+    """The name a released model goes by (``models/<name>.keras``, ``results/03_train_<name>.json``): the stem of its
+    ``model_file``. It differs from ``document["model"]``, the architecture, when a run was released under
+    ``--name`` (e.g. ``crop_cnn_14ep``, a ``crop_cnn``)."""
+    return Path(document["model_file"]).stem if document.get("model_file") else document["model"]
+
+
 def read_results(path: Path | str) -> dict[str, Any]:
     """Read a results file; raises DataFormatError naming the file when it is not valid JSON with ``meta``."""
     path = Path(path)

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from emotion import CLASS_NAMES
-from emotion.results import read_results
+from emotion.results import read_results, release_name
 from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1
 
 
@@ -23,7 +23,7 @@ def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, 
         document = read_results(path)
         weights = Path(models_dir) / document["model_file"]
         if weights.is_file():
-            models[document["model"]] = {**document, "path": weights}
+            models[release_name(document)] = {**document, "path": weights}
     return models
 
 

@@ -1,9 +1,12 @@
 """The released-models table read from results files the test writes."""
 
+import json
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from emotion.compare import released_histories, released_table
+from emotion.compare import best_model_goal, goal_status, released_histories, released_table
 from emotion.results import write_results
 
 
@@ -38,3 +41,32 @@ def test_no_release_gives_an_empty_table_with_the_columns(tmp_path):
     table = released_table(tmp_path)
     assert table.empty and "privatetest_accuracy" in table.columns
     assert isinstance(table, pd.DataFrame)
+
+
+def test_a_run_released_under_its_own_name_gets_its_own_row_and_keeps_its_architecture(tmp_path):
+    write_release(tmp_path, tmp_path / "models", "crop_cnn", 0.62, model_file="crop_cnn.keras")
+    write_release(tmp_path, tmp_path / "models", "crop_cnn_14ep", 0.61, model_file="crop_cnn_14ep.keras")
+    # Both files say model "crop_cnn" when a release is named: the row name comes from the released file.
+    for path in tmp_path.glob("03_train_*.json"):
+        document = json.loads(path.read_text())
+        document["model"] = "crop_cnn"
+        path.write_text(json.dumps(document))
+    write_results(tmp_path / "03_notebook_crop_cnn.json", {"privatetest": {"tencrop_tta": {"accuracy": 0.64}}},
+                  mode="smoke", seed=0)
+    table = released_table(tmp_path)
+    assert table.index.tolist() == ["crop_cnn", "crop_cnn_14ep"]
+    assert table["architecture"].tolist() == ["crop_cnn", "crop_cnn"]
+    assert table.loc["crop_cnn", "privatetest_accuracy_tencrop_tta"] == 0.64
+    assert np.isnan(table.loc["crop_cnn_14ep", "privatetest_accuracy_tencrop_tta"])
+
+
+def test_goals_are_ranges_and_the_best_model_goal_reads_the_publictest_choice(tmp_path):
+    assert goal_status("resnet34", 0.6286 + 0.019).endswith(": met")
+    assert goal_status("resnet34", 0.6286 + 0.021).endswith("not met")  # too high is not a reproduction either
+    assert goal_status("basic_cnn", 0.6356).endswith("not met") and goal_status("crop_cnn", 0.7) is None
+    write_release(tmp_path, tmp_path / "models", "basic_cnn", 0.6356)
+    write_release(tmp_path, tmp_path / "models", "crop_cnn", 0.66, publictest_accuracy_at_chosen_epoch=0.65,
+                  training_wall_minutes=90.0)
+    goal = best_model_goal(released_table(tmp_path))
+    assert goal["model"] == "crop_cnn" and goal["training_wall_hours"] == 1.5 and goal["budget_met"]
+    assert not goal["accuracy_met"] and goal["shortfall_points"] == pytest.approx(6.0)
