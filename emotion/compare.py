@@ -108,3 +108,56 @@ def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR)
 
     return {name: pd.DataFrame(read_history(Path(models_dir) / row["history_file"]))
             for name, row in table.iterrows()}
+
+
+LEVERS = {
+    frozenset({"model"}): "40x40 centre crop",
+    frozenset({"epochs"}): "epoch budget",
+    frozenset({"mixed_precision"}): "mixed_bfloat16",
+}
+"""The recipe differences :func:`compare_levers` names, by the set of recipe fields that differ."""
+
+
+def _full_recipe(document: dict) -> dict:
+    """A release's recipe with the fields older runs did not record filled with their defaults."""
+    from emotion.train import TrainConfig
+
+    return {**TrainConfig(model=document["model"]).as_dict(), **document.get("recipe", {})}
+
+
+def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
+    """Pairs of released runs whose recipes differ in exactly one lever of :data:`LEVERS`, with what it changed.
+
+    The crop lever is the pair ``basic_cnn`` -> ``crop_cnn`` (the only architectures that differ in the crop
+    alone). Each row: ``lever``, ``runs`` ("a -> b", from the cheaper or baseline run), ``from_accuracy``,
+    ``to_accuracy`` (PrivateTest), ``accuracy_change_points``, ``macro_f1_change``, ``cpu_minutes_change``
+    (training CPU-minutes) and ``publictest_change_points``.
+    """
+    documents = {release_name(document): document for document in
+                 (read_results(path) for path in sorted(Path(results_dir).glob("03_train_*.json")))}
+    names = sorted(documents)
+    rows = []
+    for index, first in enumerate(names):
+        for second in names[index + 1:]:
+            a, b = _full_recipe(documents[first]), _full_recipe(documents[second])
+            differing = frozenset(key for key in set(a) | set(b) if a.get(key) != b.get(key))
+            lever = LEVERS.get(differing)
+            if lever is None or (lever == "40x40 centre crop" and {a["model"], b["model"]} != {"basic_cnn", "crop_cnn"}):
+                continue
+            before, after = (first, second)
+            if ((lever == "40x40 centre crop" and a["model"] == "crop_cnn") or (lever == "epoch budget" and a["epochs"] > b["epochs"])
+                    or (lever == "mixed_bfloat16" and a["mixed_precision"])):
+                before, after = second, first
+            x, y = documents[before], documents[after]
+            if lever == "epoch budget":
+                lever = f"epoch budget {_full_recipe(x)['epochs']} -> {_full_recipe(y)['epochs']}"
+            rows.append({
+                "lever": lever, "runs": f"{before} -> {after}",
+                "from_accuracy": x["test"]["accuracy"], "to_accuracy": y["test"]["accuracy"],
+                "accuracy_change_points": 100 * (y["test"]["accuracy"] - x["test"]["accuracy"]),
+                "macro_f1_change": y["test"]["macro_f1"] - x["test"]["macro_f1"],
+                "publictest_change_points": 100 * (y["publictest_accuracy_at_chosen_epoch"]
+                                                   - x["publictest_accuracy_at_chosen_epoch"]),
+                "cpu_minutes_change": y["training_cpu_minutes"] - x["training_cpu_minutes"],
+            })
+    return rows

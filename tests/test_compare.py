@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion.compare import best_model_goal, goal_status, released_histories, released_table
+from emotion.compare import best_model_goal, compare_levers, goal_status, released_histories, released_table
 from emotion.results import write_results
 
 
@@ -70,3 +70,22 @@ def test_goals_are_ranges_and_the_best_model_goal_reads_the_publictest_choice(tm
     goal = best_model_goal(released_table(tmp_path))
     assert goal["model"] == "crop_cnn" and goal["training_wall_hours"] == 1.5 and goal["budget_met"]
     assert not goal["accuracy_met"] and goal["shortfall_points"] == pytest.approx(6.0)
+
+
+def test_levers_pair_runs_that_differ_in_one_recipe_field_only(tmp_path):
+    models = tmp_path / "models"
+    recipe = {"epochs": 14, "seed": 0, "mixed_precision": False}
+    write_release(tmp_path, models, "basic_cnn", 0.63, model="basic_cnn", recipe={**recipe, "model": "basic_cnn"},
+                  model_file="basic_cnn.keras", training_cpu_minutes=55.0)
+    write_release(tmp_path, models, "crop_cnn_14ep", 0.64, model="crop_cnn", model_file="crop_cnn_14ep.keras",
+                  recipe={**recipe, "model": "crop_cnn"}, training_cpu_minutes=40.0)
+    write_release(tmp_path, models, "crop_cnn", 0.66, model="crop_cnn", model_file="crop_cnn.keras",
+                  recipe={**recipe, "model": "crop_cnn", "epochs": 30}, training_cpu_minutes=85.0)
+    write_release(tmp_path, models, "resnet18", 0.60, model="resnet18", model_file="resnet18.keras",
+                  recipe={**recipe, "model": "resnet18"})
+    levers = {row["lever"]: row for row in compare_levers(tmp_path)}
+    assert set(levers) == {"40x40 centre crop", "epoch budget 14 -> 30"}  # resnet18 differs in more than a crop
+    assert levers["40x40 centre crop"]["runs"] == "basic_cnn -> crop_cnn_14ep"
+    assert levers["40x40 centre crop"]["accuracy_change_points"] == pytest.approx(1.0)
+    assert levers["40x40 centre crop"]["cpu_minutes_change"] == pytest.approx(-15.0)
+    assert levers["epoch budget 14 -> 30"]["runs"] == "crop_cnn_14ep -> crop_cnn"
