@@ -7,13 +7,14 @@ notebook (so readers see the outputs of the last full run) and leaves figures in
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from emotion.errors import EmotionError
-from emotion.paths import BUILD_DIR, NOTEBOOKS_DIR, RESULTS_DIR
+from emotion.paths import BUILD_DIR, DATA_ENV_VAR, NOTEBOOKS_DIR, RESULTS_DIR, data_root
 
 KERNEL_NAME = "emotion"
 RUNTIMES_FILE = RESULTS_DIR / "00_runtimes.json"
@@ -88,6 +89,10 @@ def run_notebook(
         # path is written into the committed notebooks.
         parameters.update(figures_dir=str(figures), results_dir=str(results))
     parameters.update(extra_parameters or {})
+    # The kernel runs in notebooks/: a relative EMOTION_DATA (e.g. ../shared/data) must mean what it meant where the
+    # command was typed, so hand the kernel the absolute path.
+    if os.environ.get(DATA_ENV_VAR, "").strip():
+        os.environ[DATA_ENV_VAR] = str(data_root())
     started = time.perf_counter()
     try:
         papermill.execute_notebook(

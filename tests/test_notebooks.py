@@ -98,3 +98,21 @@ def test_the_training_notebook_runs_once_per_released_model_in_full_mode_only(tm
                         ({"model_name": "resnet34"}, RUNS_DIR / "03_train_resnet34.ipynb")]
     assert notebook_variants(notebook, "smoke", tmp_path) == [({}, None)]
     assert notebook_variants(Path("notebooks/04_compare_models.ipynb"), "full", tmp_path) == [({}, None)]
+
+
+@pytest.mark.notebooks
+def test_a_relative_emotion_data_means_the_folder_where_the_command_ran(tmp_path, monkeypatch):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    data = tmp_path / "where" / "data"
+    data.mkdir(parents=True)
+    notebook = new_notebook(cells=[new_code_cell("mode = 'full'\nseed = 0"), new_code_cell(
+        "from emotion.paths import data_root\nassert data_root() == __import__('pathlib').Path(expected), data_root()")])
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    notebook.metadata["kernelspec"] = {"name": "emotion", "display_name": "emotion", "language": "python"}
+    path = tmp_path / "notebooks" / "98_relative.ipynb"
+    path.parent.mkdir()
+    nbformat.write(notebook, path)
+    monkeypatch.chdir(tmp_path / "where")
+    monkeypatch.setenv("EMOTION_DATA", "data")  # relative to the current folder, not to the notebook's
+    run_notebook(path, "smoke", output_root=tmp_path / "out", extra_parameters={"expected": str(data)})
