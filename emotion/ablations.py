@@ -82,6 +82,16 @@ def against_band(value: float, band: dict[str, Any]) -> dict[str, Any]:
             "chance_above_if_no_effect": 1 / (band["n"] + 1)}
 
 
+def cpu_seconds_per_epoch(payload: dict) -> float:
+    """Median process CPU seconds of one epoch of a run (training and its PublicTest pass, both cores together).
+
+    Unlike img/s, CPU time hardly depends on what else the shared 2-core machine runs: a run given one core by a
+    parallel job takes twice the wall time but about the same CPU seconds. That makes it the fair speed measure for
+    runs trained at different times.
+    """
+    return float(np.median([row["cpu_seconds"] for row in payload["history"]]))
+
+
 def generalisation_gap(payload: dict) -> float | None:
     """Accuracy on the (un-augmented) Training images minus PrivateTest accuracy, both for the chosen checkpoint;
     None for runs released before ``train_fit`` was recorded."""

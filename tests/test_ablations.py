@@ -4,7 +4,8 @@ verdicts of the augmentation, K-fold and class-weighting claims, on hand-made ru
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.ablations import (against_band, augmentation_verdict, class_weighting_verdict, generalisation_gap,
+from emotion.ablations import (against_band, augmentation_verdict, class_weighting_verdict, cpu_seconds_per_epoch,
+                               generalisation_gap,
                                kfold_verdict, read_runs, seed_band, selection_bias)
 from emotion.results import write_results
 
@@ -174,3 +175,8 @@ def test_the_ledger_gets_evidence_only_for_experiments_that_were_run(tmp_path):
                                                  "ensemble_privatetest": {"accuracy": 0.56},
                                                  "training_cpu_minutes": 40.0}, mode="smoke", seed=1)
     assert ledger_evidence(tmp_path)["kfold"]["verdict"] == "reproduced"
+
+
+def test_cpu_seconds_per_epoch_is_the_median_over_the_history():
+    payload = {"history": [{"cpu_seconds": 240.0}, {"cpu_seconds": 200.0}, {"cpu_seconds": 900.0}]}
+    assert cpu_seconds_per_epoch(payload) == 240.0
