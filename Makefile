@@ -39,7 +39,6 @@ train: setup check-data ## Retrain and release the models (0.5-1 h each on 2 CPU
 	$(PY) -m emotion train --model resnet18 --epochs 13 --seed $(SEED) --release
 	$(PY) -m emotion train --model resnet34 --epochs 10 --mixed-precision --seed $(SEED) --release
 	$(PY) -m emotion train --model crop_cnn --epochs 30 --seed $(SEED) --release
-	$(PY) -m emotion train --model crop_cnn --epochs 14 --seed $(SEED) --release --name crop_cnn_14ep
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
 experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/07 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
@@ -49,6 +48,7 @@ experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebook
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --class-weighted --name basic_cnn_5ep_classweighted_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --no-augment --name basic_cnn_5ep_noaugment_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --mixed-precision --name basic_cnn_5ep_bf16_seed1
+	$(PY) -m emotion train --model crop_cnn --epochs 5 --release --ablation --seed 1 --name crop_cnn_5ep_seed1
 	$(PY) -m emotion kfold --model basic_cnn --epochs 5 --seed 1 --folds 3 --name basic_cnn_5ep_seed1
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)

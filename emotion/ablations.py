@@ -201,7 +201,8 @@ def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, A
 
 TREATMENT_LABELS = {"class_weighting": "class-weighted", "augment": "no augmentation",
                     "mixed_precision": "mixed_bfloat16"}
-"""How a recipe field that differs from the seed band's recipe names the treatment."""
+"""How a recipe field that differs from the seed band's recipe names the treatment (a different ``model`` is named
+by the model)."""
 
 
 def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
@@ -253,7 +254,8 @@ def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
         if field is None or field in treatments:
             unmatched.append(name)
             continue
-        treatments[field] = {"name": name, "payload": payload, "label": TREATMENT_LABELS.get(field, field)}
+        label = payload["recipe"]["model"] if field == "model" else TREATMENT_LABELS.get(field, field)
+        treatments[field] = {"name": name, "payload": payload, "label": label}
     return {"band": band, "band_recipe": band_recipe, "treatments": treatments, "unmatched": sorted(unmatched)}
 
 

@@ -126,15 +126,18 @@ def _full_recipe(document: dict) -> dict:
 
 
 def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
-    """Pairs of released runs whose recipes differ in exactly one lever of :data:`LEVERS`, with what it changed.
+    """Pairs of runs (released models ``03_train_*`` and experiment runs ``03_ablation_*``, by file name) whose recipes
+    differ in exactly one lever of :data:`LEVERS`, with what it changed.
 
     The crop lever is the pair ``basic_cnn`` -> ``crop_cnn`` (the only architectures that differ in the crop
     alone). Each row: ``lever``, ``runs`` ("a -> b", from the cheaper or baseline run), ``from_accuracy``,
     ``to_accuracy`` (PrivateTest), ``accuracy_change_points``, ``macro_f1_change``, ``cpu_minutes_change``
     (training CPU-minutes) and ``publictest_change_points``.
     """
-    documents = {release_name(document): document for document in
-                 (read_results(path) for path in sorted(Path(results_dir).glob("03_train_*.json")))}
+    documents = {}
+    for prefix in ("03_train_", "03_ablation_"):
+        for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
+            documents[path.stem.removeprefix(prefix)] = read_results(path)
     names = sorted(documents)
     rows = []
     for index, first in enumerate(names):

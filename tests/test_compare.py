@@ -89,3 +89,17 @@ def test_levers_pair_runs_that_differ_in_one_recipe_field_only(tmp_path):
     assert levers["40x40 centre crop"]["accuracy_change_points"] == pytest.approx(1.0)
     assert levers["40x40 centre crop"]["cpu_minutes_change"] == pytest.approx(-15.0)
     assert levers["epoch budget 14 -> 30"]["runs"] == "crop_cnn_14ep -> crop_cnn"
+
+
+def test_levers_also_pair_experiment_runs_by_their_file_names(tmp_path):
+    recipe = {"model": "basic_cnn", "epochs": 5, "seed": 1, "mixed_precision": False}
+    for name, changes, accuracy in [("basic_cnn_5ep_seed1", {}, 0.53), ("crop_cnn_5ep_seed1", {"model": "crop_cnn"}, 0.55),
+                                    ("basic_cnn_5ep_bf16_seed1", {"mixed_precision": True}, 0.52),
+                                    ("basic_cnn_5ep_seed2", {"seed": 2}, 0.54)]:
+        write_results(tmp_path / f"03_ablation_{name}.json", {
+            "model": changes.get("model", "basic_cnn"), "recipe": {**recipe, **changes},
+            "test": {"accuracy": accuracy, "macro_f1": 0.4}, "publictest_accuracy_at_chosen_epoch": 0.5,
+            "training_cpu_minutes": 10.0}, mode="smoke", seed=1)
+    levers = {row["lever"]: row["runs"] for row in compare_levers(tmp_path)}
+    assert levers == {"40x40 centre crop": "basic_cnn_5ep_seed1 -> crop_cnn_5ep_seed1",
+                      "mixed_bfloat16": "basic_cnn_5ep_seed1 -> basic_cnn_5ep_bf16_seed1"}
