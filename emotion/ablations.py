@@ -85,11 +85,18 @@ def against_band(value: float, band: dict[str, Any]) -> dict[str, Any]:
 def cpu_seconds_per_epoch(payload: dict) -> float:
     """Median process CPU seconds of one epoch of a run (training and its PublicTest pass, both cores together).
 
-    Unlike img/s, CPU time hardly depends on what else the shared 2-core machine runs: a run given one core by a
-    parallel job takes twice the wall time but about the same CPU seconds. That makes it the fair speed measure for
-    runs trained at different times.
+    CPU time depends less than img/s on what else the shared 2-core machine runs (a run given one core by one
+    parallel job takes about twice the wall time for about the same CPU seconds), but it is not immune: with more
+    processes than cores, TensorFlow's waiting threads burn CPU too (seen here: a basic-CNN epoch took 220 CPU-seconds
+    beside one other job and 302 beside two). :func:`cores_used` tells how crowded a run was.
     """
     return float(np.median([row["cpu_seconds"] for row in payload["history"]]))
+
+
+def cores_used(payload: dict) -> float:
+    """Median over epochs of CPU seconds / wall seconds: about 2 on the quiet 2-core machine, about 1 when one other
+    job shared it, the load under which a run's timings were taken."""
+    return float(np.median([row["cpu_seconds"] / row["epoch_seconds"] for row in payload["history"]]))
 
 
 def generalisation_gap(payload: dict) -> float | None:

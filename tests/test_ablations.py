@@ -180,3 +180,11 @@ def test_the_ledger_gets_evidence_only_for_experiments_that_were_run(tmp_path):
 def test_cpu_seconds_per_epoch_is_the_median_over_the_history():
     payload = {"history": [{"cpu_seconds": 240.0}, {"cpu_seconds": 200.0}, {"cpu_seconds": 900.0}]}
     assert cpu_seconds_per_epoch(payload) == 240.0
+
+
+def test_cores_used_is_cpu_over_wall_seconds_per_epoch():
+    from emotion.ablations import cores_used
+
+    payload = {"history": [{"cpu_seconds": 240.0, "epoch_seconds": 120.0}, {"cpu_seconds": 220.0, "epoch_seconds": 220.0},
+                           {"cpu_seconds": 230.0, "epoch_seconds": 125.0}]}
+    assert cores_used(payload) == pytest.approx(230.0 / 125.0)
