@@ -86,9 +86,9 @@ def cpu_seconds_per_epoch(payload: dict) -> float:
     """Median process CPU seconds of one epoch of a run (training and its PublicTest pass, both cores together).
 
     CPU time depends less than img/s on what else the shared 2-core machine runs (a run given one core by one
-    parallel job takes about twice the wall time for about the same CPU seconds), but it is not immune: with more
-    processes than cores, TensorFlow's waiting threads burn CPU too (seen here: a basic-CNN epoch took 220 CPU-seconds
-    beside one other job and 302 beside two). :func:`cores_used` tells how crowded a run was.
+    parallel job takes about twice the wall time for about the same CPU seconds), but it is not immune: the same
+    basic-CNN recipe took a median 220 CPU-seconds per epoch in ``03_ablation_basic_cnn_5ep_seed1.json`` and 309 in
+    ``..._seed3.json``, trained beside different jobs. :func:`cores_used` tells how crowded a run was.
     """
     return float(np.median([row["cpu_seconds"] for row in payload["history"]]))
 
@@ -97,6 +97,23 @@ def cores_used(payload: dict) -> float:
     """Median over epochs of CPU seconds / wall seconds: about 2 on the quiet 2-core machine, about 1 when one other
     job shared it, the load under which a run's timings were taken."""
     return float(np.median([row["cpu_seconds"] / row["epoch_seconds"] for row in payload["history"]]))
+
+
+def compute_cost(treated: dict, band_runs: dict[str, dict]) -> dict[str, Any]:
+    """What one run cost against the seed band's runs: ``cpu_seconds_per_epoch`` and ``cores_used`` of the run, the
+    same per band run (``band_cpu_seconds_per_epoch``, ``band_cores_used``), and ``cpu_ratio_vs_band_median`` (the
+    run's CPU-seconds per epoch over the band's median: below 1 is cheaper)."""
+    band_cpu = {name: cpu_seconds_per_epoch(payload) for name, payload in band_runs.items()}
+    own = cpu_seconds_per_epoch(treated)
+    return {"cpu_seconds_per_epoch": own, "cores_used": cores_used(treated), "band_cpu_seconds_per_epoch": band_cpu,
+            "band_cores_used": {name: cores_used(payload) for name, payload in band_runs.items()},
+            "cpu_ratio_vs_band_median": own / float(np.median(list(band_cpu.values())))}
+
+
+def differing_fields(recipe: dict, other: dict, ignore: tuple[str, ...] = ()) -> list[str]:
+    """The recipe fields (sorted) whose values differ between two recipes, a field missing on one side counting as
+    different, ``ignore`` left out."""
+    return sorted(field for field in (set(recipe) | set(other)) - set(ignore) if recipe.get(field) != other.get(field))
 
 
 def generalisation_gap(payload: dict) -> float | None:
@@ -253,8 +270,7 @@ def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
     for name, payload in sorted(runs.items()):
         if name in band:
             continue
-        fields = (set(payload["recipe"]) | set(band_recipe)) - {"seed"}
-        differs = sorted(field for field in fields if band_recipe.get(field) != payload["recipe"].get(field))
+        differs = differing_fields(band_recipe, payload["recipe"], ignore=("seed",))
         field = differs[0] if len(differs) == 1 else None
         if field == "augment" and payload["recipe"]["augment"] != NO_AUGMENTATION.as_dict():
             field = "augment_changed"  # another augmentation, not none: not the augmentation claim's treatment

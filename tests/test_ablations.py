@@ -188,3 +188,22 @@ def test_cores_used_is_cpu_over_wall_seconds_per_epoch():
     payload = {"history": [{"cpu_seconds": 240.0, "epoch_seconds": 120.0}, {"cpu_seconds": 220.0, "epoch_seconds": 220.0},
                            {"cpu_seconds": 230.0, "epoch_seconds": 125.0}]}
     assert cores_used(payload) == pytest.approx(230.0 / 125.0)
+
+
+def test_compute_cost_compares_a_run_with_the_band_median():
+    from emotion.ablations import compute_cost
+
+    def epochs(cpu, wall):
+        return {"history": [{"cpu_seconds": cpu, "epoch_seconds": wall}] * 3}
+
+    cost = compute_cost(epochs(180.0, 100.0), {"a": epochs(200.0, 100.0), "b": epochs(240.0, 240.0),
+                                               "c": epochs(300.0, 150.0)})
+    assert cost["cpu_ratio_vs_band_median"] == pytest.approx(180.0 / 240.0)
+    assert cost["cores_used"] == pytest.approx(1.8) and cost["band_cores_used"]["b"] == pytest.approx(1.0)
+
+
+def test_differing_fields_counts_a_missing_field_and_skips_ignored_ones():
+    from emotion.ablations import differing_fields
+
+    assert differing_fields({"seed": 1, "epochs": 5, "model": "a"}, {"seed": 2, "epochs": 5, "extra": 1},
+                            ignore=("seed",)) == ["extra", "model"]

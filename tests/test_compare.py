@@ -103,3 +103,10 @@ def test_levers_also_pair_experiment_runs_by_their_file_names(tmp_path):
     levers = {row["lever"]: row["runs"] for row in compare_levers(tmp_path)}
     assert levers == {"40x40 centre crop": "basic_cnn_5ep_seed1 -> crop_cnn_5ep_seed1",
                       "mixed_bfloat16": "basic_cnn_5ep_seed1 -> basic_cnn_5ep_bf16_seed1"}
+
+
+def test_the_best_model_goal_on_no_release_says_what_to_run(tmp_path):
+    from emotion.errors import DataMissingError
+
+    with pytest.raises(DataMissingError, match="make train"):
+        best_model_goal(released_table(tmp_path))
