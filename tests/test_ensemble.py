@@ -1,0 +1,105 @@
+"""Ensembles chosen on one split and scored on another (emotion.ensemble)."""
+
+import numpy as np
+import pytest
+
+from emotion.ensemble import average_probabilities, greedy_selection, released_probabilities, score_ensemble
+from emotion.errors import ConfigurationError, ModelFileError
+
+
+def model_wrong_at(index, labels=None):
+    """Probabilities right on every image (0.6 on the true class) except ``index``, where 0.4 goes to a wrong
+    class: two such models that err on different images average to the right answer everywhere."""
+    labels = LABELS if labels is None else labels
+    output = np.full((len(labels), 3), 0.2)
+    output[np.arange(len(labels)), labels] = 0.6
+    output[index] = 0.3
+    output[index, (labels[index] + 1) % 3] = 0.4
+    return output
+
+
+LABELS = np.array([0, 1, 2, 0, 1, 2])
+
+
+def test_average_is_the_mean_and_checks_shapes():
+    a, b = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
+    assert average_probabilities([a, b]).tolist() == [[0.5, 0.5]]
+    with pytest.raises(ConfigurationError, match="at least one"):
+        average_probabilities([])
+    with pytest.raises(ConfigurationError, match="one shape"):
+        average_probabilities([a, np.ones((2, 2))])
+
+
+def test_greedy_selection_adds_a_member_only_when_it_raises_accuracy():
+    a, b, c = model_wrong_at(0), model_wrong_at(1), model_wrong_at(2)
+    chosen = greedy_selection({"a": a, "b": b, "c": c}, LABELS)
+    assert chosen["single_accuracy"] == {name: pytest.approx(5 / 6) for name in "abc"}
+    assert chosen["members"] == ["a", "b"]  # a first of equals; a + b is right on all six, so c adds nothing
+    assert chosen["accuracy"] == 1.0
+    assert [step["added"] for step in chosen["trace"]] == ["a", "b"]
+    assert [step["accuracy"] for step in chosen["trace"]] == [pytest.approx(5 / 6), 1.0]
+    assert greedy_selection({"a": a, "b": b}, LABELS, max_members=1)["members"] == ["a"]
+    assert greedy_selection({"a": a, "again": a}, LABELS)["members"] == ["a"]  # a copy raises nothing
+
+
+def test_greedy_selection_rejects_bad_input():
+    with pytest.raises(ConfigurationError, match="at least one candidate"):
+        greedy_selection({}, LABELS)
+    with pytest.raises(ConfigurationError, match="expected \\(6, classes\\)"):
+        greedy_selection({"a": np.ones((5, 3))}, LABELS)
+    with pytest.raises(ConfigurationError, match="max_members"):
+        greedy_selection({"a": model_wrong_at(0)}, LABELS, max_members=0)
+
+
+def test_score_ensemble_scores_the_average_and_adds_up_the_cost():
+    probabilities = {"a": model_wrong_at(0), "b": model_wrong_at(1)}
+    costs = {"a": {"training_cpu_minutes": 10.0, "training_wall_minutes": 30.0},
+             "b": {"training_cpu_minutes": 20.0, "training_wall_minutes": 60.0}}
+    scored = score_ensemble(["a", "b"], probabilities, LABELS, costs)
+    assert scored["accuracy"] == 1.0
+    assert scored["n"] == 6 and scored["members"] == ["a", "b"]
+    assert scored["training_cpu_minutes"] == 30.0
+    assert scored["training_wall_hours"] == pytest.approx(1.5)
+    with pytest.raises(ConfigurationError, match="no probabilities or costs for c"):
+        score_ensemble(["a", "c"], probabilities, LABELS, costs)
+    with pytest.raises(ConfigurationError, match="no members"):
+        score_ensemble([], probabilities, LABELS, costs)
+
+
+def test_released_probabilities_reports_a_missing_model_file(tmp_path):
+    with pytest.raises(ModelFileError, match="does not exist"):
+        released_probabilities(["nothing"], tmp_path, {"PublicTest": np.zeros((2, 48, 48), np.uint8)})
+
+
+def test_released_probabilities_predicts_every_split_with_each_model(tmp_path):
+    import keras
+
+    inputs = keras.Input((48, 48, 1))
+    outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(inputs))
+    keras.Model(inputs, outputs).save(tmp_path / "tiny.keras")
+    splits = {"PublicTest": np.zeros((3, 48, 48), np.uint8), "PrivateTest": np.full((2, 48, 48), 9, np.uint8)}
+    output = released_probabilities(["tiny"], tmp_path, splits, tta="flip")
+    assert output["PublicTest"]["tiny"].shape == (3, 7) and output["PrivateTest"]["tiny"].shape == (2, 7)
+    np.testing.assert_allclose(output["PrivateTest"]["tiny"].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_choose_and_score_selects_on_publictest_and_scores_privatetest_once():
+    from emotion.ensemble import choose_and_score
+
+    # On PublicTest a + b is perfect. On PrivateTest a is wrong on image 5 only; b is confidently wrong on image 2
+    # and outvotes a there, while a + b gets image 5 right: the pair is wrong on image 2 only.
+    private_labels = np.array([0, 1, 2, 0, 1, 2])
+    b_private = model_wrong_at(1)
+    b_private[2] = [0.05, 0.9, 0.05]  # confidently wrong: outvotes a here
+    probabilities = {"PublicTest": {"a": model_wrong_at(0), "b": model_wrong_at(1)},
+                     "PrivateTest": {"a": model_wrong_at(5), "b": b_private}}
+    costs = {name: {"training_cpu_minutes": 1.0, "training_wall_minutes": 6.0} for name in "ab"}
+    outcome = choose_and_score(probabilities, {"PublicTest": LABELS, "PrivateTest": private_labels}, costs)
+    assert outcome["selection"]["members"] == ["a", "b"]
+    assert outcome["privatetest"]["accuracy"] == pytest.approx(5 / 6)
+    assert outcome["best_single"] == {"model": "a", "privatetest_accuracy": pytest.approx(5 / 6)}
+    assert (outcome["mcnemar_vs_best_single"]["a_only"], outcome["mcnemar_vs_best_single"]["b_only"]) == (1, 1)
+    assert outcome["all_released_unselected"]["members"] == ["a", "b"]
+    assert outcome["privatetest"]["training_wall_hours"] == pytest.approx(0.2)
+    assert outcome["candidates"] == ["a", "b"]
+    assert outcome["privatetest_accuracy_interval"]["low"] <= outcome["privatetest"]["accuracy"]
