@@ -39,6 +39,8 @@ train: setup check-data ## Retrain and release the models (0.5-1 h each on 2 CPU
 	$(PY) -m emotion train --model resnet18 --epochs 13 --seed $(SEED) --release
 	$(PY) -m emotion train --model resnet34 --epochs 10 --mixed-precision --seed $(SEED) --release
 	$(PY) -m emotion train --model crop_cnn --epochs 30 --seed $(SEED) --release
+	$(PY) -m emotion train --model resnet50 --epochs 10 --mixed-precision --seed $(SEED) --release
+	$(PY) -m emotion train --model mobilenet --epochs 8 --seed $(SEED) --release
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
 experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/07 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json

@@ -38,3 +38,26 @@ def test_make_help_lists_every_target_with_a_description():
     listed = {line.split()[0] for line in output.splitlines() if line.strip()}
     assert {"setup", "figures", "test", "smoke", "check-data"} <= listed
     assert listed == targets, f"targets without a '## description': {targets - listed}"
+
+
+def test_make_train_retrains_every_released_model_with_its_recipe():
+    """`make train` is the promise that every release in results/ can be made again: each full-mode
+    results/03_train_<name>.json needs a line of the train target with the same model, epochs, precision and name."""
+    import json
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    target = re.search(r"^train:.*?\n((?:\t.*\n)+)", makefile, flags=re.MULTILINE)
+    assert target, "the Makefile has no train target"
+    lines = target.group(1).splitlines()
+    releases = sorted((PROJECT_ROOT / "results").glob("03_train_*.json"))
+    assert releases, "no released model in results/"
+    for path in releases:
+        document = json.loads(path.read_text())
+        if document["meta"].get("mode") != "full":
+            continue
+        recipe, name = document["recipe"], path.stem.removeprefix("03_train_")
+        matching = [line for line in lines
+                    if f"--model {recipe['model']} " in line and f"--epochs {recipe['epochs']} " in line
+                    and ("--mixed-precision" in line) == bool(recipe.get("mixed_precision"))
+                    and (name == recipe["model"] or f"--name {name}" in line)]
+        assert matching, f"{path.name}: no `make train` line retrains {name} ({recipe['model']}, {recipe['epochs']} epochs)"
