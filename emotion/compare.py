@@ -39,6 +39,14 @@ def goal_status(name: str, accuracy: float) -> str | None:
     return f"goal {goal['text']}: {'met' if goal['low'] <= accuracy <= goal['high'] else 'not met'}"
 
 
+def check_best_model_goal(accuracy: float, training_hours: float) -> dict:
+    """:data:`BEST_MODEL_GOAL` for one PrivateTest accuracy and its training wall-hours (a model or an ensemble):
+    ``{"accuracy_met", "budget_met", "shortfall_points"}``."""
+    return {"accuracy_met": accuracy >= BEST_MODEL_GOAL["accuracy"],
+            "budget_met": training_hours <= BEST_MODEL_GOAL["training_hours"],
+            "shortfall_points": max(0.0, (BEST_MODEL_GOAL["accuracy"] - accuracy) * 100)}
+
+
 def best_model_goal(table: pd.DataFrame) -> dict:
     """Check :data:`BEST_MODEL_GOAL` on the released model with the highest PublicTest accuracy of ``table``
     (:func:`released_table`): its PrivateTest accuracy, training wall-hours and whether each part is met.
@@ -53,9 +61,7 @@ def best_model_goal(table: pd.DataFrame) -> dict:
     hours = float(row["training_wall_minutes"]) / 60
     accuracy = float(row["privatetest_accuracy"])
     return {"model": best, "privatetest_accuracy": accuracy, "training_wall_hours": hours,
-            "accuracy_met": accuracy >= BEST_MODEL_GOAL["accuracy"],
-            "budget_met": hours <= BEST_MODEL_GOAL["training_hours"],
-            "shortfall_points": max(0.0, (BEST_MODEL_GOAL["accuracy"] - accuracy) * 100)}
+            **check_best_model_goal(accuracy, hours)}
 
 
 def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:

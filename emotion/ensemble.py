@@ -31,7 +31,10 @@ def average_probabilities(probabilities: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(probabilities.argmax(axis=1) == labels))
+    """Accuracy of the arg-max class (:func:`emotion.uncertainty.accuracy`)."""
+    from emotion.uncertainty import accuracy
+
+    return accuracy(labels, np.asarray(probabilities).argmax(axis=1))
 
 
 def greedy_selection(probabilities: Mapping[str, np.ndarray], labels: np.ndarray, *,

@@ -110,3 +110,15 @@ def test_the_best_model_goal_on_no_release_says_what_to_run(tmp_path):
 
     with pytest.raises(DataMissingError, match="make train"):
         best_model_goal(released_table(tmp_path))
+
+
+def test_check_best_model_goal_needs_both_accuracy_and_budget():
+    from emotion.compare import BEST_MODEL_GOAL, check_best_model_goal
+
+    hours = BEST_MODEL_GOAL["training_hours"]
+    assert check_best_model_goal(BEST_MODEL_GOAL["accuracy"], hours) == {
+        "accuracy_met": True, "budget_met": True, "shortfall_points": 0.0}
+    over = check_best_model_goal(0.80, hours + 0.5)
+    assert over["accuracy_met"] and not over["budget_met"]
+    short = check_best_model_goal(BEST_MODEL_GOAL["accuracy"] - 0.05, 1.0)
+    assert not short["accuracy_met"] and short["shortfall_points"] == pytest.approx(5.0)
