@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
     kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
-        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet or crop_cnn")
+        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
         parser_.add_argument("--epochs", type=int, help="epoch budget (default 30)")
         parser_.add_argument("--seed", type=int, help="random seed (default 0)")
         parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
