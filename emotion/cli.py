@@ -104,7 +104,7 @@ def _train(arguments: argparse.Namespace) -> int:
         print("--ablation names how a run is released: add --release.", file=sys.stderr)
         return 2
     result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit,
-                           name=arguments.name, ablation=arguments.ablation)
+                           name=arguments.name, ablation=arguments.ablation, strategy=arguments.strategy)
     summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta", "history")}
     if "test" in result.summary:
         summary["privatetest_accuracy"] = result.summary["test"]["accuracy"]
@@ -315,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
         parser_.add_argument("--name", help="run name for the run folder and released files (default: the model)")
         parser_.add_argument("--run-dir", help="run folder (default build/train/NAME); the same folder resumes a run")
     train.add_argument("--limit", type=int, help="use only the first N images of each split (a quick check)")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                       help="tf.distribute strategy: default (one device, as the releases), mirrored (all GPUs of "
+                            "this machine), multiworker (cluster from TF_CONFIG); the batch size is the global batch")
     train.add_argument("--release", action="store_true",
                        help="copy the finished run to models/ and write results/03_train_NAME.json")
     train.add_argument("--ablation", action="store_true",

@@ -49,6 +49,29 @@ BACKUP_DIR = "backup"
 AUDIT_DIR = "audit"
 AUDIT_COLUMN = "audit_privatetest_accuracy"
 CLASS_WEIGHTINGS = ("none", "balanced")
+STRATEGIES = ("default", "mirrored", "multiworker")
+"""The ``tf.distribute`` strategies :func:`train_model` trains under: ``default`` (one device, the study's releases),
+``mirrored`` (``MirroredStrategy``: every GPU of one machine, or the CPU), ``multiworker``
+(``MultiWorkerMirroredStrategy``; the cluster is read from the ``TF_CONFIG`` environment variable, one worker when it
+is unset). The global batch (``batch_size``) is split across the replicas, so a recipe means the same optimisation
+under each."""
+
+
+def make_strategy(name: str = "default"):
+    """The ``tf.distribute.Strategy`` called ``name`` (one of :data:`STRATEGIES`).
+
+    Raises:
+        ConfigurationError: unknown name.
+    """
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ConfigurationError(f"unknown strategy {name!r}: use one of {', '.join(STRATEGIES)}.")
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
 
 
 @dataclass(frozen=True)
@@ -296,7 +319,8 @@ def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
 
 def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
                 test: tuple[np.ndarray, np.ndarray] | None = None, *, run_dir: Path | str | None = None,
-                verbose: int = 2, extra_callbacks: list | None = None, audit: bool = True) -> TrainResult:
+                verbose: int = 2, extra_callbacks: list | None = None, audit: bool = True,
+                strategy: str = "default") -> TrainResult:
     """Train (or resume) one run and evaluate its PublicTest-chosen checkpoint on the test split once.
 
     Args:
@@ -309,6 +333,8 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         extra_callbacks: more Keras callbacks (the tests use one to interrupt a run).
         audit: when ``test`` is given, record every epoch's test predictions for the selection-bias audit
             (:class:`PrivateTestAudit`; never used by training).
+        strategy: the ``tf.distribute`` strategy (:data:`STRATEGIES`); the model and optimizer are built in its
+            scope. Not part of the recipe: a run may resume under another strategy. Recorded in the summary.
 
     Returns:
         :class:`TrainResult`; ``summary`` is also written to ``run_dir/summary.json``.
@@ -338,14 +364,16 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     previous_policy = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
-    try:
-        model = build_model(config.model, **config.model_options)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+    distribution = make_strategy(strategy)
     train_images, train_labels = train
     steps_per_epoch = math.ceil(len(train_images) / config.batch_size)
-    _compile(model, config, steps_per_epoch)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
+    try:
+        with distribution.scope():
+            model = build_model(config.model, **config.model_options)
+            _compile(model, config, steps_per_epoch)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     train_data = make_dataset(train_images, train_labels, batch_size=config.batch_size, training=True,
                               seed=config.seed, augment=config.augment)
     validation_data = make_dataset(*validation, batch_size=256, training=False)
@@ -371,6 +399,7 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         "model": config.model,
         "recipe": config.as_dict(),
         "parameters": int(model.count_params()),
+        "strategy": {"name": strategy, "replicas": int(distribution.num_replicas_in_sync)},
         "epochs_run": len(history),
         "finished": len(history) >= config.epochs,
         "chosen_epoch": best["epoch"],
@@ -548,7 +577,7 @@ def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
 
 def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, release: bool = False,
                   limit: int | None = None, verbose: int = 2, data=None, name: str | None = None,
-                  ablation: bool = False) -> TrainResult:
+                  ablation: bool = False, strategy: str = "default") -> TrainResult:
     """Train ``config`` on FER2013 with the study's protocol (``python -m emotion train``).
 
     Args:
@@ -560,6 +589,7 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         limit: use only the first ``limit`` images of each split (a quick check; cannot be released).
         verbose: Keras ``fit`` verbosity.
         data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
+        strategy: the ``tf.distribute`` strategy (:data:`STRATEGIES`), e.g. ``mirrored`` on a GPU machine.
 
     Raises:
         ConfigurationError: bad recipe, a changed recipe in an existing run folder, or ``release`` with ``limit``.
@@ -581,7 +611,7 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
     splits = [data.split(name) for name in ("Training", "PublicTest", "PrivateTest")]
     if limit is not None:
         splits = [(images[:limit], labels[:limit]) for images, labels in splits]
-    result = train_model(config, *splits, run_dir=run_dir, verbose=verbose)
+    result = train_model(config, *splits, run_dir=run_dir, verbose=verbose, strategy=strategy)
     if release:
         release_run(result, MODELS_DIR, RESULTS_DIR, name=name, ablation=ablation, test_split=splits[2])
     return result
