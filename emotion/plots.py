@@ -249,14 +249,29 @@ def stage_bars(milliseconds: pd.Series, xlabel: str) -> plt.Figure:
     return figure
 
 
-def accuracy_vs_compute(table: pd.DataFrame) -> plt.Figure:
+def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | None = None,
+                        anchors: dict[str, float] | None = None, budget_cpu_minutes: float | None = None) -> plt.Figure:
     """PrivateTest accuracy against training CPU-minutes, one labelled point per released model, with the paper's
     reported accuracy of the same model as a dashed line where it states one.
 
     Args:
         table: :func:`emotion.compare.released_table`.
+        curves: ``{model: budget curve}`` (:func:`emotion.compare.budget_curve`) drawn as lines through their
+            points: what the run had reached after each budget.
+        anchors: ``{label: accuracy}`` of published models (:data:`emotion.compare.PUBLISHED_ANCHORS`), drawn as
+            dotted lines.
+        budget_cpu_minutes: a training budget drawn as a vertical line.
     """
-    figure, axis = plt.subplots(figsize=(7.5, 4.8))
+    figure, axis = plt.subplots(figsize=(8.5, 5.2))
+    for name, curve in (curves or {}).items():
+        axis.plot(curve["cpu_hours"] * 60, curve["privatetest_accuracy"], marker="s", markersize=4, linewidth=1,
+                  color="0.35", label=f"{name} after 1, 2, 4, 6 CPU-h (one run)")
+    for index, (label, accuracy) in enumerate((anchors or {}).items()):
+        axis.axhline(accuracy, color=f"0.{3 + 2 * index}", linestyle=(0, (1, 1 + index)), linewidth=1.2,
+                     label=f"published: {label}, {accuracy:.1%}")
+    if budget_cpu_minutes is not None:
+        axis.axvline(budget_cpu_minutes, color="0.55", linestyle="-.", linewidth=1,
+                     label=f"budget: {budget_cpu_minutes / 60:.0f} CPU-h")
     for index, (name, row) in enumerate(table.iterrows()):
         color = f"C{index}"
         axis.scatter(row["training_cpu_minutes"], row["privatetest_accuracy"], color=color, s=50, zorder=3)
@@ -265,8 +280,10 @@ def accuracy_vs_compute(table: pd.DataFrame) -> plt.Figure:
         if not np.isnan(row["paper_accuracy"]):
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
                          label=f"paper's {name}: {row['paper_accuracy']:.2%}")
-    axis.set_xlim(0, max(float(table["training_cpu_minutes"].max()) * 1.35, 1.0))  # room for the labels
-    axis.set_xlabel("training CPU-minutes (2-core CPU)")
+    right = max([float(table["training_cpu_minutes"].max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
+                + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
+    axis.set_xlim(0, max(right * 1.3, 1.0))  # room for the labels
+    axis.set_xlabel("training CPU-minutes")
     axis.set_ylabel("PrivateTest accuracy")
     axis.set_title("Accuracy vs training compute (checkpoints chosen on PublicTest)")
     if axis.get_legend_handles_labels()[0]:

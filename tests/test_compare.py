@@ -66,9 +66,10 @@ def test_goals_are_ranges_and_the_best_model_goal_reads_the_publictest_choice(tm
     assert goal_status("basic_cnn", 0.6356).endswith("not met") and goal_status("crop_cnn", 0.7) is None
     write_release(tmp_path, tmp_path / "models", "basic_cnn", 0.6356)
     write_release(tmp_path, tmp_path / "models", "crop_cnn", 0.66, publictest_accuracy_at_chosen_epoch=0.65,
-                  training_wall_minutes=90.0)
+                  training_wall_minutes=90.0, training_cpu_minutes=400.0)
     goal = best_model_goal(released_table(tmp_path))
-    assert goal["model"] == "crop_cnn" and goal["training_wall_hours"] == 1.5 and goal["budget_met"]
+    assert goal["model"] == "crop_cnn" and goal["training_wall_hours"] == 1.5
+    assert goal["training_cpu_hours"] == pytest.approx(400 / 60) and not goal["budget_met"]  # 6.67 > 6 CPU-h
     assert not goal["accuracy_met"] and goal["shortfall_points"] == pytest.approx(6.0)
 
 
@@ -115,10 +116,60 @@ def test_the_best_model_goal_on_no_release_says_what_to_run(tmp_path):
 def test_check_best_model_goal_needs_both_accuracy_and_budget():
     from emotion.compare import BEST_MODEL_GOAL, check_best_model_goal
 
-    hours = BEST_MODEL_GOAL["training_hours"]
+    hours = BEST_MODEL_GOAL["training_cpu_hours"]
     assert check_best_model_goal(BEST_MODEL_GOAL["accuracy"], hours) == {
         "accuracy_met": True, "budget_met": True, "shortfall_points": 0.0}
     over = check_best_model_goal(0.80, hours + 0.5)
     assert over["accuracy_met"] and not over["budget_met"]
     short = check_best_model_goal(BEST_MODEL_GOAL["accuracy"] - 0.05, 1.0)
     assert not short["accuracy_met"] and short["shortfall_points"] == pytest.approx(5.0)
+
+
+def test_a_budget_curve_chooses_on_publictest_within_each_cpu_budget():
+    from emotion.compare import budget_curve
+
+    # Five epochs of 0.9 CPU-hours and half a wall-hour each; PublicTest peaks at epoch 2, then at epoch 5.
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4, 5], "cpu_seconds": [3240] * 5, "epoch_seconds": [1800] * 5,
+                            "val_accuracy": [0.50, 0.60, 0.55, 0.58, 0.65],
+                            "audit_privatetest_accuracy": [0.51, 0.59, 0.62, 0.60, 0.66]})
+    curve = budget_curve(history, budgets_cpu_hours=(0.5, 1.0, 2.0, 4.0, 6.0)).set_index("budget_cpu_hours")
+    assert 0.5 not in curve.index  # no epoch had finished after half a CPU-hour
+    assert curve.loc[1.0, "chosen_epoch"] == 1 and curve.loc[1.0, "epochs"] == 1
+    # Within 4 CPU-hours (epochs 1-4) PublicTest picks epoch 2, although epoch 3 scores higher on PrivateTest.
+    assert curve.loc[4.0, "chosen_epoch"] == 2 and curve.loc[4.0, "privatetest_accuracy"] == 0.59
+    assert curve.loc[4.0, "cpu_hours"] == pytest.approx(3.6) and curve.loc[4.0, "wall_hours"] == pytest.approx(2.0)
+    assert curve.loc[4.0, "reached"] and not curve.loc[6.0, "reached"]  # the run stopped at 4.5 CPU-hours
+    assert curve.loc[6.0, "chosen_epoch"] == 5 and curve.loc[6.0, "epochs"] == 5
+
+
+def test_a_budget_curve_names_the_columns_it_lacks():
+    from emotion.compare import budget_curve
+    from emotion.errors import DataFormatError
+
+    with pytest.raises(DataFormatError, match="cpu_seconds, epoch_seconds"):
+        budget_curve(pd.DataFrame({"epoch": [1], "val_accuracy": [0.5], "audit_privatetest_accuracy": [0.5]}))
+
+
+def test_the_goal_sentence_names_accuracy_budget_and_what_is_missing():
+    from emotion.compare import check_best_model_goal, describe_goal
+
+    def sentence(accuracy, cpu_hours):
+        return describe_goal({**check_best_model_goal(accuracy, cpu_hours), "privatetest_accuracy": accuracy,
+                              "training_cpu_hours": cpu_hours, "training_wall_hours": cpu_hours / 2})
+
+    assert sentence(0.7312, 5.5) == ("73.12% on PrivateTest after 5.5 CPU-hours (2.8 wall-hours) of training, against "
+                                     "the goal of at least 72% from at most 6 CPU-hours: met")
+    assert sentence(0.6617, 1.7).endswith(": not met (5.8 points short)")
+    assert sentence(0.75, 7.0).endswith(": not met (over the CPU budget)")
+    assert sentence(0.70, 7.0).endswith(": not met (2.0 points short, over the CPU budget)")
+
+
+def test_the_budget_curve_sentence_lists_reached_budgets_and_where_the_run_ended():
+    from emotion.compare import describe_budget_curve
+
+    curve = pd.DataFrame({"budget_cpu_hours": [1.0, 2.0], "reached": [True, False], "epochs": [3, 5],
+                          "chosen_epoch": [3, 5], "cpu_hours": [0.9, 1.5], "wall_hours": [0.5, 0.8],
+                          "publictest_accuracy": [0.5, 0.6], "privatetest_accuracy": [0.51, 0.62]})
+    assert describe_budget_curve("m", curve) == ("*m* read at each CPU-hour budget it reached: 1 CPU-h: 51.00% "
+                                                 "(epoch 3) (the run ended after 1.50 CPU-hours, 5 epochs)")
+    assert describe_budget_curve("m", curve.iloc[:0]).endswith(": none (no epoch finished within the smallest budget)")

@@ -45,7 +45,21 @@ def test_accuracy_vs_compute_draws_a_point_per_model_and_the_papers_line():
     axis = figure.axes[0]
     assert len(axis.collections) == 2
     assert [text.get_text() for text in axis.get_legend().get_texts()] == ["paper's basic_cnn: 50.00%"]
-    assert axis.get_xlabel() == "training CPU-minutes (2-core CPU)"
+    assert axis.get_xlabel() == "training CPU-minutes"
+
+
+def test_accuracy_vs_compute_draws_budget_curves_published_anchors_and_the_budget():
+    table = pd.DataFrame({"training_cpu_minutes": [50.0], "privatetest_accuracy": [0.6], "epochs": [14],
+                          "paper_accuracy": [float("nan")]}, index=["basic_cnn"])
+    curve = pd.DataFrame({"cpu_hours": [0.9, 1.8, 3.9], "privatetest_accuracy": [0.55, 0.62, 0.66]})
+    figure = plots.accuracy_vs_compute(table, curves={"wide": curve}, anchors={"VGG": 0.727},
+                                       budget_cpu_minutes=360.0)
+    axis = figure.axes[0]
+    line = next(line for line in axis.get_lines() if line.get_label().startswith("wide"))
+    assert list(line.get_xdata()) == [54.0, 108.0, 234.0] and list(line.get_ydata()) == [0.55, 0.62, 0.66]
+    labels = [text.get_text() for text in axis.get_legend().get_texts()]
+    assert "published: VGG, 72.7%" in labels and "budget: 6 CPU-h" in labels
+    assert axis.get_xlim()[1] >= 360.0  # the budget line is inside the axis
 
 
 def test_validation_curves_have_one_line_per_model():
