@@ -79,7 +79,11 @@ def test_evaluate_file_scores_a_saved_model_on_a_split(small_fer, tiny_model_pat
     result = evaluate_file(tiny_model_path, "PrivateTest", data=data)
     assert result["n"] == 3 and result["split"] == "PrivateTest"
     assert set(result["per_class"]) == set(CLASS_NAMES)
-    assert 0.0 <= result["accuracy"] <= 1.0
+    images, labels = data.split("PrivateTest")
+    predicted = np.argmax(np.asarray(keras.saving.load_model(tiny_model_path, compile=False)(
+        images[..., None].astype(np.float32))), axis=1)
+    assert result["accuracy"] == pytest.approx(float(np.mean(predicted == labels)))
+    assert result["per_class"][CLASS_NAMES[labels[0]]]["support"] == int(np.sum(labels == labels[0]))
 
 
 def test_cli_evaluate_prints_one_json_object(small_fer, tiny_model_path, monkeypatch, capsys):
