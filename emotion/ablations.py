@@ -70,6 +70,17 @@ def seed_band(runs: dict[str, dict]) -> dict[str, Any]:
     return band
 
 
+def seed_band_in(results_dir: Path | str) -> dict[str, Any] | None:
+    """The :func:`seed_band` of the experiment runs in ``results_dir`` (``03_ablation_*.json``), or None when they
+    hold no band yet (fewer than two runs of one recipe)."""
+    from emotion.errors import DataMissingError
+
+    try:
+        return seed_band(group_runs(read_runs(results_dir))["band"])
+    except DataMissingError:
+        return None
+
+
 def against_band(value: float, band: dict[str, Any]) -> dict[str, Any]:
     """Place ``value`` against a :func:`_summary` band: its difference from the band's mean, whether it lies outside
     every seed's value (``outside``, ``direction``), and ``chance_above_if_no_effect`` = 1/(n+1), the probability that

@@ -24,7 +24,7 @@ STUDY_GOALS = {
     "basic_cnn": {"low": 0.66, "high": 1.0, "text": "at least 66 %"},
     "resnet34": {"low": 0.6086, "high": 0.6486, "text": "the paper's 62.86 % within 2 points"},
 }
-"""The study's PrivateTest accuracy goals for single models (issue 4), as accepted ranges."""
+"""The study's PrivateTest accuracy goals for single models, as accepted ranges."""
 
 BEST_MODEL_GOAL = {"accuracy": 0.72, "training_cpu_hours": 6.0}
 """The study's goal for its best model: at least 72 % PrivateTest accuracy from at most 6 CPU-hours of training (3

@@ -207,3 +207,14 @@ def test_differing_fields_counts_a_missing_field_and_skips_ignored_ones():
 
     assert differing_fields({"seed": 1, "epochs": 5, "model": "a"}, {"seed": 2, "epochs": 5, "extra": 1},
                             ignore=("seed",)) == ["extra", "model"]
+
+
+def test_the_seed_band_in_a_folder_is_none_until_two_seeds_of_one_recipe_exist(tmp_path):
+    from emotion.ablations import seed_band_in
+
+    assert seed_band_in(tmp_path) is None
+    write_results(tmp_path / "03_ablation_s1.json", run(1, 0.55), mode="smoke", seed=1)
+    assert seed_band_in(tmp_path) is None  # one seed is no band
+    write_results(tmp_path / "03_ablation_s2.json", run(2, 0.57), mode="smoke", seed=2)
+    band = seed_band_in(tmp_path)
+    assert band["runs"] == ["s1", "s2"] and band["accuracy"]["min"] == 0.55 and band["accuracy"]["max"] == 0.57

@@ -249,3 +249,19 @@ def test_a_run_folder_from_before_a_recipe_field_existed_still_resumes(tmp_path,
     assert resumed.summary["started"]["commit"] is None and "before start records" in resumed.summary["started"]["note"]
     with pytest.raises(ConfigurationError, match="differs in: class_weighting"):
         train_model(tiny_config(epochs=1, class_weighting="balanced"), *splits[:2], run_dir=run_dir, verbose=0)
+
+
+def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
+    from emotion.train import describe_pipeline_benchmark
+
+    def benchmark(ratios, median):
+        return {"real_images_per_second": 62.0, "synthetic_images_per_second": 96.0, "real_rounds": ratios,
+                "round_ratios": ratios, "ratio": median}
+
+    noisy = describe_pipeline_benchmark(benchmark([0.65, 0.62, 1.0], 0.65), "basic_cnn")
+    assert "median 65% (misses the 90% goal)" in noisy and "spread over 38 points" in noisy
+    assert "above 100 %" not in noisy
+    steady = describe_pipeline_benchmark(benchmark([0.64, 0.66, 0.65], 0.65), "basic_cnn")
+    assert "costs about 35 % of the training rate" in steady and "cannot tell" not in steady
+    fast = describe_pipeline_benchmark(benchmark([0.95, 1.02, 0.97], 0.97), "crop_cnn")
+    assert "(meets the 90% goal)" in fast and "above 100 % can only be load noise" in fast
