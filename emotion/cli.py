@@ -179,7 +179,7 @@ def _predict(arguments: argparse.Namespace) -> int:
     import json
 
     from emotion.image_files import find_images
-    from emotion.pipeline import EmotionPipeline, predict_files
+    from emotion.pipeline import EmotionPipeline, predict_files, prediction_document
 
     paths, missing = find_images(arguments.paths)
     pipeline = EmotionPipeline(arguments.detector, arguments.model, align=arguments.align)
@@ -193,10 +193,7 @@ def _predict(arguments: argparse.Namespace) -> int:
     failures = [(str(path), reason) for path, reason in missing] + [
         (str(outcome.path), outcome.error) for outcome in outcomes if outcome.error]
     if arguments.json:
-        print(json.dumps({"model": str(pipeline.model_path), "detector": pipeline.detector.name,
-                          "files": [outcome.as_dict() for outcome in outcomes],
-                          "missing": [{"path": path, "error": reason} for path, reason in missing],
-                          "timing": pipeline.times.as_dict()}, indent=2, allow_nan=False, default=str))
+        print(json.dumps(prediction_document(pipeline, outcomes, missing), indent=2, allow_nan=False))
     else:
         for outcome in outcomes:
             if outcome.error:

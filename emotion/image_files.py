@@ -2,11 +2,14 @@
 
 Handles JPEG, PNG, BMP, WebP and GIF (first frame), EXIF orientation (phone photos), grayscale, palette, RGBA
 (alpha dropped), 16-bit and 32-bit integer images (scaled to 8 bits), and refuses empty, corrupt or non-image files
-and images beyond :data:`MAX_PIXELS` with an :class:`ImageFileError` that names the file.
+and images beyond :data:`MAX_PIXELS` (checked from the header, before decoding) with an :class:`ImageFileError`
+that names the file. :func:`read_image_file` reads a path, :func:`read_image_bytes` an upload held in memory.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,40 +22,88 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".ti
 MAX_PIXELS = 100_000_000
 """Images with more pixels than this (about 10,000 x 10,000) are refused rather than risk running out of memory."""
 
+_EMPTY = "{name}: the file is empty (0 bytes)."
+
 
 class ImageFileError(DataFormatError):
     """A file that cannot be used as an image; the message names the file and the reason."""
 
 
-def read_image_file(path: Path | str) -> np.ndarray:
+def read_image_file(path: Path | str, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Decode an image file as RGB ``uint8 (h, w, 3)``, upright according to its EXIF orientation.
 
     Raises:
-        ImageFileError: the file does not exist, is empty, is not a decodable image, or is larger than
-            :data:`MAX_PIXELS`.
+        ImageFileError: the file does not exist, is empty, is not a decodable image, or has more than
+            ``max_pixels`` pixels (default :data:`MAX_PIXELS`).
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     path = Path(path)
     if not path.is_file():
         raise ImageFileError(f"{path}: no such file.")
     if path.stat().st_size == 0:
-        raise ImageFileError(f"{path}: the file is empty (0 bytes).")
+        raise ImageFileError(_EMPTY.format(name=path))
+    return _decode(path, str(path), max_pixels)
+
+
+def read_image_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode the bytes of an image file held in memory (an upload) exactly as :func:`read_image_file` decodes a
+    file; nothing is written to disk.
+
+    Args:
+        data: the file's content.
+        name: what error messages call it (the upload's file name).
+        max_pixels: refuse images with more pixels than this, before decoding them.
+
+    Returns:
+        RGB ``uint8 (h, w, 3)``, upright according to the EXIF orientation.
+
+    Raises:
+        ImageFileError: the content is empty, not a decodable image, or has more than ``max_pixels`` pixels.
+    """
+    if not data:
+        raise ImageFileError(_EMPTY.format(name=name))
+    return _decode(io.BytesIO(data), name, max_pixels)
+
+
+def _decode(source: Path | io.BytesIO, name: str, max_pixels: int) -> np.ndarray:
+    """Decode ``source`` (a path or an in-memory file); the size is checked from the header, before decoding."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
-        with Image.open(path) as opened:
+        with Image.open(source) as opened:
             width, height = opened.size
-            if width * height > MAX_PIXELS:
-                raise ImageFileError(f"{path}: {width}x{height} pixels is larger than the {MAX_PIXELS:,}-pixel "
-                                     "limit; downscale it first.")
+            if width * height > max_pixels:
+                raise ImageFileError(_too_large(name, f"{width}x{height} pixels", max_pixels))
             opened.seek(0)  # the first frame of an animated GIF or WebP
             image = ImageOps.exif_transpose(opened)
             array = _to_rgb_uint8(image)
     except ImageFileError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ImageFileError(f"{path}: not a readable image ({type(error).__name__}: {error}). Supported: "
+    except Image.DecompressionBombError as error:  # beyond Pillow's own limit, raised while reading the header
+        pixels = re.search(r"\((\d+) pixels\)", str(error))
+        size = f"{int(pixels.group(1)):,} pixels" if pixels else "the image"
+        raise ImageFileError(_too_large(name, size, max_pixels)) from error
+    except UnidentifiedImageError as error:
+        raise ImageFileError(f"{name}: not a readable image (the content is in no image format Pillow knows"
+                             f"{_text_hint(source)}). Supported: {', '.join(IMAGE_SUFFIXES)}.") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageFileError(f"{name}: not a readable image ({type(error).__name__}: {error}). Supported: "
                              f"{', '.join(IMAGE_SUFFIXES)}.") from error
     return array
+
+
+def _too_large(name: str, size: str, max_pixels: int) -> str:
+    return f"{name}: {size} is larger than the {max_pixels:,}-pixel limit; downscale it first."
+
+
+def _text_hint(source: Path | io.BytesIO) -> str:
+    """``"; it is text (SVG, HTML or XML?), not a photo"`` when the content starts like markup, else ``""``."""
+    if isinstance(source, io.BytesIO):
+        head = source.getvalue()[:512]
+    else:
+        with open(source, "rb") as file:
+            head = file.read(512)
+    head = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return "; it is text (SVG, HTML or XML?), not a photo" if head.startswith(b"<") else ""
 
 
 def _to_rgb_uint8(image) -> np.ndarray:

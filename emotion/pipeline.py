@@ -212,9 +212,13 @@ def annotate(image: np.ndarray, predictions: Sequence[FacePrediction]) -> np.nda
 
 @dataclass
 class FileOutcome:
-    """What happened to one input file of :func:`predict_files`."""
+    """What happened to one input of :func:`predict_files` or :func:`predict_uploads`.
 
-    path: Path
+    Attributes:
+        path: the file's path, or an upload's file name as the client sent it (never a server path).
+    """
+
+    path: Path | str
     faces: list[FacePrediction] = field(default_factory=list)
     error: str | None = None
     annotated: Path | None = None
@@ -236,20 +240,53 @@ def predict_files(pipeline: EmotionPipeline, paths: Sequence[Path], *, out_dir: 
             added when two inputs share a name).
         batch_size: images decoded and detected together.
         progress: optional wrapper for the batches iterator (e.g. ``tqdm``).
-    """
-    from emotion.image_files import ImageFileError, read_image_file
 
-    outcomes: list[FileOutcome] = []
+    Returns:
+        One outcome per path, in the order of ``paths``.
+    """
+    from emotion.image_files import read_image_file
+
+    return _predict_inputs(pipeline, [Path(path) for path in paths], lambda index: read_image_file(paths[index]),
+                           out_dir=out_dir, batch_size=batch_size, progress=progress)
+
+
+def predict_uploads(pipeline: EmotionPipeline, uploads: Sequence[tuple[str, bytes]], *, max_pixels: int,
+                    batch_size: int = 1) -> list[FileOutcome]:
+    """Run the pipeline over files held in memory (a web request's uploads); nothing is written to disk.
+
+    Args:
+        uploads: ``(client file name, content)`` pairs.
+        max_pixels: refuse (as that file's ``error``) images with more pixels than this, before decoding them.
+        batch_size: images decoded at once; 1 keeps a single decoded image per request in memory.
+
+    Returns:
+        One outcome per upload, in order, each named by its client file name.
+    """
+    from emotion.image_files import read_image_bytes
+
+    names = [name for name, _ in uploads]
+    return _predict_inputs(pipeline, names,
+                           lambda index: read_image_bytes(uploads[index][1], names[index], max_pixels=max_pixels),
+                           batch_size=batch_size)
+
+
+def _predict_inputs(pipeline: EmotionPipeline, names: Sequence[Path | str], read, *, out_dir: Path | None = None,
+                    batch_size: int, progress=None) -> list[FileOutcome]:
+    """The loop behind :func:`predict_files` and :func:`predict_uploads`: ``read(index)`` decodes input ``index``
+    or raises :class:`~emotion.image_files.ImageFileError`, which becomes that outcome's ``error``."""
+    from emotion.image_files import ImageFileError
+
+    outcomes = [FileOutcome(path=name) for name in names]
     used_names: set[str] = set()
-    batches = [list(paths[start:start + batch_size]) for start in range(0, len(paths), batch_size)]
+    batches = [range(start, min(start + batch_size, len(names))) for start in range(0, len(names), batch_size)]
     for batch in (progress(batches) if progress else batches):
         readable, images = [], []
-        for path in batch:
+        for index in batch:
             try:
-                images.append(read_image_file(path))
-                readable.append(FileOutcome(path=Path(path)))
+                images.append(read(index))
+                readable.append(outcomes[index])
             except ImageFileError as error:
-                outcomes.append(FileOutcome(path=Path(path), error=str(error)))
+                outcomes[index].error = str(error)
         if not images:
             continue
         for outcome, image, faces in zip(readable, images, pipeline.predict_many(images)):
@@ -258,14 +295,31 @@ def predict_files(pipeline: EmotionPipeline, paths: Sequence[Path], *, out_dir: 
                 import cv2
 
                 out_dir.mkdir(parents=True, exist_ok=True)
-                name, copy = f"{outcome.path.stem}_emotions.png", 1
+                stem = Path(outcome.path).stem
+                name, copy = f"{stem}_emotions.png", 1
                 while name in used_names:  # two inputs with one name in different folders
                     copy += 1
-                    name = f"{outcome.path.stem}_{copy}_emotions.png"
+                    name = f"{stem}_{copy}_emotions.png"
                 used_names.add(name)
                 target = out_dir / name
                 cv2.imwrite(str(target), cv2.cvtColor(annotate(image, faces), cv2.COLOR_RGB2BGR))
                 outcome.annotated = target
-            outcomes.append(outcome)
-    order = {Path(path): index for index, path in enumerate(paths)}
-    return sorted(outcomes, key=lambda outcome: order.get(outcome.path, len(order)))
+    return outcomes
+
+
+def prediction_document(pipeline: EmotionPipeline, outcomes: Sequence[FileOutcome],
+                        missing: Sequence[tuple[Path | str, str]] = ()) -> dict:
+    """The JSON document of ``predict --json`` and of the web app's ``POST /api/predict``.
+
+    Keys: ``model`` (the classifier file, or None for a model passed as an object), ``detector`` (its name),
+    ``files`` (:meth:`FileOutcome.as_dict` per input), ``missing`` (``{"path", "error"}`` per path that does not
+    exist) and ``timing`` (``pipeline.times`` as :meth:`StageTimes.as_dict`, rates that are undefined because
+    nothing was processed as None). Every value is plain JSON (no NaN).
+    """
+    timing = {key: None if isinstance(value, float) and not math.isfinite(value) else value
+              for key, value in pipeline.times.as_dict().items()}
+    return {"model": str(pipeline.model_path) if pipeline.model_path is not None else None,
+            "detector": pipeline.detector.name,
+            "files": [outcome.as_dict() for outcome in outcomes],
+            "missing": [{"path": str(path), "error": reason} for path, reason in missing],
+            "timing": timing}
