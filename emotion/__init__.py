@@ -13,4 +13,8 @@ CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"
 SPLITS = ("Training", "PublicTest", "PrivateTest")
 """FER2013's Usage values: fit on Training, select on PublicTest, report PrivateTest once."""
 
+AUDIT_COLUMN = "audit_privatetest_accuracy"
+"""The history.csv column with each epoch's PrivateTest accuracy, recorded for the selection-bias audit only (nothing
+chooses on it)."""
+
 __version__ = "0.1.0"

@@ -19,10 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from emotion import CLASS_NAMES
+from emotion import AUDIT_COLUMN, CLASS_NAMES
 from emotion.results import read_results
-
-AUDIT_COLUMN = "audit_privatetest_accuracy"
 
 
 def read_runs(results_dir: Path | str, prefix: str = "03_ablation_") -> dict[str, dict]:

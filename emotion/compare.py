@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from emotion import AUDIT_COLUMN
 from emotion.ablations import differing_fields
 from emotion.errors import DataMissingError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
@@ -106,7 +107,7 @@ def best_model_goal(table: pd.DataFrame) -> dict:
 
 
 def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOURS,
-                 audit_column: str = "audit_privatetest_accuracy") -> pd.DataFrame:
+                 audit_column: str = AUDIT_COLUMN) -> pd.DataFrame:
     """Read one run at several training budgets: for each budget, the epoch chosen on PublicTest among the epochs
     finished within that many CPU-hours, and that epoch's PrivateTest accuracy (the per-epoch audit column).
 

@@ -49,8 +49,10 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
         f"- **Recipe:** {recipe['epochs']} epochs, batch {recipe['batch_size']}, AdamW peak learning rate "
         f"{recipe['learning_rate']}, weight decay {recipe['weight_decay']}, label smoothing {recipe['label_smoothing']}, "
         f"mixed precision {'on' if recipe['mixed_precision'] else 'off'}, seed {recipe['seed']}.",
-        f"- **Compute:** {result['training_cpu_minutes']:.0f} CPU-minutes on a 2-core CPU, no GPU "
-        f"(file {result['model_file_mib']:.1f} MiB).",
+        f"- **Compute:** {result['training_cpu_minutes']:.0f} CPU-minutes, "
+        + (f"{result['meta']['cpu_cores']} CPU cores, " if result.get("meta", {}).get("cpu_cores") else
+           "CPU cores not recorded in the results file, ")
+        + f"no GPU (file {result['model_file_mib']:.1f} MiB).",
         *_storage_lines(result.get("model_storage")),
         f"- **PrivateTest ({test['n']:,} images):** accuracy {_percent(test['accuracy'])}, macro-F1 "
         f"{test['macro_f1']:.3f}.",

@@ -149,21 +149,3 @@ def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: floa
         seed=seed,
     )
 
-
-def runtime_table(runtimes_file: Path) -> str:
-    """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``."""
-    from emotion.results import read_results
-
-    header = "| notebook | smoke mode | full mode |\n|---|---|---|"
-    if not runtimes_file.is_file():
-        return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
-    notebooks = read_results(runtimes_file).get("notebooks", {})
-    rows = [
-        f"| `{stem}` | {_minutes(times.get('smoke'))} | {_minutes(times.get('full'))} |"
-        for stem, times in notebooks.items()
-    ]
-    return header + "\n" + "\n".join(rows)
-
-
-def _minutes(seconds: float | None) -> str:
-    return "not measured" if seconds is None else f"{seconds / 60:.1f} min"

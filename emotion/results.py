@@ -64,8 +64,19 @@ def git_commit(root: Path = PROJECT_ROOT) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS tells, else the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def provenance(mode: str, seed: int) -> dict[str, Any]:
-    """Return the ``meta`` block of a results file: commit, versions, seed, mode, platform and UTC time.
+    """Return the ``meta`` block of a results file: commit, versions, seed, mode, platform (with the CPU cores the
+    process may use, read from the machine) and UTC time.
 
     Raises:
         ValueError: ``mode`` is not ``smoke`` or ``full``.
@@ -78,6 +89,7 @@ def provenance(mode: str, seed: int) -> dict[str, Any]:
         "seed": int(seed),
         "versions": package_versions(),
         "platform": f"{platform.system()} {platform.machine()}",
+        "cpu_cores": cpu_cores(),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -92,7 +104,7 @@ def write_results(path: Path | str, payload: dict[str, Any], *, mode: str, seed:
         raise ValueError("payload must not have a 'meta' key: it is added here")
     path = Path(path)
     document = {"meta": provenance(mode, seed), **payload}
-    text = json.dumps(document, indent=2, allow_nan=False, default=_to_builtin)
+    text = json.dumps(document, indent=2, allow_nan=False, default=json_default)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".partial")
     temporary.write_text(text + "\n")
@@ -100,7 +112,7 @@ def write_results(path: Path | str, payload: dict[str, Any], *, mode: str, seed:
     return path
 
 
-def _to_builtin(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     """JSON fallback for numpy scalars and arrays."""
     if hasattr(value, "tolist"):
         return value.tolist()
@@ -168,8 +180,6 @@ def update_readme(readme: Path | str, results_dir: Path | str = RESULTS_DIR, *, 
         DataMissingError: ``readme`` does not exist.
         DataFormatError: the README lacks the marker comments.
     """
-    from emotion.notebooks import runtime_table
-
     readme = Path(readme)
     if not readme.is_file():
         raise DataMissingError(f"{readme}: no such file; pass the project's README.md.")
@@ -183,3 +193,20 @@ def update_readme(readme: Path | str, results_dir: Path | str = RESULTS_DIR, *, 
     if not check:
         readme.write_text(updated)
     return False
+
+
+def runtime_table(runtimes_file: Path) -> str:
+    """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``."""
+    header = "| notebook | smoke mode | full mode |\n|---|---|---|"
+    if not runtimes_file.is_file():
+        return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
+    notebooks = read_results(runtimes_file).get("notebooks", {})
+    rows = [
+        f"| `{stem}` | {_minutes(times.get('smoke'))} | {_minutes(times.get('full'))} |"
+        for stem, times in notebooks.items()
+    ]
+    return header + "\n" + "\n".join(rows)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "not measured" if seconds is None else f"{seconds / 60:.1f} min"

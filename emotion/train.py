@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from emotion import CLASS_NAMES
+from emotion import AUDIT_COLUMN, CLASS_NAMES
 from emotion.augment import NO_AUGMENTATION, AugmentConfig
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
+from emotion.results import cpu_cores, json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -47,7 +48,6 @@ BEST_EPOCH_FILE = "best.json"
 SUMMARY_FILE = "summary.json"
 BACKUP_DIR = "backup"
 AUDIT_DIR = "audit"
-AUDIT_COLUMN = "audit_privatetest_accuracy"
 CLASS_WEIGHTINGS = ("none", "balanced")
 STRATEGIES = ("default", "mirrored", "multiworker")
 """The ``tf.distribute`` strategies :func:`train_model` trains under: ``default`` (one device, the study's releases),
@@ -424,15 +424,9 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         # accuracy is measured on augmented images with dropout on, so it cannot).
         summary["train_fit"] = {key: value for key, value in evaluate_model(best_model, *train).items()
                                 if key != "per_class"}
-    (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=_to_builtin) + "\n")
+    (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=json_default) + "\n")
     return TrainResult(run_dir=run_dir, summary=summary, best_model=run_dir / BEST_MODEL_FILE,
                        history=run_dir / HISTORY_FILE)
-
-
-def _to_builtin(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
@@ -562,7 +556,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
             {"quantity": f"{name}: accuracy", "value": test["accuracy"], "split": "PrivateTest", "protocol": protocol},
             {"quantity": f"{name}: macro-F1", "value": test["macro_f1"], "split": "PrivateTest", "protocol": protocol},
             {"quantity": f"{name}: training CPU-minutes", "value": summary["training_cpu_minutes"],
-             "split": "Training", "protocol": f"{summary['epochs_run']} epochs on 2 CPU cores"},
+             "split": "Training", "protocol": f"{summary['epochs_run']} epochs on {cpu_cores()} CPU cores"},
         ],
     }
     results_path = write_results(results_dir / f"03_train_{name}.json", payload, mode=mode,
