@@ -159,7 +159,7 @@ def augmentation_claim(evidence: dict) -> Claim:
     ablation = evidence.get("augmentation_ablation")
     claim = "augmentation (mirror, rotation, blur, brightness) reduces overfitting"
     if not ablation:
-        return _claim(claim, "not yet measured", "", "results/04_*.json",
+        return _claim(claim, "not yet measured", "", "results/03_ablation_*.json",
                       "the same recipe trained with and without augmentation at the same budget (make experiments)")
     return _claim(claim, ablation["verdict"], ablation["evidence"], ablation["source"])
 
@@ -168,7 +168,7 @@ def kfold_claim(evidence: dict) -> Claim:
     comparison = evidence.get("kfold")
     claim = "K-fold training is no better than a single holdout split"
     if not comparison:
-        return _claim(claim, "not yet measured", "", "results/04_*.json",
+        return _claim(claim, "not yet measured", "", "results/03_kfold_*.json",
                       "K-fold vs holdout at an affordable budget (make experiments)")
     return _claim(claim, comparison["verdict"], comparison["evidence"], comparison["source"])
 

@@ -122,3 +122,10 @@ def test_the_resnet_that_answers_resnet_vs_cnn_is_the_publictest_choice():
     entry = next(e for e in claims_ledger(evidence) if e["claim"] == "ResNet beats the basic CNN on FER2013")
     # resnet18 is better on PrivateTest, but the protocol picks resnet34 (better on PublicTest), which loses.
     assert entry["verdict"] == "not reproduced" and "resnet34 0.6000" in entry["evidence"]
+
+
+def test_unmeasured_experiment_claims_cite_the_files_that_would_hold_them():
+    from emotion.claims import augmentation_claim, kfold_claim
+
+    assert augmentation_claim({})["source"] == "results/03_ablation_*.json"
+    assert kfold_claim({})["source"] == "results/03_kfold_*.json"
