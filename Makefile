@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures train experiments smoke runtimes test report peer-env peer-compare model-card readme clean
+.PHONY: help setup setup-browser check-data figures train experiments smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,13 @@ peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 G
 
 peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/06_peer_comparison.json
 	$(PY) -m emotion peer-compare
+
+serve: setup ## The web app for trying the system on a photo: http://127.0.0.1:8000/ (Ctrl+C stops it)
+	$(PY) -m emotion serve
+
+webapp-load: setup check-data ## Bounded load test of the web app (200 requests, 8 at a time) -> results/06_webapp_load.json
+	$(PY) -m emotion serve-load
+	$(PY) -m emotion results-table --write README.md
 
 model-card: setup ## Rewrite models/MODEL_CARD.md from results/*.json
 	$(PY) -m emotion model-card

@@ -10,6 +10,8 @@ Commands:
     predict         find faces in photos and classify their emotions (annotated copies, JSON)
     crop-faces      crop every face in a folder to 48x48 grayscale (FER CSV, class folders, YOLO labels)
     peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
+    serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
+    serve-load      a bounded load test of the web app (results/06_webapp_load.json)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from emotion.errors import EmotionError
+from emotion.errors import DataMissingError, EmotionError
 from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
 
 
@@ -231,6 +233,69 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(arguments: argparse.Namespace) -> int:
+    from emotion.webapp import create_app, serve
+
+    serve(create_app(detector=arguments.detector, model=arguments.model), arguments.host, arguments.port)
+    return 0
+
+
+def _serve_load(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.image_files import read_image_file
+    from emotion.results import write_results
+    from emotion.webapp import create_app, sample_photos
+    from emotion.webapp_load import RESULTS_NAME, load_results, measure_load
+
+    if arguments.photo:
+        photo = Path(arguments.photo)
+    else:
+        samples = sample_photos()
+        if not samples:
+            raise DataMissingError(f"no sample photo under {data_root() / 'faces' / 'images'} (notebook 06's WIDER "
+                                   "photos): set EMOTION_DATA, or pass --photo PATH.")
+        photo = next(iter(samples.values()))
+    read_image_file(photo)  # a clear error now rather than a refusal in every request
+    measurement = measure_load(create_app(detector=arguments.detector, model=arguments.model), photo.read_bytes(),
+                               photo.name, requests=arguments.requests, concurrency=arguments.concurrency,
+                               timeout_s=arguments.timeout)
+    path = write_results(Path(arguments.results) / RESULTS_NAME, load_results(measurement), mode="full", seed=0)
+    print(json.dumps(measurement, indent=2))
+    print(f"written: {path}")
+    return 1 if measurement["errors"] else 0
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return port
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m emotion``."""
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
@@ -291,6 +356,25 @@ def build_parser() -> argparse.ArgumentParser:
     peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"])
     peer.add_argument("--results", default=str(RESULTS_DIR))
     peer.set_defaults(handler=_peer_compare)
+
+    serve = commands.add_parser("serve", help="the web app: try the system on a photo in a browser")
+    serve_load = commands.add_parser("serve-load", help="a bounded load test of the web app -> "
+                                     "results/06_webapp_load.json")
+    for parser_ in (serve, serve_load):
+        parser_.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+        parser_.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the "
+                            "network, with no login)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
+    serve_load.add_argument("--photo", help="the photo every request sends (default: the first sample photo)")
+    serve_load.add_argument("--requests", type=_at_least_one, default=200, help="requests to send (default 200)")
+    serve_load.add_argument("--concurrency", type=_at_least_one, default=8, help="clients at once (default 8)")
+    serve_load.add_argument("--timeout", type=_positive_seconds, default=600.0,
+                            help="hard limit in seconds; unanswered requests count as errors (default 600)")
+    serve_load.add_argument("--results", default=str(RESULTS_DIR))
+    serve_load.set_defaults(handler=_serve_load)
 
     card = commands.add_parser("model-card", help="write models/MODEL_CARD.md from results/*.json")
     card.add_argument("--path", default=str(MODELS_DIR / "MODEL_CARD.md"))

@@ -47,7 +47,9 @@ def render_notebook(notebook: Path) -> str:
     return _REMOTE_LINK.sub("", body)
 
 
-def _headline_rows(results_dir: Path) -> list[tuple[str, ...]]:
+def headline_rows(results_dir: Path = RESULTS_DIR) -> list[tuple[str, ...]]:
+    """Every ``headline`` row of every results file, by file name, as display strings: ``(quantity, value, split,
+    protocol, results file name, mode)``. The report's index and the web app's results page show these."""
     rows = []
     for path in sorted(results_dir.glob("*.json")):
         document = read_results(path)
@@ -128,7 +130,7 @@ def build_report(
         ("quantity", "value", "split", "protocol", "source"),
         [(html.escape(q), html.escape(v), html.escape(s), html.escape(p),
           f'<a href="results/{html.escape(f)}">{html.escape(f)}</a> ({html.escape(m)})')
-         for q, v, s, p, f, m in _headline_rows(results_dir)],
+         for q, v, s, p, f, m in headline_rows(results_dir)],
     )
     runtimes = read_results(RUNTIMES_FILE).get("notebooks", {}) if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {}
     notebook_rows = [
