@@ -54,13 +54,17 @@ def measure_load(app, photo: bytes, photo_name: str, *, requests: int = DEFAULT_
     import urllib.error
     import urllib.request
 
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):  # one console line per request would drown the summary
+            pass
 
     if requests < 1 or concurrency < 1 or timeout_s <= 0:
         raise ValueError(f"requests and concurrency must be at least 1 and timeout_s positive; got {requests}, "
                          f"{concurrency}, {timeout_s}.")
     body, content_type = multipart_body(photo, photo_name)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}/api/predict"
     thread = threading.Thread(target=server.serve_forever, name="webapp-load-server", daemon=True)
     thread.start()
