@@ -1,9 +1,11 @@
 """emotion: the package behind the facial-emotion-recognition study.
 
-Each module has one job. Data: ``paths``, ``fer2013``, ``ferplus``, ``leakage``, ``cohn_kanade``, ``affectnet``,
-``image_files``, ``datacheck``. Faces: ``detectors``, ``detection_eval``, ``detection_plots``. Models: ``models``,
-``augment``, ``train``, ``evaluate``, ``compare``. Review: ``uncertainty``, ``calibration``, ``saliency``,
-``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``.
+Each module has one job (a test keeps this map complete). Data: ``paths``, ``fer2013``, ``ferplus``, ``leakage``,
+``cohn_kanade``, ``affectnet``, ``image_files``, ``datacheck``. Faces: ``detectors``, ``detection_eval``,
+``detection_plots``. Models: ``models``, ``augment``, ``train``, ``evaluate``, ``ensemble``. Comparison and
+experiments: ``compare``, ``ablations``, ``ablation_plots``. Review: ``uncertainty``, ``calibration``, ``saliency``,
+``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``,
+``webapp``, ``webapp_load``.
 Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``, ``errors``.
 """
 
