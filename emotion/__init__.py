@@ -5,7 +5,7 @@ Each module has one job (a test keeps this map complete). Data: ``paths``, ``fer
 ``detection_plots``. Models: ``models``, ``augment``, ``train``, ``evaluate``, ``ensemble``. Comparison and
 experiments: ``compare``, ``ablations``, ``ablation_plots``. Review: ``uncertainty``, ``calibration``, ``saliency``,
 ``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``,
-``webapp``, ``webapp_load``.
+``webapp``, ``webapp_load``, ``webapp_browser``.
 Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``, ``errors``.
 """
 

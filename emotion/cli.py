@@ -12,6 +12,9 @@ Commands:
     peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
     serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
     serve-load      a bounded load test of the web app (results/06_webapp_load.json)
+    train           train a model on FER2013 with the study's protocol, resumably (``--release`` publishes it)
+    kfold           K-fold cross-validation of a recipe on FER2013 Training (results/03_kfold_NAME.json)
+    evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)
 """
 
 from __future__ import annotations
