@@ -269,34 +269,23 @@ def _serve_load(arguments: argparse.Namespace) -> int:
     return 1 if measurement["errors"] else 0
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return port
+def _bounded(convert, accept, what: str):
+    """An argparse ``type`` that converts with ``convert`` and accepts a value when ``accept(value)``; anything else
+    is refused with ``'<text>' is not <what>``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+    return parse
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
+_port = _bounded(int, lambda value: 1 <= value <= 65535, "a port number (1-65535)")
+_at_least_one = _bounded(int, lambda value: value >= 1, "a whole number of at least 1")
+_positive_seconds = _bounded(float, lambda value: value > 0, "a positive number of seconds")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -60,3 +60,16 @@ def real_fer(real_data_root: Path):
     from emotion.paths import fer2013_csv
 
     return load_fer2013(fer2013_csv(real_data_root), allow_modified=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A saved 7-way softmax on the flattened pixels: a real .keras classifier that loads in milliseconds."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((48, 48, 1))
+    outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs)))
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    keras.Model(inputs, outputs).save(path)
+    return path

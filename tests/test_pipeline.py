@@ -36,18 +36,6 @@ class CentreFaceDetector:
         return [self.detect(image) for image in images]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((48, 48, 1))
-    outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs)))
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    keras.Model(inputs, outputs).save(path)
-    return path
-
-
 @pytest.fixture
 def photos(tmp_path):
     folder = tmp_path / "photos"

@@ -41,18 +41,6 @@ class CentreFaceDetector:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((48, 48, 1))
-    outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs)))
-    path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    keras.Model(inputs, outputs).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A results folder with one headline row, a report, and a sample photo."""
     root = tmp_path_factory.mktemp("site")
