@@ -381,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser_.add_argument("--seed", type=int, help="random seed (default 0)")
         parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
         parser_.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
-        parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16")
+        parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16 where bfloat16 runs in hardware (GPU, AVX512-BF16 or AMX CPUs); float32 elsewhere, where it is faster")
         parser_.add_argument("--class-weighted", action="store_true",
                              help="weight each class's loss by n / (classes x its count)")
         parser_.add_argument("--no-augment", action="store_true", help="train without augmentation")

@@ -265,3 +265,17 @@ def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
     assert "costs about 35 % of the training rate" in steady and "cannot tell" not in steady
     fast = describe_pipeline_benchmark(benchmark([0.95, 1.02, 0.97], 0.97), "crop_cnn")
     assert "(meets the 90% goal)" in fast and "above 100 % can only be load noise" in fast
+
+
+def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
+    from emotion.train import cpu_has_native_bf16, training_policy
+
+    avx2_only = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
+    with_bf16 = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"
+    assert cpu_has_native_bf16(avx2_only) is False
+    assert cpu_has_native_bf16(with_bf16) is True
+    assert training_policy(False, native_bf16=True, gpu=True) == "float32"
+    assert training_policy(True, native_bf16=True, gpu=False) == "mixed_bfloat16"
+    assert training_policy(True, native_bf16=False, gpu=True) == "mixed_bfloat16"
+    with pytest.warns(UserWarning, match="no native bfloat16"):
+        assert training_policy(True, native_bf16=False, gpu=False) == "float32"
