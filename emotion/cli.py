@@ -212,9 +212,10 @@ def _predict(arguments: argparse.Namespace) -> int:
 
 def _crop_faces(arguments: argparse.Namespace) -> int:
     from emotion.crop_tool import crop_faces
-    from emotion.detectors import create_detector
+    from emotion.detectors import create_detector, default_detector
 
-    counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), create_detector(arguments.detector),
+    detector = create_detector(arguments.detector or default_detector())
+    counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), detector,
                         output_format=arguments.format, align=arguments.align)
     print(f"{counts['faces']} face(s) from {counts['images']} image(s); {counts['skipped']} file(s) skipped "
           f"(see {Path(arguments.out_dir) / 'manifest.csv'})")
@@ -222,6 +223,7 @@ def _crop_faces(arguments: argparse.Namespace) -> int:
 
 
 def _peer_compare(arguments: argparse.Namespace) -> int:
+    from emotion.detection_eval import load_annotations
     from emotion.fer2013 import load_fer2013
     from emotion.paths import BUILD_DIR
     from emotion.peer import compare, select_photos
@@ -230,7 +232,8 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
 
     photos = select_photos(data_root() / "faces", count=arguments.photos)
     model = Path(arguments.model) if arguments.model else default_model_path()
-    payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer")
+    payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer",
+                      our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"))
     path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode="full", seed=0)
     print(f"written: {path}")
     return 0
@@ -326,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="find faces in photos and classify their emotions")
     predict.add_argument("paths", nargs="+", help="image files or folders (jpg, png, bmp, webp, gif first frame)")
-    predict.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+    predict.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
     predict.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
     predict.add_argument("--out", help="write annotated copies into this folder")
     predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -336,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     crop = commands.add_parser("crop-faces", help="crop every face in a folder to 48x48 grayscale")
     crop.add_argument("in_dir")
     crop.add_argument("out_dir")
-    crop.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+    crop.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
     crop.add_argument("--format", choices=("fer", "folders", "yolo"), default="fer",
                       help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
     crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
@@ -345,7 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")
     peer.add_argument("--model", help="our classifier (default: the released model best on PublicTest)")
     peer.add_argument("--photos", type=int, default=50, help="WIDER photos for the end-to-end part (default 50)")
-    peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"])
+    peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"],
+                      help="detector families both sides run (fer offers haar and mtcnn)")
+    peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
+                      help="what our side runs (default: --detectors plus yunet when its model file is present)")
     peer.add_argument("--results", default=str(RESULTS_DIR))
     peer.set_defaults(handler=_peer_compare)
 
@@ -353,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_load = commands.add_parser("serve-load", help="a bounded load test of the web app -> "
                                      "results/06_webapp_load.json")
     for parser_ in (serve, serve_load):
-        parser_.add_argument("--detector", default="mtcnn", help="face detector (default mtcnn)")
+        parser_.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
         parser_.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the "

@@ -362,6 +362,18 @@ def available_detectors(names: Sequence[str] = tuple(DETECTORS)) -> tuple[list[s
     return usable, skipped
 
 
+PIPELINE_DETECTORS = ("yunet", "mtcnn")
+"""The pipeline's detector by preference: YuNet, the fastest of notebook 02's benchmark at a comparable AP, when its
+model file is under ``$EMOTION_DATA/models/``; else MTCNN, the paper's choice, which needs no file."""
+
+
+def default_detector() -> str:
+    """The detector the pipeline, ``predict``, ``crop-faces`` and the web app use when none is named: the first of
+    :data:`PIPELINE_DETECTORS` whose model file is present."""
+    usable, _ = available_detectors(PIPELINE_DETECTORS)
+    return usable[0]
+
+
 def faces_to_array(faces: Sequence[Face]) -> np.ndarray:
     """Return ``float64 (n, 5)``: ``x, y, w, h, score`` per face."""
     return np.array([[*face.box, face.score] for face in faces], dtype=float).reshape(-1, 5)

@@ -7,8 +7,10 @@ side gets, in the same run:
 - classifier alone: every PrivateTest image (48x48 crops, FER2013 labels) through fer's bundled mini-Xception and
   through our released model: accuracy and macro-F1 with 95 % bootstrap intervals, McNemar's test;
 - end to end on real photos (WIDER FACE images with at least one face of 64 px or more): faces found, wall time per
-  photo and faces per second with the same detector family (Haar and MTCNN), and how often the two systems give the
-  same emotion to the same face (boxes matched at IoU >= 0.5).
+  photo and faces per second with the same detector family (Haar and MTCNN; our side also with YuNet, which `fer`
+  does not offer), detection recall on the photos' annotated faces at least 32 px tall, how often the two systems
+  give the same emotion to the same face (boxes matched at IoU >= 0.5), and each side's fastest configuration against
+  the other's (:data:`PIPELINE_SPEED_GOAL`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ from emotion.paths import PROJECT_ROOT
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
 FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
+
+
+PIPELINE_SPEED_GOAL = 5.0
+"""Our fastest end-to-end configuration should process photos at least this many times faster than fer's fastest,
+with detection recall (faces >= :data:`RECALL_MIN_HEIGHT` px) at least fer's and a more accurate classifier."""
+
+RECALL_MIN_HEIGHT = 32
+"""Annotated faces at least this tall (px) count for the end-to-end detection recall (smaller ones are too small for a
+48x48 emotion crop to mean much)."""
 
 
 def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
@@ -105,17 +116,82 @@ def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshol
 
 
 def speed(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Faces found, ms per photo (median, p90) and faces per second over a list of photo records."""
+    """Faces found, ms per photo (median, p90), photos and faces per second over a list of photo records."""
     seconds = np.array([record["seconds"] for record in records])
     faces = int(sum(len(record["faces"]) for record in records))
+    total = float(seconds.sum())
     return {"photos": len(records), "faces": faces, "ms_per_photo_median": float(np.median(seconds) * 1000),
-            "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": float(seconds.sum()),
-            "faces_per_second": faces / float(seconds.sum()) if seconds.sum() > 0 else 0.0}
+            "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": total,
+            "photos_per_second": len(records) / total if total > 0 else 0.0,
+            "faces_per_second": faces / total if total > 0 else 0.0}
+
+
+def detection_recall(records: list[dict[str, Any]], annotations, min_height: int = RECALL_MIN_HEIGHT,
+                     threshold: float = 0.5) -> dict[str, Any]:
+    """The share of annotated faces at least ``min_height`` px tall (WIDER's ``invalid`` ones left out) that a
+    detection covers (IoU >= ``threshold``,
+    greedy, each detection used once), over the photos of ``records``.
+
+    Args:
+        records: photo records (``photo`` path whose file name is the annotation's ``image``, and
+            ``faces`` with ``box`` x, y, w, h), as both sides of the comparison write them.
+        annotations: the folder's :func:`~emotion.detection_eval.load_annotations` table.
+    """
+    from emotion.detection_eval import box_iou
+
+    tall = annotations[(annotations["h"] >= min_height) & (annotations.get("invalid", 0) == 0)]
+    found = total = 0
+    for record in records:
+        name = Path(record["photo"]).name
+        truth = tall.loc[tall["image"] == name, ["x", "y", "w", "h"]].to_numpy(dtype=float)
+        total += len(truth)
+        if not len(truth) or not record["faces"]:
+            continue
+        iou = box_iou(np.array([face["box"] for face in record["faces"]]), truth)
+        while iou.size and iou.max() >= threshold:
+            row, column = np.unravel_index(iou.argmax(), iou.shape)
+            found += 1
+            iou[row, :] = -1
+            iou[:, column] = -1
+    return {"recall": found / total if total else None, "found": found, "annotated": total,
+            "min_face_height": min_height, "iou_threshold": threshold}
+
+
+def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str, Any]],
+                       fer_accuracy: float, our_accuracy: float) -> dict[str, Any]:
+    """Each side's fastest configuration (most photos per second) against the other's, and the goal's verdict.
+
+    Args:
+        ours, fer: ``{detector: speed(...) with "recall"}`` per configuration of each side.
+        fer_accuracy, our_accuracy: the classifiers' PrivateTest accuracy from the same run.
+    """
+    our_best = max(ours, key=lambda name: ours[name]["photos_per_second"])
+    fer_best = max(fer, key=lambda name: fer[name]["photos_per_second"])
+    ratio = (ours[our_best]["photos_per_second"] / fer[fer_best]["photos_per_second"]
+             if fer[fer_best]["photos_per_second"] else None)
+    our_recall, fer_recall = ours[our_best]["recall"]["recall"], fer[fer_best]["recall"]["recall"]
+    checks = {"speed": ratio is not None and ratio >= PIPELINE_SPEED_GOAL,
+              "recall": our_recall is not None and fer_recall is not None and our_recall >= fer_recall,
+              "accuracy": our_accuracy > fer_accuracy}
+    return {"ours": our_best, "fer": fer_best, "photos_per_second_ratio": ratio,
+            "faces_per_second_ratio": (ours[our_best]["faces_per_second"] / fer[fer_best]["faces_per_second"]
+                                       if fer[fer_best]["faces_per_second"] else None),
+            "recall": {"ours": our_recall, "fer": fer_recall}, "goal": PIPELINE_SPEED_GOAL, "checks": checks,
+            "met": all(checks.values())}
 
 
 def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
-            fer_python: Path = FER_PYTHON, seed: int = 0) -> dict[str, Any]:
-    """The whole comparison; returns the payload of ``results/06_peer_comparison.json``."""
+            fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
+            annotations=None) -> dict[str, Any]:
+    """The whole comparison; returns the payload of ``results/06_peer_comparison.json``.
+
+    Args:
+        detectors: the detector families both sides run (``haar``, ``mtcnn``: what fer offers).
+        our_detectors: what our side runs (default ``detectors`` plus ``yunet`` when its file is present).
+        annotations: the photos' annotation table, for detection recall (default: none, recall not measured).
+    """
+    from emotion.detectors import available_detectors
+
     from emotion.evaluate import load_model, predict_probabilities
     from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
 
@@ -135,24 +211,43 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
     classifier["fer"]["seconds"] = fer_report["classifier"]["seconds"]
     classifier["mcnemar_ours_vs_fer"] = mcnemar(labels, ours_pred, fer_pred)
     classifier["same_prediction"] = float(np.mean(ours_pred == fer_pred))
-    our_records = run_our_side(model, photos, detectors)
+    if our_detectors is None:
+        our_detectors = list(detectors) + [name for name in available_detectors(["yunet"])[0]
+                                           if name not in detectors]
+    our_records = run_our_side(model, photos, our_detectors)
+
+    def measured(records):
+        summary = speed(records)
+        summary["recall"] = detection_recall(records, annotations) if annotations is not None else None
+        return summary
+
+    ours = {name: measured(our_records[name]) for name in our_detectors}
+    theirs = {name: measured(fer_report["photos"][name]) for name in detectors}
     end_to_end = {}
     for detector in detectors:
-        mine, theirs = speed(our_records[detector]), speed(fer_report["photos"][detector])
-        end_to_end[detector] = {"ours": mine, "fer": theirs,
-                                "faces_per_second_ratio": (mine["faces_per_second"] / theirs["faces_per_second"]
-                                                           if theirs["faces_per_second"] else None),
+        if detector not in ours:
+            continue
+        mine, other = ours[detector], theirs[detector]
+        end_to_end[detector] = {"ours": mine, "fer": other,
+                                "faces_per_second_ratio": (mine["faces_per_second"] / other["faces_per_second"]
+                                                           if other["faces_per_second"] else None),
                                 "agreement": agreement(our_records[detector], fer_report["photos"][detector])}
+    payload_extra = {"ours_only": {name: ours[name] for name in our_detectors if name not in detectors}}
+    if annotations is not None:
+        payload_extra["fastest"] = fastest_comparison(ours, theirs, classifier["fer"]["accuracy"]["estimate"],
+                                                      classifier["ours"]["accuracy"]["estimate"])
     return {
         "protocol": ("classifier: PrivateTest (n=3,589) 48x48 crops, FER2013 labels, each model's own preprocessing; "
                      "our checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
                      "selection is unknown). End to end: the same photos, one at a time, same 2-core CPU, "
-                     "sequentially in one run."),
+                     "sequentially in one run; detection recall counts annotated faces at least "
+                     f"{RECALL_MIN_HEIGHT} px tall covered at IoU >= 0.5."),
         "model": Path(model_path).name,
         "photos": [path.name for path in photos],
         "classes": list(CLASS_NAMES),
         "classifier": classifier,
         "end_to_end": end_to_end,
+        **payload_extra,
         "fer_versions": fer_report["versions"],
     }
 
@@ -173,3 +268,21 @@ def peer_table(peer: dict[str, Any]):
             rows[name][f"faces/s ({family})"] = round(entry[name]["faces_per_second"], 2)
             rows[name][f"ms/photo median ({family})"] = round(entry[name]["ms_per_photo_median"], 1)
     return pd.DataFrame(rows).T
+
+
+def describe_fastest(peer: dict[str, Any]) -> str:
+    """One sentence on the fastest-against-fastest comparison of a ``06_peer_comparison.json`` payload (its
+    ``fastest`` entry, :func:`fastest_comparison`), naming which parts of :data:`PIPELINE_SPEED_GOAL`'s goal hold;
+    empty when the payload predates it."""
+    fastest = peer.get("fastest")
+    if not fastest:
+        return ""
+    checks = fastest["checks"]
+    missed = [name for name, held in checks.items() if not held]
+    recall = fastest["recall"]
+    return (f"Fastest against fastest, our pipeline with {fastest['ours']} processes "
+            f"{fastest['photos_per_second_ratio']:.1f}x as many photos per second as fer with {fastest['fer']} "
+            f"({fastest['faces_per_second_ratio']:.1f}x the faces per second), with detection recall "
+            f"{recall['ours']:.0%} against {recall['fer']:.0%} on the annotated faces of {RECALL_MIN_HEIGHT} px or "
+            f"more; the goal ({fastest['goal']:g}x the photos per second, recall at least fer's, a more accurate "
+            "classifier) is " + ("met." if not missed else f"missed on {', '.join(missed)}."))

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from emotion import CLASS_NAMES
-from emotion.detectors import Face, FaceDetector, create_detector, prepare_image
+from emotion.detectors import Face, FaceDetector, create_detector, default_detector, prepare_image
 from emotion.errors import ModelFileError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
@@ -122,7 +122,8 @@ class EmotionPipeline:
     """Detector + classifier. Create once, then call :meth:`predict` per image or :meth:`predict_many`.
 
     Args:
-        detector: a :class:`~emotion.detectors.FaceDetector` or its registry name (``mtcnn``, ``yunet``, ...).
+        detector: a :class:`~emotion.detectors.FaceDetector` or its registry name (``mtcnn``, ``yunet``, ...);
+            default :func:`~emotion.detectors.default_detector` (YuNet when its file is present, else MTCNN).
         model: a loaded Keras model or the path of a ``.keras`` file (default :func:`default_model_path`).
         min_score: keep detections scoring at least this; default the detector's ``operating_score`` (what its
             library accepts with default settings).
@@ -134,10 +135,12 @@ class EmotionPipeline:
         ModelFileError: the classifier file is missing or not a Keras model.
     """
 
-    def __init__(self, detector: FaceDetector | str = "mtcnn", model=None, *, min_score: float | None = None,
+    def __init__(self, detector: FaceDetector | str | None = None, model=None, *, min_score: float | None = None,
                  align: bool = False, margin: float = DEFAULT_MARGIN):
         from emotion.evaluate import load_model
 
+        if detector is None:
+            detector = default_detector()
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         if model is None or isinstance(model, (str, Path)):
             self.model_path = Path(model) if model is not None else default_model_path()

@@ -482,8 +482,8 @@ def training_policy(mixed_precision: bool, *, native_bf16: bool | None = None, g
 
     ``mixed_precision`` asks for ``mixed_bfloat16``; it is granted where bfloat16 products run in hardware (a GPU, or
     a CPU with AVX512-BF16/AMX). Elsewhere the run trains in float32: on an AVX2-only CPU TensorFlow falls back to
-    Eigen's emulated bfloat16 product, and one resumed wide_crop_cnn epoch took 8,329 CPU-seconds that way against
-    about 400 on a CPU with native bfloat16 (its history.csv). The variables are float32 under both policies, so a
+    Eigen's generic bfloat16 matrix product (its ``gebp_kernel<bfloat16>``), which made a resumed wide_crop_cnn epoch
+    many times slower than the float32 ones. The variables are float32 under both policies, so a
     run can resume under the other one; each session's policy is recorded (:func:`read_sessions`).
     """
     if not mixed_precision:

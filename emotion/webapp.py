@@ -77,7 +77,7 @@ def sample_photos(results_dir: Path = RESULTS_DIR, images_dir: Path | None = Non
     return dict(list(found.items())[:count])
 
 
-def create_app(pipeline=None, *, detector: str = "mtcnn", model: Path | str | None = None,
+def create_app(pipeline=None, *, detector: str | None = None, model: Path | str | None = None,
                results_dir: Path = RESULTS_DIR, samples: dict[str, Path] | None = None,
                report_dir: Path = BUILD_DIR / "report"):
     """Build the Flask app; the pipeline (detector and classifier) is loaded here, once, not per request.
@@ -85,7 +85,8 @@ def create_app(pipeline=None, *, detector: str = "mtcnn", model: Path | str | No
     Args:
         pipeline: an :class:`~emotion.pipeline.EmotionPipeline` to serve (tests pass a small one); default one made
             from ``detector`` and ``model``.
-        detector: face detector name when ``pipeline`` is None.
+        detector: face detector name when ``pipeline`` is None (default: YuNet when its file is present, else
+            MTCNN; :func:`~emotion.detectors.default_detector`).
         model: classifier ``.keras`` when ``pipeline`` is None (default: the released model best on PublicTest).
         results_dir: where the results page reads ``*.json``.
         samples: ``{name: path}`` of sample photos (default :func:`sample_photos`).

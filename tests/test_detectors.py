@@ -155,3 +155,13 @@ def test_mtcnn_batch_gives_the_faces_of_single_calls(real_image):
     for faces in batched:
         assert len(faces) == len(single)
         assert np.allclose([f.box for f in faces], [f.box for f in single], atol=2)
+
+
+def test_the_pipeline_detector_is_yunet_when_its_file_is_present_else_mtcnn(monkeypatch, tmp_path):
+    from emotion.detectors import YUNET_FILE, default_detector
+
+    monkeypatch.setenv("EMOTION_DATA", str(tmp_path))
+    assert default_detector() == "mtcnn"
+    (tmp_path / YUNET_FILE).parent.mkdir(parents=True)
+    (tmp_path / YUNET_FILE).write_bytes(b"onnx")
+    assert default_detector() == "yunet"

@@ -47,3 +47,50 @@ def test_photos_are_chosen_deterministically_with_a_large_face(real_data_root):
     for photo in photos:
         assert photo.is_file()
         assert annotations.loc[annotations["image"] == photo.name, "h"].max() >= 64
+
+
+def test_detection_recall_counts_tall_valid_faces_matched_once():
+    import pandas as pd
+
+    from emotion.peer import detection_recall
+
+    annotations = pd.DataFrame({"image": ["p.jpg"] * 4, "x": [0, 50, 100, 200], "y": [0, 0, 0, 0],
+                                "w": [40, 40, 10, 40], "h": [40, 40, 10, 40], "invalid": [0, 0, 0, 1]})
+    # two boxes on the first face (counted once), none on the second; the 10-px face and the invalid one do not count
+    found = [record(0.1, [([1, 1, 40, 40], "x"), ([0, 0, 39, 39], "x"), ([100, 0, 10, 10], "x")])]
+    result = detection_recall([{**found[0], "photo": "/data/faces/images/p.jpg"}], annotations)
+    assert (result["found"], result["annotated"], result["recall"]) == (1, 2, 0.5)
+    assert detection_recall([record(0.1, [])], annotations)["recall"] == 0.0
+
+
+def test_fastest_configurations_are_compared_and_every_goal_checked():
+    from emotion.peer import PIPELINE_SPEED_GOAL, fastest_comparison
+
+    def config(photos_per_second, recall):
+        return {"photos_per_second": photos_per_second, "faces_per_second": 2 * photos_per_second,
+                "recall": {"recall": recall}}
+
+    ours = {"mtcnn": config(2.0, 0.9), "yunet": config(12.0, 0.8)}
+    fer = {"haar": config(2.0, 0.5), "mtcnn": config(0.5, 0.85)}
+    result = fastest_comparison(ours, fer, fer_accuracy=0.655, our_accuracy=0.68)
+    assert (result["ours"], result["fer"]) == ("yunet", "haar")
+    assert result["photos_per_second_ratio"] == pytest.approx(6.0) and PIPELINE_SPEED_GOAL == 5.0
+    assert result["checks"] == {"speed": True, "recall": True, "accuracy": True} and result["met"]
+    slower = fastest_comparison({"yunet": config(9.0, 0.8)}, fer, fer_accuracy=0.655, our_accuracy=0.65)
+    assert slower["checks"] == {"speed": False, "recall": True, "accuracy": False} and not slower["met"]
+
+
+def test_the_fastest_sentence_follows_the_numbers_and_names_what_is_missed():
+    from emotion.peer import describe_fastest, fastest_comparison
+
+    def config(photos_per_second, recall):
+        return {"photos_per_second": photos_per_second, "faces_per_second": photos_per_second,
+                "recall": {"recall": recall}}
+
+    fer = {"haar": config(2.0, 0.5)}
+    met = describe_fastest({"fastest": fastest_comparison({"yunet": config(12.0, 0.8)}, fer, 0.655, 0.68)})
+    assert "6.0x as many photos per second as fer with haar" in met and "80% against 50%" in met
+    assert met.endswith("is met.")
+    missed = describe_fastest({"fastest": fastest_comparison({"yunet": config(4.0, 0.4)}, fer, 0.655, 0.68)})
+    assert missed.endswith("missed on speed, recall.")
+    assert describe_fastest({}) == ""
