@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion import detectors
-from emotion.detection_eval import read_image
-from emotion.detectors import (
+from emotion.faces import detectors
+from emotion.faces.detection_eval import read_image
+from emotion.faces.detectors import (
     MAX_IMAGE_SIDE,
     Face,
     FaceDetector,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emotion.errors import DataMissingError
-from emotion.peer import agreement, run_fer_side, select_photos, speed
+from emotion.app.peer import agreement, run_fer_side, select_photos, speed
 
 
 def record(seconds, faces):
@@ -39,7 +39,7 @@ def test_missing_fer_environment_says_how_to_make_it(tmp_path):
 
 
 def test_photos_are_chosen_deterministically_with_a_large_face(real_data_root):
-    from emotion.detection_eval import load_annotations
+    from emotion.faces.detection_eval import load_annotations
 
     photos = select_photos(real_data_root / "faces", count=5)
     assert len(photos) == 5 and photos == select_photos(real_data_root / "faces", count=5)

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 from emotion.errors import ConfigurationError, DataMissingError
-from emotion.report_check import CHROMIUM_FLAGS, find_chromium
+from emotion.study.report_check import CHROMIUM_FLAGS, find_chromium
 
 def _chromium() -> str:
-    """The path of Chromium (:func:`emotion.report_check.find_chromium`).
+    """The path of Chromium (:func:`emotion.study.report_check.find_chromium`).
 
     Raises:
         DataMissingError: none is installed (says how to install it).
@@ -33,7 +33,7 @@ def capture_upload(app, photo: Path | str, screenshot: Path | str, *, timeout_s:
     """Upload ``photo`` through the page of ``app`` in headless Chromium and screenshot the result.
 
     Args:
-        app: a Flask app from :func:`emotion.webapp.create_app`.
+        app: a Flask app from :func:`emotion.app.webapp.create_app`.
         photo: an image file with at least one face.
         screenshot: the PNG to write (its folder is created).
         timeout_s: the longest wait for the page to draw the faces.

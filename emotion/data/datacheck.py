@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from emotion import ferplus
+from emotion.data import ferplus
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.fer2013 import OBTAIN_INSTRUCTIONS as FER2013_INSTRUCTIONS
-from emotion.fer2013 import load_fer2013
+from emotion.data.fer2013 import OBTAIN_INSTRUCTIONS as FER2013_INSTRUCTIONS
+from emotion.data.fer2013 import load_fer2013
 from emotion.paths import DATA_ENV_VAR, fer2013_csv, ferplus_csv
 
 OPTIONAL_ITEMS = {

@@ -76,7 +76,7 @@ def prepare_image(image: Any) -> np.ndarray:
     """
     if not isinstance(image, np.ndarray):
         raise DataFormatError(f"expected an image as a numpy array, got {type(image).__name__}; "
-                              "read files with emotion.detection_eval.read_image or cv2.imread.")
+                              "read files with emotion.faces.detection_eval.read_image or cv2.imread.")
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         raise DataFormatError(f"expected an image shaped (h, w), (h, w, 1), (h, w, 3) or (h, w, 4), got {image.shape}.")
     if image.shape[0] == 0 or image.shape[1] == 0:

@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.augment import NO_AUGMENTATION, AugmentConfig
+from emotion.classify.augment import NO_AUGMENTATION, AugmentConfig
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
-from emotion.results import cpu_cores, json_default
+from emotion.study.results import cpu_cores, json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -79,14 +79,14 @@ class TrainConfig:
     """The recipe of one training run.
 
     Attributes:
-        model: a name of :data:`emotion.models.MODEL_NAMES`.
+        model: a name of :data:`emotion.classify.models.MODEL_NAMES`.
         epochs: the epoch budget (the cosine schedule reaches zero at its end).
         batch_size: images per step.
         learning_rate: peak learning rate of AdamW, reached after ``warmup_epochs``.
         weight_decay: AdamW's decoupled weight decay.
         label_smoothing: of the categorical cross-entropy.
         warmup_epochs: linear warm-up from 0 to ``learning_rate``.
-        augment: the training augmentation (:class:`emotion.augment.AugmentConfig`).
+        augment: the training augmentation (:class:`emotion.classify.augment.AugmentConfig`).
         mixed_precision: train under Keras' ``mixed_bfloat16`` policy (the softmax stays float32).
         seed: seeds initialisation, shuffling and augmentation.
         model_options: keyword arguments of the architecture (e.g. ``{"dropout": 0.2}``).
@@ -147,7 +147,7 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, *, batch_size: int, num
     """
     import tensorflow as tf
 
-    from emotion.augment import augment_batch
+    from emotion.classify.augment import augment_batch
 
     images, labels = np.asarray(images), np.asarray(labels)
     if images.ndim != 3 or len(images) != len(labels):
@@ -345,8 +345,8 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     import keras
     import tensorflow as tf
 
-    from emotion.evaluate import evaluate_model
-    from emotion.models import MODEL_NAMES, build_model
+    from emotion.classify.evaluate import evaluate_model
+    from emotion.classify.models import MODEL_NAMES, build_model
 
     if config.model not in MODEL_NAMES:
         raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
@@ -435,7 +435,7 @@ def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
     older than the commit recorded when the results are written."""
     from datetime import datetime, timezone
 
-    from emotion.results import git_commit
+    from emotion.study.results import git_commit
 
     path = run_dir / "started.json"
     if path.exists():
@@ -474,7 +474,7 @@ def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
 
 MAX_MODEL_MIB = 50.0
 """Released ``.keras`` files are kept at or under this size (the repository's size cap); a larger float32 model is
-stored with float16 weights (:func:`emotion.evaluate.save_float16`) and its effect on accuracy is recorded."""
+stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
 
 
 def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
@@ -501,7 +501,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     Raises:
         ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
     """
-    from emotion.results import write_results
+    from emotion.study.results import write_results
 
     summary = result.summary
     if not summary["finished"] or "test" not in summary:
@@ -526,10 +526,10 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     if storage["float32_mib"] > MAX_MODEL_MIB:
         import keras
 
-        from emotion.evaluate import evaluate_model, load_model, save_float16
+        from emotion.classify.evaluate import evaluate_model, load_model, save_float16
 
         if test_split is None:
-            from emotion.fer2013 import load_fer2013
+            from emotion.data.fer2013 import load_fer2013
 
             test_split = load_fer2013().split("PrivateTest")
         save_float16(keras.saving.load_model(result.best_model, compile=False), model_path)
@@ -582,14 +582,14 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         name: the released name (default: the model's name).
         limit: use only the first ``limit`` images of each split (a quick check; cannot be released).
         verbose: Keras ``fit`` verbosity.
-        data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
+        data: a loaded :class:`emotion.data.fer2013.Fer2013` (default: :func:`emotion.data.fer2013.load_fer2013`).
         strategy: the ``tf.distribute`` strategy (:data:`STRATEGIES`), e.g. ``mirrored`` on a GPU machine.
 
     Raises:
         ConfigurationError: bad recipe, a changed recipe in an existing run folder, or ``release`` with ``limit``.
         DataMissingError, DataFormatError: FER2013 is missing or malformed.
     """
-    from emotion.models import MODEL_NAMES
+    from emotion.classify.models import MODEL_NAMES
     from emotion.paths import MODELS_DIR, RESULTS_DIR
 
     if config.model not in MODEL_NAMES:
@@ -599,7 +599,7 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
     _check_run_name(name)
     run_dir = run_dir or BUILD_DIR / "train" / (name or config.model)
     if data is None:
-        from emotion.fer2013 import load_fer2013
+        from emotion.data.fer2013 import load_fer2013
 
         data = load_fer2013()
     splits = [data.split(name) for name in ("Training", "PublicTest", "PrivateTest")]
@@ -631,12 +631,12 @@ def kfold_fer2013(config: TrainConfig, *, folds: int, name: str | None = None, r
         DataMissingError, DataFormatError: FER2013 is missing or malformed.
     """
     from emotion.paths import RESULTS_DIR
-    from emotion.results import write_results
+    from emotion.study.results import write_results
 
     name = name or f"{config.model}_{folds}fold"
     _check_run_name(name)
     if data is None:
-        from emotion.fer2013 import load_fer2013
+        from emotion.data.fer2013 import load_fer2013
 
         data = load_fer2013()
     splits = [data.split(split) for split in ("Training", "PublicTest", "PrivateTest")]
@@ -707,7 +707,7 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
     import keras
     import tensorflow as tf
 
-    from emotion.models import build_model
+    from emotion.classify.models import build_model
 
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.mixed_precision.global_policy().name
@@ -794,7 +794,7 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
     """
     import keras
 
-    from emotion.evaluate import classification_metrics, evaluate_model, predict_probabilities
+    from emotion.classify.evaluate import classification_metrics, evaluate_model, predict_probabilities
 
     images, labels = train
     per_fold, public_probabilities, private_probabilities = [], [], []

@@ -5,12 +5,12 @@ with the seven emotion probabilities.
 
     GET  /              the upload page (and the study's sample photos, when the data is there)
     POST /api/predict   multipart, one or more images in the field ``file``; answers the ``predict --json``
-                        document (:func:`emotion.pipeline.prediction_document`), each file named by its client name
+                        document (:func:`emotion.app.pipeline.prediction_document`), each file named by its client name
     GET  /results       the study's headline results, read from results/*.json
     GET  /samples/NAME  a sample photo (only the names the upload page lists)
 
 Nothing uploaded is kept: uploads are parsed into memory (:class:`InMemoryRequest`, never a temporary file), decoded
-from bytes (:func:`emotion.image_files.read_image_bytes`) and dropped with the request; their content is never
+from bytes (:func:`emotion.data.image_files.read_image_bytes`) and dropped with the request; their content is never
 logged. Limits: :data:`MAX_UPLOAD_BYTES` a request (HTTP 413), :data:`MAX_FILES` files a request (HTTP 400) and
 :data:`MAX_UPLOAD_PIXELS` pixels an image (that file's error, checked from the header before decoding).
 """
@@ -63,7 +63,7 @@ def sample_photos(results_dir: Path = RESULTS_DIR, images_dir: Path | None = Non
     (``results/06_pipeline_demo.json``, ``system.photos``) that exist in ``images_dir`` (default
     ``$EMOTION_DATA/faces/images``). Returns ``{file name: path}``; empty when the results file or the data is
     absent."""
-    from emotion.results import read_results
+    from emotion.study.results import read_results
 
     images_dir = data_root() / "faces" / "images" if images_dir is None else Path(images_dir)
     demo = Path(results_dir) / "06_pipeline_demo.json"
@@ -83,7 +83,7 @@ def create_app(pipeline=None, *, detector: str = "mtcnn", model: Path | str | No
     """Build the Flask app; the pipeline (detector and classifier) is loaded here, once, not per request.
 
     Args:
-        pipeline: an :class:`~emotion.pipeline.EmotionPipeline` to serve (tests pass a small one); default one made
+        pipeline: an :class:`~emotion.app.pipeline.EmotionPipeline` to serve (tests pass a small one); default one made
             from ``detector`` and ``model``.
         detector: face detector name when ``pipeline`` is None.
         model: classifier ``.keras`` when ``pipeline`` is None (default: the released model best on PublicTest).
@@ -92,13 +92,13 @@ def create_app(pipeline=None, *, detector: str = "mtcnn", model: Path | str | No
         report_dir: the static report (``make report``); the results page links to it when ``index.html`` exists.
 
     Raises:
-        ConfigurationError, DataMissingError, ModelFileError: as :class:`~emotion.pipeline.EmotionPipeline`.
+        ConfigurationError, DataMissingError, ModelFileError: as :class:`~emotion.app.pipeline.EmotionPipeline`.
     """
     from flask import Flask, abort, jsonify, render_template_string, request, send_file, send_from_directory
     from werkzeug.exceptions import HTTPException
 
-    from emotion.pipeline import EmotionPipeline, StageTimes, predict_uploads, prediction_document
-    from emotion.report import headline_rows
+    from emotion.app.pipeline import EmotionPipeline, StageTimes, predict_uploads, prediction_document
+    from emotion.study.report import headline_rows
 
     if pipeline is None:
         pipeline = EmotionPipeline(detector, model)

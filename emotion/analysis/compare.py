@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from emotion import AUDIT_COLUMN
-from emotion.ablations import differing_fields
+from emotion.analysis.ablations import differing_fields
 from emotion.errors import DataMissingError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
-from emotion.results import read_results, release_name
+from emotion.study.results import read_results, release_name
 
 PAPER_RESULTS = {
     "basic_cnn": {"accuracy": 0.50, "note": "the paper's basic CNN baseline, reported as about 50 %"},
@@ -117,7 +117,7 @@ def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOUR
 
     Args:
         history: per-epoch rows with ``epoch``, ``cpu_seconds``, ``epoch_seconds``, ``val_accuracy`` and
-            ``audit_column`` (:func:`emotion.train.read_history` as a DataFrame).
+            ``audit_column`` (:func:`emotion.classify.train.read_history` as a DataFrame).
         budgets_cpu_hours: the budgets to read.
 
     Returns:
@@ -158,7 +158,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
     """One row per released model, from ``results_dir/03_train_*.json``.
 
     Returns:
-        DataFrame indexed by release name (:func:`emotion.results.release_name`) with columns ``architecture``
+        DataFrame indexed by release name (:func:`emotion.study.results.release_name`) with columns ``architecture``
         (the registry model), ``parameters``, ``epochs``, ``chosen_epoch``,
         ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``, ``privatetest_macro_f1``,
         ``privatetest_accuracy_flip_tta``, ``privatetest_accuracy_tencrop_tta`` (from notebook 03's
@@ -208,7 +208,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
 
 def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
     """The per-epoch history of each model of :func:`released_table` (read from ``models_dir``), by model name."""
-    from emotion.train import read_history
+    from emotion.classify.train import read_history
 
     return {name: pd.DataFrame(read_history(Path(models_dir) / row["history_file"]))
             for name, row in table.iterrows()}
@@ -224,7 +224,7 @@ LEVERS = {
 
 def _full_recipe(document: dict) -> dict:
     """A release's recipe with the fields older runs did not record filled with their defaults."""
-    from emotion.train import TrainConfig
+    from emotion.classify.train import TrainConfig
 
     return {**TrainConfig(model=document["model"]).as_dict(), **document.get("recipe", {})}
 

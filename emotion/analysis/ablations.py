@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.results import read_results
+from emotion.study.results import read_results
 
 
 def read_runs(results_dir: Path | str, prefix: str = "03_ablation_") -> dict[str, dict]:
@@ -274,7 +274,7 @@ def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
             "results/03_ablation_*.json.")
     band_recipe = next(iter(band.values()))["recipe"]
     treatments, unmatched = {}, []
-    from emotion.augment import NO_AUGMENTATION
+    from emotion.classify.augment import NO_AUGMENTATION
 
     for name, payload in sorted(runs.items()):
         if name in band:

@@ -32,7 +32,7 @@ FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
 def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
     """The first ``count`` images of ``folder/images.csv`` order holding a face at least ``min_face_height`` px
     tall (deterministic; the photos a user would run an emotion tool on)."""
-    from emotion.detection_eval import load_annotations, load_image_table
+    from emotion.faces.detection_eval import load_annotations, load_image_table
 
     annotations = load_annotations(folder)
     tall = set(annotations.loc[annotations["h"] >= min_face_height, "image"])
@@ -66,8 +66,8 @@ def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], wo
 
 def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up."""
-    from emotion.image_files import read_image_file
-    from emotion.pipeline import EmotionPipeline
+    from emotion.data.image_files import read_image_file
+    from emotion.app.pipeline import EmotionPipeline
 
     records: dict[str, list[dict[str, Any]]] = {}
     for detector in detectors:
@@ -86,7 +86,7 @@ def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, l
 
 def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshold: float = 0.5) -> dict[str, Any]:
     """Match faces of the same photo by IoU (greedy, best first) and count equal emotions among matched pairs."""
-    from emotion.detection_eval import box_iou
+    from emotion.faces.detection_eval import box_iou
 
     matched = same = 0
     for mine, other in zip(ours, theirs):
@@ -116,8 +116,8 @@ def speed(records: list[dict[str, Any]]) -> dict[str, float]:
 def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
             fer_python: Path = FER_PYTHON, seed: int = 0) -> dict[str, Any]:
     """The whole comparison; returns the payload of ``results/06_peer_comparison.json``."""
-    from emotion.evaluate import load_model, predict_probabilities
-    from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+    from emotion.classify.evaluate import load_model, predict_probabilities
+    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
 
     crops, labels = data.split("PrivateTest")
     fer_probabilities, fer_report = run_fer_side(crops, photos, detectors, work_dir, fer_python)

@@ -7,7 +7,7 @@ two CPU cores, where a per-image ``map`` would not.
 
 Randomness is *stateless*: every op draws from ``tf.random.stateless_*`` with an explicit ``seed`` (int32/int64
 tensor of shape (2,)), so a batch's augmentation is a pure function of its pixels and its seed. The pipeline in
-:mod:`emotion.train` feeds one seed per batch from ``tf.data.Dataset.random``, which makes a run repeatable.
+:mod:`emotion.classify.train` feeds one seed per batch from ``tf.data.Dataset.random``, which makes a run repeatable.
 
 Every op takes and returns float32 ``(batch, 48, 48, 1)`` images with pixel values in 0-255 (the models scale them
 to 0-1 themselves) and keeps that range.

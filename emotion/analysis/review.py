@@ -11,8 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from emotion import CLASS_NAMES
-from emotion.results import read_results, release_name
-from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1
+from emotion.study.results import read_results, release_name
+from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1
 
 
 def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, Any]]:
@@ -63,7 +63,7 @@ def ferplus_review(labels: np.ndarray, predictions: np.ndarray, ferplus_labels: 
     """How the model scores against FER+ majority labels, and how many of its FER2013 "errors" FER+ calls right.
 
     Args:
-        labels: FER2013 labels; predictions: the model's; ferplus_labels: :func:`emotion.ferplus.majority_labels`
+        labels: FER2013 labels; predictions: the model's; ferplus_labels: :func:`emotion.data.ferplus.majority_labels`
             (-1 where FER+ has no majority), all int (n,).
     """
     labelled = ferplus_labels >= 0
@@ -150,7 +150,7 @@ def saliency_examples(labels: np.ndarray, predictions: np.ndarray, seed: int = 0
 
 def pairwise_mcnemar(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> dict[str, dict]:
     """McNemar's test for every ordered pair of models: key ``"a_vs_b"`` (``a_only`` = images only a gets right)."""
-    from emotion.uncertainty import mcnemar
+    from emotion.analysis.uncertainty import mcnemar
 
     return {f"{a}_vs_{b}": mcnemar(labels, predictions[a], predictions[b])
             for a in predictions for b in predictions if a != b}
@@ -159,7 +159,7 @@ def pairwise_mcnemar(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> 
 def calibration_review(public_probabilities: np.ndarray, public_labels: np.ndarray, test_probabilities: np.ndarray,
                        test_labels: np.ndarray, bins: int = 15) -> tuple[dict[str, Any], dict[str, dict]]:
     """Fit a temperature on PublicTest, apply it to PrivateTest; returns (numbers, reliability bins by variant)."""
-    from emotion import calibration
+    from emotion.analysis import calibration
 
     temperature = calibration.fit_temperature(public_probabilities, public_labels)
     scaled = calibration.apply_temperature(test_probabilities, temperature)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from emotion import CLASS_NAMES
-from emotion.detectors import FaceDetector
+from emotion.faces.detectors import FaceDetector
 from emotion.errors import ConfigurationError
-from emotion.image_files import ImageFileError, find_images, read_image_file
-from emotion.pipeline import DEFAULT_MARGIN, crop_face
+from emotion.data.image_files import ImageFileError, find_images, read_image_file
+from emotion.app.pipeline import DEFAULT_MARGIN, crop_face
 
 FORMATS = ("fer", "folders", "yolo")
 MANIFEST_COLUMNS = ("source", "face", "status", "reason", "output", "x", "y", "w", "h", "score")

@@ -21,7 +21,7 @@ from emotion.errors import ConfigurationError, ModelFileError
 
 
 def load_model(path: Path | str):
-    """Load a ``.keras`` model saved by :mod:`emotion.train` (no compile state is needed to predict).
+    """Load a ``.keras`` model saved by :mod:`emotion.classify.train` (no compile state is needed to predict).
 
     Raises:
         ModelFileError: the file does not exist, or is not a Keras model archive.
@@ -224,7 +224,7 @@ def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bo
         model_path: a ``.keras`` file.
         split: one of :data:`emotion.SPLITS`.
         tta: test-time augmentation (:data:`TTA_MODES`; True means horizontal flip).
-        data: a loaded :class:`emotion.fer2013.Fer2013` (default: :func:`emotion.fer2013.load_fer2013`).
+        data: a loaded :class:`emotion.data.fer2013.Fer2013` (default: :func:`emotion.data.fer2013.load_fer2013`).
 
     Returns:
         :func:`evaluate_model`'s dict plus ``model`` (the path) and ``split``.
@@ -238,7 +238,7 @@ def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bo
     tta_mode(tta)
     model = load_model(model_path)
     if data is None:
-        from emotion.fer2013 import load_fer2013
+        from emotion.data.fer2013 import load_fer2013
 
         data = load_fer2013()
     images, labels = data.split(split)

@@ -31,8 +31,8 @@ def average_probabilities(probabilities: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Accuracy of the arg-max class (:func:`emotion.uncertainty.accuracy`)."""
-    from emotion.uncertainty import accuracy
+    """Accuracy of the arg-max class (:func:`emotion.analysis.uncertainty.accuracy`)."""
+    from emotion.analysis.uncertainty import accuracy
 
     return accuracy(labels, np.asarray(probabilities).argmax(axis=1))
 
@@ -89,17 +89,17 @@ def score_ensemble(members: Sequence[str], probabilities: Mapping[str, np.ndarra
         probabilities: each model's (n, classes) softmax output on the scored split, by name.
         labels: int (n,) true classes of the scored split.
         costs: per name, ``{"training_cpu_minutes", "training_wall_minutes"}`` (columns of
-            :func:`emotion.compare.released_table`).
+            :func:`emotion.analysis.compare.released_table`).
 
     Returns:
-        :func:`emotion.evaluate.classification_metrics` of the averaged probabilities plus ``members``,
+        :func:`emotion.classify.evaluate.classification_metrics` of the averaged probabilities plus ``members``,
         ``training_cpu_minutes`` and ``training_wall_hours`` (sums over the members: they are trained one after
         another).
 
     Raises:
         ConfigurationError: no members, or a member without probabilities or costs.
     """
-    from emotion.evaluate import classification_metrics
+    from emotion.classify.evaluate import classification_metrics
 
     missing = [name for name in members if name not in probabilities or name not in costs]
     if not members or missing:
@@ -123,7 +123,7 @@ def released_probabilities(names: Sequence[str], models_dir: Path | str, splits:
         names: release names; ``models_dir/<name>.keras`` must exist.
         models_dir: the folder of the released ``.keras`` files.
         splits: uint8 (n, 48, 48) images by split name.
-        tta: test-time augmentation of every member (:data:`emotion.evaluate.TTA_MODES`).
+        tta: test-time augmentation of every member (:data:`emotion.classify.evaluate.TTA_MODES`).
 
     Returns:
         ``{split: {name: float32 (n, 7)}}``.
@@ -133,7 +133,7 @@ def released_probabilities(names: Sequence[str], models_dir: Path | str, splits:
     """
     import keras
 
-    from emotion.evaluate import load_model, predict_probabilities
+    from emotion.classify.evaluate import load_model, predict_probabilities
 
     output: dict[str, dict[str, np.ndarray]] = {split: {} for split in splits}
     for name in names:
@@ -164,7 +164,7 @@ def choose_and_score(probabilities: Mapping[str, Mapping[str, np.ndarray]], labe
         ``"mcnemar_vs_best_single"`` (A = the ensemble, B = the best single model) and ``"all_released_unselected"``
         (the average of every candidate, chosen by nobody, for reference)}``.
     """
-    from emotion.uncertainty import accuracy, bootstrap_interval, mcnemar
+    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, mcnemar
 
     candidates = list(probabilities["PublicTest"])
     private, private_labels = probabilities["PrivateTest"], np.asarray(labels["PrivateTest"])

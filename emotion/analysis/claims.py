@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from emotion.results import read_results
+from emotion.study.results import read_results
 
 PAPER_FER2013_ACCURACY = 0.6286
 """The paper's best FER2013 accuracy (62.86 %), as printed."""
@@ -151,7 +151,7 @@ def own_photos_claim(evidence: dict) -> Claim:
 def affectnet_claim(evidence: dict) -> Claim:
     return _claim("80 % accuracy on AffectNet (while its own table shows 0.60)", "not testable here",
                   "AffectNet is licence-gated and not available to the study; the paper's text and table also "
-                  "disagree with each other (80 % vs 0.60). A loader for users who have it is in emotion.affectnet.",
+                  "disagree with each other (80 % vs 0.60). A loader for users who have it is in emotion.data.affectnet.",
                   "notebook 03")
 
 

@@ -135,7 +135,7 @@ def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR
 
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int) -> None:
     """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}}}``)."""
-    from emotion.results import read_results, write_results
+    from emotion.study.results import read_results, write_results
 
     runtimes: dict = {}
     if runtimes_file.is_file():

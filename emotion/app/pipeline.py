@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from emotion import CLASS_NAMES
-from emotion.detectors import Face, FaceDetector, create_detector, prepare_image
+from emotion.faces.detectors import Face, FaceDetector, create_detector, prepare_image
 from emotion.errors import ModelFileError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
@@ -70,7 +70,7 @@ def crop_face(image: np.ndarray, face: Face, *, size: int = CROP_SIZE, margin: f
     """Cut one face out of an image as a square grayscale crop.
 
     Args:
-        image: any form :func:`emotion.detectors.prepare_image` accepts (RGB uint8 (h, w, 3) typically).
+        image: any form :func:`emotion.faces.detectors.prepare_image` accepts (RGB uint8 (h, w, 3) typically).
         face: the detection; with ``align=True`` its first two landmarks (the eyes) level the crop.
         size: side of the output in pixels.
         margin: extra context around the box, as a fraction of its longer side.
@@ -104,7 +104,7 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     Raises:
         ModelFileError: no released model exists.
     """
-    from emotion.results import read_results
+    from emotion.study.results import read_results
 
     best, best_accuracy = None, -1.0
     for path in sorted(results_dir.glob("03_train_*.json")):
@@ -122,7 +122,7 @@ class EmotionPipeline:
     """Detector + classifier. Create once, then call :meth:`predict` per image or :meth:`predict_many`.
 
     Args:
-        detector: a :class:`~emotion.detectors.FaceDetector` or its registry name (``mtcnn``, ``yunet``, ...).
+        detector: a :class:`~emotion.faces.detectors.FaceDetector` or its registry name (``mtcnn``, ``yunet``, ...).
         model: a loaded Keras model or the path of a ``.keras`` file (default :func:`default_model_path`).
         min_score: keep detections scoring at least this; default the detector's ``operating_score`` (what its
             library accepts with default settings).
@@ -136,7 +136,7 @@ class EmotionPipeline:
 
     def __init__(self, detector: FaceDetector | str = "mtcnn", model=None, *, min_score: float | None = None,
                  align: bool = False, margin: float = DEFAULT_MARGIN):
-        from emotion.evaluate import load_model
+        from emotion.classify.evaluate import load_model
 
         self.detector = create_detector(detector) if isinstance(detector, str) else detector
         if model is None or isinstance(model, (str, Path)):
@@ -155,7 +155,7 @@ class EmotionPipeline:
     def predict_many(self, images: Sequence[np.ndarray]) -> list[list[FacePrediction]]:
         """Detect faces in all images (batched where the detector supports it), then classify all crops in one
         batch. Returns one list of predictions per image, faces in descending detector score."""
-        from emotion.evaluate import predict_probabilities
+        from emotion.classify.evaluate import predict_probabilities
 
         started = time.perf_counter()
         prepared = [prepare_image(image) for image in images]
@@ -235,7 +235,7 @@ def predict_files(pipeline: EmotionPipeline, paths: Sequence[Path], *, out_dir: 
     """Run the pipeline over image files; a bad file becomes an outcome with ``error`` set, the rest go on.
 
     Args:
-        paths: image files (see :func:`emotion.image_files.find_images` to expand folders).
+        paths: image files (see :func:`emotion.data.image_files.find_images` to expand folders).
         out_dir: when given, write an annotated copy of each image as ``out_dir/<stem>_emotions.png`` (a number is
             added when two inputs share a name).
         batch_size: images decoded and detected together.
@@ -244,7 +244,7 @@ def predict_files(pipeline: EmotionPipeline, paths: Sequence[Path], *, out_dir: 
     Returns:
         One outcome per path, in the order of ``paths``.
     """
-    from emotion.image_files import read_image_file
+    from emotion.data.image_files import read_image_file
 
     return _predict_inputs(pipeline, [Path(path) for path in paths], lambda index: read_image_file(paths[index]),
                            out_dir=out_dir, batch_size=batch_size, progress=progress)
@@ -262,7 +262,7 @@ def predict_uploads(pipeline: EmotionPipeline, uploads: Sequence[tuple[str, byte
     Returns:
         One outcome per upload, in order, each named by its client file name.
     """
-    from emotion.image_files import read_image_bytes
+    from emotion.data.image_files import read_image_bytes
 
     names = [name for name, _ in uploads]
     return _predict_inputs(pipeline, names,
@@ -273,8 +273,8 @@ def predict_uploads(pipeline: EmotionPipeline, uploads: Sequence[tuple[str, byte
 def _predict_inputs(pipeline: EmotionPipeline, names: Sequence[Path | str], read, *, out_dir: Path | None = None,
                     batch_size: int, progress=None) -> list[FileOutcome]:
     """The loop behind :func:`predict_files` and :func:`predict_uploads`: ``read(index)`` decodes input ``index``
-    or raises :class:`~emotion.image_files.ImageFileError`, which becomes that outcome's ``error``."""
-    from emotion.image_files import ImageFileError
+    or raises :class:`~emotion.data.image_files.ImageFileError`, which becomes that outcome's ``error``."""
+    from emotion.data.image_files import ImageFileError
 
     outcomes = [FileOutcome(path=name) for name in names]
     used_names: set[str] = set()

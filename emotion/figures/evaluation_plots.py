@@ -13,7 +13,7 @@ def reliability_diagram(tables: Mapping[str, Mapping[str, np.ndarray]], eces: Ma
     """Accuracy against confidence per bin, one line per variant (e.g. before / after temperature scaling).
 
     Args:
-        tables: variant name → :func:`emotion.calibration.reliability_bins` output.
+        tables: variant name → :func:`emotion.analysis.calibration.reliability_bins` output.
         eces: variant name → expected calibration error, shown in the legend.
     """
     figure, (axis, counts) = plt.subplots(2, 1, figsize=(6.5, 7), height_ratios=[3, 1], sharex=True)
@@ -84,7 +84,7 @@ def interval_plot(rows: Mapping[str, Mapping[str, float]], quantity: str, refere
     """Point estimates with 95 % intervals, one row per model / variant.
 
     Args:
-        rows: name → ``{"estimate", "low", "high"}`` (as from :func:`emotion.uncertainty.bootstrap_interval`).
+        rows: name → ``{"estimate", "low", "high"}`` (as from :func:`emotion.analysis.uncertainty.bootstrap_interval`).
         quantity: the x-axis label.
         reference: an optional vertical line (e.g. the paper's number).
     """

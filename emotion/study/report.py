@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 from emotion.errors import DataMissingError
-from emotion.notebooks import RUNTIMES_FILE, study_notebooks
+from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
 from emotion.paths import BUILD_DIR, FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR
-from emotion.results import read_results
+from emotion.study.results import read_results
 
 DEFAULT_OUTPUT = BUILD_DIR / "report"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", flags=re.IGNORECASE | re.DOTALL)

@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from emotion.detectors import FaceDetector, faces_to_array
+from emotion.faces.detectors import FaceDetector, faces_to_array
 from emotion.errors import DataFormatError, DataMissingError
 
 LEVELS = ("easy", "medium", "hard")
@@ -221,7 +221,7 @@ def cache_paths(results_dir: Path | str, detector_name: str) -> tuple[Path, Path
 def write_detection_cache(run: DetectionRun, results_dir: Path | str, *, mode: str, seed: int) -> Path:
     """Write ``run`` to the cache in ``results_dir``: detections as gzip CSV (4 decimals), the settings, images and
     per-image timings in a results JSON with provenance. Returns the CSV path."""
-    from emotion.results import write_results
+    from emotion.study.results import write_results
 
     csv_path, json_path = cache_paths(results_dir, run.detector)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -245,7 +245,7 @@ def read_detection_cache(results_dir: Path | str, detector_name: str, settings: 
     Raises:
         DataFormatError: the cache files exist but are malformed (names the file; delete it to recompute).
     """
-    from emotion.results import read_results
+    from emotion.study.results import read_results
 
     csv_path, json_path = cache_paths(results_dir, detector_name)
     if not (csv_path.is_file() and json_path.is_file()):
@@ -551,9 +551,9 @@ def load_or_run(detector_name: str, folder: Path | str, images: Sequence[str], r
     The detector (and its library) is loaded only when it has to run.
 
     Raises:
-        ConfigurationError / DataMissingError: from :func:`emotion.detectors.create_detector`.
+        ConfigurationError / DataMissingError: from :func:`emotion.faces.detectors.create_detector`.
     """
-    from emotion.detectors import DEFAULT_SETTINGS, create_detector
+    from emotion.faces.detectors import DEFAULT_SETTINGS, create_detector
 
     settings = {**DEFAULT_SETTINGS.get(detector_name, {}), **(settings or {})}
     if not recompute:

@@ -26,7 +26,7 @@ def class_distribution(counts: pd.DataFrame) -> plt.Figure:
     """Grouped bars of images per class and split.
 
     Args:
-        counts: the table of :func:`emotion.fer2013.class_counts` (classes x splits, plus ``total``).
+        counts: the table of :func:`emotion.data.fer2013.class_counts` (classes x splits, plus ``total``).
     """
     splits = [column for column in counts.columns if column != "total"]
     figure, axis = plt.subplots(figsize=(9, 4.5))
@@ -123,7 +123,7 @@ def duplicate_examples(
 
 def agreement_heatmap(table: pd.DataFrame) -> plt.Figure:
     """Row-normalised heatmap of FER2013 labels vs FER+ majority labels (the table of
-    :func:`emotion.ferplus.agreement_table`), annotated with the share of each FER2013 class."""
+    :func:`emotion.data.ferplus.agreement_table`), annotated with the share of each FER2013 class."""
     shares = table.div(table.sum(axis=1).replace(0, np.nan), axis=0)
     figure, axis = plt.subplots(figsize=(8.5, 5.5))
     sns.heatmap(shares, annot=True, fmt=".2f", cmap="Blues", vmin=0, vmax=1, ax=axis,
@@ -139,7 +139,7 @@ def augmentation_grid(examples: dict[str, np.ndarray], original: np.ndarray) -> 
     """One row per augmentation: the original face, then random draws of that augmentation.
 
     Args:
-        examples: ``{augmentation name: uint8 (copies, 48, 48)}`` (:func:`emotion.augment.augmentation_examples`).
+        examples: ``{augmentation name: uint8 (copies, 48, 48)}`` (:func:`emotion.classify.augment.augmentation_examples`).
         original: uint8 (48, 48), the face they were drawn from.
     """
     copies = max(len(images) for images in examples.values())
@@ -167,7 +167,7 @@ def training_curves(history: pd.DataFrame, chosen_epoch: int, title: str) -> plt
 
     Args:
         history: one row per epoch with ``epoch`` (from 1), ``loss``, ``val_loss``, ``accuracy``,
-            ``val_accuracy`` and ``train_images_per_second`` (:func:`emotion.train.read_history`).
+            ``val_accuracy`` and ``train_images_per_second`` (:func:`emotion.classify.train.read_history`).
         chosen_epoch: the epoch whose checkpoint was kept.
         title: the figure's title.
     """
@@ -255,10 +255,10 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     reported accuracy of the same model as a dashed line where it states one.
 
     Args:
-        table: :func:`emotion.compare.released_table`.
-        curves: ``{model: budget curve}`` (:func:`emotion.compare.budget_curve`) drawn as lines through their
+        table: :func:`emotion.analysis.compare.released_table`.
+        curves: ``{model: budget curve}`` (:func:`emotion.analysis.compare.budget_curve`) drawn as lines through their
             points: what the run had reached after each budget.
-        anchors: ``{label: accuracy}`` of published models (:data:`emotion.compare.PUBLISHED_ANCHORS`), drawn as
+        anchors: ``{label: accuracy}`` of published models (:data:`emotion.analysis.compare.PUBLISHED_ANCHORS`), drawn as
             dotted lines.
         budget_cpu_minutes: a training budget drawn as a vertical line.
     """

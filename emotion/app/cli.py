@@ -28,7 +28,7 @@ from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
 
 
 def _check_data(arguments: argparse.Namespace) -> int:
-    from emotion.datacheck import check_data, format_report
+    from emotion.data.datacheck import check_data, format_report
 
     root = Path(arguments.data).resolve() if arguments.data else data_root()
     items = check_data(root)
@@ -42,7 +42,7 @@ def _check_data(arguments: argparse.Namespace) -> int:
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
-    from emotion.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
+    from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
 
     notebooks = study_notebooks()
     if arguments.only:
@@ -64,7 +64,7 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
 
 
 def _results_table(arguments: argparse.Namespace) -> int:
-    from emotion.results import headline_table, update_readme
+    from emotion.study.results import headline_table, update_readme
 
     results_dir = Path(arguments.results)
     if arguments.write:
@@ -82,8 +82,8 @@ def _results_table(arguments: argparse.Namespace) -> int:
 
 
 def _report(arguments: argparse.Namespace) -> int:
-    from emotion.report import build_report
-    from emotion.report_check import browser_problems, find_chromium, static_problems
+    from emotion.study.report import build_report
+    from emotion.study.report_check import browser_problems, find_chromium, static_problems
 
     index = build_report(Path(arguments.output).resolve())
     print(f"report written: {index}")
@@ -102,7 +102,7 @@ def _report(arguments: argparse.Namespace) -> int:
 def _train(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.train import TrainConfig, train_fer2013, with_overrides
+    from emotion.classify.train import TrainConfig, train_fer2013, with_overrides
 
     config = _train_config(arguments)
     if arguments.ablation and not arguments.release:
@@ -119,8 +119,8 @@ def _train(arguments: argparse.Namespace) -> int:
 
 
 def _train_config(arguments: argparse.Namespace):
-    from emotion.augment import NO_AUGMENTATION
-    from emotion.train import TrainConfig, with_overrides
+    from emotion.classify.augment import NO_AUGMENTATION
+    from emotion.classify.train import TrainConfig, with_overrides
 
     return with_overrides(
         TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
@@ -134,7 +134,7 @@ def _train_config(arguments: argparse.Namespace):
 def _kfold(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.train import kfold_fer2013
+    from emotion.classify.train import kfold_fer2013
 
     outcome = kfold_fer2013(_train_config(arguments), folds=arguments.folds, name=arguments.name,
                             run_dir=arguments.run_dir)
@@ -145,14 +145,14 @@ def _kfold(arguments: argparse.Namespace) -> int:
 def _evaluate(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.evaluate import evaluate_file
+    from emotion.classify.evaluate import evaluate_file
 
     print(json.dumps(evaluate_file(arguments.model, arguments.split, tta=arguments.tta), indent=2))
     return 0
 
 
 def _model_card(arguments: argparse.Namespace) -> int:
-    from emotion.model_card import write_model_card
+    from emotion.study.model_card import write_model_card
 
     path = Path(arguments.path)
     same = write_model_card(path, Path(arguments.results), check=arguments.check)
@@ -166,8 +166,8 @@ def _model_card(arguments: argparse.Namespace) -> int:
 def _detect_eval(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.detection_eval import load_annotations, load_image_table, run_detector, summarise_run
-    from emotion.detectors import create_detector
+    from emotion.faces.detection_eval import load_annotations, load_image_table, run_detector, summarise_run
+    from emotion.faces.detectors import create_detector
 
     folder = Path(arguments.data).resolve() if arguments.data else data_root() / "faces"
     if arguments.limit is not None and arguments.limit < 1:
@@ -183,8 +183,8 @@ def _detect_eval(arguments: argparse.Namespace) -> int:
 def _predict(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.image_files import find_images
-    from emotion.pipeline import EmotionPipeline, predict_files, prediction_document
+    from emotion.data.image_files import find_images
+    from emotion.app.pipeline import EmotionPipeline, predict_files, prediction_document
 
     paths, missing = find_images(arguments.paths)
     pipeline = EmotionPipeline(arguments.detector, arguments.model, align=arguments.align)
@@ -211,8 +211,8 @@ def _predict(arguments: argparse.Namespace) -> int:
 
 
 def _crop_faces(arguments: argparse.Namespace) -> int:
-    from emotion.crop_tool import crop_faces
-    from emotion.detectors import create_detector
+    from emotion.faces.crop_tool import crop_faces
+    from emotion.faces.detectors import create_detector
 
     counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), create_detector(arguments.detector),
                         output_format=arguments.format, align=arguments.align)
@@ -222,11 +222,11 @@ def _crop_faces(arguments: argparse.Namespace) -> int:
 
 
 def _peer_compare(arguments: argparse.Namespace) -> int:
-    from emotion.fer2013 import load_fer2013
+    from emotion.data.fer2013 import load_fer2013
     from emotion.paths import BUILD_DIR
-    from emotion.peer import compare, select_photos
-    from emotion.pipeline import default_model_path
-    from emotion.results import write_results
+    from emotion.app.peer import compare, select_photos
+    from emotion.app.pipeline import default_model_path
+    from emotion.study.results import write_results
 
     photos = select_photos(data_root() / "faces", count=arguments.photos)
     model = Path(arguments.model) if arguments.model else default_model_path()
@@ -237,7 +237,7 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
 
 
 def _serve(arguments: argparse.Namespace) -> int:
-    from emotion.webapp import create_app, serve
+    from emotion.app.webapp import create_app, serve
 
     serve(create_app(detector=arguments.detector, model=arguments.model), arguments.host, arguments.port)
     return 0
@@ -246,10 +246,10 @@ def _serve(arguments: argparse.Namespace) -> int:
 def _serve_load(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.image_files import read_image_file
-    from emotion.results import write_results
-    from emotion.webapp import create_app, sample_photos
-    from emotion.webapp_load import RESULTS_NAME, load_results, measure_load
+    from emotion.data.image_files import read_image_file
+    from emotion.study.results import write_results
+    from emotion.app.webapp import create_app, sample_photos
+    from emotion.app.webapp_load import RESULTS_NAME, load_results, measure_load
 
     if arguments.photo:
         photo = Path(arguments.photo)
@@ -373,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--results", default=str(RESULTS_DIR))
     card.add_argument("--check", action="store_true", help="exit 1 when the card is out of date; write nothing")
     card.set_defaults(handler=_model_card)
-    train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.train)")
+    train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.classify.train)")
     kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
         parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
