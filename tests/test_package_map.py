@@ -56,3 +56,13 @@ def test_every_command_is_in_the_cli_docstring():
     documented = set(re.findall(r"^    ([a-z][a-z-]+) ", cli.__doc__, re.M))
     assert sorted(commands - documented) == [], "document these commands in emotion/app/cli.py's docstring"
     assert sorted(documented - commands) == []
+
+
+def test_subpackages_import_without_tensorflow():
+    import subprocess
+    import sys
+
+    names = [f"emotion.{folder.name}" for folder in _subpackages()]
+    code = ("import sys\n" + "".join(f"import {name}\n" for name in names)
+            + "heavy = sorted({'tensorflow', 'keras'} & set(sys.modules))\nassert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)
