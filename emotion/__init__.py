@@ -6,8 +6,8 @@ Top level: ``errors`` (the exceptions), ``paths`` (where data, models and result
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.datacheck``.
 Faces: ``faces.detectors``, ``faces.detection_eval``, ``faces.crop_tool``.
-Classifiers: ``classify.models``, ``classify.augment``, ``classify.train``, ``classify.evaluate``,
-``classify.ensemble``.
+Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.train``, ``classify.release``,
+``classify.kfold``, ``classify.input_benchmark``, ``classify.evaluate``, ``classify.ensemble``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.

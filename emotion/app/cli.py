@@ -134,7 +134,7 @@ def _train_config(arguments: argparse.Namespace):
 def _kfold(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.classify.train import kfold_fer2013
+    from emotion.classify.kfold import kfold_fer2013
 
     outcome = kfold_fer2013(_train_config(arguments), folds=arguments.folds, name=arguments.name,
                             run_dir=arguments.run_dir)

@@ -20,6 +20,11 @@ TensorFlow's op determinism and uses stateless augmentation seeded per batch fro
 this CPU two runs with the same seed give identical weights (tested in ``tests/test_train.py``). A run resumed after
 an interruption is not bit-identical to an uninterrupted one: the shuffle and augmentation streams restart with the
 new process.
+
+The rest of the training code sits beside this module: the ``tf.data`` input pipeline in
+:mod:`emotion.classify.inputs`, publishing a finished run in :mod:`emotion.classify.release`, K-fold
+cross-validation in :mod:`emotion.classify.kfold` and the input-pipeline benchmark in
+:mod:`emotion.classify.input_benchmark`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import csv
 import json
 import math
 import resource
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -37,10 +41,12 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.classify.augment import NO_AUGMENTATION, AugmentConfig
+from emotion.classify.augment import AugmentConfig
+from emotion.classify.inputs import make_dataset
+from emotion.classify.release import release_run
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
-from emotion.study.results import cpu_cores, json_default
+from emotion.study.results import json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -122,53 +128,6 @@ class TrainResult:
     best_model: Path
     history: Path
 
-
-def make_dataset(images: np.ndarray, labels: np.ndarray, *, batch_size: int, num_classes: int = len(CLASS_NAMES),
-                 training: bool, seed: int = 0, augment: AugmentConfig = NO_AUGMENTATION):
-    """Build the ``tf.data`` input pipeline.
-
-    Training: shuffle all images (reshuffled every epoch), batch, augment each batch with its own stateless seed on
-    parallel threads, one-hot the labels, prefetch. Evaluation: batch, one-hot, prefetch (no shuffle, no
-    augmentation).
-
-    Args:
-        images: uint8 (n, 48, 48).
-        labels: int (n,) class ids.
-        batch_size: images per batch (the last batch may be smaller).
-        training: whether to shuffle and augment.
-        seed: seeds the shuffle and the augmentation seeds.
-        augment: the augmentation applied when ``training``.
-
-    Returns:
-        A ``tf.data.Dataset`` of (float32 (b, 48, 48, 1) in 0-255, float32 (b, num_classes) one-hot).
-
-    Raises:
-        ValueError: images and labels differ in length, or images are not (n, h, w).
-    """
-    import tensorflow as tf
-
-    from emotion.classify.augment import augment_batch
-
-    images, labels = np.asarray(images), np.asarray(labels)
-    if images.ndim != 3 or len(images) != len(labels):
-        raise ValueError(f"expected images (n, h, w) and labels (n,), got {images.shape} and {labels.shape}")
-    dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels.astype(np.int32)))
-    if training:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-
-    def one_hot(batch_images, batch_labels):
-        return tf.cast(batch_images, tf.float32), tf.one_hot(batch_labels, num_classes)
-
-    dataset = dataset.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
-    if training and augment != NO_AUGMENTATION:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-            lambda batch, key: (augment_batch(batch[0], key, augment), batch[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
-    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def _epoch_timer_class():
@@ -299,7 +258,9 @@ def read_history(path: Path | str) -> list[dict[str, float]]:
     return [rows[epoch] for epoch in sorted(rows)]
 
 
-def _compile(model, config: TrainConfig, steps_per_epoch: int) -> None:
+def compile_model(model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """Compile ``model`` with the recipe: AdamW, linear warm-up then cosine decay to zero over the epoch budget,
+    label-smoothed cross-entropy (used by :func:`train_model` and the input benchmark)."""
     import keras
 
     total_steps = max(1, config.epochs * steps_per_epoch)
@@ -371,7 +332,7 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     try:
         with distribution.scope():
             model = build_model(config.model, **config.model_options)
-            _compile(model, config, steps_per_epoch)
+            compile_model(model, config, steps_per_epoch)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     train_data = make_dataset(train_images, train_labels, batch_size=config.batch_size, training=True,
@@ -472,97 +433,6 @@ def _check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
     recipe_path.write_text(json.dumps(recipe, indent=2) + "\n")
 
 
-MAX_MODEL_MIB = 50.0
-"""Released ``.keras`` files are kept at or under this size (the repository's size cap); a larger float32 model is
-stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
-
-
-def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
-                name: str | None = None, ablation: bool = False,
-                test_split: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    """Publish a finished run.
-
-    Released model (``ablation=False``): copy the model and history into ``models_dir`` as ``<name>.keras`` and
-    ``<name>_history.csv`` and write ``results_dir/03_train_<name>.json`` (with headline rows for the README). A model
-    over :data:`MAX_MODEL_MIB` in float32 is stored with float16 weights; PrivateTest is then scored again with the
-    stored file and both accuracies are recorded under ``model_storage``.
-
-    Ablation run (``ablation=True``): an experiment of notebooks 04/07 (another seed, class weighting, no
-    augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
-    PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
-
-    Args:
-        test_split: the (images, labels) the run was scored on, to score a float16-stored model again (default: FER2013
-            PrivateTest, loaded when needed).
-
-    Returns:
-        The paths written: ``{"model": ..., "history": ..., "results": ...}`` (model and history None for ablations).
-
-    Raises:
-        ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
-    """
-    from emotion.study.results import write_results
-
-    summary = result.summary
-    if not summary["finished"] or "test" not in summary:
-        raise ConfigurationError(
-            f"{result.run_dir}: the run stopped after {summary['epochs_run']} of {summary['recipe']['epochs']} epochs "
-            "or was not evaluated on PrivateTest; run the same command again to finish it before releasing."
-        )
-    name = name or summary["model"]
-    results_dir = Path(results_dir)
-    test = summary["test"]
-    protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
-    if ablation:
-        payload = {**summary, "run": name, "protocol": protocol}
-        results_path = write_results(results_dir / f"03_ablation_{name}.json", payload, mode=mode,
-                                     seed=summary["recipe"]["seed"])
-        return {"model": None, "history": None, "results": results_path}
-
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    model_path, history_path = models_dir / f"{name}.keras", models_dir / f"{name}_history.csv"
-    storage: dict[str, Any] = {"dtype": "float32", "float32_mib": result.best_model.stat().st_size / 2**20}
-    if storage["float32_mib"] > MAX_MODEL_MIB:
-        import keras
-
-        from emotion.classify.evaluate import evaluate_model, load_model, save_float16
-
-        if test_split is None:
-            from emotion.data.fer2013 import load_fer2013
-
-            test_split = load_fer2013().split("PrivateTest")
-        save_float16(keras.saving.load_model(result.best_model, compile=False), model_path)
-        stored = evaluate_model(load_model(model_path), *test_split)
-        storage.update(dtype="float16", accuracy_float32=test["accuracy"], accuracy_stored=stored["accuracy"],
-                       stored_mib=model_path.stat().st_size / 2**20,
-                       note="weights stored as float16 to stay under the size cap; loaded back as float32. "
-                            "accuracy_float32 is the trained checkpoint as saved (float32 weights, computed under "
-                            "its training dtype policy); accuracy_stored is the released file")
-        if storage["stored_mib"] > MAX_MODEL_MIB:
-            raise ConfigurationError(
-                f"{name}: {storage['stored_mib']:.0f} MiB even with float16 weights, over the {MAX_MODEL_MIB:.0f} MB "
-                f"cap; {model_path} was written but should not be committed.")
-    else:
-        shutil.copyfile(result.best_model, model_path)
-    shutil.copyfile(result.history, history_path)
-    payload = {
-        **summary,
-        "model_file": model_path.name,
-        "model_file_mib": model_path.stat().st_size / 2**20,
-        "model_storage": storage,
-        "history_file": history_path.name,
-        "headline": [
-            {"quantity": f"{name}: accuracy", "value": test["accuracy"], "split": "PrivateTest", "protocol": protocol},
-            {"quantity": f"{name}: macro-F1", "value": test["macro_f1"], "split": "PrivateTest", "protocol": protocol},
-            {"quantity": f"{name}: training CPU-minutes", "value": summary["training_cpu_minutes"],
-             "split": "Training", "protocol": f"{summary['epochs_run']} epochs on {cpu_cores()} CPU cores"},
-        ],
-    }
-    results_path = write_results(results_dir / f"03_train_{name}.json", payload, mode=mode,
-                                 seed=summary["recipe"]["seed"])
-    return {"model": model_path, "history": history_path, "results": results_path}
-
 
 def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
     """Return ``config`` with the given fields replaced (``None`` values are ignored)."""
@@ -596,7 +466,7 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         raise ConfigurationError(f"unknown model {config.model!r}: use one of {', '.join(MODEL_NAMES)}.")
     if release and limit is not None:
         raise ConfigurationError("--release needs the whole of FER2013: drop --limit.")
-    _check_run_name(name)
+    check_run_name(name)
     run_dir = run_dir or BUILD_DIR / "train" / (name or config.model)
     if data is None:
         from emotion.data.fer2013 import load_fer2013
@@ -611,217 +481,10 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
     return result
 
 
-def _check_run_name(name: str | None) -> None:
+def check_run_name(name: str | None) -> None:
     """Raises ConfigurationError unless ``name`` is None or usable in a file name (letters, digits, _ and -)."""
     import re
 
     if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
         raise ConfigurationError(
             f"run name {name!r} must be 1-64 letters, digits, '_' or '-' (it becomes part of file names).")
-
-
-def kfold_fer2013(config: TrainConfig, *, folds: int, name: str | None = None, run_dir: Path | str | None = None,
-                  write: bool = True, verbose: int = 2, data=None) -> dict[str, Any]:
-    """K-fold cross-validation on FER2013's Training split (:func:`train_kfold`), written to
-    ``results/03_kfold_<name>.json`` when ``write`` (``python -m emotion kfold``). The run folders
-    (``build/train/kfold_<name>/foldK``) resume like any training run.
-
-    Raises:
-        ConfigurationError: bad recipe, bad name, or bad fold count.
-        DataMissingError, DataFormatError: FER2013 is missing or malformed.
-    """
-    from emotion.paths import RESULTS_DIR
-    from emotion.study.results import write_results
-
-    name = name or f"{config.model}_{folds}fold"
-    _check_run_name(name)
-    if data is None:
-        from emotion.data.fer2013 import load_fer2013
-
-        data = load_fer2013()
-    splits = [data.split(split) for split in ("Training", "PublicTest", "PrivateTest")]
-    outcome = train_kfold(config, *splits, folds=folds, run_dir=run_dir or BUILD_DIR / "train" / f"kfold_{name}",
-                          verbose=verbose)
-    payload = {
-        "run": name,
-        "recipe": config.as_dict(),
-        **outcome,
-        "protocol": (f"{folds}-fold cross-validation on Training (stratified); each fold's checkpoint chosen on its "
-                     "held-out fold; PublicTest and PrivateTest scored once per fold model and for the ensemble "
-                     "(mean softmax of the fold models)"),
-    }
-    if write:
-        write_results(RESULTS_DIR / f"03_kfold_{name}.json", payload, mode="full", seed=config.seed)
-    return payload
-
-
-PIPELINE_GOAL = 0.9
-"""The input pipeline's goal: the real pipeline trains at least this share of the synthetic-tensor rate."""
-
-
-def describe_pipeline_benchmark(benchmark: dict, model_name: str) -> str:
-    """The sentences notebook 03 prints for a :func:`benchmark_input_pipeline` result: both rates, the per-round
-    ratios, the goal, and what the spread of the rounds allows one to conclude."""
-    ratios = benchmark["round_ratios"]
-    median = benchmark["ratio"]
-    text = (f"With the real pipeline {model_name} trains at {benchmark['real_images_per_second']:.0f} img/s; on "
-            f"synthetic tensors at {benchmark['synthetic_images_per_second']:.0f} img/s (medians of "
-            f"{len(benchmark['real_rounds'])} rounds). Within each round the real / synthetic ratio was "
-            + ", ".join(f"{ratio:.0%}" for ratio in ratios)
-            + f"; median {median:.0%} ({'meets' if median >= PIPELINE_GOAL else 'misses'} the "
-              f"{PIPELINE_GOAL:.0%} goal).")
-    spread = max(ratios) - min(ratios)
-    if len(ratios) > 1 and spread > abs(1 - median):
-        text += (f" The rounds spread over {spread * 100:.0f} points, more than the median's distance from 100 %: "
-                 f"on this shared machine the benchmark cannot tell the pipeline's cost from the load's noise.")
-    elif median < PIPELINE_GOAL:
-        text += (f" The rounds agree within {spread * 100:.0f} points, so the input pipeline costs about "
-                 f"{(1 - median) * 100:.0f} % of the training rate: the model waits for its data.")
-    else:
-        text += " The input pipeline keeps the model busy."
-    if max(ratios) > 1:
-        text += " A ratio above 100 % can only be load noise (real input cannot be cheaper than none)."
-    return text
-
-
-def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int = 40,
-                             rounds: int = 2) -> dict[str, Any]:
-    """Does the input pipeline keep the model fed? Training img/s with the real pipeline (shuffle, augmentation,
-    one-hot) against the same model fed one constant synthetic batch, which costs the pipeline nothing.
-
-    The two are measured in alternating rounds of ``steps`` steps after a warm-up. ``ratio`` is the median over rounds
-    of real / synthetic img/s within a round, so that a change in the machine's load between rounds (this machine is
-    shared) affects both sides of each ratio about equally. The goal is a ratio of at least 0.9; a ratio above 1
-    means the load changed within a round by more than the pipeline costs.
-
-    Args:
-        config: the recipe (model, batch size, augmentation, mixed precision).
-        images: uint8 (n, 48, 48) real training images; labels: int (n,).
-        steps: training steps per round.
-        rounds: rounds of each kind.
-
-    Returns:
-        ``{"real_images_per_second", "synthetic_images_per_second"`` (medians over rounds), ``"ratio", "round_ratios",
-        "real_rounds", "synthetic_rounds", "steps_per_round", "batch_size", "model", "mixed_precision"}``.
-    """
-    import keras
-    import tensorflow as tf
-
-    from emotion.classify.models import build_model
-
-    keras.utils.set_random_seed(config.seed)
-    previous_policy = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.mixed_precision else "float32")
-    try:
-        model = build_model(config.model, **config.model_options)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
-    _compile(model, config, steps)
-    real = make_dataset(images, labels, batch_size=config.batch_size, training=True, seed=config.seed,
-                        augment=config.augment).repeat()
-    rng = np.random.default_rng(config.seed)
-    synthetic_batch = (rng.uniform(0, 255, (config.batch_size, *images.shape[1:], 1)).astype(np.float32),
-                       np.eye(len(CLASS_NAMES), dtype=np.float32)[rng.integers(0, len(CLASS_NAMES),
-                                                                              config.batch_size)])
-    synthetic = tf.data.Dataset.from_tensors(synthetic_batch).repeat()
-    for dataset in (real, synthetic):
-        model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
-    measured: dict[str, list[float]] = {"real": [], "synthetic": []}
-    for _ in range(rounds):
-        for name, dataset in (("real", real), ("synthetic", synthetic)):
-            started = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-            measured[name].append(steps * config.batch_size / (time.perf_counter() - started))
-    real_rate, synthetic_rate = float(np.median(measured["real"])), float(np.median(measured["synthetic"]))
-    ratios = [real / synthetic for real, synthetic in zip(measured["real"], measured["synthetic"])]
-    return {
-        "model": config.model,
-        "mixed_precision": config.mixed_precision,
-        "batch_size": config.batch_size,
-        "steps_per_round": steps,
-        "real_images_per_second": real_rate,
-        "synthetic_images_per_second": synthetic_rate,
-        "ratio": float(np.median(ratios)),
-        "round_ratios": ratios,
-        "real_rounds": measured["real"],
-        "synthetic_rounds": measured["synthetic"],
-    }
-
-
-def kfold_indices(labels: np.ndarray, folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified K-fold split of the Training images, for the paper's K-fold vs holdout comparison.
-
-    Args:
-        labels: int (n,) class ids of the Training split.
-        folds: K, at least 2.
-        seed: seeds the shuffle before splitting.
-
-    Returns:
-        K pairs ``(fit_indices, held_out_indices)`` of int64 arrays; the held-out parts are disjoint, cover all n
-        images and keep each class's share.
-
-    Raises:
-        ConfigurationError: fewer than 2 folds, or more folds than images of the rarest class.
-    """
-    from sklearn.model_selection import StratifiedKFold
-
-    labels = np.asarray(labels)
-    smallest = int(np.bincount(labels).min(initial=len(labels)) if len(labels) else 0)
-    if folds < 2 or folds > smallest:
-        raise ConfigurationError(f"K-fold needs 2 <= folds <= the rarest class's count ({smallest}), got {folds}.")
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [(fit.astype(np.int64), held_out.astype(np.int64))
-            for fit, held_out in splitter.split(np.zeros(len(labels)), labels)]
-
-
-def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], public_test: tuple[np.ndarray, np.ndarray],
-                private_test: tuple[np.ndarray, np.ndarray], *, folds: int, run_dir: Path | str,
-                verbose: int = 2) -> dict[str, Any]:
-    """K-fold cross-validation on Training: K runs, each fitted on K-1 folds with its checkpoint chosen on the held-out
-    fold (never on PublicTest or PrivateTest); each chosen checkpoint is then scored on PublicTest and PrivateTest,
-    and so is the average of the K models' softmax outputs (the K-fold ensemble).
-
-    Args:
-        config: the recipe of every fold's run.
-        train, public_test, private_test: (uint8 (n, 48, 48), int (n,)) of the three FER2013 splits.
-        folds: K.
-        run_dir: folder holding one resumable run folder per fold (``fold1`` ... ``foldK``).
-
-    Returns:
-        ``{"folds", "per_fold": [{"fold", "held_out_accuracy", "chosen_epoch", "publictest", "privatetest",
-        "training_cpu_minutes"}], "held_out_accuracy_mean", "held_out_accuracy_std", "privatetest_accuracy_mean",
-        "privatetest_accuracy_std", "ensemble_publictest", "ensemble_privatetest", "training_cpu_minutes"}``.
-    """
-    import keras
-
-    from emotion.classify.evaluate import classification_metrics, evaluate_model, predict_probabilities
-
-    images, labels = train
-    per_fold, public_probabilities, private_probabilities = [], [], []
-    for fold, (fit, held_out) in enumerate(kfold_indices(labels, folds, config.seed), start=1):
-        result = train_model(config, (images[fit], labels[fit]), (images[held_out], labels[held_out]),
-                             run_dir=Path(run_dir) / f"fold{fold}", verbose=verbose)
-        model = keras.saving.load_model(result.best_model, compile=False)
-        public_probabilities.append(predict_probabilities(model, public_test[0]))
-        private_probabilities.append(predict_probabilities(model, private_test[0]))
-        per_fold.append({
-            "fold": fold,
-            "held_out_accuracy": result.summary["publictest_accuracy_at_chosen_epoch"],
-            "chosen_epoch": result.summary["chosen_epoch"],
-            "publictest": evaluate_model(model, *public_test)["accuracy"],
-            "privatetest": evaluate_model(model, *private_test)["accuracy"],
-            "training_cpu_minutes": result.summary["training_cpu_minutes"],
-        })
-    held_out = [row["held_out_accuracy"] for row in per_fold]
-    private = [row["privatetest"] for row in per_fold]
-    return {
-        "folds": folds,
-        "per_fold": per_fold,
-        "held_out_accuracy_mean": float(np.mean(held_out)),
-        "held_out_accuracy_std": float(np.std(held_out, ddof=1)),
-        "privatetest_accuracy_mean": float(np.mean(private)),
-        "privatetest_accuracy_std": float(np.std(private, ddof=1)),
-        "ensemble_publictest": classification_metrics(public_test[1], np.mean(public_probabilities, 0).argmax(1)),
-        "ensemble_privatetest": classification_metrics(private_test[1], np.mean(private_probabilities, 0).argmax(1)),
-        "training_cpu_minutes": float(sum(row["training_cpu_minutes"] for row in per_fold)),
-    }
