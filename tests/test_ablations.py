@@ -4,9 +4,9 @@ verdicts of the augmentation, K-fold and class-weighting claims, on hand-made ru
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.analysis.ablations import (against_band, augmentation_verdict, class_weighting_verdict, cpu_seconds_per_epoch,
-                               generalisation_gap,
-                               kfold_verdict, read_runs, seed_band, selection_bias)
+from emotion.analysis.ablations import (against_band, augmentation_verdict, class_weighting_verdict,
+                                        cpu_seconds_per_epoch, generalisation_gap, kfold_verdict, read_runs, seed_band,
+                                        selection_bias)
 from emotion.study.results import write_results
 
 

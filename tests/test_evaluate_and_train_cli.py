@@ -10,7 +10,8 @@ import pytest
 from emotion import CLASS_NAMES
 from emotion.app.cli import main
 from emotion.errors import ConfigurationError
-from emotion.classify.evaluate import TENCROP_SHIFT, classification_metrics, evaluate_file, predict_probabilities, shifted
+from emotion.classify.evaluate import (TENCROP_SHIFT, classification_metrics, evaluate_file, predict_probabilities,
+                                       shifted)
 from emotion.data.fer2013 import load_fer2013
 from emotion.classify.models import build_model
 

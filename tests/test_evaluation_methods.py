@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.analysis.calibration import apply_temperature, expected_calibration_error, fit_temperature, reliability_bins
+from emotion.analysis.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
+                                          reliability_bins)
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
 
