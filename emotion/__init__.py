@@ -1,12 +1,18 @@
 """emotion: the package behind the facial-emotion-recognition study.
 
-Each module has one job (a test keeps this map complete). Data: ``paths``, ``fer2013``, ``ferplus``, ``leakage``,
-``cohn_kanade``, ``affectnet``, ``image_files``, ``datacheck``. Faces: ``detectors``, ``detection_eval``,
-``detection_plots``. Models: ``models``, ``augment``, ``train``, ``evaluate``, ``ensemble``. Comparison and
-experiments: ``compare``, ``ablations``, ``ablation_plots``. Review: ``uncertainty``, ``calibration``, ``saliency``,
-``error_analysis``, ``review``, ``claims``, ``evaluation_plots``. System: ``pipeline``, ``crop_tool``, ``peer``,
-``webapp``, ``webapp_load``, ``webapp_browser``.
-Study: ``results``, ``plots``, ``notebooks``, ``report``, ``report_check``, ``model_card``, ``cli``, ``errors``.
+The subpackages follow the study's flow, data -> faces -> classify -> analysis -> figures/study -> app; each module has
+one job (a test keeps this map complete).
+Top level: ``errors`` (the exceptions), ``paths`` (where data, models and results live).
+Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
+``data.image_files``, ``data.datacheck``.
+Faces: ``faces.detectors``, ``faces.detection_eval``, ``faces.crop_tool``.
+Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.train``, ``classify.release``,
+``classify.kfold``, ``classify.input_benchmark``, ``classify.evaluate``, ``classify.ensemble``.
+Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
+``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
+Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
+Study outputs: ``study.results``, ``study.notebooks``, ``study.report``, ``study.report_check``, ``study.model_card``.
+System: ``app.pipeline``, ``app.peer``, ``app.webapp``, ``app.webapp_load``, ``app.webapp_browser``, ``app.cli``.
 """
 
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

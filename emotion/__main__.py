@@ -2,6 +2,6 @@
 
 import sys
 
-from emotion.cli import main
+from emotion.app.cli import main
 
 sys.exit(main())

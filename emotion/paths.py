@@ -27,7 +27,7 @@ def data_root() -> Path:
 
 def fer2013_csv(root: Path | None = None) -> Path:
     """Return the FER2013 CSV under ``root`` (default :func:`data_root`): ``fer2013/fer2013.csv.gz`` if present,
-    else ``fer2013/fer2013.csv``. The returned path may not exist; :mod:`emotion.fer2013` says what to do then."""
+    else ``fer2013/fer2013.csv``. The returned path may not exist; :mod:`emotion.data.fer2013` says what to do then."""
     folder = (root or data_root()) / "fer2013"
     gz = folder / "fer2013.csv.gz"
     return gz if gz.exists() else folder / "fer2013.csv"

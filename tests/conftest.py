@@ -56,7 +56,7 @@ def real_data_root() -> Path:
 @pytest.fixture(scope="session")
 def real_fer(real_data_root: Path):
     """FER2013 loaded from the real data (cached in data/processed after the first load)."""
-    from emotion.fer2013 import load_fer2013
+    from emotion.data.fer2013 import load_fer2013
     from emotion.paths import fer2013_csv
 
     return load_fer2013(fer2013_csv(real_data_root), allow_modified=False)

@@ -4,10 +4,10 @@ verdicts of the augmentation, K-fold and class-weighting claims, on hand-made ru
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.ablations import (against_band, augmentation_verdict, class_weighting_verdict, cpu_seconds_per_epoch,
-                               generalisation_gap,
-                               kfold_verdict, read_runs, seed_band, selection_bias)
-from emotion.results import write_results
+from emotion.analysis.ablations import (against_band, augmentation_verdict, class_weighting_verdict,
+                                        cpu_seconds_per_epoch, generalisation_gap, kfold_verdict, read_runs, seed_band,
+                                        selection_bias)
+from emotion.study.results import write_results
 
 
 def run(seed=1, accuracy=0.55, train=0.60, disgust=(0.10, 0.15), history=None, **recipe_changes):
@@ -106,7 +106,7 @@ def test_runs_are_read_by_name_from_their_results_files(tmp_path):
 
 
 def test_runs_are_grouped_into_a_seed_band_and_one_change_treatments(band):
-    from emotion.ablations import group_runs
+    from emotion.analysis.ablations import group_runs
     from emotion.errors import DataMissingError
 
     runs = {"s1": run(1), "s2": run(2), "s3": run(3), "cw": run(1, class_weighting="balanced"),
@@ -116,7 +116,7 @@ def test_runs_are_grouped_into_a_seed_band_and_one_change_treatments(band):
     assert grouped["treatments"]["class_weighting"]["name"] == "cw"
     assert grouped["treatments"]["class_weighting"]["label"] == "class-weighted"
     assert grouped["unmatched"] == ["odd"]
-    from emotion.augment import NO_AUGMENTATION
+    from emotion.classify.augment import NO_AUGMENTATION
 
     more = {**runs, "again": run(1), "cw2": run(2, class_weighting="balanced"),
             "none": run(1, augment=NO_AUGMENTATION.as_dict()), "other": run(1, augment={"mirror_probability": 0.0})}
@@ -132,7 +132,7 @@ def test_runs_are_grouped_into_a_seed_band_and_one_change_treatments(band):
 
 
 def test_choosing_among_runs_by_test_accuracy_inflates_by_the_gap_to_the_publictest_choice():
-    from emotion.ablations import choice_bias_across_runs
+    from emotion.analysis.ablations import choice_bias_across_runs
 
     runs = {"a": {**run(1, 0.55), "publictest_accuracy_at_chosen_epoch": 0.57},
             "b": {**run(2, 0.58), "publictest_accuracy_at_chosen_epoch": 0.56}}
@@ -144,7 +144,7 @@ def test_choosing_among_runs_by_test_accuracy_inflates_by_the_gap_to_the_publict
 def test_experiment_figures_draw_every_run(band):
     import matplotlib.pyplot as plt
 
-    from emotion import ablation_plots
+    from emotion.figures import ablation_plots
 
     figure = ablation_plots.runs_against_band({"s1": {"accuracy": 0.5}, "s2": {"accuracy": 0.52},
                                                "cw": {"accuracy": 0.49}}, ["s1", "s2"], {"accuracy": "accuracy"})
@@ -160,7 +160,7 @@ def test_experiment_figures_draw_every_run(band):
 
 
 def test_the_ledger_gets_evidence_only_for_experiments_that_were_run(tmp_path):
-    from emotion.ablations import ledger_evidence
+    from emotion.analysis.ablations import ledger_evidence
 
     assert ledger_evidence(tmp_path) == {}
     for seed, accuracy in ((1, 0.55), (2, 0.56), (3, 0.54)):
@@ -183,7 +183,7 @@ def test_cpu_seconds_per_epoch_is_the_median_over_the_history():
 
 
 def test_cores_used_is_cpu_over_wall_seconds_per_epoch():
-    from emotion.ablations import cores_used
+    from emotion.analysis.ablations import cores_used
 
     payload = {"history": [{"cpu_seconds": 240.0, "epoch_seconds": 120.0}, {"cpu_seconds": 220.0, "epoch_seconds": 220.0},
                            {"cpu_seconds": 230.0, "epoch_seconds": 125.0}]}
@@ -191,7 +191,7 @@ def test_cores_used_is_cpu_over_wall_seconds_per_epoch():
 
 
 def test_compute_cost_compares_a_run_with_the_band_median():
-    from emotion.ablations import compute_cost
+    from emotion.analysis.ablations import compute_cost
 
     def epochs(cpu, wall):
         return {"history": [{"cpu_seconds": cpu, "epoch_seconds": wall}] * 3}
@@ -203,14 +203,14 @@ def test_compute_cost_compares_a_run_with_the_band_median():
 
 
 def test_differing_fields_counts_a_missing_field_and_skips_ignored_ones():
-    from emotion.ablations import differing_fields
+    from emotion.analysis.ablations import differing_fields
 
     assert differing_fields({"seed": 1, "epochs": 5, "model": "a"}, {"seed": 2, "epochs": 5, "extra": 1},
                             ignore=("seed",)) == ["extra", "model"]
 
 
 def test_the_seed_band_in_a_folder_is_none_until_two_seeds_of_one_recipe_exist(tmp_path):
-    from emotion.ablations import seed_band_in
+    from emotion.analysis.ablations import seed_band_in
 
     assert seed_band_in(tmp_path) is None
     write_results(tmp_path / "03_ablation_s1.json", run(1, 0.55), mode="smoke", seed=1)

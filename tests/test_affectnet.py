@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.affectnet import load_affectnet
+from emotion.data.affectnet import load_affectnet
 from emotion.errors import DataFormatError, DataMissingError
 
 HEADER = ("subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal")

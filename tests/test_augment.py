@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from emotion import augment
+from emotion.classify import augment
 
 
 @pytest.fixture

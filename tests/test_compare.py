@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion.compare import best_model_goal, compare_levers, goal_status, released_histories, released_table
-from emotion.results import write_results
+from emotion.analysis.compare import best_model_goal, compare_levers, goal_status, released_histories, released_table
+from emotion.study.results import write_results
 
 
 def write_release(results_dir, models_dir, name, accuracy, **extra):
@@ -114,7 +114,7 @@ def test_the_best_model_goal_on_no_release_says_what_to_run(tmp_path):
 
 
 def test_check_best_model_goal_needs_both_accuracy_and_budget():
-    from emotion.compare import BEST_MODEL_GOAL, check_best_model_goal
+    from emotion.analysis.compare import BEST_MODEL_GOAL, check_best_model_goal
 
     hours = BEST_MODEL_GOAL["training_cpu_hours"]
     assert check_best_model_goal(BEST_MODEL_GOAL["accuracy"], hours) == {
@@ -126,7 +126,7 @@ def test_check_best_model_goal_needs_both_accuracy_and_budget():
 
 
 def test_a_budget_curve_chooses_on_publictest_within_each_cpu_budget():
-    from emotion.compare import budget_curve
+    from emotion.analysis.compare import budget_curve
 
     # Five epochs of 0.9 CPU-hours and half a wall-hour each; PublicTest peaks at epoch 2, then at epoch 5.
     history = pd.DataFrame({"epoch": [1, 2, 3, 4, 5], "cpu_seconds": [3240] * 5, "epoch_seconds": [1800] * 5,
@@ -143,7 +143,7 @@ def test_a_budget_curve_chooses_on_publictest_within_each_cpu_budget():
 
 
 def test_a_budget_curve_names_the_columns_it_lacks():
-    from emotion.compare import budget_curve
+    from emotion.analysis.compare import budget_curve
     from emotion.errors import DataFormatError
 
     with pytest.raises(DataFormatError, match="cpu_seconds, epoch_seconds"):
@@ -151,7 +151,7 @@ def test_a_budget_curve_names_the_columns_it_lacks():
 
 
 def test_the_goal_sentence_names_accuracy_budget_and_what_is_missing():
-    from emotion.compare import check_best_model_goal, describe_goal
+    from emotion.analysis.compare import check_best_model_goal, describe_goal
 
     def sentence(accuracy, cpu_hours):
         return describe_goal({**check_best_model_goal(accuracy, cpu_hours), "privatetest_accuracy": accuracy,
@@ -165,7 +165,7 @@ def test_the_goal_sentence_names_accuracy_budget_and_what_is_missing():
 
 
 def test_the_budget_curve_sentence_lists_reached_budgets_and_where_the_run_ended():
-    from emotion.compare import describe_budget_curve
+    from emotion.analysis.compare import describe_budget_curve
 
     curve = pd.DataFrame({"budget_cpu_hours": [1.0, 2.0], "reached": [True, False], "epochs": [3, 5],
                           "chosen_epoch": [3, 5], "cpu_hours": [0.9, 1.5], "wall_hours": [0.5, 0.8],

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion import detection_eval
-from emotion.cli import main
-from emotion.detection_eval import (
+from emotion.faces import detection_eval
+from emotion.app.cli import main
+from emotion.faces.detection_eval import (
     DETECTION_COLUMNS,
     DetectionRun,
     average_precision,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion import detectors
-from emotion.detection_eval import read_image
-from emotion.detectors import (
+from emotion.faces import detectors
+from emotion.faces.detection_eval import read_image
+from emotion.faces.detectors import (
     MAX_IMAGE_SIDE,
     Face,
     FaceDetector,
@@ -158,7 +158,7 @@ def test_mtcnn_batch_gives_the_faces_of_single_calls(real_image):
 
 
 def test_the_pipeline_detector_is_yunet_when_its_file_is_present_else_mtcnn(monkeypatch, tmp_path):
-    from emotion.detectors import YUNET_FILE, default_detector
+    from emotion.faces.detectors import YUNET_FILE, default_detector
 
     monkeypatch.setenv("EMOTION_DATA", str(tmp_path))
     assert default_detector() == "mtcnn"

@@ -1,9 +1,9 @@
-"""Ensembles chosen on one split and scored on another (emotion.ensemble)."""
+"""Ensembles chosen on one split and scored on another (emotion.classify.ensemble)."""
 
 import numpy as np
 import pytest
 
-from emotion.ensemble import average_probabilities, greedy_selection, released_probabilities, score_ensemble
+from emotion.classify.ensemble import average_probabilities, greedy_selection, released_probabilities, score_ensemble
 from emotion.errors import ConfigurationError, ModelFileError
 
 
@@ -84,7 +84,7 @@ def test_released_probabilities_predicts_every_split_with_each_model(tmp_path):
 
 
 def test_choose_and_score_selects_on_publictest_and_scores_privatetest_once():
-    from emotion.ensemble import choose_and_score
+    from emotion.classify.ensemble import choose_and_score
 
     # On PublicTest a + b is perfect. On PrivateTest a is wrong on image 5 only; b is confidently wrong on image 2
     # and outvotes a there, while a + b gets image 5 right: the pair is wrong on image 2 only.

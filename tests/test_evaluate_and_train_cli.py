@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.cli import main
+from emotion.app.cli import main
 from emotion.errors import ConfigurationError
-from emotion.evaluate import TENCROP_SHIFT, classification_metrics, evaluate_file, predict_probabilities, shifted
-from emotion.fer2013 import load_fer2013
-from emotion.models import build_model
+from emotion.classify.evaluate import (TENCROP_SHIFT, classification_metrics, evaluate_file, predict_probabilities,
+                                       shifted)
+from emotion.data.fer2013 import load_fer2013
+from emotion.classify.models import build_model
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_evaluate_file_scores_a_saved_model_on_a_split(small_fer, tiny_model_pat
 
 def test_cli_evaluate_prints_one_json_object(small_fer, tiny_model_path, monkeypatch, capsys):
     data = load_fer2013(small_fer[0], cache_dir=None)
-    monkeypatch.setattr("emotion.fer2013.load_fer2013", lambda: data)
+    monkeypatch.setattr("emotion.data.fer2013.load_fer2013", lambda: data)
     assert main(["evaluate", "--model", str(tiny_model_path), "--split", "PublicTest", "--tta"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {"accuracy", "macro_f1", "n", "per_class", "tta"} <= set(result)

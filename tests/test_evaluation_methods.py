@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.calibration import apply_temperature, expected_calibration_error, fit_temperature, reliability_bins
+from emotion.analysis.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
+                                          reliability_bins)
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_data():
@@ -87,7 +88,7 @@ def write_ckplus(folder, rows, image=None):
 
 
 def test_ckplus_maps_labels_and_drops_contempt(tmp_path):
-    from emotion.cohn_kanade import load_ckplus
+    from emotion.data.cohn_kanade import load_ckplus
 
     write_ckplus(tmp_path, [("anger", "S010", "a.png"), ("contempt", "S011", "c.png"), ("sadness", "S012", "s.png")])
     data = load_ckplus(tmp_path)
@@ -97,7 +98,7 @@ def test_ckplus_maps_labels_and_drops_contempt(tmp_path):
 
 
 def test_ckplus_errors_name_the_file(tmp_path):
-    from emotion.cohn_kanade import load_ckplus
+    from emotion.data.cohn_kanade import load_ckplus
 
     with pytest.raises(DataMissingError, match="CK\\+48 not found"):
         load_ckplus(tmp_path / "absent")
@@ -113,7 +114,7 @@ def test_ckplus_errors_name_the_file(tmp_path):
 
 
 def test_ckplus_real_data_counts(real_data_root):
-    from emotion.cohn_kanade import load_ckplus
+    from emotion.data.cohn_kanade import load_ckplus
 
     data = load_ckplus(real_data_root / "ckplus48")
     assert len(data.labels) == 981 - 54 and data.dropped == {"contempt": 54}
@@ -124,7 +125,7 @@ def test_ckplus_real_data_counts(real_data_root):
 def test_grad_cam_follows_the_features_the_class_score_uses():
     import keras
 
-    from emotion.saliency import grad_cam, last_spatial_layer
+    from emotion.analysis.saliency import grad_cam, last_spatial_layer
 
     # Two identical feature channels (copies of the image); only channel 0 feeds the logits, with weight
     # (k - 3) / 100 for class k: class 6 rises with it, class 0 falls with it.
@@ -149,7 +150,7 @@ def test_grad_cam_follows_the_features_the_class_score_uses():
 
 
 def test_most_confused_pairs_and_subset_accuracy():
-    from emotion.error_analysis import examples_of, most_confused_pairs, subset_accuracy
+    from emotion.analysis.error_analysis import examples_of, most_confused_pairs, subset_accuracy
 
     confusion = np.eye(7, dtype=int) * 10
     confusion[2, 4] = 6  # fear -> sad: 6 of 16
@@ -168,9 +169,9 @@ def test_most_confused_pairs_and_subset_accuracy():
 
 
 def test_evaluation_figures_render(tmp_path):
-    from emotion.calibration import reliability_bins
-    from emotion.evaluation_plots import image_rows, interval_plot, reliability_diagram, saliency_grid
-    from emotion.plots import save_figure
+    from emotion.analysis.calibration import reliability_bins
+    from emotion.figures.evaluation_plots import image_rows, interval_plot, reliability_diagram, saliency_grid
+    from emotion.figures.plots import save_figure
 
     rng = np.random.default_rng(0)
     probabilities = rng.dirichlet(np.ones(7), 200)
@@ -189,8 +190,8 @@ def test_evaluation_figures_render(tmp_path):
 def test_photo_detection_recall_and_least_confident():
     import pandas as pd
 
-    from emotion.error_analysis import least_confident, photo_detection_recall
-    from emotion.pipeline import FacePrediction
+    from emotion.analysis.error_analysis import least_confident, photo_detection_recall
+    from emotion.app.pipeline import FacePrediction
 
     annotations = pd.DataFrame({"image": ["a.jpg", "a.jpg", "a.jpg", "b.jpg"], "x": [0, 100, 200, 0],
                                 "y": [0, 0, 0, 0], "w": [40, 40, 10, 50], "h": [40, 40, 10, 50],
@@ -210,7 +211,7 @@ def test_photo_detection_recall_and_least_confident():
 def test_saliency_methods_and_unknown_method():
     import keras
 
-    from emotion.saliency import grad_cam
+    from emotion.analysis.saliency import grad_cam
 
     inputs = keras.Input((48, 48, 1))
     features = keras.layers.Conv2D(2, 3, padding="same", name="features")(inputs)

@@ -11,7 +11,7 @@ from conftest import HEADER, fer_row, write_fer_lines
 
 from emotion import CLASS_NAMES
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.fer2013 import (
+from emotion.data.fer2013 import (
     ChecksumMismatchWarning,
     class_counts,
     load_fer2013,

@@ -7,8 +7,8 @@ import pytest
 
 from emotion import CLASS_NAMES
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.ferplus import HEADER, NO_LABEL, VOTE_COLUMNS, agreement_table, load_ferplus_votes, majority_labels
-from emotion.leakage import find_duplicates, rows_with_copy_in
+from emotion.data.ferplus import HEADER, NO_LABEL, VOTE_COLUMNS, agreement_table, load_ferplus_votes, majority_labels
+from emotion.data.leakage import find_duplicates, rows_with_copy_in
 
 
 def votes(**counts):

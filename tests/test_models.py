@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emotion.models import MODEL_NAMES, RESNET_BLOCKS, build_model
+from emotion.classify.models import MODEL_NAMES, RESNET_BLOCKS, build_model
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_unknown_model_name_lists_the_valid_names():
 
 
 def test_the_resnet_table_shows_the_papers_blocks_and_the_resolution_each_stage_works_at():
-    from emotion.models import resnet_table
+    from emotion.classify.models import resnet_table
 
     rows = {row["model"]: row for row in resnet_table()}
     assert list(rows) == ["resnet18", "resnet34", "resnet50"]

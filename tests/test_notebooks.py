@@ -10,7 +10,7 @@ import subprocess
 import nbformat
 import pytest
 
-from emotion.notebooks import run_notebook, study_notebooks
+from emotion.study.notebooks import run_notebook, study_notebooks
 from emotion.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = study_notebooks()
@@ -84,7 +84,7 @@ def test_notebook_runs_in_smoke_mode_and_touches_no_tracked_file(path, real_data
 def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from emotion.notebooks import NotebookFailed
+    from emotion.study.notebooks import NotebookFailed
 
     notebook = new_notebook(cells=[new_code_cell("mode = 'full'\nseed = 0"), new_code_cell("1 / 0")])
     notebook.cells[0].metadata["tags"] = ["parameters"]
@@ -96,7 +96,7 @@ def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
 
 
 def test_the_training_notebook_runs_once_per_released_model_in_full_mode_only(tmp_path):
-    from emotion.notebooks import RUNS_DIR, notebook_variants
+    from emotion.study.notebooks import RUNS_DIR, notebook_variants
 
     for name in ("basic_cnn", "resnet18", "resnet34"):
         (tmp_path / f"03_train_{name}.json").write_text("{}")

@@ -1,21 +1,48 @@
-"""The package's maps stay complete: every module is named in ``emotion/__init__.py``'s docstring and every
-command of ``python -m emotion`` in ``emotion/cli.py``'s."""
+"""The package's maps stay complete: every module of every subpackage is named in ``emotion/__init__.py``'s
+docstring (as ``subpackage.module``), every subpackage has a docstring, and every command of ``python -m emotion``
+is in ``emotion/app/cli.py``'s."""
 
 import argparse
+import ast
 import re
 from pathlib import Path
 
 import emotion
-from emotion import cli
+from emotion.app import cli
 
 PACKAGE = Path(emotion.__file__).parent
 
 
-def test_every_module_is_on_the_package_map():
+def _subpackages() -> list[Path]:
+    return sorted(path.parent for path in PACKAGE.glob("*/__init__.py"))
+
+
+def _modules() -> set[str]:
     modules = {path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("_")}
-    named = set(re.findall(r"``(\w+)``", emotion.__doc__))
+    for folder in _subpackages():
+        modules |= {f"{folder.name}.{path.stem}" for path in folder.glob("*.py") if not path.stem.startswith("_")}
+    return modules
+
+
+def test_every_module_is_on_the_package_map():
+    named = set(re.findall(r"``([\w.]+)``", emotion.__doc__))
+    modules = _modules()
     assert sorted(modules - named) == [], "add these modules to the map in emotion/__init__.py"
     assert sorted(named - modules) == [], "the map names modules that do not exist"
+
+
+def test_no_modules_below_the_subpackages():
+    assert sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.glob("*/*/*.py")) == []
+
+
+def test_every_subpackage_has_a_docstring():
+    assert _subpackages(), "emotion/ has no subpackages"
+    for folder in _subpackages():
+        docstring = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
+        assert docstring, f"emotion/{folder.name}/__init__.py needs a docstring saying what it holds"
+        modules = {path.stem for path in folder.glob("*.py") if not path.stem.startswith("_")}
+        named = set(re.findall(r"``(\w+)``", docstring))
+        assert sorted(modules - named) == [], f"name these modules in emotion/{folder.name}/__init__.py's docstring"
 
 
 def test_every_command_is_in_the_cli_docstring():
@@ -27,5 +54,15 @@ def test_every_command_is_in_the_cli_docstring():
         subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
         commands = set(subparsers.choices)
     documented = set(re.findall(r"^    ([a-z][a-z-]+) ", cli.__doc__, re.M))
-    assert sorted(commands - documented) == [], "document these commands in emotion/cli.py's docstring"
+    assert sorted(commands - documented) == [], "document these commands in emotion/app/cli.py's docstring"
     assert sorted(documented - commands) == []
+
+
+def test_subpackages_import_without_tensorflow():
+    import subprocess
+    import sys
+
+    names = [f"emotion.{folder.name}" for folder in _subpackages()]
+    code = ("import sys\n" + "".join(f"import {name}\n" for name in names)
+            + "heavy = sorted({'tensorflow', 'keras'} & set(sys.modules))\nassert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from emotion.errors import DataMissingError
-from emotion.peer import agreement, run_fer_side, select_photos, speed
+from emotion.app.peer import agreement, run_fer_side, select_photos, speed
 
 
 def record(seconds, faces):
@@ -39,7 +39,7 @@ def test_missing_fer_environment_says_how_to_make_it(tmp_path):
 
 
 def test_photos_are_chosen_deterministically_with_a_large_face(real_data_root):
-    from emotion.detection_eval import load_annotations
+    from emotion.faces.detection_eval import load_annotations
 
     photos = select_photos(real_data_root / "faces", count=5)
     assert len(photos) == 5 and photos == select_photos(real_data_root / "faces", count=5)
@@ -52,7 +52,7 @@ def test_photos_are_chosen_deterministically_with_a_large_face(real_data_root):
 def test_detection_recall_counts_tall_valid_faces_matched_once():
     import pandas as pd
 
-    from emotion.peer import detection_recall
+    from emotion.app.peer import detection_recall
 
     annotations = pd.DataFrame({"image": ["p.jpg"] * 4, "x": [0, 50, 100, 200], "y": [0, 0, 0, 0],
                                 "w": [40, 40, 10, 40], "h": [40, 40, 10, 40], "invalid": [0, 0, 0, 1]})
@@ -64,7 +64,7 @@ def test_detection_recall_counts_tall_valid_faces_matched_once():
 
 
 def test_fastest_configurations_are_compared_and_every_goal_checked():
-    from emotion.peer import PIPELINE_SPEED_GOAL, fastest_comparison
+    from emotion.app.peer import PIPELINE_SPEED_GOAL, fastest_comparison
 
     def config(photos_per_second, recall):
         return {"photos_per_second": photos_per_second, "faces_per_second": 2 * photos_per_second,
@@ -81,7 +81,7 @@ def test_fastest_configurations_are_compared_and_every_goal_checked():
 
 
 def test_the_fastest_sentence_follows_the_numbers_and_names_what_is_missed():
-    from emotion.peer import describe_fastest, fastest_comparison
+    from emotion.app.peer import describe_fastest, fastest_comparison
 
     def config(photos_per_second, recall):
         return {"photos_per_second": photos_per_second, "faces_per_second": photos_per_second,

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from emotion import CLASS_NAMES
-from emotion.cli import main
-from emotion.detectors import Face
+from emotion.app.cli import main
+from emotion.faces.detectors import Face
 from emotion.errors import ConfigurationError
-from emotion.image_files import ImageFileError, find_images, read_image_file
-from emotion.pipeline import EmotionPipeline, annotate, crop_face, predict_files
+from emotion.data.image_files import ImageFileError, find_images, read_image_file
+from emotion.app.pipeline import EmotionPipeline, annotate, crop_face, predict_files
 
 
 class CentreFaceDetector:
@@ -122,7 +122,7 @@ def test_pipeline_batches_faces_and_keeps_going_past_bad_files(photos, tiny_mode
 
 
 def test_annotate_draws_on_a_copy_at_any_size():
-    from emotion.pipeline import FacePrediction
+    from emotion.app.pipeline import FacePrediction
 
     prediction = FacePrediction(box=(10, 10, 30, 30), detector_score=0.9, emotion="happy",
                                 probabilities={name: (1.0 if name == "happy" else 0.0) for name in CLASS_NAMES})
@@ -133,12 +133,12 @@ def test_annotate_draws_on_a_copy_at_any_size():
 
 
 def test_predict_command_prints_json_and_fails_on_bad_files(photos, tiny_model, capsys, monkeypatch):
-    import emotion.detectors
+    import emotion.faces.detectors
 
-    monkeypatch.setattr(emotion.detectors, "create_detector", lambda name, **settings: CentreFaceDetector())
-    import emotion.pipeline
+    monkeypatch.setattr(emotion.faces.detectors, "create_detector", lambda name, **settings: CentreFaceDetector())
+    import emotion.app.pipeline
 
-    monkeypatch.setattr(emotion.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
+    monkeypatch.setattr(emotion.app.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
     status = main(["predict", str(photos / "rgb.jpg"), str(photos / "corrupt.png"), str(photos / "gone.png"),
                    "--model", str(tiny_model), "--json"])
     captured = capsys.readouterr()
@@ -158,7 +158,7 @@ def test_predict_with_a_missing_model_is_a_clear_error(photos, capsys, tmp_path)
 
 @pytest.mark.parametrize("output_format", ["fer", "folders", "yolo"])
 def test_crop_tool_writes_each_format_and_a_manifest(photos, tmp_path, output_format):
-    from emotion.crop_tool import crop_faces
+    from emotion.faces.crop_tool import crop_faces
 
     out = tmp_path / "out"
     counts = crop_faces(photos, out, CentreFaceDetector(), output_format=output_format)
@@ -182,7 +182,7 @@ def test_crop_tool_writes_each_format_and_a_manifest(photos, tmp_path, output_fo
 
 
 def test_crop_tool_refuses_output_inside_input(photos):
-    from emotion.crop_tool import crop_faces
+    from emotion.faces.crop_tool import crop_faces
 
     with pytest.raises(ConfigurationError, match="inside"):
         crop_faces(photos, photos / "out", CentreFaceDetector())
@@ -191,8 +191,8 @@ def test_crop_tool_refuses_output_inside_input(photos):
 
 
 def test_default_model_is_chosen_by_publictest_not_privatetest(tmp_path):
-    from emotion.pipeline import default_model_path
-    from emotion.results import write_results
+    from emotion.app.pipeline import default_model_path
+    from emotion.study.results import write_results
 
     models, results = tmp_path / "models", tmp_path / "results"
     models.mkdir()

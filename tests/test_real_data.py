@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.fer2013 import KNOWN_SHA256
-from emotion.ferplus import VOTE_COLUMNS, load_ferplus_votes, majority_labels
-from emotion.leakage import find_duplicates
+from emotion.data.fer2013 import KNOWN_SHA256
+from emotion.data.ferplus import VOTE_COLUMNS, load_ferplus_votes, majority_labels
+from emotion.data.leakage import find_duplicates
 from emotion.paths import ferplus_csv
 
 SPLIT_COUNTS = {"Training": 28_709, "PublicTest": 3_589, "PrivateTest": 3_589}

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from emotion.paths import BUILD_DIR
-from emotion.report import build_report
-from emotion.report_check import browser_problems, find_chromium, static_problems
+from emotion.study.report import build_report
+from emotion.study.report_check import browser_problems, find_chromium, static_problems
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def site(tmp_path_factory):
 
 
 def test_report_has_every_notebook_figure_and_no_remote_resource(site):
-    from emotion.notebooks import study_notebooks
+    from emotion.study.notebooks import study_notebooks
     from emotion.paths import FIGURES_DIR
 
     index = (site / "index.html").read_text()

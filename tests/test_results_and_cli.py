@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from conftest import HEADER, fer_row
 
-from emotion.cli import main
+from emotion.app.cli import main
 from emotion.errors import DataFormatError
 from emotion.paths import PROJECT_ROOT, RESULTS_DIR
-from emotion.results import TABLE_END, TABLE_START, headline_table, read_results, update_readme, write_results
+from emotion.study.results import TABLE_END, TABLE_START, headline_table, read_results, update_readme, write_results
 
 
 def test_write_results_adds_provenance_and_is_atomic(tmp_path):
@@ -119,7 +119,7 @@ def test_every_committed_results_file_records_provenance():
 
 def test_model_card_is_generated_from_results(tmp_path):
     from emotion import CLASS_NAMES
-    from emotion.model_card import render_model_card, write_model_card
+    from emotion.study.model_card import render_model_card, write_model_card
 
     per_class = {name: {"precision": 0.5, "recall": 0.1 * (i + 1), "f1": 0.4, "support": 10}
                  for i, name in enumerate(CLASS_NAMES)}
@@ -142,7 +142,7 @@ def test_model_card_is_generated_from_results(tmp_path):
 
 
 def test_committed_model_card_matches_committed_results():
-    from emotion.model_card import write_model_card
+    from emotion.study.model_card import write_model_card
     from emotion.paths import MODELS_DIR
 
     assert write_model_card(MODELS_DIR / "MODEL_CARD.md", RESULTS_DIR, check=True), (

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.claims import claims_ledger
-from emotion.review import (
+from emotion.analysis.claims import claims_ledger
+from emotion.analysis.review import (
     ckplus_review,
     ferplus_review,
     imbalance_review,
@@ -94,8 +94,8 @@ def test_detector_claim_reads_recalls():
 
 
 def test_detector_evidence_reads_notebook_02_results(tmp_path):
-    from emotion.claims import detector_evidence
-    from emotion.results import write_results
+    from emotion.analysis.claims import detector_evidence
+    from emotion.study.results import write_results
 
     assert detector_evidence(tmp_path) is None
     recall = {name: {"pose": {"atypical": {"recall": value}}} for name, value in (("mtcnn", 0.5), ("haar", 0.1))}
@@ -108,7 +108,7 @@ def test_detector_evidence_reads_notebook_02_results(tmp_path):
 def test_table_records_turn_nan_into_null():
     import json
 
-    from emotion.review import table_records
+    from emotion.analysis.review import table_records
 
     records = table_records(per_class_table(np.array([0, 1]), np.array([0, 0])))
     assert records["accuracy"]["precision"] is None and records["accuracy"]["f1-score"] == 0.5
@@ -125,7 +125,7 @@ def test_the_resnet_that_answers_resnet_vs_cnn_is_the_publictest_choice():
 
 
 def test_unmeasured_experiment_claims_cite_the_files_that_would_hold_them():
-    from emotion.claims import augmentation_claim, kfold_claim
+    from emotion.analysis.claims import augmentation_claim, kfold_claim
 
     assert augmentation_claim({})["source"] == "results/03_ablation_*.json"
     assert kfold_claim({})["source"] == "results/03_kfold_*.json"

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from emotion.errors import ConfigurationError
-from emotion.train import (TrainConfig, balanced_class_weights, benchmark_input_pipeline, kfold_indices, make_dataset,
-                           read_history, release_run, train_kfold, train_model)
+from emotion.classify.input_benchmark import benchmark_input_pipeline
+from emotion.classify.inputs import make_dataset
+from emotion.classify.kfold import kfold_indices, train_kfold
+from emotion.classify.release import release_run
+from emotion.classify.train import TrainConfig, balanced_class_weights, read_history, train_model
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -219,11 +222,11 @@ def test_an_ablation_release_writes_only_its_results_file(tmp_path, finished_run
 
 def test_a_model_over_the_size_cap_is_stored_as_float16_and_loads_back_as_float32(tmp_path, finished_run, splits,
                                                                                   monkeypatch):
-    from emotion import train
-    from emotion.evaluate import load_model
+    from emotion.classify import release
+    from emotion.classify.evaluate import load_model
 
     # A cap just under the float32 file: float32 is over it, float16 (about half the weights' bytes) under it.
-    monkeypatch.setattr(train, "MAX_MODEL_MIB", (finished_run.best_model.stat().st_size - 1) / 2**20)
+    monkeypatch.setattr(release, "MAX_MODEL_MIB", (finished_run.best_model.stat().st_size - 1) / 2**20)
     written = release_run(finished_run, tmp_path / "models", tmp_path / "results", mode="smoke",
                           test_split=splits[2])
     document = json.loads(written["results"].read_text())
@@ -252,7 +255,7 @@ def test_a_run_folder_from_before_a_recipe_field_existed_still_resumes(tmp_path,
 
 
 def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
-    from emotion.train import describe_pipeline_benchmark
+    from emotion.classify.input_benchmark import describe_pipeline_benchmark
 
     def benchmark(ratios, median):
         return {"real_images_per_second": 62.0, "synthetic_images_per_second": 96.0, "real_rounds": ratios,
@@ -268,7 +271,7 @@ def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
 
 
 def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
-    from emotion.train import cpu_has_native_bf16, training_policy
+    from emotion.classify.train import cpu_has_native_bf16, training_policy
 
     avx2_only = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
     with_bf16 = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"

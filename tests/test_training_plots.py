@@ -7,7 +7,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from emotion import CLASS_NAMES, plots
+from emotion import CLASS_NAMES
+from emotion.figures import plots
 
 
 def test_training_curves_mark_the_chosen_epoch():

@@ -7,7 +7,7 @@ import pytest
 def test_per_class_intervals_match_sklearn_and_cover_the_estimate():
     from sklearn.metrics import precision_recall_fscore_support
 
-    from emotion.uncertainty import per_class_intervals
+    from emotion.analysis.uncertainty import per_class_intervals
 
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 7, 600)

@@ -1,4 +1,4 @@
-"""The web app (emotion.webapp) through Flask's test client, its load test, and read_image_bytes; every upload is
+"""The web app (emotion.app.webapp) through Flask's test client, its load test, and read_image_bytes; every upload is
 made here in memory. A stand-in detector (one face in the middle of any image of 20 px or more) and a one-layer
 model keep it quick; one test runs the real Haar detector and one the released model on a study photo."""
 
@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 
 from emotion import CLASS_NAMES
-from emotion.cli import build_parser, main
-from emotion.detectors import Face
-from emotion.image_files import IMAGE_SUFFIXES, ImageFileError, read_image_bytes, read_image_file
-from emotion.pipeline import EmotionPipeline
-from emotion.results import write_results
-from emotion.webapp import GENERIC_ERROR, MAX_FILES, MAX_UPLOAD_BYTES, create_app, sample_photos
+from emotion.app.cli import build_parser, main
+from emotion.faces.detectors import Face
+from emotion.data.image_files import IMAGE_SUFFIXES, ImageFileError, read_image_bytes, read_image_file
+from emotion.app.pipeline import EmotionPipeline
+from emotion.study.results import write_results
+from emotion.app.webapp import GENERIC_ERROR, MAX_FILES, MAX_UPLOAD_BYTES, create_app, sample_photos
 
 SUPPORTED = ", ".join(IMAGE_SUFFIXES)
 
@@ -288,9 +288,9 @@ def test_the_results_page_shows_the_headline_rows_and_links_the_report(client, t
 
 
 def test_the_api_answers_the_same_document_as_predict_json(client, tiny_model, tmp_path, capsys, monkeypatch):
-    import emotion.pipeline
+    import emotion.app.pipeline
 
-    monkeypatch.setattr(emotion.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
+    monkeypatch.setattr(emotion.app.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
     (tmp_path / "photo.jpg").write_bytes(encode(photo()))
     (tmp_path / "notes.jpg").write_bytes(b"not a photo")
     assert main(["predict", str(tmp_path / "photo.jpg"), str(tmp_path / "notes.jpg"), "--model", str(tiny_model),
@@ -306,9 +306,9 @@ def test_the_api_answers_the_same_document_as_predict_json(client, tiny_model, t
 
 
 def test_predict_json_with_no_readable_file_is_valid_json_with_null_rates(tiny_model, tmp_path, capsys, monkeypatch):
-    import emotion.pipeline
+    import emotion.app.pipeline
 
-    monkeypatch.setattr(emotion.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
+    monkeypatch.setattr(emotion.app.pipeline, "create_detector", lambda name, **settings: CentreFaceDetector())
     (tmp_path / "empty.jpg").write_bytes(b"")
     assert main(["predict", str(tmp_path / "empty.jpg"), "--model", str(tiny_model), "--json"]) == 1
     timing = json.loads(capsys.readouterr().out)["timing"]
@@ -356,8 +356,8 @@ def test_serve_with_an_unknown_detector_is_a_clear_error(capsys):
 
 
 def test_the_load_test_sends_a_bounded_number_of_requests_and_records_them(tiny_model, tmp_path):
-    from emotion.results import read_results
-    from emotion.webapp_load import load_results, measure_load
+    from emotion.study.results import read_results
+    from emotion.app.webapp_load import load_results, measure_load
 
     app = create_app(EmotionPipeline(CentreFaceDetector(), tiny_model), samples={})
     measurement = measure_load(app, encode(photo()), "photo.jpg", requests=6, concurrency=2, timeout_s=120)
@@ -385,7 +385,7 @@ def test_the_load_test_sends_a_bounded_number_of_requests_and_records_them(tiny_
 
 @pytest.mark.real_data
 def test_a_study_photo_through_the_released_model(real_data_root):
-    from emotion.pipeline import default_model_path
+    from emotion.app.pipeline import default_model_path
 
     samples = sample_photos(images_dir=real_data_root / "faces" / "images")
     if not samples:

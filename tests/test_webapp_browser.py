@@ -8,7 +8,7 @@ import pytest
 
 from emotion import CLASS_NAMES
 from emotion.paths import BUILD_DIR, MODELS_DIR
-from emotion.report_check import find_chromium
+from emotion.study.report_check import find_chromium
 
 PHOTO = "13_Interview_Interview_2_People_Visible_13_241.jpg"
 """A WIDER validation photo with one large annotated face, which the Haar detector finds."""
@@ -16,8 +16,8 @@ PHOTO = "13_Interview_Interview_2_People_Visible_13_241.jpg"
 
 @pytest.fixture(scope="module")
 def app():
-    from emotion.pipeline import EmotionPipeline
-    from emotion.webapp import create_app
+    from emotion.app.pipeline import EmotionPipeline
+    from emotion.app.webapp import create_app
 
     if find_chromium() is None:
         pytest.skip("headless Chromium is not installed: `make setup-browser` installs Debian's chromium")
@@ -26,7 +26,7 @@ def app():
 
 
 def test_uploading_a_photo_draws_a_labelled_box_per_face(app, real_data_root):
-    from emotion.webapp_browser import capture_upload
+    from emotion.app.webapp_browser import capture_upload
 
     screenshot = BUILD_DIR / "webapp" / "upload.png"
     screenshot.unlink(missing_ok=True)
@@ -41,7 +41,7 @@ def test_uploading_a_photo_draws_a_labelled_box_per_face(app, real_data_root):
 
 def test_a_missing_photo_is_reported_before_any_browser_starts(app, tmp_path):
     from emotion.errors import DataMissingError
-    from emotion.webapp_browser import capture_upload
+    from emotion.app.webapp_browser import capture_upload
 
     with pytest.raises(DataMissingError, match="no such photo"):
         capture_upload(app, tmp_path / "absent.jpg", tmp_path / "shot.png")

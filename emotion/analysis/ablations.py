@@ -1,0 +1,333 @@
+"""Read the study's training experiments and turn them into comparisons a reviewer can check.
+
+The experiments are short runs of one recipe that differ in one thing (the seed, class weighting, augmentation,
+mixed precision), released by ``python -m emotion train ... --release --ablation`` as
+``results/03_ablation_<name>.json``, and K-fold runs (``python -m emotion kfold``, ``results/03_kfold_<name>.json``).
+A treatment is judged against the *seed band*: the spread of the same recipe over seeds, so that a difference
+smaller than what a new seed alone produces is not read as an effect. The bar is modest, and every placement says how
+modest: with n seeds, a change with no effect at all still lands above every seed with probability 1/(n+1)
+(``chance_above_if_no_effect``), 25 % for three seeds. Verdicts that rest on one treated run are therefore stated
+with that chance, and a value inside the band gives "inconclusive", not a refutation.
+
+Every function here is pure (dicts and arrays in, dicts out); notebook 07_methodology_review draws and narrates them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import AUDIT_COLUMN, CLASS_NAMES
+from emotion.study.results import read_results
+
+
+def read_runs(results_dir: Path | str, prefix: str = "03_ablation_") -> dict[str, dict]:
+    """Every ``results_dir/<prefix><name>.json`` as ``{name: payload}``, sorted by name."""
+    return {path.name[len(prefix):-len(".json")]: read_results(path)
+            for path in sorted(Path(results_dir).glob(f"{prefix}*.json"))}
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    values = [float(value) for value in values]
+    return {"values": values, "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1
+            else None, "min": float(np.min(values)), "max": float(np.max(values)), "n": len(values)}
+
+
+def seed_band(runs: dict[str, dict]) -> dict[str, Any]:
+    """The spread of one recipe over seeds: PrivateTest accuracy and macro-F1, per-class recall and F1, the
+    generalisation gap, and what each seed cost.
+
+    Args:
+        runs: ``{name: payload}`` of runs with the same recipe except the seed (at least 2).
+
+    Raises:
+        ValueError: fewer than 2 runs, or the runs differ in something other than the seed.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"a seed band needs at least 2 runs of the same recipe, got {len(runs)}")
+    recipes = [{key: value for key, value in payload["recipe"].items() if key != "seed"} for payload in runs.values()]
+    if any(recipe != recipes[0] for recipe in recipes[1:]):
+        raise ValueError(f"the runs {sorted(runs)} differ in more than the seed; a seed band compares like with like")
+    tests = [payload["test"] for payload in runs.values()]
+    band = {
+        "runs": sorted(runs),
+        "seeds": [payload["recipe"]["seed"] for payload in runs.values()],
+        "epochs": recipes[0]["epochs"],
+        "accuracy": _summary([test["accuracy"] for test in tests]),
+        "macro_f1": _summary([test["macro_f1"] for test in tests]),
+        "per_class": {metric: {name: _summary([test["per_class"][name][metric] for test in tests])
+                               for name in CLASS_NAMES} for metric in ("recall", "f1")},
+        "training_cpu_minutes_per_seed": [float(payload["training_cpu_minutes"]) for payload in runs.values()],
+        "training_wall_minutes_per_seed": [float(payload["training_wall_minutes"]) for payload in runs.values()],
+    }
+    gaps = [generalisation_gap(payload) for payload in runs.values()]
+    if all(gap is not None for gap in gaps):
+        band["generalisation_gap"] = _summary(gaps)
+    return band
+
+
+def seed_band_in(results_dir: Path | str) -> dict[str, Any] | None:
+    """The :func:`seed_band` of the experiment runs in ``results_dir`` (``03_ablation_*.json``), or None when they
+    hold no band yet (fewer than two runs of one recipe)."""
+    from emotion.errors import DataMissingError
+
+    try:
+        return seed_band(group_runs(read_runs(results_dir))["band"])
+    except DataMissingError:
+        return None
+
+
+def against_band(value: float, band: dict[str, Any]) -> dict[str, Any]:
+    """Place ``value`` against a :func:`_summary` band: its difference from the band's mean, whether it lies outside
+    every seed's value (``outside``, ``direction``), and ``chance_above_if_no_effect`` = 1/(n+1), the probability that
+    a run exchangeable with the n seeds (no effect at all) lands above all of them."""
+    difference = float(value) - band["mean"]
+    return {"value": float(value), "band_mean": band["mean"], "band_min": band["min"], "band_max": band["max"],
+            "difference": difference, "sd_units": difference / band["sd"] if band.get("sd") else None,
+            "outside": bool(value > band["max"] or value < band["min"]),
+            "direction": "above" if value > band["max"] else "below" if value < band["min"] else "inside",
+            "chance_above_if_no_effect": 1 / (band["n"] + 1)}
+
+
+def cpu_seconds_per_epoch(payload: dict) -> float:
+    """Median process CPU seconds of one epoch of a run (training and its PublicTest pass, both cores together).
+
+    CPU time depends less than img/s on what else the shared 2-core machine runs (a run given one core by one
+    parallel job takes about twice the wall time for about the same CPU seconds), but it is not immune: the same
+    basic-CNN recipe took a median 220 CPU-seconds per epoch in ``03_ablation_basic_cnn_5ep_seed1.json`` and 309 in
+    ``..._seed3.json``, trained beside different jobs. :func:`cores_used` tells how crowded a run was.
+    """
+    return float(np.median([row["cpu_seconds"] for row in payload["history"]]))
+
+
+def cores_used(payload: dict) -> float:
+    """Median over epochs of CPU seconds / wall seconds: about 2 on the quiet 2-core machine, about 1 when one other
+    job shared it, the load under which a run's timings were taken."""
+    return float(np.median([row["cpu_seconds"] / row["epoch_seconds"] for row in payload["history"]]))
+
+
+def compute_cost(treated: dict, band_runs: dict[str, dict]) -> dict[str, Any]:
+    """What one run cost against the seed band's runs: ``cpu_seconds_per_epoch`` and ``cores_used`` of the run, the
+    same per band run (``band_cpu_seconds_per_epoch``, ``band_cores_used``), and ``cpu_ratio_vs_band_median`` (the
+    run's CPU-seconds per epoch over the band's median: below 1 is cheaper)."""
+    band_cpu = {name: cpu_seconds_per_epoch(payload) for name, payload in band_runs.items()}
+    own = cpu_seconds_per_epoch(treated)
+    return {"cpu_seconds_per_epoch": own, "cores_used": cores_used(treated), "band_cpu_seconds_per_epoch": band_cpu,
+            "band_cores_used": {name: cores_used(payload) for name, payload in band_runs.items()},
+            "cpu_ratio_vs_band_median": own / float(np.median(list(band_cpu.values())))}
+
+
+def differing_fields(recipe: dict, other: dict, ignore: tuple[str, ...] = ()) -> list[str]:
+    """The recipe fields (sorted) whose values differ between two recipes, a field missing on one side counting as
+    different, ``ignore`` left out."""
+    return sorted(field for field in (set(recipe) | set(other)) - set(ignore) if recipe.get(field) != other.get(field))
+
+
+def generalisation_gap(payload: dict) -> float | None:
+    """Accuracy on the (un-augmented) Training images minus PrivateTest accuracy, both for the chosen checkpoint;
+    None for runs released before ``train_fit`` was recorded."""
+    fit = payload.get("train_fit")
+    return None if fit is None else float(fit["accuracy"] - payload["test"]["accuracy"])
+
+
+def selection_bias(payload: dict) -> dict[str, Any] | None:
+    """How much picking the epoch by PrivateTest (the paper's protocol) inflates the reported accuracy, from the
+    per-epoch PrivateTest audit of a run (None when the run has no audit).
+
+    Returns:
+        ``{"epochs", "publictest_choice": {"epoch", "privatetest"}, "privatetest_choice": {"epoch", "privatetest"},
+        "inflation"}`` (inflation in accuracy units, >= 0), plus ``last_epoch_privatetest``.
+    """
+    history = payload.get("history") or []
+    if not history or any(AUDIT_COLUMN not in row for row in history):
+        return None
+    audit = {int(row["epoch"]): float(row[AUDIT_COLUMN]) for row in history}
+    public = {int(row["epoch"]): float(row["val_accuracy"]) for row in history}
+    chosen_public = int(payload.get("chosen_epoch") or max(public, key=lambda epoch: (public[epoch], -epoch)))
+    chosen_private = max(audit, key=lambda epoch: (audit[epoch], -epoch))
+    return {
+        "epochs": len(history),
+        "publictest_choice": {"epoch": chosen_public, "privatetest": audit[chosen_public]},
+        "privatetest_choice": {"epoch": chosen_private, "privatetest": audit[chosen_private]},
+        "last_epoch_privatetest": audit[max(audit)],
+        "inflation": audit[chosen_private] - audit[chosen_public],
+        "same_epoch": chosen_private == chosen_public,
+    }
+
+
+def per_class_effect(treated: dict, band: dict[str, Any], metric: str = "recall") -> dict[str, dict[str, Any]]:
+    """Per class: the treated run's ``metric`` (recall or f1) on PrivateTest against the seed band's."""
+    return {name: against_band(treated["test"]["per_class"][name][metric], band["per_class"][metric][name])
+            for name in CLASS_NAMES}
+
+
+def class_weighting_verdict(treated: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The disgust claim's causal test: does balanced class weighting at the same budget lift disgust's F1 beyond the
+    seed band?
+
+    F1, not recall, decides: weighting shifts predictions toward rare classes, so a higher disgust recall alone is
+    expected whatever the cause. Verdict: ``reproduced`` when disgust's F1 rises above every seed's and disgust is no
+    longer the worst class; ``partly reproduced`` when its F1 rises above the band but it stays the worst;
+    ``inconclusive`` otherwise (weighting cannot add the missing images, so no lift neither confirms nor refutes
+    "because rare").
+    """
+    f1 = per_class_effect(treated, band, "f1")
+    recall = per_class_effect(treated, band, "recall")
+    per_class_f1 = {name: treated["test"]["per_class"][name]["f1"] for name in CLASS_NAMES}
+    worst = min(per_class_f1, key=per_class_f1.get)
+    lifted = f1["disgust"]["direction"] == "above"
+    verdict = ("reproduced" if lifted and worst != "disgust" else "partly reproduced" if lifted else "inconclusive")
+    evidence = (f"class-weighted training at the same budget ({band['epochs']} epochs, one run): disgust F1 "
+                f"{f1['disgust']['value']:.2f} vs {f1['disgust']['band_min']:.2f}-{f1['disgust']['band_max']:.2f} over "
+                f"{len(band['runs'])} seeds, recall {recall['disgust']['value']:.2f} vs "
+                f"{recall['disgust']['band_min']:.2f}-{recall['disgust']['band_max']:.2f}; worst class after weighting: "
+                f"{worst}; a run with no effect would land above every seed with probability "
+                f"{f1['disgust']['chance_above_if_no_effect']:.0%}")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "f1": f1, "recall": recall,
+            "worst_class_after_weighting": worst}
+
+
+def augmentation_verdict(without: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The augmentation claim: is the generalisation gap (Training minus PrivateTest accuracy) larger without
+    augmentation than with it, beyond the seed band of the augmented runs?
+
+    Verdict: ``reproduced`` when the gap without augmentation is above every augmented seed's gap; ``not reproduced``
+    when it is below every one; ``inconclusive`` inside the band (``not yet measured`` when the runs lack the Training
+    evaluation).
+    """
+    gap = generalisation_gap(without)
+    if gap is None or "generalisation_gap" not in band:
+        return {"verdict": "not yet measured", "evidence": "the runs carry no Training-set evaluation",
+                "source": source}
+    placed = against_band(gap, band["generalisation_gap"])
+    accuracy = against_band(without["test"]["accuracy"], band["accuracy"])
+    verdict = {"above": "reproduced", "below": "not reproduced", "inside": "inconclusive"}[placed["direction"]]
+    evidence = (f"at {band['epochs']} epochs (one run without), Training minus PrivateTest accuracy is {gap * 100:.1f} points without "
+                f"augmentation vs {band['generalisation_gap']['min'] * 100:.1f}-{band['generalisation_gap']['max'] * 100:.1f}"
+                f" with it ({len(band['runs'])} seeds); PrivateTest accuracy {accuracy['value']:.2%} vs "
+                f"{accuracy['band_min']:.2%}-{accuracy['band_max']:.2%}")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "gap": placed, "accuracy": accuracy}
+
+
+def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, Any]:
+    """The K-fold claim: are K-fold models better than holdout models of the same recipe and epochs?
+
+    Each fold model (fit on (K-1)/K of Training, checkpoint chosen on its held-out fold) and the K-fold ensemble are
+    placed against the holdout seed band. Verdict: ``reproduced`` (K-fold no better) unless the mean fold model is
+    above every holdout seed; the ensemble, which costs about K-1 times a holdout run, is reported beside it. The
+    comparison is not equal-data: each fold model sees (K-1)/K of Training (and as many fewer steps per epoch), which
+    is what K-fold costs a single model; the evidence says so.
+    """
+    folds = against_band(kfold["privatetest_accuracy_mean"], band["accuracy"])
+    ensemble = against_band(kfold["ensemble_privatetest"]["accuracy"], band["accuracy"])
+    verdict = "not reproduced" if folds["direction"] == "above" else "reproduced"
+    evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models {kfold['privatetest_accuracy_mean']:.2%} "
+                f"mean PrivateTest accuracy, their ensemble {kfold['ensemble_privatetest']['accuracy']:.2%} "
+                f"({kfold['training_cpu_minutes']:.0f} CPU-minutes in all), vs holdout {band['accuracy']['min']:.2%}-"
+                f"{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
+                f"({np.mean(band['training_cpu_minutes_per_seed']):.0f} CPU-minutes each); each fold model trains on "
+                f"{kfold['folds'] - 1}/{kfold['folds']} of Training")
+    return {"verdict": verdict, "evidence": evidence, "source": source, "fold_models": folds, "ensemble": ensemble}
+
+
+TREATMENT_LABELS = {"class_weighting": "class-weighted", "augment": "no augmentation",
+                    "mixed_precision": "mixed_bfloat16"}
+"""How a recipe field that differs from the seed band's recipe names the treatment (a different ``model`` is named
+by the model)."""
+
+
+def group_runs(runs: dict[str, dict]) -> dict[str, Any]:
+    """Split released experiment runs into the seed band and the treatments.
+
+    The band is the largest group of runs whose recipes are identical except for the seed (at least 2 runs); every
+    other run whose recipe differs from the band's in exactly one field (besides the seed) is a treatment of that
+    field. Runs that differ in more than one field are listed under ``unmatched``.
+
+    Returns:
+        ``{"band": {name: payload}, "band_recipe": dict, "treatments": {field: {"name", "payload", "label"}},
+        "unmatched": [names]}``.
+
+    Raises:
+        DataMissingError: fewer than two runs share a recipe (no seed band): says how to make them.
+    """
+    from emotion.errors import DataMissingError
+
+    def key(payload: dict) -> str:
+        import json
+
+        return json.dumps({field: value for field, value in payload["recipe"].items() if field != "seed"},
+                          sort_keys=True)
+
+    groups: dict[str, dict[str, dict]] = {}
+    for name, payload in sorted(runs.items()):
+        group = groups.setdefault(key(payload), {})
+        if payload["recipe"]["seed"] not in {other["recipe"]["seed"] for other in group.values()}:
+            group[name] = payload  # a repeated seed would narrow the band: the first (by name) counts
+    # The largest group is the band; among equally large ones, the one whose first run name sorts first.
+    band = min(groups.values(), key=lambda group: (-len(group), min(group)), default={})
+    if len(band) < 2:
+        raise DataMissingError(
+            f"the experiment runs ({', '.join(sorted(runs)) or 'none'}) hold no seed band (two or more runs of one "
+            "recipe with different seeds): run `make experiments` (about 2 CPU-hours), which writes "
+            "results/03_ablation_*.json.")
+    band_recipe = next(iter(band.values()))["recipe"]
+    treatments, unmatched = {}, []
+    from emotion.classify.augment import NO_AUGMENTATION
+
+    for name, payload in sorted(runs.items()):
+        if name in band:
+            continue
+        differs = differing_fields(band_recipe, payload["recipe"], ignore=("seed",))
+        field = differs[0] if len(differs) == 1 else None
+        if field == "augment" and payload["recipe"]["augment"] != NO_AUGMENTATION.as_dict():
+            field = "augment_changed"  # another augmentation, not none: not the augmentation claim's treatment
+        if field is None or field in treatments:
+            unmatched.append(name)
+            continue
+        label = payload["recipe"]["model"] if field == "model" else TREATMENT_LABELS.get(field, field)
+        treatments[field] = {"name": name, "payload": payload, "label": label}
+    return {"band": band, "band_recipe": band_recipe, "treatments": treatments, "unmatched": sorted(unmatched)}
+
+
+def choice_bias_across_runs(runs: dict[str, dict]) -> dict[str, Any]:
+    """Choosing among finished runs (seeds, recipes) the way the paper chose among its models: by test accuracy
+    instead of PublicTest. Each run's PublicTest accuracy at its chosen epoch and its PrivateTest accuracy are taken
+    from its results; returns both choices and the inflation."""
+    public = {name: float(payload["publictest_accuracy_at_chosen_epoch"]) for name, payload in runs.items()}
+    private = {name: float(payload["test"]["accuracy"]) for name, payload in runs.items()}
+    by_public, by_private = max(public, key=public.get), max(private, key=private.get)
+    return {"runs": len(runs), "chosen_by_publictest": {"run": by_public, "privatetest": private[by_public]},
+            "chosen_by_privatetest": {"run": by_private, "privatetest": private[by_private]},
+            "inflation": private[by_private] - private[by_public]}
+
+
+def ledger_evidence(results_dir: Path | str) -> dict[str, dict]:
+    """The claims ledger's evidence from the experiments in ``results_dir``: ``class_weighted``,
+    ``augmentation_ablation`` and ``kfold`` entries (each ``{"verdict", "evidence", "source"}``), present only when
+    the runs that decide them are there (the ledger says "not yet measured" otherwise)."""
+    from emotion.errors import DataMissingError
+
+    results_dir = Path(results_dir)
+    try:
+        grouped = group_runs(read_runs(results_dir))
+    except DataMissingError:
+        return {}
+    band = seed_band(grouped["band"])
+    evidence: dict[str, dict] = {}
+    treatments = grouped["treatments"]
+    if "class_weighting" in treatments:
+        entry = treatments["class_weighting"]
+        evidence["class_weighted"] = class_weighting_verdict(entry["payload"], band,
+                                                             f"results/03_ablation_{entry['name']}.json")
+    if "augment" in treatments:
+        entry = treatments["augment"]
+        evidence["augmentation_ablation"] = augmentation_verdict(entry["payload"], band,
+                                                                 f"results/03_ablation_{entry['name']}.json")
+    band_recipe = {field: value for field, value in grouped["band_recipe"].items() if field != "seed"}
+    for name, kfold in read_runs(results_dir, "03_kfold_").items():
+        if {field: value for field, value in kfold["recipe"].items() if field != "seed"} == band_recipe:
+            evidence["kfold"] = kfold_verdict(kfold, band, f"results/03_kfold_{name}.json")
+            break
+    return evidence

@@ -1,0 +1,429 @@
+"""``python -m emotion COMMAND``: the study's command-line interface.
+
+Commands:
+    check-data      verify the data under $EMOTION_DATA and print how to obtain anything missing
+    run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
+    results-table   print the README's results table from results/*.json, or rewrite/check the README
+    detect-eval     run one face detector on a WIDER-FACE-format folder; print AP per level and speed as JSON
+    report          build the static HTML report (build/report/) and check it in headless Chromium
+    model-card      write models/MODEL_CARD.md from results/*.json
+    predict         find faces in photos and classify their emotions (annotated copies, JSON)
+    crop-faces      crop every face in a folder to 48x48 grayscale (FER CSV, class folders, YOLO labels)
+    peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
+    serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
+    serve-load      a bounded load test of the web app (results/06_webapp_load.json)
+    train           train a model on FER2013 with the study's protocol, resumably (``--release`` publishes it)
+    kfold           K-fold cross-validation of a recipe on FER2013 Training (results/03_kfold_NAME.json)
+    evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from emotion.errors import DataMissingError, EmotionError
+from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
+
+
+def _check_data(arguments: argparse.Namespace) -> int:
+    from emotion.data.datacheck import check_data, format_report
+
+    root = Path(arguments.data).resolve() if arguments.data else data_root()
+    items = check_data(root)
+    print(format_report(root, items))
+    missing = [item for item in items if item.required and not item.ok]
+    if missing:
+        print(f"\n{len(missing)} required item(s) missing or malformed: the notebooks cannot run. See above.",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_notebooks(arguments: argparse.Namespace) -> int:
+    from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
+
+    notebooks = study_notebooks()
+    if arguments.only:
+        notebooks = [path for path in notebooks if any(path.name.startswith(prefix) for prefix in arguments.only)]
+    if not notebooks:
+        print("No notebook matches; the notebooks are notebooks/NN_slug.ipynb.", file=sys.stderr)
+        return 2
+    output_root = Path(arguments.output).resolve() if arguments.output else None
+    for notebook in notebooks:
+        for parameters, keep_as in notebook_variants(notebook, arguments.mode):
+            label = notebook.name + "".join(f" {key}={value}" for key, value in parameters.items())
+            print(f"[{arguments.mode}] running {label} ...", flush=True)
+            run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root,
+                               extra_parameters=parameters, keep_as=keep_as)
+            print(f"[{arguments.mode}] {label} done in {run.seconds:.0f} s -> {run.output}", flush=True)
+            if arguments.record_times and keep_as is None:
+                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed)
+    return 0
+
+
+def _results_table(arguments: argparse.Namespace) -> int:
+    from emotion.study.results import headline_table, update_readme
+
+    results_dir = Path(arguments.results)
+    if arguments.write:
+        same = update_readme(arguments.write, results_dir)
+        print(f"{arguments.write}: {'already up to date' if same else 'results table rewritten'}")
+        return 0
+    if arguments.check:
+        if update_readme(arguments.check, results_dir, check=True):
+            print(f"{arguments.check}: the results table matches {results_dir}")
+            return 0
+        print(f"{arguments.check}: the results table differs from {results_dir}; run `make readme`.", file=sys.stderr)
+        return 1
+    print(headline_table(results_dir))
+    return 0
+
+
+def _report(arguments: argparse.Namespace) -> int:
+    from emotion.study.report import build_report
+    from emotion.study.report_check import browser_problems, find_chromium, static_problems
+
+    index = build_report(Path(arguments.output).resolve())
+    print(f"report written: {index}")
+    problems = static_problems(index.parent)
+    if find_chromium() is None:
+        print("note: Chromium not found, so the pages were not opened in a browser; `make setup-browser` installs it.")
+    else:
+        screenshot = index.parent.with_name(index.parent.name + "_screenshot.png")
+        problems += browser_problems(index.parent, screenshot)
+        print(f"opened every page in headless Chromium; screenshot: {screenshot}")
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _train(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.classify.train import TrainConfig, train_fer2013, with_overrides
+
+    config = _train_config(arguments)
+    if arguments.ablation and not arguments.release:
+        print("--ablation names how a run is released: add --release.", file=sys.stderr)
+        return 2
+    result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit,
+                           name=arguments.name, ablation=arguments.ablation, strategy=arguments.strategy)
+    summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta", "history")}
+    if "test" in result.summary:
+        summary["privatetest_accuracy"] = result.summary["test"]["accuracy"]
+        summary["privatetest_macro_f1"] = result.summary["test"]["macro_f1"]
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _train_config(arguments: argparse.Namespace):
+    from emotion.classify.augment import NO_AUGMENTATION
+    from emotion.classify.train import TrainConfig, with_overrides
+
+    return with_overrides(
+        TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
+        batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
+        mixed_precision=arguments.mixed_precision or None,
+        class_weighting="balanced" if arguments.class_weighted else None,
+        augment=NO_AUGMENTATION if arguments.no_augment else None,
+    )
+
+
+def _kfold(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.classify.kfold import kfold_fer2013
+
+    outcome = kfold_fer2013(_train_config(arguments), folds=arguments.folds, name=arguments.name,
+                            run_dir=arguments.run_dir)
+    print(json.dumps({key: value for key, value in outcome.items() if key != "recipe"}, indent=2))
+    return 0
+
+
+def _evaluate(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.classify.evaluate import evaluate_file
+
+    print(json.dumps(evaluate_file(arguments.model, arguments.split, tta=arguments.tta), indent=2))
+    return 0
+
+
+def _model_card(arguments: argparse.Namespace) -> int:
+    from emotion.study.model_card import write_model_card
+
+    path = Path(arguments.path)
+    same = write_model_card(path, Path(arguments.results), check=arguments.check)
+    if arguments.check and not same:
+        print(f"{path} is out of date with {arguments.results}; run `make model-card`.", file=sys.stderr)
+        return 1
+    print(f"{path}: {'up to date' if same else 'written'}")
+    return 0
+
+
+def _detect_eval(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.faces.detection_eval import load_annotations, load_image_table, run_detector, summarise_run
+    from emotion.faces.detectors import create_detector
+
+    folder = Path(arguments.data).resolve() if arguments.data else data_root() / "faces"
+    if arguments.limit is not None and arguments.limit < 1:
+        print("error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    annotations = load_annotations(folder)
+    images = load_image_table(folder)["image"].tolist()[: arguments.limit]
+    run = run_detector(create_detector(arguments.detector), folder, images)
+    print(json.dumps(summarise_run(run, annotations)))
+    return 0
+
+
+def _predict(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.data.image_files import find_images
+    from emotion.app.pipeline import EmotionPipeline, predict_files, prediction_document
+
+    paths, missing = find_images(arguments.paths)
+    pipeline = EmotionPipeline(arguments.detector, arguments.model, align=arguments.align)
+    progress = None
+    if not arguments.json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = lambda batches: tqdm(batches, desc="batches", unit="batch", file=sys.stderr)  # noqa: E731
+    outcomes = predict_files(pipeline, paths, out_dir=Path(arguments.out) if arguments.out else None,
+                             progress=progress)
+    failures = [(str(path), reason) for path, reason in missing] + [
+        (str(outcome.path), outcome.error) for outcome in outcomes if outcome.error]
+    if arguments.json:
+        print(json.dumps(prediction_document(pipeline, outcomes, missing), indent=2, allow_nan=False))
+    else:
+        for outcome in outcomes:
+            if outcome.error:
+                continue
+            summary = ", ".join(f"{face.emotion} ({face.probabilities[face.emotion]:.0%})" for face in outcome.faces)
+            print(f"{outcome.path}: {len(outcome.faces)} face(s){': ' + summary if summary else ''}")
+    for path, reason in failures:
+        print(f"error: {path}: {reason}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _crop_faces(arguments: argparse.Namespace) -> int:
+    from emotion.faces.crop_tool import crop_faces
+    from emotion.faces.detectors import create_detector, default_detector
+
+    detector = create_detector(arguments.detector or default_detector())
+    counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), detector,
+                        output_format=arguments.format, align=arguments.align)
+    print(f"{counts['faces']} face(s) from {counts['images']} image(s); {counts['skipped']} file(s) skipped "
+          f"(see {Path(arguments.out_dir) / 'manifest.csv'})")
+    return 0
+
+
+def _peer_compare(arguments: argparse.Namespace) -> int:
+    from emotion.data.fer2013 import load_fer2013
+    from emotion.faces.detection_eval import load_annotations
+    from emotion.paths import BUILD_DIR
+    from emotion.app.peer import compare, select_photos
+    from emotion.app.pipeline import default_model_path
+    from emotion.study.results import write_results
+
+    photos = select_photos(data_root() / "faces", count=arguments.photos)
+    model = Path(arguments.model) if arguments.model else default_model_path()
+    payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer",
+                      our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"))
+    path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode="full", seed=0)
+    print(f"written: {path}")
+    return 0
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    from emotion.app.webapp import create_app, serve
+
+    serve(create_app(detector=arguments.detector, model=arguments.model), arguments.host, arguments.port)
+    return 0
+
+
+def _serve_load(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.data.image_files import read_image_file
+    from emotion.study.results import write_results
+    from emotion.app.webapp import create_app, sample_photos
+    from emotion.app.webapp_load import RESULTS_NAME, load_results, measure_load
+
+    if arguments.photo:
+        photo = Path(arguments.photo)
+    else:
+        samples = sample_photos()
+        if not samples:
+            raise DataMissingError(f"no sample photo under {data_root() / 'faces' / 'images'} (notebook 06's WIDER "
+                                   "photos): set EMOTION_DATA, or pass --photo PATH.")
+        photo = next(iter(samples.values()))
+    read_image_file(photo)  # a clear error now rather than a refusal in every request
+    measurement = measure_load(create_app(detector=arguments.detector, model=arguments.model), photo.read_bytes(),
+                               photo.name, requests=arguments.requests, concurrency=arguments.concurrency,
+                               timeout_s=arguments.timeout)
+    path = write_results(Path(arguments.results) / RESULTS_NAME, load_results(measurement), mode="full", seed=0)
+    print(json.dumps(measurement, indent=2))
+    print(f"written: {path}")
+    return 1 if measurement["errors"] else 0
+
+
+def _bounded(convert, accept, what: str):
+    """An argparse ``type`` that converts with ``convert`` and accepts a value when ``accept(value)``; anything else
+    is refused with ``'<text>' is not <what>``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+    return parse
+
+
+_port = _bounded(int, lambda value: 1 <= value <= 65535, "a port number (1-65535)")
+_at_least_one = _bounded(int, lambda value: value >= 1, "a whole number of at least 1")
+_positive_seconds = _bounded(float, lambda value: value > 0, "a positive number of seconds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m emotion``."""
+    parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check-data", help="verify $EMOTION_DATA and say how to obtain what is missing")
+    check.add_argument("--data", help="data root (default: $EMOTION_DATA, else data/raw)")
+    check.set_defaults(handler=_check_data)
+
+    run = commands.add_parser("run-notebooks", help="execute the notebooks headless with papermill")
+    run.add_argument("--mode", choices=("smoke", "full"), required=True)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start with these")
+    run.add_argument("--output", help="smoke mode: output folder (default build/smoke)")
+    run.add_argument("--record-times", action="store_true",
+                     help="merge each notebook's run time into results/00_runtimes.json (README table)")
+    run.set_defaults(handler=_run_notebooks)
+
+    table = commands.add_parser("results-table", help="the README's results table from results/*.json")
+    table.add_argument("--results", default=str(RESULTS_DIR), help="results folder (default results/)")
+    group = table.add_mutually_exclusive_group()
+    group.add_argument("--write", metavar="README", help="rewrite the table inside this README")
+    group.add_argument("--check", metavar="README", help="exit 1 when this README's table is out of date")
+    table.set_defaults(handler=_results_table)
+
+    detect = commands.add_parser("detect-eval", help="run one face detector on a WIDER-FACE-format folder; print "
+                                 "AP per level and ms/image as one JSON object")
+    detect.add_argument("--detector", required=True, help="haar, dlib_hog, dlib_cnn, mtcnn or yunet")
+    detect.add_argument("--data", help="folder with images/, annotations.csv, images.csv (default $EMOTION_DATA/faces)")
+    detect.add_argument("--limit", type=int, help="only the first N images in benchmark order (sha256 of the bytes)")
+    detect.set_defaults(handler=_detect_eval)
+
+    report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
+    report.add_argument("--output", default="build/report", help="output folder (default build/report)")
+    report.set_defaults(handler=_report)
+
+    predict = commands.add_parser("predict", help="find faces in photos and classify their emotions")
+    predict.add_argument("paths", nargs="+", help="image files or folders (jpg, png, bmp, webp, gif first frame)")
+    predict.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
+    predict.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
+    predict.add_argument("--out", help="write annotated copies into this folder")
+    predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    predict.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    predict.set_defaults(handler=_predict)
+
+    crop = commands.add_parser("crop-faces", help="crop every face in a folder to 48x48 grayscale")
+    crop.add_argument("in_dir")
+    crop.add_argument("out_dir")
+    crop.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
+    crop.add_argument("--format", choices=("fer", "folders", "yolo"), default="fer",
+                      help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
+    crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    crop.set_defaults(handler=_crop_faces)
+
+    peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")
+    peer.add_argument("--model", help="our classifier (default: the released model best on PublicTest)")
+    peer.add_argument("--photos", type=int, default=50, help="WIDER photos for the end-to-end part (default 50)")
+    peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"],
+                      help="detector families both sides run (fer offers haar and mtcnn)")
+    peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
+                      help="what our side runs (default: --detectors plus yunet when its model file is present)")
+    peer.add_argument("--results", default=str(RESULTS_DIR))
+    peer.set_defaults(handler=_peer_compare)
+
+    serve = commands.add_parser("serve", help="the web app: try the system on a photo in a browser")
+    serve_load = commands.add_parser("serve-load", help="a bounded load test of the web app -> "
+                                     "results/06_webapp_load.json")
+    for parser_ in (serve, serve_load):
+        parser_.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
+        parser_.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it to the "
+                            "network, with no login)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
+    serve_load.add_argument("--photo", help="the photo every request sends (default: the first sample photo)")
+    serve_load.add_argument("--requests", type=_at_least_one, default=200, help="requests to send (default 200)")
+    serve_load.add_argument("--concurrency", type=_at_least_one, default=8, help="clients at once (default 8)")
+    serve_load.add_argument("--timeout", type=_positive_seconds, default=600.0,
+                            help="hard limit in seconds; unanswered requests count as errors (default 600)")
+    serve_load.add_argument("--results", default=str(RESULTS_DIR))
+    serve_load.set_defaults(handler=_serve_load)
+
+    card = commands.add_parser("model-card", help="write models/MODEL_CARD.md from results/*.json")
+    card.add_argument("--path", default=str(MODELS_DIR / "MODEL_CARD.md"))
+    card.add_argument("--results", default=str(RESULTS_DIR))
+    card.add_argument("--check", action="store_true", help="exit 1 when the card is out of date; write nothing")
+    card.set_defaults(handler=_model_card)
+    train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.classify.train)")
+    kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
+    for parser_ in (train, kfold):
+        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
+        parser_.add_argument("--epochs", type=int, help="epoch budget (default 30)")
+        parser_.add_argument("--seed", type=int, help="random seed (default 0)")
+        parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
+        parser_.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
+        parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16 where bfloat16 runs in hardware (GPU, AVX512-BF16 or AMX CPUs); float32 elsewhere, where it is faster")
+        parser_.add_argument("--class-weighted", action="store_true",
+                             help="weight each class's loss by n / (classes x its count)")
+        parser_.add_argument("--no-augment", action="store_true", help="train without augmentation")
+        parser_.add_argument("--name", help="run name for the run folder and released files (default: the model)")
+        parser_.add_argument("--run-dir", help="run folder (default build/train/NAME); the same folder resumes a run")
+    train.add_argument("--limit", type=int, help="use only the first N images of each split (a quick check)")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                       help="tf.distribute strategy: default (one device, as the releases), mirrored (all GPUs of "
+                            "this machine), multiworker (cluster from TF_CONFIG); the batch size is the global batch")
+    train.add_argument("--release", action="store_true",
+                       help="copy the finished run to models/ and write results/03_train_NAME.json")
+    train.add_argument("--ablation", action="store_true",
+                       help="with --release: write only results/03_ablation_NAME.json (no model in models/)")
+    train.set_defaults(handler=_train)
+    kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
+    kfold.set_defaults(handler=_kfold)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model on a FER2013 split (JSON)")
+    evaluate.add_argument("--model", required=True, help="path of a .keras file, e.g. models/basic_cnn.keras")
+    evaluate.add_argument("--split", default="PrivateTest", help="Training, PublicTest or PrivateTest")
+    evaluate.add_argument("--tta", nargs="?", const="flip", default="none", choices=("none", "flip", "tencrop"),
+                          help="test-time augmentation: --tta (or --tta flip) averages each image and its mirror; "
+                               "--tta tencrop averages 5 shifted views and their mirrors")
+    evaluate.set_defaults(handler=_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failure a user can fix, 2 usage error)."""
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except EmotionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""Side-by-side comparison with the PyPI package `fer` (25.10.3), the tool many people use for this job.
+
+`fer` cannot share the study's environment (it needs the full `tensorflow` distribution, opencv-contrib and torch),
+so its side runs in ``.venv-fer`` (``make peer-env``) as a subprocess (``peer/fer_side.py``) on exactly the inputs our
+side gets, in the same run:
+
+- classifier alone: every PrivateTest image (48x48 crops, FER2013 labels) through fer's bundled mini-Xception and
+  through our released model: accuracy and macro-F1 with 95 % bootstrap intervals, McNemar's test;
+- end to end on real photos (WIDER FACE images with at least one face of 64 px or more): faces found, wall time per
+  photo and faces per second with the same detector family (Haar and MTCNN; our side also with YuNet, which `fer`
+  does not offer), detection recall on the photos' annotated faces at least 32 px tall, how often the two systems
+  give the same emotion to the same face (boxes matched at IoU >= 0.5), and each side's fastest configuration against
+  the other's (:data:`PIPELINE_SPEED_GOAL`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.errors import DataMissingError
+from emotion.paths import PROJECT_ROOT
+
+FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
+FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
+
+
+PIPELINE_SPEED_GOAL = 5.0
+"""Our fastest end-to-end configuration should process photos at least this many times faster than fer's fastest,
+with detection recall (faces >= :data:`RECALL_MIN_HEIGHT` px) at least fer's and a more accurate classifier."""
+
+RECALL_MIN_HEIGHT = 32
+"""Annotated faces at least this tall (px) count for the end-to-end detection recall (smaller ones are too small for a
+48x48 emotion crop to mean much)."""
+
+
+def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
+    """The first ``count`` images of ``folder/images.csv`` order holding a face at least ``min_face_height`` px
+    tall (deterministic; the photos a user would run an emotion tool on)."""
+    from emotion.faces.detection_eval import load_annotations, load_image_table
+
+    annotations = load_annotations(folder)
+    tall = set(annotations.loc[annotations["h"] >= min_face_height, "image"])
+    names = [name for name in load_image_table(folder)["image"] if name in tall][:count]
+    return [folder / "images" / name for name in names]
+
+
+def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], work_dir: Path,
+                 fer_python: Path = FER_PYTHON, timeout: float = 3600) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run ``peer/fer_side.py`` in the fer environment; returns (probabilities (n, 7), its report).
+
+    Raises:
+        DataMissingError: ``.venv-fer`` does not exist (the message says ``make peer-env``), or the subprocess
+            failed (its last output lines are in the message).
+    """
+    if not Path(fer_python).is_file():
+        raise DataMissingError(f"{fer_python} not found: the fer environment is made by `make peer-env` "
+                               "(several GB; kept out of `make test`).")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(work_dir / "faces.npz", images=crops)
+    job = {"faces": str(work_dir / "faces.npz"), "photos": [str(path) for path in photos], "detectors": detectors,
+           "output": str(work_dir / "fer_output.npz"), "report": str(work_dir / "fer_report.json")}
+    (work_dir / "job.json").write_text(json.dumps(job))
+    completed = subprocess.run([str(fer_python), str(FER_SCRIPT), str(work_dir / "job.json")], capture_output=True,
+                               text=True, timeout=timeout)
+    if completed.returncode != 0:
+        raise DataMissingError(f"the fer side failed (exit {completed.returncode}):\n{completed.stderr[-2000:]}")
+    probabilities = np.load(job["output"])["probabilities"]
+    return probabilities, json.loads(Path(job["report"]).read_text())
+
+
+def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up."""
+    from emotion.data.image_files import read_image_file
+    from emotion.app.pipeline import EmotionPipeline
+
+    records: dict[str, list[dict[str, Any]]] = {}
+    for detector in detectors:
+        pipeline = EmotionPipeline(detector, model)
+        pipeline.predict(read_image_file(photos[0]))
+        records[detector] = []
+        for path in photos:
+            image = read_image_file(path)
+            started = time.perf_counter()
+            faces = pipeline.predict(image)
+            seconds = time.perf_counter() - started
+            records[detector].append({"photo": str(path), "seconds": seconds,
+                                      "faces": [{"box": list(face.box), "emotion": face.emotion} for face in faces]})
+    return records
+
+
+def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshold: float = 0.5) -> dict[str, Any]:
+    """Match faces of the same photo by IoU (greedy, best first) and count equal emotions among matched pairs."""
+    from emotion.faces.detection_eval import box_iou
+
+    matched = same = 0
+    for mine, other in zip(ours, theirs):
+        if not mine["faces"] or not other["faces"]:
+            continue
+        iou = box_iou(np.array([face["box"] for face in mine["faces"]]),
+                      np.array([face["box"] for face in other["faces"]]))
+        while iou.size and iou.max() >= threshold:
+            row, column = np.unravel_index(iou.argmax(), iou.shape)
+            matched += 1
+            same += mine["faces"][row]["emotion"] == other["faces"][column]["emotion"]
+            iou[row, :] = -1
+            iou[:, column] = -1
+    return {"matched_faces": matched, "same_emotion": same,
+            "agreement": same / matched if matched else None, "iou_threshold": threshold}
+
+
+def speed(records: list[dict[str, Any]]) -> dict[str, float]:
+    """Faces found, ms per photo (median, p90), photos and faces per second over a list of photo records."""
+    seconds = np.array([record["seconds"] for record in records])
+    faces = int(sum(len(record["faces"]) for record in records))
+    total = float(seconds.sum())
+    return {"photos": len(records), "faces": faces, "ms_per_photo_median": float(np.median(seconds) * 1000),
+            "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": total,
+            "photos_per_second": len(records) / total if total > 0 else 0.0,
+            "faces_per_second": faces / total if total > 0 else 0.0}
+
+
+def detection_recall(records: list[dict[str, Any]], annotations, min_height: int = RECALL_MIN_HEIGHT,
+                     threshold: float = 0.5) -> dict[str, Any]:
+    """The share of annotated faces at least ``min_height`` px tall (WIDER's ``invalid`` ones left out) that a
+    detection covers (IoU >= ``threshold``,
+    greedy, each detection used once), over the photos of ``records``.
+
+    Args:
+        records: photo records (``photo`` path whose file name is the annotation's ``image``, and
+            ``faces`` with ``box`` x, y, w, h), as both sides of the comparison write them.
+        annotations: the folder's :func:`~emotion.faces.detection_eval.load_annotations` table.
+    """
+    from emotion.faces.detection_eval import box_iou
+
+    tall = annotations[(annotations["h"] >= min_height) & (annotations.get("invalid", 0) == 0)]
+    found = total = 0
+    for record in records:
+        name = Path(record["photo"]).name
+        truth = tall.loc[tall["image"] == name, ["x", "y", "w", "h"]].to_numpy(dtype=float)
+        total += len(truth)
+        if not len(truth) or not record["faces"]:
+            continue
+        iou = box_iou(np.array([face["box"] for face in record["faces"]]), truth)
+        while iou.size and iou.max() >= threshold:
+            row, column = np.unravel_index(iou.argmax(), iou.shape)
+            found += 1
+            iou[row, :] = -1
+            iou[:, column] = -1
+    return {"recall": found / total if total else None, "found": found, "annotated": total,
+            "min_face_height": min_height, "iou_threshold": threshold}
+
+
+def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str, Any]],
+                       fer_accuracy: float, our_accuracy: float) -> dict[str, Any]:
+    """Each side's fastest configuration (most photos per second) against the other's, and the goal's verdict.
+
+    Args:
+        ours, fer: ``{detector: speed(...) with "recall"}`` per configuration of each side.
+        fer_accuracy, our_accuracy: the classifiers' PrivateTest accuracy from the same run.
+    """
+    our_best = max(ours, key=lambda name: ours[name]["photos_per_second"])
+    fer_best = max(fer, key=lambda name: fer[name]["photos_per_second"])
+    ratio = (ours[our_best]["photos_per_second"] / fer[fer_best]["photos_per_second"]
+             if fer[fer_best]["photos_per_second"] else None)
+    our_recall, fer_recall = ours[our_best]["recall"]["recall"], fer[fer_best]["recall"]["recall"]
+    checks = {"speed": ratio is not None and ratio >= PIPELINE_SPEED_GOAL,
+              "recall": our_recall is not None and fer_recall is not None and our_recall >= fer_recall,
+              "accuracy": our_accuracy > fer_accuracy}
+    return {"ours": our_best, "fer": fer_best, "photos_per_second_ratio": ratio,
+            "faces_per_second_ratio": (ours[our_best]["faces_per_second"] / fer[fer_best]["faces_per_second"]
+                                       if fer[fer_best]["faces_per_second"] else None),
+            "recall": {"ours": our_recall, "fer": fer_recall}, "goal": PIPELINE_SPEED_GOAL, "checks": checks,
+            "met": all(checks.values())}
+
+
+def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
+            fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
+            annotations=None) -> dict[str, Any]:
+    """The whole comparison; returns the payload of ``results/06_peer_comparison.json``.
+
+    Args:
+        detectors: the detector families both sides run (``haar``, ``mtcnn``: what fer offers).
+        our_detectors: what our side runs (default ``detectors`` plus ``yunet`` when its file is present).
+        annotations: the photos' annotation table, for detection recall (default: none, recall not measured).
+    """
+    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+    from emotion.classify.evaluate import load_model, predict_probabilities
+    from emotion.faces.detectors import available_detectors
+
+    crops, labels = data.split("PrivateTest")
+    fer_probabilities, fer_report = run_fer_side(crops, photos, detectors, work_dir, fer_python)
+    model = load_model(model_path)
+    started = time.perf_counter()
+    our_probabilities = predict_probabilities(model, crops)
+    our_classify_seconds = time.perf_counter() - started
+    ours_pred, fer_pred = our_probabilities.argmax(axis=1), fer_probabilities.argmax(axis=1)
+    classifier = {
+        name: {"accuracy": bootstrap_interval(labels, predictions, accuracy, seed=seed),
+               "macro_f1": bootstrap_interval(labels, predictions, macro_f1, seed=seed)}
+        for name, predictions in (("ours", ours_pred), ("fer", fer_pred))
+    }
+    classifier["ours"]["seconds"] = our_classify_seconds
+    classifier["fer"]["seconds"] = fer_report["classifier"]["seconds"]
+    classifier["mcnemar_ours_vs_fer"] = mcnemar(labels, ours_pred, fer_pred)
+    classifier["same_prediction"] = float(np.mean(ours_pred == fer_pred))
+    if our_detectors is None:
+        our_detectors = list(detectors) + [name for name in available_detectors(["yunet"])[0]
+                                           if name not in detectors]
+    our_records = run_our_side(model, photos, our_detectors)
+
+    def measured(records):
+        summary = speed(records)
+        summary["recall"] = detection_recall(records, annotations) if annotations is not None else None
+        return summary
+
+    ours = {name: measured(our_records[name]) for name in our_detectors}
+    theirs = {name: measured(fer_report["photos"][name]) for name in detectors}
+    end_to_end = {}
+    for detector in detectors:
+        if detector not in ours:
+            continue
+        mine, other = ours[detector], theirs[detector]
+        end_to_end[detector] = {"ours": mine, "fer": other,
+                                "faces_per_second_ratio": (mine["faces_per_second"] / other["faces_per_second"]
+                                                           if other["faces_per_second"] else None),
+                                "agreement": agreement(our_records[detector], fer_report["photos"][detector])}
+    payload_extra = {"ours_only": {name: ours[name] for name in our_detectors if name not in detectors}}
+    if annotations is not None:
+        payload_extra["fastest"] = fastest_comparison(ours, theirs, classifier["fer"]["accuracy"]["estimate"],
+                                                      classifier["ours"]["accuracy"]["estimate"])
+    return {
+        "protocol": ("classifier: PrivateTest (n=3,589) 48x48 crops, FER2013 labels, each model's own preprocessing; "
+                     "our checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
+                     "selection is unknown). End to end: the same photos, one at a time, same 2-core CPU, "
+                     "sequentially in one run; detection recall counts annotated faces at least "
+                     f"{RECALL_MIN_HEIGHT} px tall covered at IoU >= 0.5."),
+        "model": Path(model_path).name,
+        "photos": [path.name for path in photos],
+        "classes": list(CLASS_NAMES),
+        "classifier": classifier,
+        "end_to_end": end_to_end,
+        **payload_extra,
+        "fer_versions": fer_report["versions"],
+    }
+
+
+def peer_table(peer: dict[str, Any]):
+    """A DataFrame (rows ``ours`` and ``fer``) of a ``06_peer_comparison.json`` payload: PrivateTest accuracy with
+    its 95 % interval, macro-F1, and faces per second and ms per photo with each detector family."""
+    import pandas as pd
+
+    classifier = peer["classifier"]
+    rows = {}
+    for name in ("ours", "fer"):
+        accuracy_interval = classifier[name]["accuracy"]
+        rows[name] = {"PrivateTest accuracy": round(accuracy_interval["estimate"], 4),
+                      "95 % interval": f"{accuracy_interval['low']:.3f}-{accuracy_interval['high']:.3f}",
+                      "macro-F1": round(classifier[name]["macro_f1"]["estimate"], 4)}
+        for family, entry in peer["end_to_end"].items():
+            rows[name][f"faces/s ({family})"] = round(entry[name]["faces_per_second"], 2)
+            rows[name][f"ms/photo median ({family})"] = round(entry[name]["ms_per_photo_median"], 1)
+    return pd.DataFrame(rows).T
+
+
+def describe_fastest(peer: dict[str, Any]) -> str:
+    """One sentence on the fastest-against-fastest comparison of a ``06_peer_comparison.json`` payload (its
+    ``fastest`` entry, :func:`fastest_comparison`), naming which parts of :data:`PIPELINE_SPEED_GOAL`'s goal hold;
+    empty when the payload predates it."""
+    fastest = peer.get("fastest")
+    if not fastest:
+        return ""
+    checks = fastest["checks"]
+    missed = [name for name, held in checks.items() if not held]
+    recall = fastest["recall"]
+    return (f"Fastest against fastest, our pipeline with {fastest['ours']} processes "
+            f"{fastest['photos_per_second_ratio']:.1f}x as many photos per second as fer with {fastest['fer']} "
+            f"({fastest['faces_per_second_ratio']:.1f}x the faces per second), with detection recall "
+            f"{recall['ours']:.0%} against {recall['fer']:.0%} on the annotated faces of {RECALL_MIN_HEIGHT} px or "
+            f"more; the goal ({fastest['goal']:g}x the photos per second, recall at least fer's, a more accurate "
+            "classifier) is " + ("met." if not missed else f"missed on {', '.join(missed)}."))

@@ -1,0 +1,328 @@
+"""The end-to-end system: detect faces, crop each to 48x48 grayscale (optionally aligned by the eyes), classify the
+seven emotions, and draw the result. This is what the paper's ``app.py`` did, as a tested library.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.faces.detectors import Face, FaceDetector, create_detector, default_detector, prepare_image
+from emotion.errors import ModelFileError
+from emotion.paths import MODELS_DIR, RESULTS_DIR
+
+CROP_SIZE = 48
+DEFAULT_MARGIN = 0.15
+"""Crops are squares of side ``max(w, h) * (1 + margin)`` around the box centre; FER2013's faces fill most of the
+frame with a little forehead and chin around them."""
+
+
+@dataclass(frozen=True)
+class FacePrediction:
+    """One face found and classified.
+
+    Attributes:
+        box: ``(x, y, w, h)`` in pixels of the original image.
+        detector_score: the detector's confidence.
+        emotion: the most probable class name.
+        probabilities: class name → probability (the seven classes of :data:`emotion.CLASS_NAMES`).
+    """
+
+    box: tuple[float, float, float, float]
+    detector_score: float
+    emotion: str
+    probabilities: dict[str, float]
+
+    def as_dict(self) -> dict:
+        """JSON-ready dict (box rounded to 0.1 px, probabilities to 4 decimals)."""
+        return {"box": [round(value, 1) for value in self.box], "detector_score": round(float(self.detector_score), 4),
+                "emotion": self.emotion,
+                "probabilities": {name: round(value, 4) for name, value in self.probabilities.items()}}
+
+
+@dataclass
+class StageTimes:
+    """Accumulated wall-clock seconds per pipeline stage."""
+
+    detect: float = 0.0
+    crop: float = 0.0
+    classify: float = 0.0
+    images: int = 0
+    faces: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        """Seconds per stage and per-image / per-face milliseconds."""
+        total = self.detect + self.crop + self.classify
+        return {"images": self.images, "faces": self.faces, "detect_seconds": self.detect, "crop_seconds": self.crop,
+                "classify_seconds": self.classify, "total_seconds": total,
+                "ms_per_image": 1000 * total / self.images if self.images else float("nan"),
+                "faces_per_second": self.faces / total if total > 0 else float("nan")}
+
+
+def crop_face(image: np.ndarray, face: Face, *, size: int = CROP_SIZE, margin: float = DEFAULT_MARGIN,
+              align: bool = False) -> np.ndarray:
+    """Cut one face out of an image as a square grayscale crop.
+
+    Args:
+        image: any form :func:`emotion.faces.detectors.prepare_image` accepts (RGB uint8 (h, w, 3) typically).
+        face: the detection; with ``align=True`` its first two landmarks (the eyes) level the crop.
+        size: side of the output in pixels.
+        margin: extra context around the box, as a fraction of its longer side.
+        align: rotate around the eyes' midpoint so that they are horizontal (faces without landmarks are
+            cropped unrotated).
+
+    Returns:
+        uint8 (size, size). Parts of the square outside the image are filled by replicating the border.
+    """
+    import cv2
+
+    gray = cv2.cvtColor(prepare_image(image), cv2.COLOR_RGB2GRAY)
+    x, y, width, height = face.box
+    centre = (x + width / 2, y + height / 2)
+    side = max(width, height) * (1 + margin)
+    angle = 0.0
+    if align and face.landmarks is not None and len(face.landmarks) >= 2:
+        (x0, y0), (x1, y1) = sorted(face.landmarks[:2])
+        angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+    scale = size / max(side, 1e-6)
+    matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+    matrix[0, 2] += size / 2 - centre[0]
+    matrix[1, 2] += size / 2 - centre[1]
+    return cv2.warpAffine(gray, matrix, (size, size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODELS_DIR) -> Path:
+    """The released model with the highest **PublicTest** accuracy (choosing by PrivateTest would leak the test set).
+
+    Raises:
+        ModelFileError: no released model exists.
+    """
+    from emotion.study.results import read_results
+
+    best, best_accuracy = None, -1.0
+    for path in sorted(results_dir.glob("03_train_*.json")):
+        document = read_results(path)
+        accuracy = document.get("publictest_accuracy_at_chosen_epoch", -1.0)
+        candidate = models_dir / document.get("model_file", "")
+        if candidate.is_file() and accuracy > best_accuracy:
+            best, best_accuracy = candidate, accuracy
+    if best is None:
+        raise ModelFileError(f"no released model in {models_dir}: pass --model PATH.keras, or run `make train`.")
+    return best
+
+
+class EmotionPipeline:
+    """Detector + classifier. Create once, then call :meth:`predict` per image or :meth:`predict_many`.
+
+    Args:
+        detector: a :class:`~emotion.faces.detectors.FaceDetector` or its registry name (``mtcnn``, ``yunet``, ...);
+            default :func:`~emotion.faces.detectors.default_detector` (YuNet when its file is present, else MTCNN).
+        model: a loaded Keras model or the path of a ``.keras`` file (default :func:`default_model_path`).
+        min_score: keep detections scoring at least this; default the detector's ``operating_score`` (what its
+            library accepts with default settings).
+        align: align crops by the eyes.
+        margin: crop margin (see :func:`crop_face`).
+
+    Raises:
+        ConfigurationError, DataMissingError: unknown detector or its model file is missing.
+        ModelFileError: the classifier file is missing or not a Keras model.
+    """
+
+    def __init__(self, detector: FaceDetector | str | None = None, model=None, *, min_score: float | None = None,
+                 align: bool = False, margin: float = DEFAULT_MARGIN):
+        from emotion.classify.evaluate import load_model
+
+        if detector is None:
+            detector = default_detector()
+        self.detector = create_detector(detector) if isinstance(detector, str) else detector
+        if model is None or isinstance(model, (str, Path)):
+            self.model_path = Path(model) if model is not None else default_model_path()
+            self.model = load_model(self.model_path)
+        else:
+            self.model_path, self.model = None, model
+        self.min_score = self.detector.operating_score if min_score is None else min_score
+        self.align, self.margin = align, margin
+        self.times = StageTimes()
+
+    def predict(self, image: np.ndarray) -> list[FacePrediction]:
+        """Find and classify every face of one image (any form ``prepare_image`` accepts)."""
+        return self.predict_many([image])[0]
+
+    def predict_many(self, images: Sequence[np.ndarray]) -> list[list[FacePrediction]]:
+        """Detect faces in all images (batched where the detector supports it), then classify all crops in one
+        batch. Returns one list of predictions per image, faces in descending detector score."""
+        from emotion.classify.evaluate import predict_probabilities
+
+        started = time.perf_counter()
+        prepared = [prepare_image(image) for image in images]
+        detections = self.detector.detect_batch(prepared)
+        kept = [sorted((face for face in faces if face.score >= self.min_score), key=lambda face: -face.score)
+                for faces in detections]
+        detected = time.perf_counter()
+        crops = [crop_face(image, face, margin=self.margin, align=self.align)
+                 for image, faces in zip(prepared, kept) for face in faces]
+        cropped = time.perf_counter()
+        probabilities = (predict_probabilities(self.model, np.stack(crops)) if crops
+                         else np.zeros((0, len(CLASS_NAMES)), np.float32))
+        classified = time.perf_counter()
+        self.times.detect += detected - started
+        self.times.crop += cropped - detected
+        self.times.classify += classified - cropped
+        self.times.images += len(images)
+        self.times.faces += len(crops)
+        results, index = [], 0
+        for faces in kept:
+            predictions = []
+            for face in faces:
+                row = probabilities[index]
+                index += 1
+                predictions.append(FacePrediction(
+                    box=tuple(float(value) for value in face.box), detector_score=float(face.score),
+                    emotion=CLASS_NAMES[int(row.argmax())],
+                    probabilities={name: float(value) for name, value in zip(CLASS_NAMES, row)}))
+            results.append(predictions)
+        return results
+
+
+def annotate(image: np.ndarray, predictions: Sequence[FacePrediction]) -> np.ndarray:
+    """Draw each face's box and "emotion probability" label; line width and text scale follow the image size so
+    labels stay legible on thumbnails and on 20-megapixel photos. Returns a new RGB uint8 (h, w, 3) array."""
+    import cv2
+
+    canvas = prepare_image(image).copy()
+    height, width = canvas.shape[:2]
+    thickness = max(1, round(max(height, width) / 400))
+    for prediction in predictions:
+        x, y, w, h = (int(round(value)) for value in prediction.box)
+        font_scale = max(0.35, min(3.0, w / 120))
+        colour = (255, 200, 0)
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), colour, thickness)
+        label = f"{prediction.emotion} {prediction.probabilities[prediction.emotion]:.0%}"
+        (text_width, text_height), baseline = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
+        top = y - text_height - baseline - 2 if y - text_height - baseline - 2 >= 0 else y + h
+        cv2.rectangle(canvas, (x, top), (x + text_width + 2, top + text_height + baseline + 2), colour, -1)
+        cv2.putText(canvas, label, (x + 1, top + text_height + 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0),
+                    thickness, cv2.LINE_AA)
+    return canvas
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input of :func:`predict_files` or :func:`predict_uploads`.
+
+    Attributes:
+        path: the file's path, or an upload's file name as the client sent it (never a server path).
+    """
+
+    path: Path | str
+    faces: list[FacePrediction] = field(default_factory=list)
+    error: str | None = None
+    annotated: Path | None = None
+
+    def as_dict(self) -> dict:
+        """JSON-ready dict."""
+        return {"path": str(self.path), "ok": self.error is None, "error": self.error,
+                "faces": [face.as_dict() for face in self.faces],
+                "annotated": str(self.annotated) if self.annotated else None}
+
+
+def predict_files(pipeline: EmotionPipeline, paths: Sequence[Path], *, out_dir: Path | None = None,
+                  batch_size: int = 8, progress=None) -> list[FileOutcome]:
+    """Run the pipeline over image files; a bad file becomes an outcome with ``error`` set, the rest go on.
+
+    Args:
+        paths: image files (see :func:`emotion.data.image_files.find_images` to expand folders).
+        out_dir: when given, write an annotated copy of each image as ``out_dir/<stem>_emotions.png`` (a number is
+            added when two inputs share a name).
+        batch_size: images decoded and detected together.
+        progress: optional wrapper for the batches iterator (e.g. ``tqdm``).
+
+    Returns:
+        One outcome per path, in the order of ``paths``.
+    """
+    from emotion.data.image_files import read_image_file
+
+    return _predict_inputs(pipeline, [Path(path) for path in paths], lambda index: read_image_file(paths[index]),
+                           out_dir=out_dir, batch_size=batch_size, progress=progress)
+
+
+def predict_uploads(pipeline: EmotionPipeline, uploads: Sequence[tuple[str, bytes]], *, max_pixels: int,
+                    batch_size: int = 1) -> list[FileOutcome]:
+    """Run the pipeline over files held in memory (a web request's uploads); nothing is written to disk.
+
+    Args:
+        uploads: ``(client file name, content)`` pairs.
+        max_pixels: refuse (as that file's ``error``) images with more pixels than this, before decoding them.
+        batch_size: images decoded at once; 1 keeps a single decoded image per request in memory.
+
+    Returns:
+        One outcome per upload, in order, each named by its client file name.
+    """
+    from emotion.data.image_files import read_image_bytes
+
+    names = [name for name, _ in uploads]
+    return _predict_inputs(pipeline, names,
+                           lambda index: read_image_bytes(uploads[index][1], names[index], max_pixels=max_pixels),
+                           batch_size=batch_size)
+
+
+def _predict_inputs(pipeline: EmotionPipeline, names: Sequence[Path | str], read, *, out_dir: Path | None = None,
+                    batch_size: int, progress=None) -> list[FileOutcome]:
+    """The loop behind :func:`predict_files` and :func:`predict_uploads`: ``read(index)`` decodes input ``index``
+    or raises :class:`~emotion.data.image_files.ImageFileError`, which becomes that outcome's ``error``."""
+    from emotion.data.image_files import ImageFileError
+
+    outcomes = [FileOutcome(path=name) for name in names]
+    used_names: set[str] = set()
+    batches = [range(start, min(start + batch_size, len(names))) for start in range(0, len(names), batch_size)]
+    for batch in (progress(batches) if progress else batches):
+        readable, images = [], []
+        for index in batch:
+            try:
+                images.append(read(index))
+                readable.append(outcomes[index])
+            except ImageFileError as error:
+                outcomes[index].error = str(error)
+        if not images:
+            continue
+        for outcome, image, faces in zip(readable, images, pipeline.predict_many(images)):
+            outcome.faces = faces
+            if out_dir is not None:
+                import cv2
+
+                out_dir.mkdir(parents=True, exist_ok=True)
+                stem = Path(outcome.path).stem
+                name, copy = f"{stem}_emotions.png", 1
+                while name in used_names:  # two inputs with one name in different folders
+                    copy += 1
+                    name = f"{stem}_{copy}_emotions.png"
+                used_names.add(name)
+                target = out_dir / name
+                cv2.imwrite(str(target), cv2.cvtColor(annotate(image, faces), cv2.COLOR_RGB2BGR))
+                outcome.annotated = target
+    return outcomes
+
+
+def prediction_document(pipeline: EmotionPipeline, outcomes: Sequence[FileOutcome],
+                        missing: Sequence[tuple[Path | str, str]] = ()) -> dict:
+    """The JSON document of ``predict --json`` and of the web app's ``POST /api/predict``.
+
+    Keys: ``model`` (the classifier file, or None for a model passed as an object), ``detector`` (its name),
+    ``files`` (:meth:`FileOutcome.as_dict` per input), ``missing`` (``{"path", "error"}`` per path that does not
+    exist) and ``timing`` (``pipeline.times`` as :meth:`StageTimes.as_dict`, rates that are undefined because
+    nothing was processed as None). Every value is plain JSON (no NaN).
+    """
+    timing = {key: None if isinstance(value, float) and not math.isfinite(value) else value
+              for key, value in pipeline.times.as_dict().items()}
+    return {"model": str(pipeline.model_path) if pipeline.model_path is not None else None,
+            "detector": pipeline.detector.name,
+            "files": [outcome.as_dict() for outcome in outcomes],
+            "missing": [{"path": str(path), "error": reason} for path, reason in missing],
+            "timing": timing}

@@ -1,0 +1,189 @@
+"""Ensembles of the released models: average their softmax outputs, choose the members on PublicTest only.
+
+The members are chosen by greedy forward selection (Caruana et al., 2004, without replacement): start from the
+model with the highest PublicTest accuracy, add the model that raises the ensemble's PublicTest accuracy most, and
+stop when no model raises it. PrivateTest is scored once, for the chosen set. An ensemble costs the training of all
+its members and one forward pass of each per image, so :func:`score_ensemble` reports both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from emotion.errors import ConfigurationError
+
+
+def average_probabilities(probabilities: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean of several models' (n, classes) softmax outputs.
+
+    Raises:
+        ConfigurationError: no arrays, or arrays of different shapes.
+    """
+    if not probabilities:
+        raise ConfigurationError("an ensemble needs at least one member's probabilities.")
+    shapes = {np.shape(array) for array in probabilities}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ConfigurationError(f"members' probabilities must all be (n, classes) arrays of one shape, got {shapes}.")
+    return np.mean(np.stack([np.asarray(array, dtype=np.float64) for array in probabilities]), axis=0)
+
+
+def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Accuracy of the arg-max class (:func:`emotion.analysis.uncertainty.accuracy`)."""
+    from emotion.analysis.uncertainty import accuracy
+
+    return accuracy(labels, np.asarray(probabilities).argmax(axis=1))
+
+
+def greedy_selection(probabilities: Mapping[str, np.ndarray], labels: np.ndarray, *,
+                     max_members: int | None = None) -> dict[str, Any]:
+    """Choose ensemble members by greedy forward selection on one split (PublicTest in this study).
+
+    Args:
+        probabilities: each candidate's (n, classes) softmax output on the selection split, by name. Ties are broken
+            by the order of this mapping (put the cheaper model first).
+        labels: int (n,) true classes of the selection split.
+        max_members: stop at this many members (default: no limit).
+
+    Returns:
+        ``{"members": [names in the order they were added], "accuracy": selection-split accuracy of the chosen set,
+        "trace": [{"added", "members", "accuracy"} per step], "single_accuracy": {name: accuracy}}``.
+
+    Raises:
+        ConfigurationError: no candidates, a bad ``max_members``, or probabilities that do not match ``labels``.
+    """
+    labels = np.asarray(labels)
+    if not probabilities:
+        raise ConfigurationError("greedy selection needs at least one candidate model.")
+    if max_members is not None and max_members < 1:
+        raise ConfigurationError(f"max_members must be at least 1, got {max_members}.")
+    for name, array in probabilities.items():
+        if np.ndim(array) != 2 or len(array) != len(labels):
+            raise ConfigurationError(f"{name}: expected ({len(labels)}, classes) probabilities, got {np.shape(array)}.")
+    single = {name: _accuracy(np.asarray(array), labels) for name, array in probabilities.items()}
+    members: list[str] = []
+    trace: list[dict[str, Any]] = []
+    best_accuracy = -1.0
+    limit = max_members or len(probabilities)
+    while len(members) < limit:
+        candidates = [name for name in probabilities if name not in members]
+        scores = {name: _accuracy(average_probabilities([probabilities[m] for m in members + [name]]), labels)
+                  for name in candidates}
+        best = max(candidates, key=lambda name: scores[name])  # first of equals: the mapping's order breaks ties
+        if scores[best] <= best_accuracy:
+            break
+        members.append(best)
+        best_accuracy = scores[best]
+        trace.append({"added": best, "members": list(members), "accuracy": best_accuracy})
+    return {"members": members, "accuracy": best_accuracy, "trace": trace, "single_accuracy": single}
+
+
+def score_ensemble(members: Sequence[str], probabilities: Mapping[str, np.ndarray], labels: np.ndarray,
+                   costs: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
+    """Score a set of members on one split (PrivateTest, once) and add up what the set cost.
+
+    Args:
+        members: the chosen names (:func:`greedy_selection`).
+        probabilities: each model's (n, classes) softmax output on the scored split, by name.
+        labels: int (n,) true classes of the scored split.
+        costs: per name, ``{"training_cpu_minutes", "training_wall_minutes"}`` (columns of
+            :func:`emotion.analysis.compare.released_table`).
+
+    Returns:
+        :func:`emotion.classify.evaluate.classification_metrics` of the averaged probabilities plus ``members``,
+        ``training_cpu_minutes`` and ``training_wall_hours`` (sums over the members: they are trained one after
+        another).
+
+    Raises:
+        ConfigurationError: no members, or a member without probabilities or costs.
+    """
+    from emotion.classify.evaluate import classification_metrics
+
+    missing = [name for name in members if name not in probabilities or name not in costs]
+    if not members or missing:
+        problem = "no members" if not members else "no probabilities or costs for " + ", ".join(missing)
+        raise ConfigurationError(f"cannot score the ensemble: {problem}.")
+    averaged = average_probabilities([probabilities[name] for name in members])
+    metrics = classification_metrics(np.asarray(labels), averaged.argmax(axis=1))
+    return {
+        **metrics,
+        "members": list(members),
+        "training_cpu_minutes": float(sum(costs[name]["training_cpu_minutes"] for name in members)),
+        "training_wall_hours": float(sum(costs[name]["training_wall_minutes"] for name in members)) / 60,
+    }
+
+
+def released_probabilities(names: Sequence[str], models_dir: Path | str, splits: Mapping[str, np.ndarray], *,
+                           tta: bool | str = "flip") -> dict[str, dict[str, np.ndarray]]:
+    """Each released model's softmax output on each split.
+
+    Args:
+        names: release names; ``models_dir/<name>.keras`` must exist.
+        models_dir: the folder of the released ``.keras`` files.
+        splits: uint8 (n, 48, 48) images by split name.
+        tta: test-time augmentation of every member (:data:`emotion.classify.evaluate.TTA_MODES`).
+
+    Returns:
+        ``{split: {name: float32 (n, 7)}}``.
+
+    Raises:
+        ModelFileError: a model file is missing or unreadable.
+    """
+    import keras
+
+    from emotion.classify.evaluate import load_model, predict_probabilities
+
+    output: dict[str, dict[str, np.ndarray]] = {split: {} for split in splits}
+    for name in names:
+        model = load_model(Path(models_dir) / f"{name}.keras")
+        for split, images in splits.items():
+            output[split][name] = predict_probabilities(model, images, tta=tta)
+        del model
+        keras.backend.clear_session()
+    return output
+
+
+def choose_and_score(probabilities: Mapping[str, Mapping[str, np.ndarray]], labels: Mapping[str, np.ndarray],
+                     costs: Mapping[str, Mapping[str, float]], *, seed: int = 0) -> dict[str, Any]:
+    """The study's ensemble protocol: choose members on PublicTest (:func:`greedy_selection`), score PrivateTest
+    once (:func:`score_ensemble`), and compare with the best single model on PublicTest.
+
+    Args:
+        probabilities: ``{"PublicTest": {name: (n, 7)}, "PrivateTest": {name: (n, 7)}}``
+            (:func:`released_probabilities`); the order of the names breaks ties in the selection.
+        labels: int (n,) true classes by split.
+        costs: see :func:`score_ensemble`.
+        seed: seeds the bootstrap resampling.
+
+    Returns:
+        ``{"candidates", "selection"`` (:func:`greedy_selection` on PublicTest), ``"privatetest"`` (the chosen set's
+        metrics and cost), ``"privatetest_accuracy_interval"`` (95 % bootstrap), ``"best_single"`` (the first member,
+        the best single model on PublicTest, scored on PrivateTest with the same test-time views),
+        ``"mcnemar_vs_best_single"`` (A = the ensemble, B = the best single model) and ``"all_released_unselected"``
+        (the average of every candidate, chosen by nobody, for reference)}``.
+    """
+    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, mcnemar
+
+    candidates = list(probabilities["PublicTest"])
+    private, private_labels = probabilities["PrivateTest"], np.asarray(labels["PrivateTest"])
+    chosen = greedy_selection(probabilities["PublicTest"], labels["PublicTest"])
+    ensemble = score_ensemble(chosen["members"], private, private_labels, costs)
+    everyone = score_ensemble(candidates, private, private_labels, costs)
+    combined = average_probabilities([private[name] for name in chosen["members"]]).argmax(axis=1)
+    first = chosen["members"][0]
+    single = private[first].argmax(axis=1)
+    return {
+        "candidates": candidates,
+        "selection": chosen,
+        "privatetest": {key: ensemble[key] for key in ("members", "accuracy", "macro_f1", "n", "per_class",
+                                                       "training_cpu_minutes", "training_wall_hours")},
+        "privatetest_accuracy_interval": bootstrap_interval(private_labels, combined, accuracy, seed=seed),
+        "best_single": {"model": first, "privatetest_accuracy": accuracy(private_labels, single)},
+        "mcnemar_vs_best_single": mcnemar(private_labels, combined, single),
+        "all_released_unselected": {key: everyone[key] for key in ("members", "accuracy", "macro_f1",
+                                                                  "training_wall_hours")},
+        "protocol": "members chosen by greedy forward selection on PublicTest; PrivateTest scored once for the "
+                    "chosen set; every member with the same test-time augmentation",
+    }

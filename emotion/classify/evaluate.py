@@ -1,0 +1,245 @@
+"""Evaluate a saved model on a FER2013 split: accuracy, macro-F1 and per-class precision/recall/F1.
+
+Test-time augmentation averages the softmax over several views of each image:
+
+* ``"flip"`` (or ``tta=True``): the image and its horizontal mirror (2 views).
+* ``"tencrop"``: the classic ten-crop: the image shifted by :data:`TENCROP_SHIFT` pixels towards each corner
+  (edge pixels repeated) and unshifted, each also mirrored (10 views). For ``crop_cnn``, whose first layer keeps the
+  central 40x40, these are exactly the four corner and the centre 40x40 crops of the 48x48 face and their mirrors;
+  for a 48x48 model they are shifted copies of the whole face.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES, SPLITS
+from emotion.errors import ConfigurationError, ModelFileError
+
+
+def load_model(path: Path | str):
+    """Load a ``.keras`` model saved by :mod:`emotion.classify.train` (no compile state is needed to predict).
+
+    Raises:
+        ModelFileError: the file does not exist, or is not a Keras model archive.
+    """
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(
+            f"model file {path} does not exist. Released models are models/<name>.keras; train one with "
+            "`python -m emotion train --model NAME` (see `python -m emotion train --help`)."
+        )
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: expected a Keras 3 model archive ending in .keras.")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, OSError, KeyError or zipfile errors on a bad archive.
+        raise ModelFileError(
+            f"{path} could not be loaded as a Keras model ({type(error).__name__}: {str(error)[:200]}). "
+            "Is it a .keras file written by `python -m emotion train`?"
+        ) from error
+    if any(weight.dtype == "float16" for weight in model.weights):
+        model = with_dtype_policy(model, "float32")
+    return model
+
+
+def with_dtype_policy(model, policy: str):
+    """A copy of ``model`` whose every layer uses the Keras dtype ``policy`` (e.g. ``"float16"`` or ``"float32"``),
+    with the weights cast to the new variable dtype."""
+    import keras
+
+    def retype(value):
+        if isinstance(value, dict):
+            if value.get("class_name") in ("DTypePolicy", "FloatDTypePolicy") and isinstance(value.get("config"), dict):
+                return {**value, "config": {**value["config"], "name": policy}}
+            return {key: retype(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [retype(item) for item in value]
+        return value
+
+    copy = model.__class__.from_config(retype(model.get_config()))
+    variable_dtype = keras.mixed_precision.Policy(policy).variable_dtype
+    copy.set_weights([np.asarray(weight).astype(variable_dtype) for weight in model.get_weights()])
+    return copy
+
+
+def save_float16(model, path: Path | str) -> Path:
+    """Save ``model`` with float16 weights (half the size of float32; :func:`load_model` casts them back to
+    float32 and computes in float32). For released models that would exceed the 50 MB size cap in float32."""
+    path = Path(path)
+    temporary = path.with_name("partial_" + path.name)
+    with_dtype_policy(model, "float16").save(temporary)
+    temporary.replace(path)
+    return path
+
+
+def check_split(split: str) -> str:
+    """Return ``split`` when it is one of :data:`emotion.SPLITS`; raises ConfigurationError otherwise."""
+    if split not in SPLITS:
+        raise ConfigurationError(f"unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+    return split
+
+
+TTA_MODES = ("none", "flip", "tencrop")
+TENCROP_SHIFT = 4
+"""Pixels each corner view of ten-crop TTA is shifted by: (48 - 40) / 2, the margin of ``crop_cnn``'s 40x40 crop."""
+
+
+def tta_mode(tta: bool | str) -> str:
+    """Normalise a ``tta`` argument: False -> ``"none"``, True -> ``"flip"``, or one of :data:`TTA_MODES`.
+
+    Raises:
+        ConfigurationError: an unknown mode.
+    """
+    if tta is False or tta is None:
+        return "none"
+    if tta is True:
+        return "flip"
+    if tta not in TTA_MODES:
+        raise ConfigurationError(f"unknown test-time augmentation {tta!r}: use one of {', '.join(TTA_MODES)}.")
+    return tta
+
+
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """``images`` (n, h, w, c) moved by ``dy`` rows and ``dx`` columns; the uncovered border repeats the edge pixels.
+
+    A positive ``dy`` moves the content down, so the view then shows more of the top of the original."""
+    if dy == 0 and dx == 0:
+        return images
+    pad = max(abs(dy), abs(dx))
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="edge")
+    height, width = images.shape[1:3]
+    return padded[:, pad - dy:pad - dy + height, pad - dx:pad - dx + width]
+
+
+def tta_views(images: np.ndarray, tta: bool | str):
+    """Yield the views of :func:`predict_probabilities`'s test-time augmentation, the unchanged images first."""
+    mode = tta_mode(tta)
+    shifts = [(0, 0)]
+    if mode == "tencrop":
+        shifts += [(dy, dx) for dy in (TENCROP_SHIFT, -TENCROP_SHIFT) for dx in (TENCROP_SHIFT, -TENCROP_SHIFT)]
+    for dy, dx in shifts:
+        view = shifted(images, dy, dx)
+        yield view
+        if mode != "none":
+            yield view[:, :, ::-1]
+
+
+def predict_probabilities(model, images: np.ndarray, *, tta: bool | str = False,
+                          batch_size: int = 256) -> np.ndarray:
+    """Return the model's class probabilities.
+
+    Args:
+        model: a Keras model mapping (n, 48, 48, 1) 0-255 images to (n, 7) probabilities.
+        images: uint8 (n, 48, 48) or (n, 48, 48, 1).
+        tta: test-time augmentation, one of :data:`TTA_MODES` (True means ``"flip"``): the softmax outputs of the
+            views (:func:`tta_views`) are averaged.
+
+    Returns:
+        float32 (n, num_classes).
+
+    Raises:
+        ValueError: ``images`` is not 3-D or 4-D.
+        ConfigurationError: unknown ``tta`` mode.
+    """
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, 48, 48) or (n, 48, 48, 1), got shape {images.shape}")
+    images = images.astype(np.float32)
+    outputs = [_single_output(model.predict(np.ascontiguousarray(view), batch_size=batch_size, verbose=0))
+               for view in tta_views(images, tta)]
+    return np.mean(outputs, axis=0).astype(np.float32)
+
+
+def _single_output(predictions) -> np.ndarray:
+    """The (n, classes) array of a one-output model; raises ModelFileError for a model with several outputs."""
+    if isinstance(predictions, (list, tuple)):
+        if len(predictions) != 1:
+            raise ModelFileError(f"expected a model with one output (class probabilities), got {len(predictions)}.")
+        predictions = predictions[0]
+    predictions = np.asarray(predictions, dtype=np.float32)
+    if predictions.ndim != 2:
+        raise ModelFileError(f"expected (n, classes) probabilities from the model, got shape {predictions.shape}.")
+    return predictions
+
+
+def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
+    """Accuracy, macro-F1 and per-class precision/recall/F1/support.
+
+    Args:
+        labels: int (n,) true class ids 0-6.
+        predictions: int (n,) predicted class ids.
+
+    Returns:
+        ``{"n", "accuracy", "macro_f1", "per_class": {class name: {"precision", "recall", "f1", "support"}},
+        "confusion_matrix": 7x7 list (rows true, columns predicted)}``.
+    """
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    label_ids = list(range(len(CLASS_NAMES)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=label_ids, zero_division=0
+    )
+    return {
+        "n": int(len(labels)),
+        "accuracy": float(np.mean(labels == predictions)),
+        "macro_f1": float(f1_score(labels, predictions, labels=label_ids, average="macro", zero_division=0)),
+        "per_class": {
+            name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                   "support": int(support[i])}
+            for i, name in enumerate(CLASS_NAMES)
+        },
+        "confusion_matrix": confusion_matrix(labels, predictions, labels=label_ids).tolist(),
+    }
+
+
+def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool | str = False) -> dict[str, Any]:
+    """Predict ``images`` and score against ``labels``; returns :func:`classification_metrics` plus ``tta`` (whether
+    any test-time augmentation was used) and ``tta_mode`` (which one, :data:`TTA_MODES`).
+
+    Args:
+        model: a Keras model (see :func:`predict_probabilities`).
+        images: uint8 (n, 48, 48).
+        labels: int (n,).
+        tta: see :func:`predict_probabilities`.
+    """
+    mode = tta_mode(tta)
+    probabilities = predict_probabilities(model, images, tta=mode)
+    return {**classification_metrics(np.asarray(labels), probabilities.argmax(axis=1)), "tta": mode != "none",
+            "tta_mode": mode}
+
+
+def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bool | str = False,
+                  data=None) -> dict:
+    """Load a saved model and evaluate it on one FER2013 split (``python -m emotion evaluate``).
+
+    Args:
+        model_path: a ``.keras`` file.
+        split: one of :data:`emotion.SPLITS`.
+        tta: test-time augmentation (:data:`TTA_MODES`; True means horizontal flip).
+        data: a loaded :class:`emotion.data.fer2013.Fer2013` (default: :func:`emotion.data.fer2013.load_fer2013`).
+
+    Returns:
+        :func:`evaluate_model`'s dict plus ``model`` (the path) and ``split``.
+
+    Raises:
+        ConfigurationError: unknown split.
+        ModelFileError: see :func:`load_model`.
+        DataMissingError, DataFormatError: FER2013 is missing or malformed.
+    """
+    check_split(split)
+    tta_mode(tta)
+    model = load_model(model_path)
+    if data is None:
+        from emotion.data.fer2013 import load_fer2013
+
+        data = load_fer2013()
+    images, labels = data.split(split)
+    return {"model": str(model_path), "split": split, **evaluate_model(model, images, labels, tta=tta)}

@@ -1,0 +1,107 @@
+"""How fast the input pipeline feeds training: the real ``tf.data`` pipeline against synthetic tensors
+(:func:`benchmark_input_pipeline`, notebook 03).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from emotion import CLASS_NAMES
+from emotion.classify.inputs import make_dataset
+from emotion.classify.train import TrainConfig, compile_model, training_policy
+
+
+PIPELINE_GOAL = 0.9
+"""The input pipeline's goal: the real pipeline trains at least this share of the synthetic-tensor rate."""
+
+
+def describe_pipeline_benchmark(benchmark: dict, model_name: str) -> str:
+    """The sentences notebook 03 prints for a :func:`benchmark_input_pipeline` result: both rates, the per-round
+    ratios, the goal, and what the spread of the rounds allows one to conclude."""
+    ratios = benchmark["round_ratios"]
+    median = benchmark["ratio"]
+    text = (f"With the real pipeline {model_name} trains at {benchmark['real_images_per_second']:.0f} img/s; on "
+            f"synthetic tensors at {benchmark['synthetic_images_per_second']:.0f} img/s (medians of "
+            f"{len(benchmark['real_rounds'])} rounds). Within each round the real / synthetic ratio was "
+            + ", ".join(f"{ratio:.0%}" for ratio in ratios)
+            + f"; median {median:.0%} ({'meets' if median >= PIPELINE_GOAL else 'misses'} the "
+              f"{PIPELINE_GOAL:.0%} goal).")
+    spread = max(ratios) - min(ratios)
+    if len(ratios) > 1 and spread > abs(1 - median):
+        text += (f" The rounds spread over {spread * 100:.0f} points, more than the median's distance from 100 %: "
+                 f"on this shared machine the benchmark cannot tell the pipeline's cost from the load's noise.")
+    elif median < PIPELINE_GOAL:
+        text += (f" The rounds agree within {spread * 100:.0f} points, so the input pipeline costs about "
+                 f"{(1 - median) * 100:.0f} % of the training rate: the model waits for its data.")
+    else:
+        text += " The input pipeline keeps the model busy."
+    if max(ratios) > 1:
+        text += " A ratio above 100 % can only be load noise (real input cannot be cheaper than none)."
+    return text
+
+
+def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int = 40,
+                             rounds: int = 2) -> dict[str, Any]:
+    """Does the input pipeline keep the model fed? Training img/s with the real pipeline (shuffle, augmentation,
+    one-hot) against the same model fed one constant synthetic batch, which costs the pipeline nothing.
+
+    The two are measured in alternating rounds of ``steps`` steps after a warm-up. ``ratio`` is the median over rounds
+    of real / synthetic img/s within a round, so that a change in the machine's load between rounds (this machine is
+    shared) affects both sides of each ratio about equally. The goal is a ratio of at least 0.9; a ratio above 1
+    means the load changed within a round by more than the pipeline costs.
+
+    Args:
+        config: the recipe (model, batch size, augmentation, mixed precision).
+        images: uint8 (n, 48, 48) real training images; labels: int (n,).
+        steps: training steps per round.
+        rounds: rounds of each kind.
+
+    Returns:
+        ``{"real_images_per_second", "synthetic_images_per_second"`` (medians over rounds), ``"ratio", "round_ratios",
+        "real_rounds", "synthetic_rounds", "steps_per_round", "batch_size", "model", "mixed_precision"}``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from emotion.classify.models import build_model
+
+    keras.utils.set_random_seed(config.seed)
+    previous_policy = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(training_policy(config.mixed_precision))
+    try:
+        model = build_model(config.model, **config.model_options)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+    compile_model(model, config, steps)
+    real = make_dataset(images, labels, batch_size=config.batch_size, training=True, seed=config.seed,
+                        augment=config.augment).repeat()
+    rng = np.random.default_rng(config.seed)
+    synthetic_batch = (rng.uniform(0, 255, (config.batch_size, *images.shape[1:], 1)).astype(np.float32),
+                       np.eye(len(CLASS_NAMES), dtype=np.float32)[rng.integers(0, len(CLASS_NAMES),
+                                                                              config.batch_size)])
+    synthetic = tf.data.Dataset.from_tensors(synthetic_batch).repeat()
+    for dataset in (real, synthetic):
+        model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+    measured: dict[str, list[float]] = {"real": [], "synthetic": []}
+    for _ in range(rounds):
+        for name, dataset in (("real", real), ("synthetic", synthetic)):
+            started = time.perf_counter()
+            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+            measured[name].append(steps * config.batch_size / (time.perf_counter() - started))
+    real_rate, synthetic_rate = float(np.median(measured["real"])), float(np.median(measured["synthetic"]))
+    ratios = [real / synthetic for real, synthetic in zip(measured["real"], measured["synthetic"])]
+    return {
+        "model": config.model,
+        "mixed_precision": config.mixed_precision,
+        "batch_size": config.batch_size,
+        "steps_per_round": steps,
+        "real_images_per_second": real_rate,
+        "synthetic_images_per_second": synthetic_rate,
+        "ratio": float(np.median(ratios)),
+        "round_ratios": ratios,
+        "real_rounds": measured["real"],
+        "synthetic_rounds": measured["synthetic"],
+    }

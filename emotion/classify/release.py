@@ -1,0 +1,110 @@
+"""Publish a finished training run: the released ``models/<name>.keras`` (float16 weights when a float32 model is
+over the size cap) and ``results/03_train_<name>.json``, or an ablation's ``results/03_ablation_<name>.json``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from emotion.errors import ConfigurationError
+from emotion.study.results import cpu_cores
+
+if TYPE_CHECKING:
+    from emotion.classify.train import TrainResult
+
+
+
+MAX_MODEL_MIB = 50.0
+"""Released ``.keras`` files are kept at or under this size (the repository's size cap); a larger float32 model is
+stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
+
+
+def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
+                name: str | None = None, ablation: bool = False,
+                test_split: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Publish a finished run.
+
+    Released model (``ablation=False``): copy the model and history into ``models_dir`` as ``<name>.keras`` and
+    ``<name>_history.csv`` and write ``results_dir/03_train_<name>.json`` (with headline rows for the README). A model
+    over :data:`MAX_MODEL_MIB` in float32 is stored with float16 weights; PrivateTest is then scored again with the
+    stored file and both accuracies are recorded under ``model_storage``.
+
+    Ablation run (``ablation=True``): an experiment of notebooks 04/07 (another seed, class weighting, no
+    augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
+    PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
+
+    Args:
+        test_split: the (images, labels) the run was scored on, to score a float16-stored model again (default: FER2013
+            PrivateTest, loaded when needed).
+
+    Returns:
+        The paths written: ``{"model": ..., "history": ..., "results": ...}`` (model and history None for ablations).
+
+    Raises:
+        ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
+    """
+    from emotion.study.results import write_results
+
+    summary = result.summary
+    if not summary["finished"] or "test" not in summary:
+        raise ConfigurationError(
+            f"{result.run_dir}: the run stopped after {summary['epochs_run']} of {summary['recipe']['epochs']} epochs "
+            "or was not evaluated on PrivateTest; run the same command again to finish it before releasing."
+        )
+    name = name or summary["model"]
+    results_dir = Path(results_dir)
+    test = summary["test"]
+    protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
+    if ablation:
+        payload = {**summary, "run": name, "protocol": protocol}
+        results_path = write_results(results_dir / f"03_ablation_{name}.json", payload, mode=mode,
+                                     seed=summary["recipe"]["seed"])
+        return {"model": None, "history": None, "results": results_path}
+
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    model_path, history_path = models_dir / f"{name}.keras", models_dir / f"{name}_history.csv"
+    storage: dict[str, Any] = {"dtype": "float32", "float32_mib": result.best_model.stat().st_size / 2**20}
+    if storage["float32_mib"] > MAX_MODEL_MIB:
+        import keras
+
+        from emotion.classify.evaluate import evaluate_model, load_model, save_float16
+
+        if test_split is None:
+            from emotion.data.fer2013 import load_fer2013
+
+            test_split = load_fer2013().split("PrivateTest")
+        save_float16(keras.saving.load_model(result.best_model, compile=False), model_path)
+        stored = evaluate_model(load_model(model_path), *test_split)
+        storage.update(dtype="float16", accuracy_float32=test["accuracy"], accuracy_stored=stored["accuracy"],
+                       stored_mib=model_path.stat().st_size / 2**20,
+                       note="weights stored as float16 to stay under the size cap; loaded back as float32. "
+                            "accuracy_float32 is the trained checkpoint as saved (float32 weights, computed under "
+                            "its training dtype policy); accuracy_stored is the released file")
+        if storage["stored_mib"] > MAX_MODEL_MIB:
+            raise ConfigurationError(
+                f"{name}: {storage['stored_mib']:.0f} MiB even with float16 weights, over the {MAX_MODEL_MIB:.0f} MB "
+                f"cap; {model_path} was written but should not be committed.")
+    else:
+        shutil.copyfile(result.best_model, model_path)
+    shutil.copyfile(result.history, history_path)
+    payload = {
+        **summary,
+        "model_file": model_path.name,
+        "model_file_mib": model_path.stat().st_size / 2**20,
+        "model_storage": storage,
+        "history_file": history_path.name,
+        "headline": [
+            {"quantity": f"{name}: accuracy", "value": test["accuracy"], "split": "PrivateTest", "protocol": protocol},
+            {"quantity": f"{name}: macro-F1", "value": test["macro_f1"], "split": "PrivateTest", "protocol": protocol},
+            {"quantity": f"{name}: training CPU-minutes", "value": summary["training_cpu_minutes"],
+             "split": "Training", "protocol": f"{summary['epochs_run']} epochs on {cpu_cores()} CPU cores"},
+        ],
+    }
+    results_path = write_results(results_dir / f"03_train_{name}.json", payload, mode=mode,
+                                 seed=summary["recipe"]["seed"])
+    return {"model": model_path, "history": history_path, "results": results_path}

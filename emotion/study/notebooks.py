@@ -1,0 +1,151 @@
+"""Run the study's notebooks headless with papermill, in smoke or full mode.
+
+Full mode executes each notebook into a temporary file and, only when every cell succeeded, replaces the committed
+notebook (so readers see the outputs of the last full run) and leaves figures in ``figures/`` and numbers in
+``results/``. Smoke mode writes everything under ``build/smoke/`` and never touches tracked files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from emotion.errors import EmotionError
+from emotion.paths import BUILD_DIR, DATA_ENV_VAR, NOTEBOOKS_DIR, RESULTS_DIR, data_root
+
+KERNEL_NAME = "emotion"
+RUNTIMES_FILE = RESULTS_DIR / "00_runtimes.json"
+PER_MODEL_NOTEBOOK = "03_train.ipynb"
+"""The notebook that runs once per released model in full mode (parameter ``model_name``)."""
+DEFAULT_MODEL = "basic_cnn"
+"""The model whose full run of :data:`PER_MODEL_NOTEBOOK` is the committed notebook itself; every other released
+model's run is kept as ``notebooks/runs/03_train_<model>.ipynb``."""
+RUNS_DIR = NOTEBOOKS_DIR / "runs"
+
+
+class NotebookFailed(EmotionError):
+    """A notebook cell raised; the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What one notebook run produced and how long it took."""
+
+    notebook: Path
+    output: Path
+    seconds: float
+
+
+def study_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """Return the numbered notebooks ``NN_slug.ipynb`` in reading order."""
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def run_notebook(
+    notebook: Path,
+    mode: str,
+    *,
+    seed: int = 0,
+    output_root: Path | None = None,
+    kernel_name: str = KERNEL_NAME,
+    extra_parameters: dict | None = None,
+    keep_as: Path | None = None,
+) -> NotebookRun:
+    """Execute one notebook with papermill.
+
+    Args:
+        notebook: the ``.ipynb`` to run.
+        mode: ``smoke`` (tiny sizes, outputs under ``output_root``, default ``build/smoke``) or ``full``
+            (figures/ and results/; the executed notebook replaces the original on success).
+        seed: the ``seed`` parameter.
+        output_root: for smoke mode, the folder that receives the executed notebook, figures/ and results/.
+        kernel_name: the Jupyter kernel (``make setup`` registers ``emotion`` inside .venv).
+        extra_parameters: more papermill parameters.
+        keep_as: full mode: where the executed notebook is kept (default: it replaces ``notebook``).
+
+    Raises:
+        ValueError: unknown mode.
+        NotebookFailed: a cell raised (the message names notebook, cell number and error).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    if mode not in ("smoke", "full"):
+        raise ValueError(f"mode must be 'smoke' or 'full', got {mode!r}")
+    notebook = Path(notebook).resolve()
+    if mode == "smoke":
+        root = Path(output_root or BUILD_DIR / "smoke").resolve()
+        figures, results = root / "figures", root / "results"
+        output = root / (Path(keep_as).name if keep_as else notebook.name)
+    else:
+        output = BUILD_DIR / "full" / (Path(keep_as).name if keep_as else notebook.name)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {"mode": mode, "seed": seed}
+    if mode == "smoke":
+        # Full mode keeps the notebook's own relative defaults (../figures, ../results), so no machine-specific
+        # path is written into the committed notebooks.
+        parameters.update(figures_dir=str(figures), results_dir=str(results))
+    parameters.update(extra_parameters or {})
+    # The kernel runs in notebooks/: a relative EMOTION_DATA (e.g. ../shared/data) must mean what it meant where the
+    # command was typed, so hand the kernel the absolute path.
+    if os.environ.get(DATA_ENV_VAR, "").strip():
+        os.environ[DATA_ENV_VAR] = str(data_root())
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    except PapermillExecutionError as error:
+        raise NotebookFailed(
+            f"{notebook.name}: cell {error.exec_count} (index {error.cell_index}) raised {error.ename}: "
+            f"{error.evalue}\nThe executed notebook with the traceback is at {output}."
+        ) from error
+    seconds = time.perf_counter() - started
+    if mode == "full":
+        kept = Path(keep_as) if keep_as else notebook
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(output, kept)
+        output = kept
+    return NotebookRun(notebook=notebook, output=output, seconds=seconds)
+
+
+def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR) -> list[tuple[dict, Path | None]]:
+    """The runs one notebook gets: ``[(extra_parameters, keep_as)]``.
+
+    :data:`PER_MODEL_NOTEBOOK` in full mode runs once per released model (``results_dir/03_train_<model>.json``): the
+    :data:`DEFAULT_MODEL` run replaces the notebook, the others are kept under :data:`RUNS_DIR`. Every other case is
+    one run with the notebook's own parameters.
+    """
+    if mode != "full" or Path(notebook).name != PER_MODEL_NOTEBOOK:
+        return [({}, None)]
+    released = sorted(path.stem.removeprefix("03_train_") for path in Path(results_dir).glob("03_train_*.json"))
+    variants: list[tuple[dict, Path | None]] = [({"model_name": DEFAULT_MODEL}, None)]
+    variants += [({"model_name": name}, RUNS_DIR / f"{Path(notebook).stem}_{name}.ipynb")
+                 for name in released if name != DEFAULT_MODEL]
+    return variants
+
+
+def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int) -> None:
+    """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}}}``)."""
+    from emotion.study.results import read_results, write_results
+
+    runtimes: dict = {}
+    if runtimes_file.is_file():
+        runtimes = read_results(runtimes_file).get("notebooks", {})
+    runtimes.setdefault(notebook.stem, {})[mode] = round(seconds, 1)
+    write_results(
+        runtimes_file,
+        {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform",
+         "notebooks": dict(sorted(runtimes.items()))},
+        mode="full",
+        seed=seed,
+    )
+
