@@ -165,3 +165,15 @@ def test_the_pipeline_detector_is_yunet_when_its_file_is_present_else_mtcnn(monk
     (tmp_path / YUNET_FILE).parent.mkdir(parents=True)
     (tmp_path / YUNET_FILE).write_bytes(b"onnx")
     assert default_detector() == "yunet"
+
+
+def test_mtcnn_pyramid_drops_levels_smaller_than_pnet_and_keeps_the_package_scales_otherwise():
+    from mtcnn.utils.images import build_scale_pyramid
+
+    from emotion.faces.detectors import mtcnn_scales
+
+    for width, height, min_face in ((640, 480, 14), (640, 480, 20), (1024, 768, 14)):
+        assert np.allclose(mtcnn_scales(width, height, min_face, 0.709), build_scale_pyramid(width, height, min_face, 0.709))
+    scales = mtcnn_scales(640, 480, 40, 0.709)
+    assert len(scales) == 8 and len(build_scale_pyramid(640, 480, 40, 0.709)) == 10
+    assert (480 * scales >= 12).all()

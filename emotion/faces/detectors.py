@@ -259,6 +259,7 @@ class MtcnnDetector(FaceDetector):
         from mtcnn import MTCNN
 
         super().__init__(**settings)
+        _fix_mtcnn_pyramid()
         self._detector = MTCNN()
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
@@ -283,6 +284,28 @@ class MtcnnDetector(FaceDetector):
 
     def _detect_rgb(self, image: np.ndarray) -> list[Face]:
         return [_mtcnn_face(item) for item in self._detector.detect_faces([image], **self.settings)[0]]
+
+
+def mtcnn_scales(width: int, height: int, min_face_size: float, scale_factor: float, min_size: int = 12):
+    """MTCNN's image pyramid as ``mtcnn`` 1.0 builds it, less the levels whose image is smaller than P-Net's
+    ``min_size`` px window.
+
+    The package counts the levels from the image alone, ignoring the first scale ``min_size / min_face_size``: with
+    ``min_face_size`` 40 on a 640x480 image its last level is 6 px tall and P-Net fails with an empty convolution.
+    Where the package does not fail the scales are the same, so its results are unchanged.
+    """
+    from mtcnn.utils.images import build_scale_pyramid
+
+    scales = build_scale_pyramid(width, height, min_face_size=min_face_size, scale_factor=scale_factor,
+                                 min_size=min_size)
+    return scales[min(width, height) * scales >= min_size]
+
+
+def _fix_mtcnn_pyramid() -> None:
+    """Make ``mtcnn``'s P-Net stage build its pyramid with :func:`mtcnn_scales` (idempotent)."""
+    from mtcnn.stages import stage_pnet
+
+    stage_pnet.build_scale_pyramid = mtcnn_scales
 
 
 def _mtcnn_face(item: dict) -> Face:
