@@ -59,7 +59,7 @@ def test_detection_recall_counts_tall_valid_faces_matched_once():
     # two boxes on the first face (counted once), none on the second; the 10-px face and the invalid one do not count
     found = [record(0.1, [([1, 1, 40, 40], "x"), ([0, 0, 39, 39], "x"), ([100, 0, 10, 10], "x")])]
     result = detection_recall([{**found[0], "photo": "/data/faces/images/p.jpg"}], annotations)
-    assert (result["found"], result["annotated"], result["recall"]) == (1, 2, 0.5)
+    assert (result["found"], result["annotated_faces"], result["recall"]) == (1, 2, 0.5)
     assert detection_recall([record(0.1, [])], annotations)["recall"] == 0.0
 
 

@@ -128,33 +128,15 @@ def speed(records: list[dict[str, Any]]) -> dict[str, float]:
 
 def detection_recall(records: list[dict[str, Any]], annotations, min_height: int = RECALL_MIN_HEIGHT,
                      threshold: float = 0.5) -> dict[str, Any]:
-    """The share of annotated faces at least ``min_height`` px tall (WIDER's ``invalid`` ones left out) that a
-    detection covers (IoU >= ``threshold``,
-    greedy, each detection used once), over the photos of ``records``.
+    """Detection recall of one side's photo records (``photo`` path whose file name is the annotation's ``image``,
+    ``faces`` with ``box`` x, y, w, h): :func:`~emotion.analysis.error_analysis.photo_detection_recall`, the rule
+    notebook 06 uses, so both report the same quantity."""
+    from emotion.analysis.error_analysis import photo_detection_recall
 
-    Args:
-        records: photo records (``photo`` path whose file name is the annotation's ``image``, and
-            ``faces`` with ``box`` x, y, w, h), as both sides of the comparison write them.
-        annotations: the folder's :func:`~emotion.faces.detection_eval.load_annotations` table.
-    """
-    from emotion.faces.detection_eval import box_iou
-
-    tall = annotations[(annotations["h"] >= min_height) & (annotations.get("invalid", 0) == 0)]
-    found = total = 0
-    for record in records:
-        name = Path(record["photo"]).name
-        truth = tall.loc[tall["image"] == name, ["x", "y", "w", "h"]].to_numpy(dtype=float)
-        total += len(truth)
-        if not len(truth) or not record["faces"]:
-            continue
-        iou = box_iou(np.array([face["box"] for face in record["faces"]]), truth)
-        while iou.size and iou.max() >= threshold:
-            row, column = np.unravel_index(iou.argmax(), iou.shape)
-            found += 1
-            iou[row, :] = -1
-            iou[:, column] = -1
-    return {"recall": found / total if total else None, "found": found, "annotated": total,
-            "min_face_height": min_height, "iou_threshold": threshold}
+    return photo_detection_recall([Path(record["photo"]).name for record in records],
+                                  [np.array([face["box"] for face in record["faces"]], dtype=float).reshape(-1, 4)
+                                   for record in records], annotations, min_height=min_height,
+                                  iou_threshold=threshold)
 
 
 def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str, Any]],
