@@ -148,3 +148,17 @@ def test_committed_model_card_matches_committed_results():
     assert write_model_card(MODELS_DIR / "MODEL_CARD.md", RESULTS_DIR, check=True), (
         "models/MODEL_CARD.md is out of date with results/: run `make model-card`"
     )
+
+
+def test_record_runtime_labels_the_file_with_the_mode_that_wrote_it(tmp_path):
+    from pathlib import Path
+
+    from emotion.study.notebooks import record_runtime
+
+    runtimes = tmp_path / "00_runtimes.json"
+    record_runtime(runtimes, Path("01_data.ipynb"), "full", 16.44, seed=0)
+    assert read_results(runtimes)["meta"]["mode"] == "full"
+    record_runtime(runtimes, Path("01_data.ipynb"), "smoke", 3.01, seed=0)
+    document = read_results(runtimes)
+    assert document["meta"]["mode"] == "smoke"
+    assert document["notebooks"] == {"01_data": {"full": 16.4, "smoke": 3.0}}

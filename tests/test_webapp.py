@@ -398,3 +398,15 @@ def test_a_study_photo_through_the_released_model(real_data_root):
     document = post(client, (name, sample.data)).get_json()
     assert document["model"] == str(default_model_path()) and document["files"][0]["ok"]
     assert document["timing"]["images"] == 1
+
+
+def test_a_load_test_below_the_protocol_is_written_as_a_smoke_run(tiny_model, tmp_path, capsys):
+    from emotion.study.results import read_results
+
+    photo_path = tmp_path / "photo.jpg"
+    photo_path.write_bytes(encode(photo()))
+    assert main(["serve-load", "--model", str(tiny_model), "--detector", "haar", "--photo", str(photo_path),
+                 "--requests", "3", "--concurrency", "2", "--results", str(tmp_path)]) == 0
+    document = read_results(tmp_path / "06_webapp_load.json")
+    assert document["meta"]["mode"] == "smoke"
+    assert document["split"] == "3 requests of one photo (photo.jpg), 2 concurrent"

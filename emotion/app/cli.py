@@ -26,6 +26,11 @@ from pathlib import Path
 from emotion.errors import DataMissingError, EmotionError
 from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
 
+PEER_PHOTOS = 50
+"""WIDER photos of the peer comparison's end-to-end part (the protocol of results/06_peer_comparison.json)."""
+LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 8
+"""The web app's load-test protocol (results/06_webapp_load.json): requests sent, and how many at once."""
+
 
 def _check_data(arguments: argparse.Namespace) -> int:
     from emotion.data.datacheck import check_data, format_report
@@ -234,7 +239,9 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     model = Path(arguments.model) if arguments.model else default_model_path()
     payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer",
                       our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"))
-    path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode="full", seed=0)
+    # A run on fewer photos than the protocol's is a quick check, and its file says so.
+    mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
+    path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode=mode, seed=0)
     print(f"written: {path}")
     return 0
 
@@ -266,7 +273,10 @@ def _serve_load(arguments: argparse.Namespace) -> int:
     measurement = measure_load(create_app(detector=arguments.detector, model=arguments.model), photo.read_bytes(),
                                photo.name, requests=arguments.requests, concurrency=arguments.concurrency,
                                timeout_s=arguments.timeout)
-    path = write_results(Path(arguments.results) / RESULTS_NAME, load_results(measurement), mode="full", seed=0)
+    # Fewer requests or clients than the protocol's make a quick check, and the file says so.
+    full = arguments.requests >= LOAD_REQUESTS and arguments.concurrency >= LOAD_CONCURRENCY
+    path = write_results(Path(arguments.results) / RESULTS_NAME, load_results(measurement),
+                         mode="full" if full else "smoke", seed=0)
     print(json.dumps(measurement, indent=2))
     print(f"written: {path}")
     return 1 if measurement["errors"] else 0
@@ -347,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")
     peer.add_argument("--model", help="our classifier (default: the released model best on PublicTest)")
-    peer.add_argument("--photos", type=int, default=50, help="WIDER photos for the end-to-end part (default 50)")
+    peer.add_argument("--photos", type=int, default=PEER_PHOTOS,
+                      help=f"WIDER photos for the end-to-end part (default {PEER_PHOTOS}; fewer writes a smoke-mode file)")
     peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"],
                       help="detector families both sides run (fer offers haar and mtcnn)")
     peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
@@ -367,8 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.set_defaults(handler=_serve)
     serve_load.add_argument("--photo", help="the photo every request sends (default: the first sample photo)")
-    serve_load.add_argument("--requests", type=_at_least_one, default=200, help="requests to send (default 200)")
-    serve_load.add_argument("--concurrency", type=_at_least_one, default=8, help="clients at once (default 8)")
+    serve_load.add_argument("--requests", type=_at_least_one, default=LOAD_REQUESTS,
+                            help=f"requests to send (default {LOAD_REQUESTS}; fewer writes a smoke-mode file)")
+    serve_load.add_argument("--concurrency", type=_at_least_one, default=LOAD_CONCURRENCY,
+                            help=f"clients at once (default {LOAD_CONCURRENCY})")
     serve_load.add_argument("--timeout", type=_positive_seconds, default=600.0,
                             help="hard limit in seconds; unanswered requests count as errors (default 600)")
     serve_load.add_argument("--results", default=str(RESULTS_DIR))

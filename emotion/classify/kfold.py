@@ -45,6 +45,7 @@ def kfold_fer2013(config: TrainConfig, *, folds: int, name: str | None = None, r
                      "(mean softmax of the fold models)"),
     }
     if write:
+        # Every fold model trains on the whole of its folds (train_kfold takes no --limit): a full run.
         write_results(RESULTS_DIR / f"03_kfold_{name}.json", payload, mode="full", seed=config.seed)
     return payload
 

@@ -134,7 +134,10 @@ def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR
 
 
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int) -> None:
-    """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}}}``)."""
+    """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}}}``).
+
+    Each time is stored under the mode it was measured in; the file's ``meta.mode`` is the mode of the run that wrote
+    it last, so a file last written by smoke runs (``make runtimes``) says so."""
     from emotion.study.results import read_results, write_results
 
     runtimes: dict = {}
@@ -145,7 +148,7 @@ def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: floa
         runtimes_file,
         {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform",
          "notebooks": dict(sorted(runtimes.items()))},
-        mode="full",
+        mode=mode,
         seed=seed,
     )
 
