@@ -11,7 +11,8 @@ Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``c
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
-Study outputs: ``study.results``, ``study.notebooks``, ``study.report``, ``study.report_check``, ``study.model_card``.
+Study outputs: ``study.results``, ``study.notebooks``, ``study.prose``, ``study.report``, ``study.report_check``,
+``study.model_card``.
 System: ``app.pipeline``, ``app.peer``, ``app.webapp``, ``app.webapp_load``, ``app.webapp_browser``, ``app.cli``.
 """
 

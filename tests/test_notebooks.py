@@ -10,11 +10,14 @@ import subprocess
 import nbformat
 import pytest
 
-from emotion.study.notebooks import run_notebook, study_notebooks
+from emotion.study.notebooks import PER_MODEL_NOTEBOOK, RUNS_DIR, run_notebook, source_fingerprint, study_notebooks
+from emotion.study.prose import unbacked_numbers
 from emotion.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = study_notebooks()
 IDS = [path.stem for path in NOTEBOOKS]
+MAX_LOOP_LINES = 8
+"""The longest loop a notebook's code cell may hold; anything longer is logic for the package."""
 
 
 def test_there_are_notebooks():
@@ -37,17 +40,34 @@ def test_notebook_structure(path):
                        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]  # a lambda in a pandas call is an expression, allowed
         assert not definitions, (f"code cell {index} defines {type(definitions[0]).__name__} on line "
                                  f"{definitions[0].lineno}: logic belongs in the package, not a notebook")
+        loops = [node for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+                 and node.end_lineno - node.lineno + 1 > MAX_LOOP_LINES]
+        assert not loops, (f"code cell {index} has a {loops[0].end_lineno - loops[0].lineno + 1}-line loop on line "
+                           f"{loops[0].lineno}: more than {MAX_LOOP_LINES} lines is logic for the package")
     assert "package_versions()" in code[-1], "ends with the versions cell"
     assert len(cells) <= 32
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_committed_notebook_carries_a_full_run(path):
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted(RUNS_DIR.glob("*.ipynb")),
+                         ids=IDS + [f"runs/{path.stem}" for path in sorted(RUNS_DIR.glob("*.ipynb"))])
+def test_committed_notebook_is_its_last_full_run_unedited(path):
     notebook = json.loads(path.read_text())
     injected = [cell for cell in notebook["cells"] if "injected-parameters" in cell.get("metadata", {}).get("tags", [])]
-    if not injected:
-        pytest.skip(f"{path.name} has not been executed in full mode yet")
+    assert injected, f"{path.name} has never been executed: run `python -m emotion run-notebooks --mode full`"
     assert 'mode = "full"' in "".join(injected[0]["source"]), f"{path.name} was committed from a non-full run"
+    stamped = notebook["metadata"].get("emotion", {}).get("source_sha256")
+    assert stamped == source_fingerprint(notebook), (
+        f"{path.name} was edited after its last full run, so its outputs may not belong to its code: run "
+        f"`python -m emotion run-notebooks --mode full --only {path.name[:2]}`")
+    if path.parent == RUNS_DIR:
+        template = json.loads((NOTEBOOKS_DIR / PER_MODEL_NOTEBOOK).read_text())
+        assert stamped == source_fingerprint(template), f"{path.name} ran an older {PER_MODEL_NOTEBOOK}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_prose_states_only_numbers_its_results_back(path):
+    problems = unbacked_numbers(path)
+    assert not problems, "\n".join(map(str, problems))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,9 @@ import numpy as np
 from scipy import stats
 
 
+CONFIDENCE = 0.95
+"""Coverage of the study's intervals (95 %)."""
+
 def _checked(labels, predictions, resamples: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """The inputs of a bootstrap as arrays; raises ValueError on empty or mismatched inputs, ``resamples`` < 100 or
     ``confidence`` outside (0, 1)."""
@@ -28,7 +31,7 @@ def bootstrap_interval(
     metric: Callable[[np.ndarray, np.ndarray], float],
     *,
     resamples: int = 2000,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     seed: int = 0,
 ) -> dict[str, float]:
     """Percentile bootstrap confidence interval of ``metric(labels, predictions)`` over test images.
@@ -100,7 +103,7 @@ def mcnemar(labels: np.ndarray, predictions_a: np.ndarray, predictions_b: np.nda
 
 
 def per_class_intervals(labels: np.ndarray, predictions: np.ndarray, *, num_classes: int = 7, resamples: int = 2000,
-                        confidence: float = 0.95, seed: int = 0) -> dict[str, list[dict[str, float]]]:
+                        confidence: float = CONFIDENCE, seed: int = 0) -> dict[str, list[dict[str, float]]]:
     """Percentile bootstrap intervals of each class's precision, recall and F1 over test images.
 
     Each resample redraws the n images with replacement and recomputes the confusion matrix. A class with no

@@ -43,6 +43,8 @@ ANNOTATION_HEADER = ["image", "x", "y", "w", "h", "difficulty_or_attrs"]
 IMAGES_HEADER = ["image", "event", "width", "height", "faces", "sha256"]
 IOU_THRESHOLD = 0.5
 THRESHOLD_COUNT = 1000
+WIDER_VALIDATION_IMAGES = 3226
+"""Images of the full WIDER FACE validation split, on which :data:`PUBLISHED_AP` was measured."""
 HEIGHT_BINS = (0, 16, 32, 64, 128, np.inf)
 HEIGHT_LABELS = ("<16", "16-32", "32-64", "64-128", ">=128")
 DETECTION_COLUMNS = ["image", "x", "y", "w", "h", "score"]
@@ -50,7 +52,7 @@ PUBLISHED_AP = {
     "mtcnn": {"easy": 0.851, "medium": 0.820, "hard": 0.607},
     "yunet": {"easy": 0.884, "medium": 0.866, "hard": 0.750},
 }
-"""Published AP on the full WIDER FACE validation split (3,226 images): MTCNN from the WIDER FACE leaderboard,
+"""Published AP on the full WIDER FACE validation split (:data:`WIDER_VALIDATION_IMAGES` images): MTCNN from the WIDER FACE leaderboard,
 YuNet from OpenCV Zoo's model card (2023mar)."""
 
 

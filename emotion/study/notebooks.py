@@ -7,6 +7,8 @@ notebook (so readers see the outputs of the last full run) and leaves figures in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -110,11 +112,36 @@ def run_notebook(
         ) from error
     seconds = time.perf_counter() - started
     if mode == "full":
+        from emotion.study.prose import unbacked_numbers
+
+        unbacked = unbacked_numbers(output, RESULTS_DIR)
+        if unbacked:
+            raise NotebookFailed(
+                f"{notebook.name}: its markdown states numbers that no results file backs (the committed notebook is "
+                "left as it was; write them from the results in a code cell, or fix the prose):\n"
+                + "\n".join(f"  {problem}" for problem in unbacked))
+        stamp_fingerprint(output)
         kept = Path(keep_as) if keep_as else notebook
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(output, kept)
         output = kept
     return NotebookRun(notebook=notebook, output=output, seconds=seconds)
+
+
+def source_fingerprint(notebook: dict) -> str:
+    """sha256 of a notebook's cell types and sources, papermill's injected-parameters cell left out: equal for a
+    notebook and its executed copy, different once any cell is edited."""
+    cells = [(cell["cell_type"], "".join(cell["source"])) for cell in notebook["cells"]
+             if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def stamp_fingerprint(path: Path) -> None:
+    """Record :func:`source_fingerprint` in an executed notebook's metadata (``metadata.emotion.source_sha256``), so a
+    test can tell a committed notebook edited after its last full run."""
+    notebook = json.loads(Path(path).read_text())
+    notebook["metadata"].setdefault("emotion", {})["source_sha256"] = source_fingerprint(notebook)
+    Path(path).write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
 def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR) -> list[tuple[dict, Path | None]]:
