@@ -36,6 +36,23 @@ def test_metrics_on_known_predictions():
     assert np.array(metrics["confusion_matrix"]).sum() == 6
 
 
+def test_the_study_metrics_agree_with_scikit_learn_including_absent_classes():
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    rng = np.random.default_rng(3)
+    labels, predictions = rng.integers(0, 6, 500), rng.integers(1, 7, 500)  # class 0 never predicted, 6 never true
+    metrics = classification_metrics(labels, predictions)
+    precision, recall, f1, support = precision_recall_fscore_support(labels, predictions, labels=range(7),
+                                                                     zero_division=0)
+    assert [row["precision"] for row in metrics["per_class"].values()] == pytest.approx(precision)
+    assert [row["recall"] for row in metrics["per_class"].values()] == pytest.approx(recall)
+    assert [row["f1"] for row in metrics["per_class"].values()] == pytest.approx(f1)
+    assert [row["support"] for row in metrics["per_class"].values()] == list(support)
+    assert metrics["macro_f1"] == pytest.approx(f1_score(labels, predictions, labels=range(7), average="macro",
+                                                         zero_division=0))
+    assert metrics["confusion_matrix"] == confusion_matrix(labels, predictions, labels=range(7)).tolist()
+
+
 def test_flip_tta_averages_an_image_and_its_mirror(tiny_model_path):
     model = keras.saving.load_model(tiny_model_path, compile=False)
     images = np.random.default_rng(0).integers(0, 256, (5, 48, 48)).astype(np.uint8)

@@ -9,7 +9,8 @@ from emotion import CLASS_NAMES
 from emotion.analysis.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
                                           reliability_bins)
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
+from emotion.classify.evaluate import accuracy, macro_f1
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_data():

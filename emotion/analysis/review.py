@@ -12,7 +12,8 @@ from scipy import stats
 
 from emotion import CLASS_NAMES
 from emotion.study.results import read_results, release_name
-from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1
+from emotion.analysis.uncertainty import bootstrap_interval
+from emotion.classify.evaluate import accuracy, macro_f1
 
 
 def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, Any]]:
@@ -29,14 +30,19 @@ def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, 
 
 def per_class_table(labels: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:
     """The paper's Table 4 layout: precision, recall, F1 and support per class, then macro and weighted averages
-    and accuracy (scikit-learn's classification report as a DataFrame)."""
-    from sklearn.metrics import classification_report
+    and accuracy (the layout of scikit-learn's classification report, from
+    :func:`emotion.classify.evaluate.classification_metrics`)."""
+    from emotion.classify.evaluate import classification_metrics
 
-    report = classification_report(labels, predictions, labels=list(range(len(CLASS_NAMES))),
-                                   target_names=list(CLASS_NAMES), output_dict=True, zero_division=0)
-    accuracy_value = report.pop("accuracy")
-    table = pd.DataFrame(report).T
-    table.loc["accuracy"] = [np.nan, np.nan, accuracy_value, table.loc["macro avg", "support"]]
+    metrics = classification_metrics(np.asarray(labels), np.asarray(predictions))
+    table = pd.DataFrame({name: {"precision": row["precision"], "recall": row["recall"], "f1-score": row["f1"],
+                                 "support": row["support"]} for name, row in metrics["per_class"].items()}).T
+    classes, support = table.loc[list(CLASS_NAMES)], table.loc[list(CLASS_NAMES), "support"]
+    columns = ["precision", "recall", "f1-score"]
+    table.loc["macro avg"] = [*classes[columns].mean(), support.sum()]
+    weights = support / support.sum() if support.sum() else support
+    table.loc["weighted avg"] = [*(classes[columns].mul(weights, axis=0)).sum(), support.sum()]
+    table.loc["accuracy"] = [np.nan, np.nan, metrics["accuracy"], support.sum()]
     table["support"] = table["support"].astype(int)
     return table
 

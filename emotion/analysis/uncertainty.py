@@ -1,4 +1,7 @@
-"""How far to trust a number: bootstrap confidence intervals and McNemar's test for paired classifiers."""
+"""How far to trust a number: bootstrap confidence intervals and McNemar's test for paired classifiers.
+
+The metrics themselves (accuracy, macro-F1, per-class scores) are defined once, in :mod:`emotion.classify.evaluate`;
+this module resamples them."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
+from emotion.classify.evaluate import scores_from_confusion
 
 CONFIDENCE = 0.95
 """Coverage of the study's intervals (95 %)."""
+
 
 def _checked(labels, predictions, resamples: int, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """The inputs of a bootstrap as arrays; raises ValueError on empty or mismatched inputs, ``resamples`` < 100 or
@@ -61,24 +66,6 @@ def bootstrap_interval(
             "confidence": confidence, "resamples": resamples}
 
 
-def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
-    """Share of images whose prediction equals the label."""
-    return float(np.mean(np.asarray(labels) == np.asarray(predictions)))
-
-
-def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int = 7) -> float:
-    """Unweighted mean of the per-class F1 scores over ``num_classes`` classes (a class never predicted nor present
-    scores 0, as scikit-learn's ``zero_division=0``)."""
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    scores = []
-    for class_id in range(num_classes):
-        true_positive = np.sum((predictions == class_id) & (labels == class_id))
-        predicted = np.sum(predictions == class_id)
-        actual = np.sum(labels == class_id)
-        scores.append(0.0 if predicted + actual == 0 else 2 * true_positive / (predicted + actual))
-    return float(np.mean(scores))
-
-
 def mcnemar(labels: np.ndarray, predictions_a: np.ndarray, predictions_b: np.ndarray) -> dict[str, float]:
     """McNemar's exact test: do two classifiers scored on the same images differ in accuracy?
 
@@ -119,14 +106,8 @@ def per_class_intervals(labels: np.ndarray, predictions: np.ndarray, *, num_clas
     labels, predictions = _checked(labels, predictions, resamples, confidence)
 
     def scores(cells: np.ndarray) -> dict[str, np.ndarray]:
-        matrix = cells.reshape(-1, num_classes, num_classes).astype(float)
-        right = np.diagonal(matrix, axis1=1, axis2=2)
-        true, predicted = matrix.sum(2), matrix.sum(1)
-        precision = np.divide(right, predicted, out=np.zeros_like(right), where=predicted > 0)
-        recall = np.divide(right, true, out=np.zeros_like(right), where=true > 0)
-        total = precision + recall
-        f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(right), where=total > 0)
-        return {"precision": precision, "recall": recall, "f1": f1}
+        scored = scores_from_confusion(cells.reshape(-1, num_classes, num_classes))
+        return {metric: scored[metric] for metric in ("precision", "recall", "f1")}
 
     codes = labels.astype(np.int64) * num_classes + predictions.astype(np.int64)
     rng = np.random.default_rng(seed)

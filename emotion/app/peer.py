@@ -172,7 +172,8 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         our_detectors: what our side runs (default ``detectors`` plus ``yunet`` when its file is present).
         annotations: the photos' annotation table, for detection recall (default: none, recall not measured).
     """
-    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, macro_f1, mcnemar
+    from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
+    from emotion.classify.evaluate import accuracy, macro_f1
     from emotion.classify.evaluate import load_model, predict_probabilities
     from emotion.faces.detectors import available_detectors
 

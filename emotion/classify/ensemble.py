@@ -31,8 +31,8 @@ def average_probabilities(probabilities: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Accuracy of the arg-max class (:func:`emotion.analysis.uncertainty.accuracy`)."""
-    from emotion.analysis.uncertainty import accuracy
+    """Accuracy of the arg-max class (:func:`emotion.classify.evaluate.accuracy`)."""
+    from emotion.classify.evaluate import accuracy
 
     return accuracy(labels, np.asarray(probabilities).argmax(axis=1))
 
@@ -164,7 +164,8 @@ def choose_and_score(probabilities: Mapping[str, Mapping[str, np.ndarray]], labe
         ``"mcnemar_vs_best_single"`` (A = the ensemble, B = the best single model) and ``"all_released_unselected"``
         (the average of every candidate, chosen by nobody, for reference)}``.
     """
-    from emotion.analysis.uncertainty import accuracy, bootstrap_interval, mcnemar
+    from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
+    from emotion.classify.evaluate import accuracy
 
     candidates = list(probabilities["PublicTest"])
     private, private_labels = probabilities["PrivateTest"], np.asarray(labels["PrivateTest"])

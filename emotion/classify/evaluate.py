@@ -172,8 +172,41 @@ def _single_output(predictions) -> np.ndarray:
     return predictions
 
 
+def confusion_counts(labels: np.ndarray, predictions: np.ndarray, num_classes: int = len(CLASS_NAMES)) -> np.ndarray:
+    """The (classes, classes) confusion matrix, rows true, columns predicted (int counts)."""
+    codes = np.asarray(labels).astype(np.int64) * num_classes + np.asarray(predictions).astype(np.int64)
+    return np.bincount(codes, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def scores_from_confusion(matrices: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class precision, recall and F1 from one or a stack of confusion matrices (``(..., classes, classes)``).
+
+    The study's one definition of the per-class scores: a class never predicted (or never present) has precision (or
+    recall) 0, and F1 0 when both are 0, as scikit-learn's ``zero_division=0`` gives. Returns arrays of shape
+    ``(..., classes)`` under ``precision``, ``recall``, ``f1`` and ``support``.
+    """
+    matrix = np.asarray(matrices, dtype=float)
+    right = np.diagonal(matrix, axis1=-2, axis2=-1)
+    true, predicted = matrix.sum(-1), matrix.sum(-2)
+    precision = np.divide(right, predicted, out=np.zeros_like(right), where=predicted > 0)
+    recall = np.divide(right, true, out=np.zeros_like(right), where=true > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(right), where=total > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": true}
+
+
+def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """Share of images whose prediction equals the label."""
+    return float(np.mean(np.asarray(labels) == np.asarray(predictions)))
+
+
+def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int = len(CLASS_NAMES)) -> float:
+    """Unweighted mean of the per-class F1 scores (:func:`scores_from_confusion`) over ``num_classes`` classes."""
+    return float(scores_from_confusion(confusion_counts(labels, predictions, num_classes))["f1"].mean())
+
+
 def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-class precision/recall/F1/support.
+    """Accuracy, macro-F1 and per-class precision/recall/F1/support (:func:`scores_from_confusion`).
 
     Args:
         labels: int (n,) true class ids 0-6.
@@ -183,22 +216,18 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[
         ``{"n", "accuracy", "macro_f1", "per_class": {class name: {"precision", "recall", "f1", "support"}},
         "confusion_matrix": 7x7 list (rows true, columns predicted)}``.
     """
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
-
-    label_ids = list(range(len(CLASS_NAMES)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predictions, labels=label_ids, zero_division=0
-    )
+    matrix = confusion_counts(labels, predictions)
+    scores = scores_from_confusion(matrix)
     return {
         "n": int(len(labels)),
-        "accuracy": float(np.mean(labels == predictions)),
-        "macro_f1": float(f1_score(labels, predictions, labels=label_ids, average="macro", zero_division=0)),
+        "accuracy": accuracy(labels, predictions),
+        "macro_f1": float(scores["f1"].mean()),
         "per_class": {
-            name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                   "support": int(support[i])}
+            name: {"precision": float(scores["precision"][i]), "recall": float(scores["recall"][i]),
+                   "f1": float(scores["f1"][i]), "support": int(scores["support"][i])}
             for i, name in enumerate(CLASS_NAMES)
         },
-        "confusion_matrix": confusion_matrix(labels, predictions, labels=label_ids).tolist(),
+        "confusion_matrix": matrix.tolist(),
     }
 
 
