@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.data.image_files import ImageFileError, read_grayscale_file
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import data_root
 
@@ -72,9 +73,10 @@ def _read_face(path: Path, box: tuple[int, int, int, int], where: str) -> np.nda
 
     if not path.is_file():
         raise DataMissingError(f"{where}: the image {path} is missing. Unpack Manually_Annotated_Images completely.")
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise DataFormatError(f"{where}: {path} is not a readable image.")
+    try:
+        image = read_grayscale_file(path)
+    except ImageFileError as error:
+        raise DataFormatError(f"{where}: {path} is not a readable image ({error})") from error
     x, y, width, height = box
     top, left = max(y, 0), max(x, 0)
     bottom, right = min(y + height, image.shape[0]), min(x + width, image.shape[1])

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from emotion import CLASS_NAMES
+from emotion.data.image_files import ImageFileError, read_grayscale_file
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import data_root
 
@@ -57,8 +58,6 @@ def load_ckplus(folder: Path | str | None = None) -> CkPlus:
         DataFormatError: a wrong header, an unknown label, a missing or unreadable image, or one that is not 48x48
             grayscale (the message names the file and the line of labels.csv).
     """
-    import cv2
-
     folder = Path(folder) if folder is not None else data_root() / "ckplus48"
     table_path = folder / "labels.csv"
     if not table_path.is_file():
@@ -75,13 +74,14 @@ def load_ckplus(folder: Path | str | None = None) -> CkPlus:
                                   f"{sorted(known)}.")
         if label == "contempt":
             continue
-        image = cv2.imread(str(folder / relative), cv2.IMREAD_UNCHANGED)
-        if image is None:
+        try:
+            image = read_grayscale_file(folder / relative)
+        except ImageFileError as error:
             raise DataFormatError(f"{table_path}, line {row + 2}: image {folder / relative} is missing or not a "
-                                  "readable image.")
-        if image.shape != (48, 48) or image.dtype != np.uint8:
+                                  f"readable image ({error})") from error
+        if image.shape != (48, 48):
             raise DataFormatError(f"{folder / relative}: expected a 48x48 8-bit grayscale image, got shape "
-                                  f"{image.shape} {image.dtype}.")
+                                  f"{image.shape}.")
         images.append(image)
         labels.append(CLASS_NAMES.index(CKPLUS_TO_FER2013[label]))
         keep.append(row)

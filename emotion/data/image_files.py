@@ -3,7 +3,9 @@
 Handles JPEG, PNG, BMP, WebP and GIF (first frame), EXIF orientation (phone photos), grayscale, palette, RGBA
 (alpha dropped), 16-bit and 32-bit integer images (scaled to 8 bits), and refuses empty, corrupt or non-image files
 and images beyond :data:`MAX_PIXELS` (checked from the header, before decoding) with an :class:`ImageFileError`
-that names the file. :func:`read_image_file` reads a path, :func:`read_image_bytes` an upload held in memory.
+that names the file. :func:`read_image_file` reads a path, :func:`read_image_bytes` an upload held in memory,
+:func:`read_grayscale_file` a path as one 8-bit channel. This is the study's one image reader: the WIDER benchmark, the
+pipeline, the web app, CK+ and AffectNet all decode through it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,18 @@ def read_image_file(path: Path | str, *, max_pixels: int = MAX_PIXELS) -> np.nda
     if path.stat().st_size == 0:
         raise ImageFileError(_EMPTY.format(name=path))
     return _decode(path, str(path), max_pixels)
+
+
+def read_grayscale_file(path: Path | str, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """:func:`read_image_file` as grayscale ``uint8 (h, w)`` (ITU-R 601-2 luma, Pillow's ``"L"``; a grayscale file's
+    own pixel values are returned unchanged).
+
+    Raises:
+        ImageFileError: as :func:`read_image_file`.
+    """
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(read_image_file(path, max_pixels=max_pixels)).convert("L"), dtype=np.uint8)
 
 
 def read_image_bytes(data: bytes, name: str, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:

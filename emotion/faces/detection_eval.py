@@ -149,21 +149,19 @@ def load_image_table(folder: Path | str) -> pd.DataFrame:
 
 
 def read_image(path: Path | str) -> np.ndarray:
-    """Read an image file as RGB ``uint8 (h, w, 3)``.
+    """Read a benchmark image as RGB ``uint8 (h, w, 3)`` with the study's one reader
+    (:func:`emotion.data.image_files.read_image_file`, EXIF orientation applied, as the pipeline reads photos).
 
     Raises:
         DataMissingError: no such file.
-        DataFormatError: the file is not an image OpenCV can decode.
+        DataFormatError: the file is not a decodable image.
     """
-    import cv2
+    from emotion.data.image_files import read_image_file
 
     path = Path(path)
     if not path.is_file():
         raise DataMissingError(f"{path}: no such image; check the folder's images/ against images.csv.")
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DataFormatError(f"{path}: not a decodable image (JPEG/PNG expected).")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return read_image_file(path)
 
 
 # ------------------------------------------------------------------------------------------------ running detectors
