@@ -59,9 +59,38 @@ def test_headline_table_and_readme_round_trip(tmp_path):
     assert update_readme(readme, results) is False
     assert update_readme(readme, results, check=True) is True
     assert readme.read_text().startswith("intro\n") and readme.read_text().endswith("outro\n")
+    assert "All 1 headline numbers" in readme.read_text()
+    listing = (results / "README.md").read_text()
+    assert "| accuracy | 0.6543 | PrivateTest | chosen on PublicTest | [`01_a.json`](01_a.json) (full" in listing
+    (results / "README.md").write_text("stale")
+    assert update_readme(readme, results, check=True) is False  # the full list is checked too
     readme.write_text("no markers")
     with pytest.raises(DataFormatError, match="markers are missing"):
         update_readme(readme, results)
+
+
+def test_the_compact_tables_have_one_row_per_model_and_per_detector(tmp_path):
+    from emotion.study.results import compact_results, detector_table, model_table
+
+    model = {"epochs": 30, "chosen_epoch": 25, "training_cpu_minutes": 102.7}
+    write_results(tmp_path / "04_compare_models.json", {"models": {
+        "crop_cnn": {**model, "privatetest_accuracy": 0.6617}, "mobilenet": {**model, "privatetest_accuracy": 0.53,
+                                                                                "training_cpu_minutes": None}}},
+        mode="full", seed=0)
+    interval = {"accuracy": {"estimate": 0.66174, "low": 0.6464, "high": 0.6768}, "macro_f1": {"estimate": 0.60617}}
+    write_results(tmp_path / "05_evaluation.json", {"models": {"crop_cnn": {"images": 3589, "intervals": interval}}},
+                  mode="full", seed=0)
+    rows = model_table(tmp_path).splitlines()[2:]
+    assert rows == ["| `crop_cnn` | 66.17% [64.6%, 67.7%] | 0.606 | 30 (25) | 103 |",
+                    "| `mobilenet` | not evaluated (notebook 05) |  | 30 (25) | not measured |"]
+    write_results(tmp_path / "02_face_detectors.json", {
+        "average_precision": {"haar": {"easy": 0.41, "medium": 0.377, "hard": 0.2172},
+                              "yunet": {"easy": 0.882, "medium": 0.869, "hard": 0.745}},
+        "speed_by_size": [{"detector": "yunet", "width": 640, "median_ms": 9.4},
+                          {"detector": "yunet", "width": 320, "median_ms": 3.0}]}, mode="full", seed=0)
+    assert detector_table(tmp_path).splitlines()[2:] == ["| `yunet` | 0.882 | 0.869 | 0.745 | 9 |",
+                                                         "| `haar` | 0.410 | 0.377 | 0.217 | not measured |"]
+    assert "(FER2013 PrivateTest, n = 3,589;" in compact_results(tmp_path, tmp_path / "figures")
 
 
 def test_committed_readme_table_matches_committed_results():

@@ -99,7 +99,7 @@ def create_app(pipeline=None, *, detector: str | None = None, model: Path | str 
     from werkzeug.exceptions import HTTPException
 
     from emotion.app.pipeline import EmotionPipeline, StageTimes, predict_uploads, prediction_document
-    from emotion.study.report import headline_rows
+    from emotion.study.results import headline_rows
 
     if pipeline is None:
         pipeline = EmotionPipeline(detector, model)
@@ -397,7 +397,7 @@ RESULTS_PAGE = """<!doctype html>
 <table id="headline-table">
 <thead><tr><th>quantity</th><th>value</th><th>split</th><th>protocol</th><th>source</th></tr></thead>
 <tbody>
-{% for quantity, value, split, protocol, source, mode in rows %}
+{% for quantity, value, split, protocol, source, mode, commit in rows %}
 <tr class="headline-row"><td>{{ quantity }}</td><td>{{ value }}</td><td>{{ split }}</td><td>{{ protocol }}</td>
 <td><a href="/results/{{ source }}">{{ source }}</a> ({{ mode }})</td></tr>
 {% else %}

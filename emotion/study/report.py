@@ -16,7 +16,7 @@ from pathlib import Path
 from emotion.errors import DataMissingError
 from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
 from emotion.paths import BUILD_DIR, FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR
-from emotion.study.results import read_results
+from emotion.study.results import headline_rows, read_results
 
 DEFAULT_OUTPUT = BUILD_DIR / "report"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", flags=re.IGNORECASE | re.DOTALL)
@@ -45,26 +45,6 @@ def render_notebook(notebook: Path) -> str:
     body, _ = exporter.from_filename(str(notebook))
     body = _SCRIPT.sub("", body)  # MathJax, require.js and mermaid from CDNs; the notebooks need no scripts
     return _REMOTE_LINK.sub("", body)
-
-
-def headline_rows(results_dir: Path = RESULTS_DIR) -> list[tuple[str, ...]]:
-    """Every ``headline`` row of every results file, by file name, as display strings: ``(quantity, value, split,
-    protocol, results file name, mode)``. The report's index and the web app's results page show these."""
-    rows = []
-    for path in sorted(results_dir.glob("*.json")):
-        document = read_results(path)
-        for row in document.get("headline", []):
-            rows.append((str(row["quantity"]), _format(row["value"]), str(row.get("split", "")),
-                         str(row.get("protocol", "")), path.name, document["meta"].get("mode", "")))
-    return rows
-
-
-def _format(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -130,7 +110,7 @@ def build_report(
         ("quantity", "value", "split", "protocol", "source"),
         [(html.escape(q), html.escape(v), html.escape(s), html.escape(p),
           f'<a href="results/{html.escape(f)}">{html.escape(f)}</a> ({html.escape(m)})')
-         for q, v, s, p, f, m in headline_rows(results_dir)],
+         for q, v, s, p, f, m, _ in headline_rows(results_dir)],
     )
     runtimes = read_results(RUNTIMES_FILE).get("notebooks", {}) if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {}
     notebook_rows = [

@@ -2,7 +2,8 @@
 
 Every ``results/NN_slug.json`` is ``{"meta": {...}, ...numbers...}``: ``meta`` records the git commit, package
 versions, seed, mode and time of the run. A file may carry a ``headline`` list of rows
-``{"quantity", "value", "split", "protocol"}``; :func:`headline_table` collects them into the README's table.
+``{"quantity", "value", "split", "protocol"}``; :func:`headline_table` collects them into ``results/README.md``,
+and :func:`compact_results` writes the README's compact tables (one row per model, one per detector).
 """
 
 from __future__ import annotations
@@ -138,29 +139,123 @@ def read_results(path: Path | str) -> dict[str, Any]:
     return document
 
 
-def headline_table(results_dir: Path | str = RESULTS_DIR) -> str:
-    """Return a Markdown table of every ``headline`` row of every results file in ``results_dir``, by file name."""
+def headline_rows(results_dir: Path | str = RESULTS_DIR) -> list[tuple[str, ...]]:
+    """Every ``headline`` row of every results file, by file name, as display strings: ``(quantity, value, split,
+    protocol, results file name, mode, commit)``. The README's full list, the report's index and the web app's
+    results page show these."""
     rows = []
     for path in sorted(Path(results_dir).glob("*.json")):
         document = read_results(path)
         for row in document.get("headline", []):
-            rows.append(
-                f"| {row['quantity']} | {_format_value(row['value'])} | {row.get('split', '')} | "
-                f"{row.get('protocol', '')} | [`{path.name}`](results/{path.name}) ({document['meta']['mode']}, "
-                f"commit `{(document['meta'].get('commit') or 'unknown')[:7]}`) |"
-            )
+            rows.append((str(row["quantity"]), format_value(row["value"]), str(row.get("split", "")),
+                         str(row.get("protocol", "")), path.name, str(document["meta"].get("mode", "")),
+                         (document["meta"].get("commit") or "unknown")[:7]))
+    return rows
+
+
+def headline_table(results_dir: Path | str = RESULTS_DIR, link_prefix: str = "results/") -> str:
+    """A Markdown table of every ``headline`` row of every results file in ``results_dir``, by file name; the links
+    to the results files start with ``link_prefix``."""
+    rows = [f"| {quantity} | {value} | {split} | {protocol} | [`{name}`]({link_prefix}{name}) ({mode}, commit "
+            f"`{commit}`) |" for quantity, value, split, protocol, name, mode, commit in headline_rows(results_dir)]
     header = "| quantity | value | split | protocol | source |\n|---|---|---|---|---|"
     if not rows:
         return header + "\n| (no results yet: run `make figures`) | | | | |"
     return header + "\n" + "\n".join(rows)
 
 
-def _format_value(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """How the study's tables print a number: 4 significant digits below 1, two decimals above, integers with
+    thousands separators, NaN as ``nan``."""
     if isinstance(value, float) and not math.isnan(value):
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def _optional(path: Path) -> dict | None:
+    return read_results(path) if path.is_file() else None
+
+
+def _cell(value: float | None, pattern: str) -> str:
+    return "not measured" if value is None else pattern.format(value)
+
+
+def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
+    """One row per released model: PrivateTest accuracy of the released file (no TTA) with its 95 % bootstrap
+    interval and macro-F1 (``05_evaluation.json``), epochs trained, the epoch PublicTest chose and training
+    CPU-minutes (``04_compare_models.json``)."""
+    results_dir = Path(results_dir)
+    compare, evaluation = _optional(results_dir / "04_compare_models.json"), _optional(results_dir / "05_evaluation.json")
+    header = ("| model | PrivateTest accuracy [95 % CI] | macro-F1 | epochs (chosen) | training CPU-min |\n"
+              "|---|---|---|---|---|")
+    if compare is None:
+        return header + "\n| (no results yet: run `make figures`) | | | | |"
+    evaluated = (evaluation or {}).get("models", {})
+    rows = []
+    for name, model in sorted(compare["models"].items(), key=lambda item: -item[1]["privatetest_accuracy"]):
+        intervals = evaluated.get(name, {}).get("intervals")
+        accuracy = ("not evaluated (notebook 05)" if intervals is None else
+                    f"{intervals['accuracy']['estimate']:.2%} [{intervals['accuracy']['low']:.1%}, "
+                    f"{intervals['accuracy']['high']:.1%}]")
+        macro = "" if intervals is None else f"{intervals['macro_f1']['estimate']:.3f}"
+        rows.append(f"| `{name}` | {accuracy} | {macro} | {model['epochs']} ({model['chosen_epoch']}) | "
+                    f"{_cell(model.get('training_cpu_minutes'), '{:,.0f}')} |")
+    return header + "\n" + "\n".join(rows)
+
+
+def detector_table(results_dir: Path | str = RESULTS_DIR) -> str:
+    """One row per face detector of ``02_face_detectors.json``: WIDER FACE AP at each level on the study's subset
+    and the median milliseconds per image at 640x480."""
+    document = _optional(Path(results_dir) / "02_face_detectors.json")
+    header = "| detector | AP easy | AP medium | AP hard | ms/image at 640x480 |\n|---|---|---|---|---|"
+    if document is None:
+        return header + "\n| (no results yet: run `make figures`) | | | | |"
+    speed = {row["detector"]: row["median_ms"] for row in document.get("speed_by_size", []) if row["width"] == 640}
+    rows = [f"| `{name}` | {ap['easy']:.3f} | {ap['medium']:.3f} | {ap['hard']:.3f} | "
+            f"{_cell(speed.get(name), '{:,.0f}')} |"
+            for name, ap in sorted(document["average_precision"].items(), key=lambda item: -item[1]["hard"])]
+    return header + "\n" + "\n".join(rows)
+
+
+KEY_FIGURES = (
+    ("04_accuracy_vs_compute.png", "accuracy against training compute, every model and the paper's numbers"),
+    ("02_speed_accuracy.png", "face detectors: speed against Hard-level AP"),
+    ("05_intervals.png", "PrivateTest accuracy and macro-F1 with 95 % intervals"),
+    ("07_selection_audit.png", "what choosing the epoch on the test set would have added"),
+)
+"""The figures the README shows beside the compact tables: the ones that answer the study's questions."""
+
+
+def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | None = None) -> str:
+    """The README's results section: :func:`model_table`, :func:`detector_table`, the :data:`KEY_FIGURES` that exist,
+    and a link to the full list of headline numbers (``results/README.md``, :func:`headline_table`)."""
+    figures_dir = Path(figures_dir) if figures_dir is not None else Path(results_dir).parent / "figures"
+    figures = [f"![{caption}](figures/{name})\n*{caption[0].upper() + caption[1:]} (`figures/{name}`).*"
+               for name, caption in KEY_FIGURES if (figures_dir / name).is_file()]
+    count = len(headline_rows(results_dir))
+    evaluation = _optional(Path(results_dir) / "05_evaluation.json") or {}
+    images = sorted({model["images"] for model in evaluation.get("models", {}).values() if "images" in model})
+    scored = f", n = {', '.join(f'{n:,}' for n in images)}" if images else ""
+    return "\n".join([
+        f"**Models** (FER2013 PrivateTest{scored}; the released file without test-time augmentation; checkpoint "
+        "chosen on PublicTest):", "", model_table(results_dir), "",
+        "**Face detectors** (WIDER FACE validation subset, official protocol; speed one image at a time on this "
+        "machine):", "", detector_table(results_dir), "",
+        *(["**Figures that answer the study's questions:**", "", "\n\n".join(figures), ""] if figures else []),
+        f"All {count} headline numbers, each with its split, protocol and results file: "
+        "[results/README.md](results/README.md).",
+    ])
+
+
+FULL_LIST_TITLE = "# Every headline number of the study"
+
+
+def full_list(results_dir: Path | str = RESULTS_DIR) -> str:
+    """``results/README.md``: every headline row (:func:`headline_table`, links relative to ``results/``)."""
+    return (f"{FULL_LIST_TITLE}\n\nGenerated by `make readme` from the `headline` rows of `results/*.json`; do not "
+            f"edit. The project README shows the compact tables.\n\n{headline_table(results_dir, link_prefix='')}\n")
 
 
 def _replace_block(readme: Path, text: str, start: str, end: str, content: str) -> str:
@@ -172,27 +267,31 @@ def _replace_block(readme: Path, text: str, start: str, end: str, content: str) 
 
 
 def update_readme(readme: Path | str, results_dir: Path | str = RESULTS_DIR, *, check: bool = False) -> bool:
-    """Rewrite the generated results table in ``readme`` (between the two marker comments).
+    """Rewrite the generated results section in ``readme`` (between the two marker comments: :func:`compact_results`),
+    its run-time table, and the full list ``results_dir/README.md`` (:func:`full_list`).
 
-    Returns True when the README already matched. With ``check=True`` nothing is written.
+    Returns True when both already matched. With ``check=True`` nothing is written.
 
     Raises:
         DataMissingError: ``readme`` does not exist.
         DataFormatError: the README lacks the marker comments.
     """
-    readme = Path(readme)
+    readme, results_dir = Path(readme), Path(results_dir)
     if not readme.is_file():
         raise DataMissingError(f"{readme}: no such file; pass the project's README.md.")
     text = readme.read_text()
-    updated = _replace_block(readme, text, TABLE_START, TABLE_END, headline_table(results_dir))
+    updated = _replace_block(readme, text, TABLE_START, TABLE_END,
+                             compact_results(results_dir, readme.parent / "figures"))
     if RUNTIME_START in text:
         updated = _replace_block(readme, updated, RUNTIME_START, RUNTIME_END,
-                                 runtime_table(Path(results_dir) / "00_runtimes.json"))
-    if updated == text:
-        return True
-    if not check:
+                                 runtime_table(results_dir / "00_runtimes.json"))
+    listing = results_dir / "README.md"
+    full = full_list(results_dir)
+    same = updated == text and listing.is_file() and listing.read_text() == full
+    if not same and not check:
         readme.write_text(updated)
-    return False
+        listing.write_text(full)
+    return same
 
 
 def runtime_table(runtimes_file: Path) -> str:
