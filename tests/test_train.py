@@ -145,6 +145,25 @@ def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
     assert result["ratio"] == pytest.approx(np.median(result["round_ratios"]))
 
 
+def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_path):
+    from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
+    from emotion.study.results import write_results
+
+    stored = {"model": "basic_cnn", "batch_size": 16, "mixed_precision": False, "steps_per_round": 2,
+              "real_images_per_second": 100.0, "synthetic_images_per_second": 125.0, "ratio": 0.8,
+              "round_ratios": [0.8], "real_rounds": [100.0], "synthetic_rounds": [125.0]}
+    cache = write_results(tmp_path / "03_notebook_basic_cnn.json", {"pipeline_benchmark": stored}, mode="full",
+                          seed=0)
+    reused = reuse_or_measure(tiny_config(), *splits[0], steps=2, rounds=1, cache=cache)
+    assert reused["ratio"] == 0.8 and reused["reused_from"]["file"] == "03_notebook_basic_cnn.json"
+    assert "reused from `results/03_notebook_basic_cnn.json`" in describe_pipeline_benchmark(reused, "basic_cnn")
+    for changed in ({"steps": 3, "rounds": 1}, {"steps": 2, "rounds": 2}):  # other settings: measured afresh
+        measured = reuse_or_measure(tiny_config(), *splits[0], cache=cache, **changed)
+        assert "reused_from" not in measured and measured["steps_per_round"] == changed["steps"]
+    assert "reused_from" not in reuse_or_measure(tiny_config(), *splits[0], steps=2, rounds=1, cache=cache,
+                                                 recompute=True)
+
+
 def test_kfold_indices_are_stratified_disjoint_and_cover_training():
     labels = np.repeat(np.arange(7), [30, 6, 30, 60, 30, 30, 30])
     splits = kfold_indices(labels, folds=3, seed=0)

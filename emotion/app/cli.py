@@ -58,6 +58,8 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
     output_root = Path(arguments.output).resolve() if arguments.output else None
     for notebook in notebooks:
         for parameters, keep_as in notebook_variants(notebook, arguments.mode):
+            if arguments.models and parameters.get("model_name", arguments.models[0]) not in arguments.models:
+                continue
             label = notebook.name + "".join(f" {key}={value}" for key, value in parameters.items())
             print(f"[{arguments.mode}] running {label} ...", flush=True)
             run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root,
@@ -314,6 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=("smoke", "full"), required=True)
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--only", nargs="+", metavar="NN", help="run only notebooks whose names start with these")
+    run.add_argument("--models", nargs="+", metavar="MODEL",
+                     help="full mode: run the per-model notebook (03) only for these released models")
     run.add_argument("--output", help="smoke mode: output folder (default build/smoke)")
     run.add_argument("--record-times", action="store_true",
                      help="merge each notebook's run time into results/00_runtimes.json (README table)")

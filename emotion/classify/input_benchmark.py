@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,10 @@ def describe_pipeline_benchmark(benchmark: dict, model_name: str) -> str:
         text += " The input pipeline keeps the model busy."
     if max(ratios) > 1:
         text += " A ratio above 100 % can only be load noise (real input cannot be cheaper than none)."
+    if benchmark.get("reused_from"):
+        origin = benchmark["reused_from"]
+        text += (f" (Measured by the full run at commit {str(origin.get('commit') or 'unknown')[:7]} and reused from "
+                 f"`results/{origin['file']}`; `recompute_benchmark=True` measures it again.)")
     return text
 
 
@@ -105,3 +110,28 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
         "real_rounds": measured["real"],
         "synthetic_rounds": measured["synthetic"],
     }
+
+
+def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int, rounds: int,
+                     cache: Path | None, recompute: bool = False) -> dict[str, Any]:
+    """:func:`benchmark_input_pipeline`, or the benchmark a previous full run stored in ``cache`` (notebook 03's
+    ``results/03_notebook_<model>.json``) when it was measured with the same model, batch size, mixed precision,
+    steps and rounds, as notebook 02 reuses its cached detections. The benchmark costs minutes of training per
+    model; a reused one carries ``reused_from`` (the file and the commit that measured it).
+
+    Args:
+        cache: a results file holding ``pipeline_benchmark``, or None to always measure.
+        recompute: measure even when the cache matches.
+    """
+    from emotion.study.results import read_results
+
+    if cache is not None and Path(cache).is_file() and not recompute:
+        document = read_results(cache)
+        stored = document.get("pipeline_benchmark")
+        wanted = {"model": config.model, "batch_size": config.batch_size, "mixed_precision": config.mixed_precision,
+                  "steps_per_round": steps}
+        if (stored and all(stored.get(key) == value for key, value in wanted.items())
+                and len(stored.get("real_rounds", [])) == rounds):
+            origin = stored.get("reused_from") or {"file": Path(cache).name, "commit": document["meta"].get("commit")}
+            return {**stored, "reused_from": origin}
+    return benchmark_input_pipeline(config, images, labels, steps=steps, rounds=rounds)
