@@ -240,7 +240,8 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     photos = select_photos(data_root() / "faces", count=arguments.photos)
     model = Path(arguments.model) if arguments.model else default_model_path()
     payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer",
-                      our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"))
+                      our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"),
+                      tta=arguments.tta)
     # A run on fewer photos than the protocol's is a quick check, and its file says so.
     mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
     path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode=mode, seed=0)
@@ -367,6 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="detector families both sides run (fer offers haar and mtcnn)")
     peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
                       help="what our side runs (default: --detectors plus yunet when its model file is present)")
+    peer.add_argument("--tta", choices=("none", "flip", "tencrop"), default="none",
+                      help="test-time augmentation of our classifier on the PrivateTest crops (default none; the "
+                           "end-to-end part classifies each face once)")
     peer.add_argument("--results", default=str(RESULTS_DIR))
     peer.set_defaults(handler=_peer_compare)
 

@@ -25,7 +25,9 @@ import numpy as np
 
 from emotion import CLASS_NAMES
 from emotion.errors import DataMissingError
+from emotion.faces.detection_eval import IOU_THRESHOLD
 from emotion.paths import PROJECT_ROOT
+from emotion.study.results import cpu_cores
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
 FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
@@ -164,24 +166,26 @@ def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str,
 
 def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
             fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
-            annotations=None) -> dict[str, Any]:
+            annotations=None, tta: str = "none") -> dict[str, Any]:
     """The whole comparison; returns the payload of ``results/06_peer_comparison.json``.
 
     Args:
         detectors: the detector families both sides run (``haar``, ``mtcnn``: what fer offers).
         our_detectors: what our side runs (default ``detectors`` plus ``yunet`` when its file is present).
         annotations: the photos' annotation table, for detection recall (default: none, recall not measured).
+        tta: test-time augmentation of our classifier on the crops (:data:`emotion.classify.evaluate.TTA_MODES`;
+            recorded; the end-to-end pipeline classifies each face once, without it).
     """
     from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
     from emotion.classify.evaluate import accuracy, macro_f1
-    from emotion.classify.evaluate import load_model, predict_probabilities
+    from emotion.classify.evaluate import load_model, predict_probabilities, tta_mode
     from emotion.faces.detectors import available_detectors
 
     crops, labels = data.split("PrivateTest")
     fer_probabilities, fer_report = run_fer_side(crops, photos, detectors, work_dir, fer_python)
     model = load_model(model_path)
     started = time.perf_counter()
-    our_probabilities = predict_probabilities(model, crops)
+    our_probabilities = predict_probabilities(model, crops, tta=tta)
     our_classify_seconds = time.perf_counter() - started
     ours_pred, fer_pred = our_probabilities.argmax(axis=1), fer_probabilities.argmax(axis=1)
     classifier = {
@@ -190,6 +194,7 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         for name, predictions in (("ours", ours_pred), ("fer", fer_pred))
     }
     classifier["ours"]["seconds"] = our_classify_seconds
+    classifier["ours"]["tta"] = tta_mode(tta)
     classifier["fer"]["seconds"] = fer_report["classifier"]["seconds"]
     classifier["mcnemar_ours_vs_fer"] = mcnemar(labels, ours_pred, fer_pred)
     classifier["same_prediction"] = float(np.mean(ours_pred == fer_pred))
@@ -219,11 +224,11 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         payload_extra["fastest"] = fastest_comparison(ours, theirs, classifier["fer"]["accuracy"]["estimate"],
                                                       classifier["ours"]["accuracy"]["estimate"])
     return {
-        "protocol": ("classifier: PrivateTest (n=3,589) 48x48 crops, FER2013 labels, each model's own preprocessing; "
-                     "our checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
-                     "selection is unknown). End to end: the same photos, one at a time, same 2-core CPU, "
-                     "sequentially in one run; detection recall counts annotated faces at least "
-                     f"{RECALL_MIN_HEIGHT} px tall covered at IoU >= 0.5."),
+        "protocol": (f"classifier: PrivateTest (n={len(labels):,}) 48x48 crops, FER2013 labels, each "
+                     f"model's own preprocessing (ours with test-time augmentation {tta_mode(tta)!r}); our checkpoint was chosen on PublicTest, fer's bundled model was "
+                     "trained elsewhere (its selection is unknown). End to end: the same photos, one at a time, on "
+                     f"the same {cpu_cores()}-core CPU, sequentially in one run; detection recall counts annotated "
+                     f"faces at least {RECALL_MIN_HEIGHT} px tall covered at IoU >= {IOU_THRESHOLD}."),
         "model": Path(model_path).name,
         "photos": [path.name for path in photos],
         "classes": list(CLASS_NAMES),
