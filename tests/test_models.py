@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from emotion.classify.models import MODEL_NAMES, RESNET_BLOCKS, build_model
+from emotion.paths import RESULTS_DIR
+from emotion.study.results import read_results
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +36,15 @@ def test_each_model_maps_a_batch_of_48x48_faces_to_seven_probabilities(models, n
 )
 def test_parameter_counts_match_the_architectures(models, name, low, high):
     assert low < models[name].count_params() < high
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS_DIR.glob("03_train_*.json")), ids=lambda path: path.stem)
+def test_the_builders_still_make_the_released_architectures(models, path):
+    # A release records its parameter count; a builder that drifted would no longer load or match its weights.
+    release = read_results(path)
+    if release["model"] not in models or release["recipe"].get("model_options"):
+        pytest.skip(f"{path.name}: built with options of its own")
+    assert models[release["model"]].count_params() == release["parameters"]
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50"])
