@@ -222,22 +222,25 @@ def affectnet_claim(evidence: dict) -> Claim:
                   "notebook 03")
 
 
+def _measured_claim(evidence: dict, key: str, claim: str, source: str, needs: str) -> Claim:
+    """A claim whose verdict a tested rule of :mod:`emotion.analysis.ablations` already decided (``evidence[key]``
+    carries ``verdict``, ``evidence`` and ``source``), or "not yet measured" before its runs exist."""
+    decided = evidence.get(key)
+    if not decided:
+        return _claim(claim, "not yet measured", "", source, needs)
+    return _claim(claim, decided["verdict"], decided["evidence"], decided["source"])
+
+
 def augmentation_claim(evidence: dict) -> Claim:
-    ablation = evidence.get("augmentation_ablation")
-    claim = "augmentation (mirror, rotation, blur, brightness) reduces overfitting"
-    if not ablation:
-        return _claim(claim, "not yet measured", "", "results/03_ablation_*.json",
-                      "the same recipe trained with and without augmentation at the same budget (make experiments)")
-    return _claim(claim, ablation["verdict"], ablation["evidence"], ablation["source"])
+    return _measured_claim(evidence, "augmentation_ablation",
+                           "augmentation (mirror, rotation, blur, brightness) reduces overfitting",
+                           "results/03_ablation_*.json",
+                           "the same recipe trained with and without augmentation at the same budget (make experiments)")
 
 
 def kfold_claim(evidence: dict) -> Claim:
-    comparison = evidence.get("kfold")
-    claim = "K-fold training is no better than a single holdout split"
-    if not comparison:
-        return _claim(claim, "not yet measured", "", "results/03_kfold_*.json",
-                      "K-fold vs holdout at an affordable budget (make experiments)")
-    return _claim(claim, comparison["verdict"], comparison["evidence"], comparison["source"])
+    return _measured_claim(evidence, "kfold", "K-fold training is no better than a single holdout split",
+                           "results/03_kfold_*.json", "K-fold vs holdout at an affordable budget (make experiments)")
 
 
 RULES: tuple[Callable[[dict], Claim], ...] = (
