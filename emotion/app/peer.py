@@ -226,7 +226,8 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
     return {
         "protocol": (f"classifier: PrivateTest (n={len(labels):,}) 48x48 crops, FER2013 labels, each "
                      f"model's own preprocessing (ours with test-time augmentation {tta_mode(tta)!r}); our "
-                     "checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its selection is unknown). End to end: the same photos, one at a time, on "
+                     "checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
+                     "selection is unknown). End to end: the same photos, one at a time, on "
                      f"the same {cpu_cores()}-core CPU, sequentially in one run; detection recall counts annotated "
                      f"faces at least {RECALL_MIN_HEIGHT} px tall covered at IoU >= {IOU_THRESHOLD}."),
         "model": Path(model_path).name,
