@@ -219,3 +219,9 @@ def test_hard_examples_pick_profile_small_and_occluded_images_once():
     annotations.loc[0, "pose"] = 1
     chosen = detection_eval.hard_examples(annotations, ["plain.jpg", "profile.jpg", "small.jpg"], count=5)
     assert chosen == [("profile.jpg", "1 profile / atypical-pose faces"), ("small.jpg", "2 faces under 32 px high")]
+
+
+def test_published_ap_is_cited_easy_medium_hard():
+    from emotion.faces.detection_eval import published_ap_text
+
+    assert published_ap_text() == "MTCNN 0.851/0.820/0.607, YuNet 0.884/0.866/0.750"

@@ -56,6 +56,14 @@ PUBLISHED_AP = {
 YuNet from OpenCV Zoo's model card (2023mar)."""
 
 
+def published_ap_text() -> str:
+    """:data:`PUBLISHED_AP` as results files cite it: ``"MTCNN 0.851/0.820/0.607, YuNet 0.884/0.866/0.750"``
+    (Easy/Medium/Hard)."""
+    names = {"mtcnn": "MTCNN", "yunet": "YuNet"}
+    return ", ".join(f"{names.get(name, name)} " + "/".join(f"{levels[level]:.3f}" for level in LEVELS)
+                     for name, levels in PUBLISHED_AP.items())
+
+
 # ----------------------------------------------------------------------------------------------- loading the folder
 
 
