@@ -42,9 +42,9 @@ RESNET_BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3), "resnet50":
 """Residual blocks per stage of each ResNet depth (the paper's Table 1 and He et al., 2016, Table 1)."""
 BOTTLENECK_EXPANSION = 4
 CROP_SIZE = 40
+"""The side of the central window ``crop_cnn`` and ``wide_crop_cnn`` classify (of the 48x48 input)."""
 WIDE_BLOCK_FILTERS = (48, 96, 192, 384)
 """The filters of ``wide_crop_cnn``'s four blocks (1.5x ``crop_cnn``'s)."""
-"""The side of the central window ``crop_cnn`` classifies (of the 48x48 input)."""
 
 
 def _preprocess(inputs: keras.KerasTensor) -> keras.KerasTensor:
