@@ -191,3 +191,10 @@ def test_record_runtime_labels_the_file_with_the_mode_that_wrote_it(tmp_path):
     document = read_results(runtimes)
     assert document["meta"]["mode"] == "smoke"
     assert document["notebooks"] == {"01_data": {"full": 16.4, "smoke": 3.0}}
+
+
+def test_run_notebooks_refuses_a_model_that_is_not_released(capsys):
+    assert main(["run-notebooks", "--mode", "full", "--only", "03", "--models", "no_such_model"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: --models no_such_model: no such released model in full mode (released: ")
+    assert "wide_crop_cnn" in error and "Traceback" not in error

@@ -54,8 +54,8 @@ def detector_claims(breakdown: dict, small_recall: dict[str, float], fps_640: di
     recall on atypical-pose faces is at most half its recall on typical-pose faces; (2) dlib "cannot detect small
     faces" holds when dlib HOG's recall under 32 px is at most half of MTCNN's; (3) MTCNN "performs well on small and
     side-facing faces at acceptable time" holds when its recall under 32 px and on atypical pose is above zero and at
-    least twice that of both Viola-Jones and dlib HOG, and its fastest measured configuration at 640x480 runs at least half of
-    :data:`PAPER_MTCNN_FPS`.
+    least twice that of both Viola-Jones and dlib HOG, and its fastest measured configuration at 640x480 runs at
+    least half of :data:`PAPER_MTCNN_FPS`.
 
     Args:
         breakdown: per detector, ``recall_breakdown``'s tables (``["pose"]["atypical"]["recall"]``,
@@ -121,7 +121,8 @@ def detector_evidence(results_dir: Path) -> dict | None:
 
 def detectors_claim(evidence: dict) -> Claim:
     """Notebook 02's verdict (:func:`detector_claims`: MTCNN at least twice the recall of both rivals on small and on
-    atypical-pose faces, at half the paper's speed or better) decides "reproduced"; otherwise "partly reproduced" when MTCNN still has the
+    atypical-pose faces, at half the paper's speed or better) decides "reproduced"; otherwise "partly reproduced"
+    when MTCNN still has the
     higher recall on one of the two, else "not reproduced"."""
     claim = "MTCNN beats Viola-Jones and dlib on small and side-facing faces"
     detectors = evidence.get("detectors")

@@ -56,6 +56,15 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
         print("No notebook matches; the notebooks are notebooks/NN_slug.ipynb.", file=sys.stderr)
         return 2
     output_root = Path(arguments.output).resolve() if arguments.output else None
+    if arguments.models:
+        released = {parameters.get("model_name") for notebook in notebooks
+                    for parameters, _ in notebook_variants(notebook, arguments.mode)}
+        unknown = sorted(set(arguments.models) - released)
+        if unknown:
+            print(f"error: --models {' '.join(unknown)}: no such released model in {arguments.mode} mode (released: "
+                  f"{', '.join(sorted(name for name in released if name)) or 'none'}; results/03_train_<model>.json).",
+                  file=sys.stderr)
+            return 2
     for notebook in notebooks:
         for parameters, keep_as in notebook_variants(notebook, arguments.mode):
             if arguments.models and parameters.get("model_name", arguments.models[0]) not in arguments.models:

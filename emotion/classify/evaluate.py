@@ -87,9 +87,9 @@ def check_split(split: str) -> str:
 
 TTA_MODES = ("none", "flip", "tencrop")
 TENCROP_SHIFT = 4
+"""Pixels each corner view of ten-crop TTA is shifted by: (48 - 40) / 2, the margin of ``crop_cnn``'s 40x40 crop."""
 TENCROP_VIEWS = 2 * (1 + 4)
 """Views of the ten-crop TTA: the unshifted image and four corner shifts, each also mirrored."""
-"""Pixels each corner view of ten-crop TTA is shifted by: (48 - 40) / 2, the margin of ``crop_cnn``'s 40x40 crop."""
 
 
 def tta_mode(tta: bool | str) -> str:

@@ -52,8 +52,8 @@ PUBLISHED_AP = {
     "mtcnn": {"easy": 0.851, "medium": 0.820, "hard": 0.607},
     "yunet": {"easy": 0.884, "medium": 0.866, "hard": 0.750},
 }
-"""Published AP on the full WIDER FACE validation split (:data:`WIDER_VALIDATION_IMAGES` images): MTCNN from the WIDER FACE leaderboard,
-YuNet from OpenCV Zoo's model card (2023mar)."""
+"""Published AP on the full WIDER FACE validation split (:data:`WIDER_VALIDATION_IMAGES` images): MTCNN from the
+WIDER FACE leaderboard, YuNet from OpenCV Zoo's model card (2023mar)."""
 
 
 def published_ap_text() -> str:
