@@ -209,3 +209,17 @@ def test_default_model_is_chosen_by_publictest_not_privatetest(tmp_path):
 
     with pytest.raises(ModelFileError, match="no released model"):
         default_model_path(results, models)
+
+
+def test_the_pipeline_forward_pass_equals_predict_probabilities(tiny_model):
+    import keras
+
+    from emotion.classify.evaluate import forward_function, predict_probabilities
+
+    model = keras.saving.load_model(tiny_model, compile=False)
+    faces = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    forward = forward_function(model, batch_size=2)  # three batches, the last of one face
+    np.testing.assert_allclose(forward(faces), predict_probabilities(model, faces), atol=1e-6)
+    assert forward(faces[:0]).shape == (0, 7)
+    with pytest.raises(ValueError, match="images must be"):
+        forward(np.zeros((2, 40, 40), np.uint8))

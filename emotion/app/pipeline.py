@@ -147,6 +147,9 @@ class EmotionPipeline:
             self.model = load_model(self.model_path)
         else:
             self.model_path, self.model = None, model
+        from emotion.classify.evaluate import forward_function
+
+        self.forward = forward_function(self.model)  # one compiled pass, not model.predict's per-call set-up
         self.min_score = self.detector.operating_score if min_score is None else min_score
         self.align, self.margin = align, margin
         self.times = StageTimes()
@@ -158,8 +161,6 @@ class EmotionPipeline:
     def predict_many(self, images: Sequence[np.ndarray]) -> list[list[FacePrediction]]:
         """Detect faces in all images (batched where the detector supports it), then classify all crops in one
         batch. Returns one list of predictions per image, faces in descending detector score."""
-        from emotion.classify.evaluate import predict_probabilities
-
         started = time.perf_counter()
         prepared = [prepare_image(image) for image in images]
         detections = self.detector.detect_batch(prepared)
@@ -169,7 +170,7 @@ class EmotionPipeline:
         crops = [crop_face(image, face, margin=self.margin, align=self.align)
                  for image, faces in zip(prepared, kept) for face in faces]
         cropped = time.perf_counter()
-        probabilities = (predict_probabilities(self.model, np.stack(crops)) if crops
+        probabilities = (self.forward(np.stack(crops)) if crops
                          else np.zeros((0, len(CLASS_NAMES)), np.float32))
         classified = time.perf_counter()
         self.times.detect += detected - started
