@@ -139,10 +139,32 @@ def test_cli_evaluate_reports_bad_input_in_one_line_and_exits_1(tmp_path, tiny_m
     [
         (["--model", "vgg16"], "unknown model 'vgg16': use one of basic_cnn"),
         (["--model", "basic_cnn", "--release", "--limit", "10"], "--release needs the whole of FER2013"),
+        (["--model", "vgg16", "--recipe", "paper"], "unknown model 'vgg16': use one of basic_cnn"),
     ],
-    ids=["unknown-model", "release-with-limit"],
+    ids=["unknown-model", "release-with-limit", "unknown-model-paper-recipe"],
 )
 def test_cli_train_rejects_bad_options_before_loading_data(arguments, message, capsys):
     assert main(["train", *arguments]) == 1
     captured = capsys.readouterr()
     assert captured.err.startswith("error: ") and message in captured.err
+
+
+def test_cli_recipe_choices_are_the_recipes_of_the_training_code(capsys):
+    from emotion.classify.train import RECIPES
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--model", "resnet34", "--recipe", "nonsense"])
+    assert stopped.value.code == 2
+    assert "choose from " + ", ".join(f"'{name}'" for name in RECIPES) in capsys.readouterr().err
+
+
+def test_cli_train_builds_the_paper_recipe_and_lets_options_override_it():
+    from dataclasses import replace
+
+    from emotion.app.cli import _train_config, build_parser
+    from emotion.classify.train import recipe_config
+
+    arguments = build_parser().parse_args(["train", "--model", "resnet34", "--recipe", "paper", "--epochs", "20"])
+    assert _train_config(arguments) == replace(recipe_config("paper", "resnet34"), epochs=20)
+    default = build_parser().parse_args(["train", "--model", "resnet34"])
+    assert _train_config(default) == recipe_config("study", "resnet34")

@@ -301,3 +301,52 @@ def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
     assert training_policy(True, native_bf16=False, gpu=True) == "mixed_bfloat16"
     with pytest.warns(UserWarning, match="no native bfloat16"):
         assert training_policy(True, native_bf16=False, gpu=False) == "float32"
+
+
+def test_the_paper_recipe_is_sgd_with_momentum_batch_256_and_only_its_augmentations():
+    from emotion.classify.augment import AugmentConfig
+    from emotion.classify.train import RECIPES, recipe_config
+
+    assert RECIPES == ("study", "paper")
+    assert recipe_config("study", "resnet34") == TrainConfig(model="resnet34")
+    paper = recipe_config("paper", "resnet34")
+    assert (paper.optimizer, paper.momentum, paper.batch_size, paper.epochs) == ("sgd", 0.9, 256, 60)
+    assert paper.label_smoothing == 0.0
+    study = AugmentConfig()
+    # Mirror, rotation, blur and brightness as in the study; shift, zoom and erasing switched off.
+    assert (paper.augment.mirror_probability, paper.augment.max_rotation_degrees, paper.augment.blur_probability,
+            paper.augment.max_brightness_delta) == (study.mirror_probability, study.max_rotation_degrees,
+                                                    study.blur_probability, study.max_brightness_delta)
+    assert (paper.augment.max_shift_fraction, paper.augment.min_scale, paper.augment.max_scale,
+            paper.augment.erase_probability) == (0.0, 1.0, 1.0, 0.0)
+    with pytest.raises(ConfigurationError, match="unknown recipe 'vgg': use one of study, paper"):
+        recipe_config("vgg", "resnet34")
+
+
+def test_sgd_trains_with_momentum_and_the_recipe_is_recorded(tmp_path, splits):
+    result = train_model(tiny_config(optimizer="sgd", momentum=0.9, learning_rate=0.05, weight_decay=5e-4),
+                         *splits[:2], run_dir=tmp_path, verbose=0)
+    recipe = json.loads((tmp_path / "recipe.json").read_text())
+    assert (recipe["optimizer"], recipe["momentum"]) == ("sgd", 0.9)
+    model = keras.saving.load_model(result.best_model, compile=False)
+    assert np.isfinite(model.predict(splits[1][0][:4, ..., None].astype("float32"), verbose=0)).all()
+    # The SGD run differs from the AdamW run of the same seed: the optimizer is really used.
+    adamw = train_model(tiny_config(), *splits[:2], run_dir=tmp_path / "adamw", verbose=0)
+    assert read_history(result.history)[-1]["loss"] != read_history(adamw.history)[-1]["loss"]
+
+
+def test_an_unknown_optimizer_is_refused_before_the_run_folder_is_made(tmp_path, splits):
+    with pytest.raises(ConfigurationError, match="unknown optimizer 'rmsprop': use one of adamw, sgd"):
+        train_model(tiny_config(optimizer="rmsprop"), *splits[:2], run_dir=tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_folder_from_before_the_optimizer_fields_still_resumes(tmp_path):
+    from emotion.classify.train import _check_same_recipe
+
+    stored = tiny_config().as_dict()
+    del stored["optimizer"], stored["momentum"]
+    (tmp_path / "recipe.json").write_text(json.dumps(stored))
+    _check_same_recipe(tmp_path, tiny_config())  # read as the defaults: the same recipe
+    with pytest.raises(ConfigurationError, match="differs in: optimizer"):
+        _check_same_recipe(tmp_path, tiny_config(optimizer="sgd"))

@@ -136,10 +136,10 @@ def _train(arguments: argparse.Namespace) -> int:
 
 def _train_config(arguments: argparse.Namespace):
     from emotion.classify.augment import NO_AUGMENTATION
-    from emotion.classify.train import TrainConfig, with_overrides
+    from emotion.classify.train import recipe_config, with_overrides
 
     return with_overrides(
-        TrainConfig(model=arguments.model), epochs=arguments.epochs, seed=arguments.seed,
+        recipe_config(arguments.recipe, arguments.model), epochs=arguments.epochs, seed=arguments.seed,
         batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
         mixed_precision=arguments.mixed_precision or None,
         class_weighting="balanced" if arguments.class_weighted else None,
@@ -413,10 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
     kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
         parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
-        parser_.add_argument("--epochs", type=int, help="epoch budget (default 30)")
+        parser_.add_argument("--recipe", choices=("study", "paper"), default="study",
+                             help="study (AdamW, batch 64, 30 epochs, full augmentation; the default) or paper (the "
+                                  "paper's: SGD momentum 0.9, batch 256, mirror/rotation/blur/brightness, 60 epochs); "
+                                  "the options below override it")
+        parser_.add_argument("--epochs", type=int, help="epoch budget (default: the recipe's)")
         parser_.add_argument("--seed", type=int, help="random seed (default 0)")
-        parser_.add_argument("--batch-size", type=int, help="images per step (default 64)")
-        parser_.add_argument("--learning-rate", type=float, help="peak AdamW learning rate (default 1e-3)")
+        parser_.add_argument("--batch-size", type=int, help="images per step (default: the recipe's)")
+        parser_.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
         parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16 where bfloat16 runs in hardware (GPU, AVX512-BF16 or AMX CPUs); float32 elsewhere, where it is faster")
         parser_.add_argument("--class-weighted", action="store_true",
                              help="weight each class's loss by n / (classes x its count)")

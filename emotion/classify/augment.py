@@ -60,6 +60,10 @@ class AugmentConfig:
 NO_AUGMENTATION = AugmentConfig(0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.02, 0.2)
 """A configuration under which :func:`augment_batch` returns its input unchanged."""
 
+PAPER_AUGMENTATION = AugmentConfig(min_scale=1.0, max_scale=1.0, max_shift_fraction=0.0, erase_probability=0.0)
+"""The paper's augmentations only: mirror, random rotation, Gaussian blur and brightness, at the study's magnitudes
+(the paper states none); no shift, zoom or random erasing."""
+
 
 def _check_images(images: tf.Tensor) -> tf.Tensor:
     images = tf.convert_to_tensor(images)

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.classify.augment import AugmentConfig
+from emotion.classify.augment import PAPER_AUGMENTATION, AugmentConfig
 from emotion.classify.inputs import make_dataset
 from emotion.classify.release import release_run
 from emotion.errors import ConfigurationError
@@ -57,6 +57,9 @@ SUMMARY_FILE = "summary.json"
 BACKUP_DIR = "backup"
 AUDIT_DIR = "audit"
 CLASS_WEIGHTINGS = ("none", "balanced")
+OPTIMIZERS = ("adamw", "sgd")
+"""``adamw`` (the study's recipe: decoupled weight decay) or ``sgd`` (with ``momentum``; the one optimizer the paper
+names)."""
 STRATEGIES = ("default", "mirrored", "multiworker")
 """The ``tf.distribute`` strategies :func:`train_model` trains under: ``default`` (one device, the study's releases),
 ``mirrored`` (``MirroredStrategy``: every GPU of one machine, or the CPU), ``multiworker``
@@ -90,8 +93,9 @@ class TrainConfig:
         model: a name of :data:`emotion.classify.models.MODEL_NAMES`.
         epochs: the epoch budget (the cosine schedule reaches zero at its end).
         batch_size: images per step.
-        learning_rate: peak learning rate of AdamW, reached after ``warmup_epochs``.
-        weight_decay: AdamW's decoupled weight decay.
+        learning_rate: peak learning rate, reached after ``warmup_epochs``.
+        weight_decay: decoupled weight decay (Keras subtracts ``learning_rate x weight_decay x weight`` each step, so
+            under SGD it equals an L2 penalty of ``weight_decay``).
         label_smoothing: of the categorical cross-entropy.
         warmup_epochs: linear warm-up from 0 to ``learning_rate``.
         augment: the training augmentation (:class:`emotion.classify.augment.AugmentConfig`).
@@ -101,6 +105,8 @@ class TrainConfig:
         class_weighting: ``"none"``, or ``"balanced"``: each training image's loss is weighted by
             n / (classes x count of its class), so every class carries the same total weight (the class-imbalance
             experiment of notebook 07).
+        optimizer: one of :data:`OPTIMIZERS`.
+        momentum: SGD's momentum (unused by AdamW).
     """
 
     model: str
@@ -115,6 +121,8 @@ class TrainConfig:
     seed: int = 0
     model_options: dict = field(default_factory=dict)
     class_weighting: str = "none"
+    optimizer: str = "adamw"
+    momentum: float = 0.9
 
     def as_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-ready values."""
@@ -130,6 +138,27 @@ class TrainResult:
     best_model: Path
     history: Path
 
+
+
+RECIPES = ("study", "paper")
+"""``study``: :class:`TrainConfig`'s defaults. ``paper``: the paper's recipe for its best model as far as it states
+one (SGD with momentum 0.9, batch 256, its augmentations only: :data:`PAPER_AUGMENTATION`, 60 epochs), with what it
+leaves open filled in plainly: plain cross-entropy, peak learning rate 0.1 (the usual for SGD at batch 256), weight
+decay 5e-4, and the study's one-epoch warm-up and cosine schedule."""
+
+
+def recipe_config(recipe: str, model: str) -> TrainConfig:
+    """The :class:`TrainConfig` of the named recipe (:data:`RECIPES`) for ``model``.
+
+    Raises:
+        ConfigurationError: unknown recipe.
+    """
+    if recipe == "study":
+        return TrainConfig(model=model)
+    if recipe == "paper":
+        return TrainConfig(model=model, epochs=60, batch_size=256, learning_rate=0.1, weight_decay=5e-4,
+                           label_smoothing=0.0, augment=PAPER_AUGMENTATION, optimizer="sgd", momentum=0.9)
+    raise ConfigurationError(f"unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}.")
 
 
 def _epoch_timer_class():
@@ -261,9 +290,17 @@ def read_history(path: Path | str) -> list[dict[str, float]]:
 
 
 def compile_model(model, config: TrainConfig, steps_per_epoch: int) -> None:
-    """Compile ``model`` with the recipe: AdamW, linear warm-up then cosine decay to zero over the epoch budget,
-    label-smoothed cross-entropy (used by :func:`train_model` and the input benchmark)."""
+    """Compile ``model`` with the recipe: its optimizer (AdamW or SGD with momentum), linear warm-up then cosine
+    decay to zero over the epoch budget, label-smoothed cross-entropy (used by :func:`train_model` and the input
+    benchmark).
+
+    Raises:
+        ConfigurationError: unknown optimizer.
+    """
     import keras
+
+    if config.optimizer not in OPTIMIZERS:
+        raise ConfigurationError(f"unknown optimizer {config.optimizer!r}: use one of {', '.join(OPTIMIZERS)}.")
 
     total_steps = max(1, config.epochs * steps_per_epoch)
     warmup_steps = min(config.warmup_epochs * steps_per_epoch, total_steps - 1)
@@ -273,8 +310,13 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int) -> None:
         warmup_target=config.learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
     )
+    if config.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=config.momentum,
+                                         weight_decay=config.weight_decay)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
         metrics=["accuracy"],
     )
@@ -318,6 +360,8 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     if config.class_weighting not in CLASS_WEIGHTINGS:
         raise ConfigurationError(
             f"unknown class weighting {config.class_weighting!r}: use one of {', '.join(CLASS_WEIGHTINGS)}.")
+    if config.optimizer not in OPTIMIZERS:
+        raise ConfigurationError(f"unknown optimizer {config.optimizer!r}: use one of {', '.join(OPTIMIZERS)}.")
     run_dir = Path(run_dir) if run_dir else BUILD_DIR / "train" / config.model
     run_dir.mkdir(parents=True, exist_ok=True)
     resuming = (run_dir / "recipe.json").exists()
