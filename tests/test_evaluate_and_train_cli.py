@@ -168,3 +168,41 @@ def test_cli_train_builds_the_paper_recipe_and_lets_options_override_it():
     assert _train_config(arguments) == replace(recipe_config("paper", "resnet34"), epochs=20)
     default = build_parser().parse_args(["train", "--model", "resnet34"])
     assert _train_config(default) == recipe_config("study", "resnet34")
+
+
+def test_probabilities_by_tta_equal_each_mode_of_predict_probabilities(tiny_model_path):
+    from emotion.classify.evaluate import probabilities_by_tta
+
+    model = keras.saving.load_model(tiny_model_path, compile=False)
+    images = np.random.default_rng(3).integers(0, 256, (6, 48, 48)).astype(np.uint8)
+    by_mode = probabilities_by_tta(model, images)
+    for mode in ("none", "flip", "tencrop"):
+        np.testing.assert_allclose(by_mode[mode], predict_probabilities(model, images, tta=mode), atol=1e-6)
+
+
+class _FixedModel:
+    """A stand-in model whose output depends only on whether a view is mirrored (its left half brighter)."""
+
+    def __init__(self, plain_class, mirrored_class):
+        self.plain_class, self.mirrored_class = plain_class, mirrored_class
+
+    def predict(self, views, batch_size=None, verbose=0):
+        mirrored = views[:, :, :24].mean(axis=(1, 2, 3)) < views[:, :, 24:].mean(axis=(1, 2, 3))
+        output = np.full((len(views), 7), 0.01, np.float32)
+        output[~mirrored, self.plain_class] = 0.6
+        output[mirrored, self.mirrored_class] = 0.9
+        return output
+
+
+def test_choose_tta_picks_the_best_selection_mode_and_scores_the_test_split_once_with_it():
+    from emotion.classify.evaluate import choose_tta
+
+    images = np.zeros((4, 48, 48), np.uint8)
+    images[:, :, :24] = 200  # the unmirrored view is bright on the left
+    # Plain views say class 0, mirrored ones class 3 with more confidence: flip (and ten-crop) predict class 3.
+    model = _FixedModel(plain_class=0, mirrored_class=3)
+    outcome = choose_tta(model, (images, np.full(4, 3)), (images, np.full(4, 0)))
+    assert outcome["selection_accuracy"] == {"none": 0.0, "flip": 1.0, "tencrop": 1.0}
+    assert outcome["chosen"] == "flip"  # tied with ten-crop, and cheaper
+    assert outcome["test"]["tta_mode"] == "flip" and outcome["test"]["accuracy"] == 0.0
+    assert choose_tta(model, (images, np.full(4, 0)), (images, np.full(4, 0)))["chosen"] == "none"

@@ -275,6 +275,40 @@ def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool |
             "tta_mode": mode}
 
 
+def probabilities_by_tta(model, images: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
+    """Every :data:`TTA_MODES` mode's probabilities from one pass over the ten-crop views: ``none`` is the first
+    view, ``flip`` the mean of the first two (the image and its mirror), ``tencrop`` the mean of all
+    :data:`TENCROP_VIEWS` (equal to :func:`predict_probabilities` with each mode; tested)."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, 48, 48) or (n, 48, 48, 1), got shape {images.shape}")
+    views = [_single_output(model.predict(np.ascontiguousarray(view), batch_size=batch_size, verbose=0))
+             for view in tta_views(images.astype(np.float32), "tencrop")]
+    return {"none": views[0], "flip": np.mean(views[:2], axis=0).astype(np.float32),
+            "tencrop": np.mean(views, axis=0).astype(np.float32)}
+
+
+def choose_tta(model, selection: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Choose the test-time augmentation on the selection split (PublicTest) and score the test split once with it.
+
+    The mode with the highest selection accuracy wins; a tie goes to the cheaper mode (the order of
+    :data:`TTA_MODES`). Only the chosen mode is scored on the test split.
+
+    Returns:
+        ``{"selection_accuracy": {mode: accuracy}, "chosen": mode, "test": classification_metrics of the test split
+        with the chosen mode, "protocol": str}``.
+    """
+    selection_images, selection_labels = selection
+    probabilities = probabilities_by_tta(model, selection_images)
+    scores = {mode: accuracy(np.asarray(selection_labels), probabilities[mode].argmax(axis=1)) for mode in TTA_MODES}
+    chosen = max(TTA_MODES, key=lambda mode: scores[mode])  # max keeps the first of equals: the cheaper mode
+    return {"selection_accuracy": scores, "chosen": chosen, "test": evaluate_model(model, *test, tta=chosen),
+            "protocol": "test-time augmentation chosen by PublicTest accuracy (ties: the cheaper mode); "
+                        "PrivateTest scored once with the chosen mode"}
+
+
 def evaluate_file(model_path: Path | str, split: str = "PrivateTest", *, tta: bool | str = False,
                   data=None) -> dict:
     """Load a saved model and evaluate it on one FER2013 split (``python -m emotion evaluate``).
