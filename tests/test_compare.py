@@ -173,3 +173,53 @@ def test_the_budget_curve_sentence_lists_reached_budgets_and_where_the_run_ended
     assert describe_budget_curve("m", curve) == ("*m* read at each CPU-hour budget it reached: 1 CPU-h: 51.00% "
                                                  "(epoch 3) (the run ended after 1.50 CPU-hours, 5 epochs)")
     assert describe_budget_curve("m", curve.iloc[:0]).endswith(": none (no epoch finished within the smallest budget)")
+
+
+def _budget_run(results_dir, name, epochs, publictest, cpu_minutes, prefix="03_ablation_", **recipe):
+    write_results(results_dir / f"{prefix}{name}.json", {
+        "model": recipe.get("model", "basic_cnn"), "recipe": {"model": "basic_cnn", "seed": 0, **recipe,
+                                                              "epochs": epochs},
+        "epochs_run": epochs, "chosen_epoch": epochs - 1, "publictest_accuracy_at_chosen_epoch": publictest,
+        "test": {"accuracy": publictest + 0.01, "macro_f1": 0.5, "n": 3589},
+        "training_cpu_minutes": cpu_minutes, "training_wall_minutes": cpu_minutes / 1.8}, mode="smoke", seed=0)
+
+
+def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
+    from emotion.analysis.compare import budget_runs
+
+    _budget_run(tmp_path, "basic_cnn", 14, 0.631, 55.0, prefix="03_train_")
+    _budget_run(tmp_path, "basic_cnn_30ep", 30, 0.645, 117.0)
+    _budget_run(tmp_path, "basic_cnn_30ep_seed1", 30, 0.640, 117.0, seed=1)  # another seed: its own recipe
+    _budget_run(tmp_path, "resnet18", 13, 0.62, 60.0, prefix="03_train_", model="resnet18")
+    curves = budget_runs(tmp_path)
+    assert list(curves) == ["basic_cnn_30ep"]  # groups with one budget are no curve
+    curve = curves["basic_cnn_30ep"]
+    assert curve["run"].tolist() == ["basic_cnn", "basic_cnn_30ep"]
+    assert curve["epochs"].tolist() == [14, 30]
+    assert curve["cpu_hours"].tolist() == pytest.approx([55 / 60, 117 / 60])
+    assert curve["privatetest_n"].tolist() == [3589, 3589]
+
+
+@pytest.mark.parametrize("epochs, publictest, cpu_hours, status, change", [
+    ([14, 30], [0.631, 0.634], [1.0, 2.0], "converged", 0.3),
+    ([14, 30], [0.631, 0.645], [1.0, 2.0], "still rising", 1.4),
+    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 4.2], "capped", 1.4),
+    ([14, 20], [0.631, 0.645], [1.0, 1.5], "no doubling", None),
+    ([10, 20], [0.64, 0.62], [1.0, 2.0], "falling", -2.0),
+])
+def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest, cpu_hours, status, change):
+    from emotion.analysis.compare import convergence, describe_convergence
+
+    curve = pd.DataFrame({"epochs": epochs, "publictest_accuracy": publictest, "cpu_hours": cpu_hours})
+    verdict = convergence(curve)
+    assert verdict["status"] == status
+    assert verdict["converged"] is (status == "converged")
+    if change is None:
+        assert verdict["epochs"] is None and verdict["publictest_change_points"] is None
+        assert "no doubling" in describe_convergence("m", verdict)
+    else:
+        assert verdict["publictest_change_points"] == pytest.approx(change)
+        assert verdict["epochs"] == (epochs[-2], epochs[-1])
+        sentence = describe_convergence("m", verdict)
+        assert f"{epochs[-2]} -> {epochs[-1]} epochs moved PublicTest by {change:+.2f} points" in sentence
+        assert status.split()[0] in sentence or (status == "capped" and "cap" in sentence)

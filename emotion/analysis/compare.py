@@ -241,10 +241,7 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
     ``to_accuracy`` (PrivateTest), ``accuracy_change_points``, ``macro_f1_change``, ``cpu_minutes_change``
     (training CPU-minutes) and ``publictest_change_points``.
     """
-    documents = {}
-    for prefix in ("03_train_", "03_ablation_"):
-        for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
-            documents[path.stem.removeprefix(prefix)] = read_results(path)
+    documents = _run_documents(results_dir)
     names = sorted(documents)
     rows = []
     for index, first in enumerate(names):
@@ -270,3 +267,98 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                 "cpu_minutes_change": y["training_cpu_minutes"] - x["training_cpu_minutes"],
             })
     return rows
+
+
+CONVERGED_POINTS = 0.5
+"""A budget curve has converged when its last doubling of the epoch budget moved PublicTest accuracy by less than
+this many points."""
+BUDGET_CAP_CPU_HOURS = 4.0
+"""The stated cap of one model's longest budget run: about two wall-hours of both cores of the study's machine."""
+
+
+def _run_documents(results_dir: Path | str) -> dict[str, dict]:
+    """Every released (``03_train_*``) and experiment (``03_ablation_*``) run's results, by run name."""
+    documents = {}
+    for prefix in ("03_train_", "03_ablation_"):
+        for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
+            documents[path.stem.removeprefix(prefix)] = read_results(path)
+    return documents
+
+
+def budget_runs(results_dir: Path | str = RESULTS_DIR) -> dict[str, pd.DataFrame]:
+    """Runs of one recipe at several epoch budgets: the points of each model's budget curve.
+
+    Runs (released and experiment) are grouped by their full recipe with ``epochs`` left out, so a group holds the
+    same model, seed, optimizer and augmentation at different budgets; only groups with at least two budgets are
+    returned, keyed by the name of the group's longest run.
+
+    Returns:
+        ``{name: DataFrame}``, one row per run sorted by epochs, with columns ``run``, ``model``, ``epochs``,
+        ``chosen_epoch``, ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``,
+        ``privatetest_macro_f1``, ``privatetest_n``, ``cpu_hours``, ``wall_hours``.
+    """
+    import json
+
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for name, document in _run_documents(results_dir).items():
+        recipe = {key: value for key, value in _full_recipe(document).items() if key != "epochs"}
+        groups.setdefault(json.dumps(recipe, sort_keys=True), []).append((name, document))
+    curves = {}
+    for members in groups.values():
+        rows = sorted(({
+            "run": name, "model": document["model"], "epochs": int(document["epochs_run"]),
+            "chosen_epoch": int(document["chosen_epoch"]),
+            "publictest_accuracy": float(document["publictest_accuracy_at_chosen_epoch"]),
+            "privatetest_accuracy": float(document["test"]["accuracy"]),
+            "privatetest_macro_f1": float(document["test"]["macro_f1"]),
+            "privatetest_n": int(document["test"]["n"]),
+            "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
+        } for name, document in members), key=lambda row: row["epochs"])
+        if len({row["epochs"] for row in rows}) >= 2:
+            curves[rows[-1]["run"]] = pd.DataFrame(rows)
+    return curves
+
+
+def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
+                cap_cpu_hours: float = BUDGET_CAP_CPU_HOURS) -> dict:
+    """Whether a budget curve (a :func:`budget_runs` frame) has converged: its last doubling of epochs moved
+    PublicTest accuracy by less than ``threshold_points``.
+
+    "The last doubling" compares the longest run with the longest run of at most half its epochs. When none is that
+    short, the curve has no doubling yet.
+
+    Returns:
+        ``{"epochs": (shorter, longer) or None, "publictest_change_points", "converged": bool, "capped": bool (the
+        longest run used at least ``cap_cpu_hours``), "status": "converged" | "capped" | "still rising" |
+        "no doubling"}``.
+    """
+    curve = curve.sort_values("epochs")
+    longest = curve.iloc[-1]
+    shorter = curve[curve["epochs"] * 2 <= longest["epochs"]]
+    capped = bool(longest["cpu_hours"] >= cap_cpu_hours)
+    if shorter.empty:
+        return {"epochs": None, "publictest_change_points": None, "converged": False, "capped": capped,
+                "status": "capped" if capped else "no doubling"}
+    base = shorter.iloc[-1]
+    change = 100 * (longest["publictest_accuracy"] - base["publictest_accuracy"])
+    converged = abs(change) < threshold_points
+    return {"epochs": (int(base["epochs"]), int(longest["epochs"])), "publictest_change_points": float(change),
+            "converged": bool(converged), "capped": capped,
+            "status": "converged" if converged else "capped" if capped else "still rising" if change > 0
+            else "falling"}
+
+
+def describe_convergence(name: str, verdict: dict) -> str:
+    """One sentence on a :func:`convergence` verdict (used by notebooks 04 and 05)."""
+    if verdict["epochs"] is None:
+        return (f"*{name}* has no doubling of its epoch budget yet"
+                + (f"; its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap" if verdict["capped"] else ""))
+    shorter, longer = verdict["epochs"]
+    change = verdict["publictest_change_points"]
+    text = f"*{name}*: {shorter} -> {longer} epochs moved PublicTest by {change:+.2f} points"
+    return text + {
+        "converged": f", under {CONVERGED_POINTS} points: converged",
+        "capped": f", and its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap: not converged, stopped there",
+        "still rising": ": still rising",
+        "falling": ": falling (the longer budget overfits or the run is noisy)",
+    }[verdict["status"]]
