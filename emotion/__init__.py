@@ -5,7 +5,7 @@ one job (a test keeps this map complete).
 Top level: ``errors`` (the exceptions), ``paths`` (where data, models and results live).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.datacheck``.
-Faces: ``faces.detectors``, ``faces.detection_eval``, ``faces.crop_tool``.
+Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.train``, ``classify.release``,
 ``classify.kfold``, ``classify.input_benchmark``, ``classify.evaluate``, ``classify.ensemble``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,

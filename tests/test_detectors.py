@@ -185,3 +185,75 @@ def test_mtcnn_pyramid_drops_levels_smaller_than_pnet_and_keeps_the_package_scal
     scales = mtcnn_scales(640, 480, 40, 0.709)
     assert len(scales) == 8 and len(build_scale_pyramid(640, 480, 40, 0.709)) == 10
     assert (480 * scales >= 12).all()
+
+
+def test_max_side_shrinks_photos_for_detection_and_maps_the_boxes_back(monkeypatch):
+    seen = []
+
+    def fake_detect(self, image):
+        seen.append(image.shape)
+        height, width = image.shape[:2]
+        return [Face(box=(width / 4, height / 4, width / 2, height / 2), score=1.0)]
+
+    monkeypatch.setattr(detectors.HaarDetector, "_detect_rgb", fake_detect)
+    photo = np.zeros((600, 1000, 3), np.uint8)
+    (face,) = create_detector("haar", max_side=500).detect(photo)
+    assert seen[-1][:2] == (300, 500)
+    assert face.box == pytest.approx((250.0, 150.0, 500.0, 300.0), rel=1e-3)
+    (face,) = create_detector("haar").detect(photo)  # default: the photo's own size
+    assert seen[-1][:2] == (600, 1000)
+    assert create_detector("haar", max_side=2000).detect(photo) and seen[-1][:2] == (600, 1000)  # never enlarged
+    assert "max_side=500" in repr(create_detector("haar", max_side=500))
+
+
+@pytest.mark.parametrize("bad", [0, 10, -5, 1.5, "640", True, 10**6])
+def test_a_bad_max_side_is_refused_with_the_range(bad):
+    with pytest.raises(ConfigurationError, match="max_side must be a whole number of pixels from 20 to 4096"):
+        create_detector("haar", max_side=bad)
+
+
+def test_yunet_on_onnxruntime_finds_the_same_faces_as_opencv(real_data_root):
+    from emotion.faces.detection_eval import load_image_table
+
+    table = load_image_table(real_data_root / "faces")
+    opencv, runtime = create_detector("yunet"), create_detector("yunet", backend="onnxruntime")
+    assert "backend='onnxruntime'" in repr(runtime)
+    compared = 0
+    for name in table["image"][:6]:
+        image = read_image(real_data_root / "faces" / "images" / name)
+        expected, found = opencv.detect(image), runtime.detect(image)
+        assert len(found) == len(expected), name
+        for a, b in zip(sorted(expected, key=lambda face: -face.score), sorted(found, key=lambda face: -face.score)):
+            assert b.score == pytest.approx(a.score, abs=1e-4)
+            assert b.box == pytest.approx(a.box, abs=0.05)
+            assert np.allclose(b.landmarks, a.landmarks, atol=0.05)
+        compared += len(found)
+    assert compared > 20  # the photos hold faces, so the comparison means something
+
+
+def test_an_unknown_yunet_backend_is_refused(real_data_root):
+    with pytest.raises(ConfigurationError, match="unknown backend 'tensorrt'; use one of opencv, onnxruntime"):
+        create_detector("yunet", backend="tensorrt")
+
+
+def test_yunet_decoding_places_an_anchor_where_its_grid_cell_says():
+    from emotion.faces.yunet_onnxruntime import STRIDES, decode
+
+    # A 64x64 padded image: 8x8, 4x4 and 2x2 cells. One confident anchor at stride 16, row 1, column 2.
+    outputs = {"padded_width": 64}
+    for stride in STRIDES:
+        cells = (64 // stride) ** 2
+        outputs |= {f"cls_{stride}": np.zeros((1, cells, 1), np.float32),
+                    f"obj_{stride}": np.zeros((1, cells, 1), np.float32),
+                    f"bbox_{stride}": np.zeros((1, cells, 4), np.float32),
+                    f"kps_{stride}": np.zeros((1, cells, 10), np.float32)}
+    index = 1 * 4 + 2
+    outputs["cls_16"][0, index, 0], outputs["obj_16"][0, index, 0] = 0.81, 1.0
+    outputs["bbox_16"][0, index] = [0.5, 0.25, np.log(2.0), 0.0]
+    outputs["kps_16"][0, index, :2] = [0.1, 0.2]
+    (row,) = decode(outputs, score_threshold=0.5, nms_threshold=0.3, top_k=10)
+    # centre ((2 + 0.5) * 16, (1 + 0.25) * 16) = (40, 20); size (2 * 16, 16); score sqrt(0.81 * 1)
+    assert row[:4] == pytest.approx([24.0, 12.0, 32.0, 16.0])
+    assert row[4:6] == pytest.approx([(2 + 0.1) * 16, (1 + 0.2) * 16])
+    assert row[14] == pytest.approx(0.9)
+    assert decode(outputs, score_threshold=0.95, nms_threshold=0.3, top_k=10).shape == (0, 15)

@@ -205,4 +205,5 @@ def test_choose_tta_picks_the_best_selection_mode_and_scores_the_test_split_once
     assert outcome["selection_accuracy"] == {"none": 0.0, "flip": 1.0, "tencrop": 1.0}
     assert outcome["chosen"] == "flip"  # tied with ten-crop, and cheaper
     assert outcome["test"]["tta_mode"] == "flip" and outcome["test"]["accuracy"] == 0.0
+    assert outcome["test_predictions"].tolist() == [3, 3, 3, 3]
     assert choose_tta(model, (images, np.full(4, 0)), (images, np.full(4, 0)))["chosen"] == "none"

@@ -94,3 +94,77 @@ def test_the_fastest_sentence_follows_the_numbers_and_names_what_is_missed():
     missed = describe_fastest({"fastest": fastest_comparison({"yunet": config(4.0, 0.4)}, fer, 0.655, 0.68)})
     assert missed.endswith("missed on speed, recall.")
     assert describe_fastest({}) == ""
+
+
+class SideDetector:
+    """A stand-in detector that finds the photo's one annotated face only when it runs at a side of at least 512."""
+
+    name, operating_score = "side", 0.5
+
+    def __init__(self, max_side):
+        self.max_side = max_side
+
+    def detect_batch(self, images):
+        from emotion.faces.detectors import Face
+
+        found = self.max_side is None or self.max_side >= 512
+        return [[Face(box=(10.0, 10.0, 40.0, 40.0), score=0.9)] if found else [] for _ in images]
+
+
+def test_tuning_chooses_the_smallest_side_that_keeps_the_recall(tmp_path, tiny_model, monkeypatch):
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    from emotion.app import peer, pipeline  # noqa: F401  (imported before the patch: it keeps the real one)
+    from emotion.faces import detectors
+
+    photos = []
+    for index in range(3):
+        photos.append(tmp_path / f"p{index}.png")
+        Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
+    annotations = pd.DataFrame({"image": [path.name for path in photos], "x": 10, "y": 10, "w": 40, "h": 40,
+                                "invalid": 0})
+    monkeypatch.setattr(detectors, "create_detector", lambda name, max_side=None: SideDetector(max_side))
+    outcome = peer.tune_detection_side(str(tiny_model), photos, annotations, detector="side",
+                                       sides=(None, 640, 512, 320))
+    assert [row["max_side"] for row in outcome["rows"]] == [None, 640, 512, 320]
+    assert [row["recall"] for row in outcome["rows"]] == [1.0, 1.0, 1.0, 0.0]
+    assert outcome["chosen_side"] == 512 and outcome["full_size_recall"] == 1.0
+    assert outcome["rows"][0]["photos"] == 3
+    # A tolerance that forgives losing every face picks the smallest side.
+    assert peer.tune_detection_side(str(tiny_model), photos, annotations, detector="side", sides=(None, 512, 320),
+                                    tolerance=1.0)["chosen_side"] == 320
+    with pytest.raises(Exception, match="needs None"):
+        peer.tune_detection_side(str(tiny_model), photos, annotations, sides=(640,))
+
+
+def test_tuning_photos_never_overlap_the_peer_comparisons(real_data_root):
+    from emotion.app.peer import tuning_photos
+
+    peer_photos = select_photos(real_data_root / "faces", count=50)
+    tuning = tuning_photos(real_data_root / "faces", count=50)
+    assert len(tuning) == 50 and not set(tuning) & set(peer_photos)
+
+
+def test_the_pipeline_runs_yunet_on_onnxruntime_at_its_tuned_side(tiny_model, real_data_root):
+    from emotion.app.pipeline import PIPELINE_DETECTOR_OPTIONS, EmotionPipeline
+    from emotion.faces.detectors import MAX_IMAGE_SIDE
+
+    detector = EmotionPipeline("yunet", str(tiny_model)).detector
+    assert detector.backend == "onnxruntime"
+    assert detector.max_side == PIPELINE_DETECTOR_OPTIONS["yunet"].get("max_side", MAX_IMAGE_SIDE)
+    assert EmotionPipeline("yunet", str(tiny_model), max_side=800).detector.max_side == 800
+    assert EmotionPipeline("haar", str(tiny_model)).detector.max_side == MAX_IMAGE_SIDE
+
+
+def test_the_pipelines_detection_side_is_the_one_the_tuning_run_chose():
+    from emotion.app.pipeline import PIPELINE_DETECTOR_OPTIONS
+    from emotion.paths import RESULTS_DIR
+    from emotion.study.results import read_results
+
+    tuning = read_results(RESULTS_DIR / "06_pipeline_tuning.json")
+    assert tuning["meta"]["mode"] == "full"
+    assert PIPELINE_DETECTOR_OPTIONS.get(tuning["detector"], {}).get("max_side") == tuning["chosen_side"]
+    assert tuning["options"] == {key: value for key, value in PIPELINE_DETECTOR_OPTIONS[tuning["detector"]].items()
+                                 if key != "max_side"}

@@ -67,3 +67,19 @@ def test_validation_curves_have_one_line_per_model():
     histories = {name: pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.4, 0.5]}) for name in ("a", "b")}
     figure = plots.validation_curves(histories)
     assert [line.get_label() for line in figure.axes[0].get_lines()] == ["a", "b"]
+
+
+def test_budget_curves_draw_both_splits_per_model_at_the_budgets():
+    curves = {"basic_cnn_30ep": pd.DataFrame({"model": ["basic_cnn"] * 2, "epochs": [14, 30],
+                                              "publictest_accuracy": [0.63, 0.64],
+                                              "privatetest_accuracy": [0.64, 0.65]}),
+              "resnet18_26ep": pd.DataFrame({"model": ["resnet18"] * 2, "epochs": [13, 26],
+                                             "publictest_accuracy": [0.62, 0.63],
+                                             "privatetest_accuracy": [0.61, 0.62]})}
+    figure = plots.budget_curves(curves)
+    lines = figure.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [
+        "basic_cnn: PublicTest (chooses)", "basic_cnn: PrivateTest", "resnet18: PublicTest (chooses)",
+        "resnet18: PrivateTest"]
+    assert lines[0].get_xdata().tolist() == [14, 30] and lines[1].get_ydata().tolist() == [0.64, 0.65]
+    assert [tick.get_text() for tick in figure.axes[0].get_xticklabels()] == ["13", "14", "26", "30"]

@@ -358,7 +358,8 @@ def describe_convergence(name: str, verdict: dict) -> str:
     text = f"*{name}*: {shorter} -> {longer} epochs moved PublicTest by {change:+.2f} points"
     return text + {
         "converged": f", under {CONVERGED_POINTS} points: converged",
-        "capped": f", and its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap: not converged, stopped there",
+        "capped": (f", and its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap: not converged, "
+                   "stopped there"),
         "still rising": ": still rising",
         "falling": ": falling (the longer budget overfits or the run is noisy)",
     }[verdict["status"]]

@@ -10,6 +10,7 @@ Commands:
     predict         find faces in photos and classify their emotions (annotated copies, JSON)
     crop-faces      crop every face in a folder to 48x48 grayscale (FER CSV, class folders, YOLO labels)
     peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
+    tune-pipeline   choose the pipeline detector's image size on photos the peer comparison does not use
     serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
     serve-load      a bounded load test of the web app (results/06_webapp_load.json)
     train           train a model on FER2013 with the study's protocol, resumably (``--release`` publishes it)
@@ -258,6 +259,26 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _tune_pipeline(arguments: argparse.Namespace) -> int:
+    from emotion.app.peer import tune_detection_side, tuning_photos
+    from emotion.app.pipeline import default_model_path
+    from emotion.classify.evaluate import load_model
+    from emotion.faces.detection_eval import load_annotations
+    from emotion.study.results import write_results
+
+    folder = data_root() / "faces"
+    photos = tuning_photos(folder, count=arguments.photos)
+    model = load_model(Path(arguments.model) if arguments.model else default_model_path())
+    payload = tune_detection_side(model, photos, load_annotations(folder), detector=arguments.detector)
+    mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
+    path = write_results(Path(arguments.results) / "06_pipeline_tuning.json", payload, mode=mode, seed=0)
+    for row in payload["rows"]:
+        print(f"max_side {row['max_side'] or 'full':>5}: {row['ms_per_photo_median']:6.1f} ms/photo median, "
+              f"{row['photos_per_second']:5.2f} photos/s, recall {row['recall']:.3f}")
+    print(f"chosen: {payload['chosen_side']}; written: {path}")
+    return 0
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     from emotion.app.webapp import create_app, serve
 
@@ -382,6 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "end-to-end part classifies each face once)")
     peer.add_argument("--results", default=str(RESULTS_DIR))
     peer.set_defaults(handler=_peer_compare)
+
+    tune = commands.add_parser("tune-pipeline", help="choose the pipeline detector's image size on photos the "
+                               "peer comparison does not use -> results/06_pipeline_tuning.json")
+    tune.add_argument("--photos", type=_at_least_one, default=PEER_PHOTOS,
+                      help=f"tuning photos (default {PEER_PHOTOS}; fewer writes a smoke-mode file)")
+    tune.add_argument("--detector", default="yunet", help="detector to tune (default yunet)")
+    tune.add_argument("--model", help="classifier .keras (default: the released model best on PublicTest)")
+    tune.add_argument("--results", default=str(RESULTS_DIR))
+    tune.set_defaults(handler=_tune_pipeline)
 
     serve = commands.add_parser("serve", help="the web app: try the system on a photo in a browser")
     serve_load = commands.add_parser("serve-load", help="a bounded load test of the web app -> "

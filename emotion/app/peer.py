@@ -53,6 +53,67 @@ def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> l
     return [folder / "images" / name for name in names]
 
 
+DETECTION_SIDES = (None, 800, 640, 512, 416, 320)
+"""The longest sides :func:`tune_detection_side` tries (None: each photo's own size)."""
+RECALL_TOLERANCE = 0.05
+"""How much detection recall (a fraction of the annotated faces) :func:`tune_detection_side` may give up against the
+full-size detector to buy speed."""
+
+
+def tuning_photos(folder: Path, count: int = 50, skip: int = 50, min_face_height: int = 64) -> list[Path]:
+    """The ``count`` photos after the first ``skip`` of :func:`select_photos`' order: photos the peer comparison
+    (which takes the first ``skip``) never sees, for tuning the pipeline's settings."""
+    return select_photos(folder, count=skip + count, min_face_height=min_face_height)[skip:]
+
+
+def tune_detection_side(model, photos: list[Path], annotations, detector: str = "yunet",
+                        sides=DETECTION_SIDES, tolerance: float = RECALL_TOLERANCE) -> dict[str, Any]:
+    """Time the pipeline and measure its detection recall at each longest side of ``sides``, and choose one.
+
+    Each side runs the whole pipeline (detect, crop, classify; the detector with the pipeline's other options,
+    :data:`emotion.app.pipeline.PIPELINE_DETECTOR_OPTIONS`) on every photo once, one photo at a time after a
+    warm-up, as :func:`run_our_side` times it. The choice: the smallest side whose recall is at least the full-size
+    recall minus ``tolerance`` (the full size when none is).
+
+    Returns:
+        ``{"detector", "rows": [{"max_side", **speed, "recall"}], "full_size_recall", "tolerance", "chosen_side",
+        "speedup_vs_full_size", "rule"}``.
+
+    Raises:
+        ConfigurationError: ``sides`` lacks None (the full-size reference).
+    """
+    from emotion.app.pipeline import PIPELINE_DETECTOR_OPTIONS, EmotionPipeline
+    from emotion.data.image_files import read_image_file
+    from emotion.errors import ConfigurationError
+    from emotion.faces.detectors import create_detector
+
+    if None not in sides:
+        raise ConfigurationError("tune_detection_side needs None (full size) among the sides, as the reference.")
+    images = [read_image_file(path) for path in photos]
+    rows = []
+    for side in sides:
+        options = {key: value for key, value in PIPELINE_DETECTOR_OPTIONS.get(detector, {}).items()
+                   if key != "max_side"}
+        pipeline = EmotionPipeline(create_detector(detector, max_side=side, **options), model)
+        pipeline.predict(images[0])
+        records = []
+        for path, image in zip(photos, images):
+            started = time.perf_counter()
+            faces = pipeline.predict(image)
+            records.append({"photo": str(path), "seconds": time.perf_counter() - started,
+                            "faces": [{"box": list(face.box)} for face in faces]})
+        rows.append({"max_side": side, **speed(records), "recall": detection_recall(records, annotations)["recall"]})
+    full = next(row for row in rows if row["max_side"] is None)
+    keeps = [row for row in rows if row["recall"] >= full["recall"] - tolerance and row["max_side"] is not None]
+    chosen = min(keeps, key=lambda row: row["max_side"]) if keeps else full
+    return {"detector": detector, "options": options, "photos": [path.name for path in photos], "rows": rows,
+            "full_size_recall": full["recall"], "tolerance": tolerance, "chosen_side": chosen["max_side"],
+            "speedup_vs_full_size": chosen["photos_per_second"] / full["photos_per_second"],
+            "rule": (f"the smallest longest side whose detection recall (annotated faces >= {RECALL_MIN_HEIGHT} px, "
+                     f"IoU >= {IOU_THRESHOLD}) is at least the full-size recall minus {tolerance}; photos "
+                     "disjoint from the peer comparison's")}
+
+
 def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], work_dir: Path,
                  fer_python: Path = FER_PYTHON, timeout: float = 3600) -> tuple[np.ndarray, dict[str, Any]]:
     """Run ``peer/fer_side.py`` in the fer environment; returns (probabilities (n, 7), its report).

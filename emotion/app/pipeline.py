@@ -18,6 +18,11 @@ from emotion.errors import ModelFileError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
 CROP_SIZE = 48
+PIPELINE_DETECTOR_OPTIONS: dict[str, dict] = {"yunet": {"backend": "onnxruntime"}}
+"""Keyword options of the pipeline's detectors, by name. YuNet runs on onnxruntime (the same faces as OpenCV's DNN
+module, in about half the time here). Photos are detected at their own size: ``python -m emotion tune-pipeline``
+found that shrinking them costs more detection recall than its tolerance on photos the peer comparison does not use
+(results/06_pipeline_tuning.json; a test keeps any side it chooses here as ``max_side``)."""
 DEFAULT_MARGIN = 0.15
 """Crops are squares of side ``max(w, h) * (1 + margin)`` around the box centre; FER2013's faces fill most of the
 frame with a little forehead and chin around them."""
@@ -127,6 +132,8 @@ class EmotionPipeline:
         model: a loaded Keras model or the path of a ``.keras`` file (default :func:`default_model_path`).
         min_score: keep detections scoring at least this; default the detector's ``operating_score`` (what its
             library accepts with default settings).
+        max_side: for a detector given by name, the longest side photos are shrunk to for detection (default
+            :data:`PIPELINE_DETECTOR_OPTIONS`' entry, else the photo's own size); a detector object keeps its own.
         align: align crops by the eyes.
         margin: crop margin (see :func:`crop_face`).
 
@@ -136,12 +143,16 @@ class EmotionPipeline:
     """
 
     def __init__(self, detector: FaceDetector | str | None = None, model=None, *, min_score: float | None = None,
-                 align: bool = False, margin: float = DEFAULT_MARGIN):
+                 max_side: int | None = None, align: bool = False, margin: float = DEFAULT_MARGIN):
         from emotion.classify.evaluate import load_model
 
         if detector is None:
             detector = default_detector()
-        self.detector = create_detector(detector) if isinstance(detector, str) else detector
+        if isinstance(detector, str):
+            options = {**PIPELINE_DETECTOR_OPTIONS.get(detector, {}),
+                       **({"max_side": max_side} if max_side is not None else {})}
+            detector = create_detector(detector, **options)
+        self.detector = detector
         if model is None or isinstance(model, (str, Path)):
             self.model_path = Path(model) if model is not None else default_model_path()
             self.model = load_model(self.model_path)

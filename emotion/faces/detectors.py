@@ -33,6 +33,8 @@ MIN_IMAGE_SIDE = 20
 MAX_IMAGE_SIDE = 4096
 """Larger images are shrunk to this longest side before detection; boxes are mapped back to the original pixels."""
 
+YUNET_BACKENDS = ("opencv", "onnxruntime")
+"""What runs YuNet's network: OpenCV's DNN module or onnxruntime (:class:`YuNetDetector`)."""
 YUNET_FILE = Path("models") / "face_detection_yunet_2023mar.onnx"
 """Where YuNet's weights live under the data root (``$EMOTION_DATA``)."""
 
@@ -109,18 +111,24 @@ class FaceDetector:
     operating_score = -np.inf
     gives_landmarks = False
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, *, max_side: int | None = None, **settings: Any) -> None:
         unknown = set(settings) - set(DEFAULT_SETTINGS[self.name])
         if unknown:
             raise ConfigurationError(f"{self.name}: unknown setting(s) {sorted(unknown)}; "
-                                     f"valid: {sorted(DEFAULT_SETTINGS[self.name])}.")
+                                     f"valid: {sorted(DEFAULT_SETTINGS[self.name])} (and max_side).")
+        if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, int)
+                                     or not MIN_IMAGE_SIDE <= max_side <= MAX_IMAGE_SIDE):
+            raise ConfigurationError(f"{self.name}: max_side must be a whole number of pixels from {MIN_IMAGE_SIDE} "
+                                     f"to {MAX_IMAGE_SIDE}, or None for the image's own size; got {max_side!r}.")
         self.settings = {**DEFAULT_SETTINGS[self.name], **settings}
+        self.max_side = MAX_IMAGE_SIDE if max_side is None else max_side
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Detect faces in one image (any form :func:`prepare_image` accepts).
 
-        Returns an empty list for images with a side under :data:`MIN_IMAGE_SIDE` pixels; images with a side over
-        :data:`MAX_IMAGE_SIDE` are shrunk for detection and the boxes mapped back.
+        Returns an empty list for images with a side under :data:`MIN_IMAGE_SIDE` pixels; images whose longest side
+        is over ``max_side`` (default :data:`MAX_IMAGE_SIDE`) are shrunk to it for detection and the boxes mapped
+        back to the original pixels.
 
         Raises:
             DataFormatError: the image is not usable (see :func:`prepare_image`).
@@ -129,7 +137,7 @@ class FaceDetector:
         height, width = image.shape[:2]
         if min(height, width) < MIN_IMAGE_SIDE:
             return []
-        scale = min(1.0, MAX_IMAGE_SIDE / max(height, width))
+        scale = min(1.0, self.max_side / max(height, width))
         if scale < 1.0:
             import cv2
 
@@ -147,7 +155,9 @@ class FaceDetector:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.settings.items())})"
+        settings = {**self.settings, **({"max_side": self.max_side} if self.max_side != MAX_IMAGE_SIDE else {}),
+                    **({"backend": self.backend} if getattr(self, "backend", "opencv") != "opencv" else {})}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in settings.items())})"
 
 
 def _rescale(face: Face, factor: float) -> Face:
@@ -265,15 +275,15 @@ class MtcnnDetector(FaceDetector):
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
         """Detect faces in several images in one pass of the networks (images are padded to the largest).
 
-        Images with a side under :data:`MIN_IMAGE_SIDE` get no faces; images over :data:`MAX_IMAGE_SIDE` go
-        through :meth:`detect` one by one.
+        Images with a side under :data:`MIN_IMAGE_SIDE` get no faces; images over ``max_side`` go through
+        :meth:`detect` one by one (which shrinks them).
 
         Raises:
             DataFormatError: an image is not usable (see :func:`prepare_image`).
         """
         prepared = [prepare_image(image) for image in images]
         batchable = [index for index, image in enumerate(prepared)
-                     if MIN_IMAGE_SIDE <= min(image.shape[:2]) and max(image.shape[:2]) <= MAX_IMAGE_SIDE]
+                     if MIN_IMAGE_SIDE <= min(image.shape[:2]) and max(image.shape[:2]) <= self.max_side]
         results: list[list[Face]] = [self.detect(image) if index not in batchable else []
                                      for index, image in enumerate(prepared)]
         if batchable:
@@ -319,7 +329,9 @@ class YuNetDetector(FaceDetector):
     """YuNet (``cv2.FaceDetectorYN``) with ``$EMOTION_DATA/models/face_detection_yunet_2023mar.onnx``.
 
     Settings: ``score_threshold`` (0.3; OpenCV Zoo's demo uses 0.9), ``nms_threshold`` (0.3), ``top_k`` (5000).
-    Score: YuNet's face score. Five landmarks.
+    Score: YuNet's face score. Five landmarks. ``backend``: ``opencv`` (``cv2.FaceDetectorYN``, what notebook 02
+    benchmarks) or ``onnxruntime`` (:mod:`emotion.faces.yunet_onnxruntime`: the same network and decoding, faster
+    here; the pipeline's choice). Both give the same faces (tested).
 
     Raises:
         DataMissingError: the ONNX file is absent (the message says where it was expected and how to get it).
@@ -329,24 +341,38 @@ class YuNetDetector(FaceDetector):
     operating_score = 0.9
     gives_landmarks = True
 
-    def __init__(self, model_path: Path | str | None = None, **settings: Any) -> None:
+    def __init__(self, model_path: Path | str | None = None, *, max_side: int | None = None,
+                 backend: str = "opencv", **settings: Any) -> None:
         import cv2
 
-        super().__init__(**settings)
+        super().__init__(max_side=max_side, **settings)
+        if backend not in YUNET_BACKENDS:
+            raise ConfigurationError(f"yunet: unknown backend {backend!r}; use one of {', '.join(YUNET_BACKENDS)}.")
+        self.backend = backend
         self.model_path = Path(model_path) if model_path is not None else data_root() / YUNET_FILE
         if not self.model_path.is_file():
             raise DataMissingError(
                 f"{self.model_path}: YuNet's weights are missing, so the yunet detector is skipped. Put "
                 "face_detection_yunet_2023mar.onnx (OpenCV Zoo, sha256 8f2383e4...) in $EMOTION_DATA/models/.")
-        self._detector = cv2.FaceDetectorYN.create(
-            str(self.model_path), "", (320, 320), float(self.settings["score_threshold"]),
-            float(self.settings["nms_threshold"]), int(self.settings["top_k"]))
+        if backend == "onnxruntime":
+            from emotion.faces.yunet_onnxruntime import YuNetOnnxRuntime
+
+            self._runtime = YuNetOnnxRuntime(self.model_path)
+        else:
+            self._detector = cv2.FaceDetectorYN.create(
+                str(self.model_path), "", (320, 320), float(self.settings["score_threshold"]),
+                float(self.settings["nms_threshold"]), int(self.settings["top_k"]))
 
     def _detect_rgb(self, image: np.ndarray) -> list[Face]:
         import cv2
 
-        self._detector.setInputSize((image.shape[1], image.shape[0]))
-        _, rows = self._detector.detect(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        if self.backend == "onnxruntime":
+            rows = self._runtime.detect(bgr, float(self.settings["score_threshold"]),
+                                        float(self.settings["nms_threshold"]), int(self.settings["top_k"]))
+        else:
+            self._detector.setInputSize((image.shape[1], image.shape[0]))
+            _, rows = self._detector.detect(bgr)
         if rows is None:
             return []
         return [Face(box=tuple(float(v) for v in row[:4]), score=float(row[14]),

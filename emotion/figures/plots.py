@@ -307,3 +307,28 @@ def validation_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
     axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def budget_curves(curves: dict[str, pd.DataFrame]) -> plt.Figure:
+    """Accuracy at the PublicTest-chosen epoch of runs of one recipe at several epoch budgets, one line per model.
+
+    Args:
+        curves: ``{name: frame}`` as :func:`emotion.analysis.compare.budget_runs` returns (columns ``epochs``,
+            ``publictest_accuracy``, ``privatetest_accuracy``).
+    """
+    figure, axis = plt.subplots(figsize=(7.5, 4.5))
+    for index, (name, curve) in enumerate(curves.items()):
+        colour = f"C{index % 10}"
+        axis.plot(curve["epochs"], curve["publictest_accuracy"], marker="o", color=colour,
+                  label=f"{curve['model'].iloc[-1]}: PublicTest (chooses)")
+        axis.plot(curve["epochs"], curve["privatetest_accuracy"], marker="s", linestyle="--", color=colour,
+                  alpha=0.7, label=f"{curve['model'].iloc[-1]}: PrivateTest")
+    axis.set_xscale("log", base=2)
+    epochs = sorted({int(value) for curve in curves.values() for value in curve["epochs"]})
+    axis.set_xticks(epochs, [str(value) for value in epochs])
+    axis.set_xlabel("epoch budget (log scale; each point its own run and schedule)")
+    axis.set_ylabel("accuracy at the chosen epoch")
+    axis.set_title("Budget curves: does more training still pay?")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
