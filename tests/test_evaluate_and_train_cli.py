@@ -207,3 +207,22 @@ def test_choose_tta_picks_the_best_selection_mode_and_scores_the_test_split_once
     assert outcome["test"]["tta_mode"] == "flip" and outcome["test"]["accuracy"] == 0.0
     assert outcome["test_predictions"].tolist() == [3, 3, 3, 3]
     assert choose_tta(model, (images, np.full(4, 0)), (images, np.full(4, 0)))["chosen"] == "none"
+
+
+def test_the_tflite_forward_pass_gives_the_keras_numbers_also_from_several_threads(tiny_model_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emotion.classify.evaluate import forward_function, tflite_forward
+
+    model = keras.saving.load_model(tiny_model_path, compile=False)
+    lite, compiled = tflite_forward(model), forward_function(model)
+    rng = np.random.default_rng(5)
+    batches = [rng.integers(0, 256, (n, 48, 48)).astype(np.uint8) for n in (1, 3, 2, 3, 1, 4)]
+    for batch in batches:
+        np.testing.assert_allclose(lite(batch), compiled(batch), atol=1e-5)
+    with ThreadPoolExecutor(4) as pool:  # batch sizes change between calls from different threads
+        for batch, result in zip(batches * 3, pool.map(lite, batches * 3)):
+            np.testing.assert_allclose(result, compiled(batch), atol=1e-5)
+    assert lite(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
+    with pytest.raises(ValueError, match="images must be"):
+        lite(np.zeros((2, 40, 40), np.uint8))

@@ -223,3 +223,15 @@ def test_the_pipeline_forward_pass_equals_predict_probabilities(tiny_model):
     assert forward(faces[:0]).shape == (0, 7)
     with pytest.raises(ValueError, match="images must be"):
         forward(np.zeros((2, 40, 40), np.uint8))
+
+
+def test_the_pipeline_classifies_on_tflite_by_default_with_the_tensorflow_numbers(tiny_model):
+    image = np.random.default_rng(2).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    lite = EmotionPipeline(CentreFaceDetector(), str(tiny_model))
+    plain = EmotionPipeline(CentreFaceDetector(), str(tiny_model), classifier_runtime="tensorflow")
+    assert (lite.classifier_runtime, plain.classifier_runtime) == ("tflite", "tensorflow")
+    (a,), (b,) = lite.predict(image), plain.predict(image)
+    assert a.emotion == b.emotion
+    assert list(a.probabilities.values()) == pytest.approx(list(b.probabilities.values()), abs=1e-5)
+    with pytest.raises(ConfigurationError, match="unknown classifier runtime 'onnx'; use one of tflite, tensorflow"):
+        EmotionPipeline(CentreFaceDetector(), str(tiny_model), classifier_runtime="onnx")

@@ -14,7 +14,7 @@ import numpy as np
 
 from emotion import CLASS_NAMES
 from emotion.faces.detectors import Face, FaceDetector, create_detector, default_detector, prepare_image
-from emotion.errors import ModelFileError
+from emotion.errors import ConfigurationError, ModelFileError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
 CROP_SIZE = 48
@@ -136,16 +136,23 @@ class EmotionPipeline:
             :data:`PIPELINE_DETECTOR_OPTIONS`' entry, else the photo's own size); a detector object keeps its own.
         align: align crops by the eyes.
         margin: crop margin (see :func:`crop_face`).
+        classifier_runtime: ``tflite`` (default) or ``tensorflow``
+            (:data:`emotion.classify.evaluate.CLASSIFIER_RUNTIMES`).
 
     Raises:
-        ConfigurationError, DataMissingError: unknown detector or its model file is missing.
+        ConfigurationError, DataMissingError: unknown detector or classifier runtime, or the detector's model file
+            is missing.
         ModelFileError: the classifier file is missing or not a Keras model.
     """
 
     def __init__(self, detector: FaceDetector | str | None = None, model=None, *, min_score: float | None = None,
-                 max_side: int | None = None, align: bool = False, margin: float = DEFAULT_MARGIN):
-        from emotion.classify.evaluate import load_model
+                 max_side: int | None = None, align: bool = False, margin: float = DEFAULT_MARGIN,
+                 classifier_runtime: str = "tflite"):
+        from emotion.classify.evaluate import CLASSIFIER_RUNTIMES, load_model
 
+        if classifier_runtime not in CLASSIFIER_RUNTIMES:
+            raise ConfigurationError(f"unknown classifier runtime {classifier_runtime!r}; use one of "
+                                     f"{', '.join(CLASSIFIER_RUNTIMES)}.")
         if detector is None:
             detector = default_detector()
         if isinstance(detector, str):
@@ -158,9 +165,12 @@ class EmotionPipeline:
             self.model = load_model(self.model_path)
         else:
             self.model_path, self.model = None, model
-        from emotion.classify.evaluate import forward_function
+        from emotion.classify.evaluate import forward_function, tflite_forward
 
-        self.forward = forward_function(self.model)  # one compiled pass, not model.predict's per-call set-up
+        self.classifier_runtime = classifier_runtime
+        # One compiled pass (not model.predict's per-call set-up), on TensorFlow Lite by default.
+        self.forward = (tflite_forward(self.model) if classifier_runtime == "tflite"
+                        else forward_function(self.model))
         self.min_score = self.detector.operating_score if min_score is None else min_score
         self.align, self.margin = align, margin
         self.times = StageTimes()
