@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures train experiments smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme clean
+.PHONY: help setup setup-browser check-data figures train budgets experiments tune-pipeline smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,15 @@ train: setup check-data ## Retrain and release the models (0.5-2 wall-h each on 
 	$(PY) -m emotion train --model resnet50 --epochs 10 --mixed-precision --seed $(SEED) --release
 	$(PY) -m emotion train --model mobilenet --epochs 8 --seed $(SEED) --release
 	$(PY) -m emotion train --model wide_crop_cnn --epochs 45 --mixed-precision --seed $(SEED) --release
+
+# Budget curves of the CNN-vs-ResNet models: each run doubles its release's epochs with the same recipe (notebook 04
+# reads a model's curve and whether its last doubling still paid), and the paper's own recipe for ResNet-34 at a
+# third of its 60 epochs. Measured on the AVX2-only 2-core CPU of this study: about 13 CPU-minutes per basic_cnn epoch.
+budgets: setup check-data ## Budget-curve runs (resumable; several CPU-hours each on 2 cores) -> results/03_ablation_*.json
+	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --name basic_cnn_30ep
+	$(PY) -m emotion train --model resnet18 --epochs 26 --seed $(SEED) --release --ablation --name resnet18_26ep
+	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --name resnet34_20ep
+	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 20 --seed $(SEED) --release --ablation --name resnet34_paper_20ep
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
 experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/07 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
@@ -79,6 +88,9 @@ peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 G
 
 peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/06_peer_comparison.json
 	$(PY) -m emotion peer-compare
+
+tune-pipeline: setup check-data ## Speed and recall of the pipeline per detector image size -> results/06_pipeline_tuning.json
+	$(PY) -m emotion tune-pipeline
 
 serve: setup ## The web app for trying the system on a photo: http://127.0.0.1:8000/ (Ctrl+C stops it)
 	$(PY) -m emotion serve

@@ -223,3 +223,27 @@ def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest
         sentence = describe_convergence("m", verdict)
         assert f"{epochs[-2]} -> {epochs[-1]} epochs moved PublicTest by {change:+.2f} points" in sentence
         assert status.split()[0] in sentence or (status == "capped" and "cap" in sentence)
+
+
+def test_the_tta_sentence_states_the_choice_and_its_gain():
+    from emotion.analysis.compare import describe_tta_choice
+
+    choice = {"model": "m", "selection_accuracy": {"none": 0.68, "flip": 0.681, "tencrop": 0.6835},
+              "chosen": "tencrop", "test": {"accuracy": 0.6999, "macro_f1": 0.673},
+              "privatetest_accuracy_interval": {"low": 0.685, "high": 0.715}}
+    sentence = describe_tta_choice(choice, plain_accuracy=0.6941)
+    assert "none 68.00%, flip 68.10%, tencrop 68.35%, so PublicTest chooses *tencrop*" in sentence
+    assert "PrivateTest is 69.99% (95 % bootstrap interval 68.50%-71.50%, macro-F1 0.673), +0.58 points" in sentence
+
+
+def test_budget_verdicts_have_a_row_per_curve(tmp_path):
+    from emotion.analysis.compare import budget_runs, budget_verdicts
+
+    _budget_run(tmp_path, "basic_cnn", 14, 0.631, 55.0, prefix="03_train_")
+    _budget_run(tmp_path, "basic_cnn_30ep", 30, 0.645, 117.0)
+    table = budget_verdicts(budget_runs(tmp_path))
+    assert table.to_dict(orient="records") == [{
+        "curve": "basic_cnn_30ep", "model": "basic_cnn", "epochs": "14 -> 30",
+        "publictest_change_points": pytest.approx(1.4), "status": "still rising",
+        "longest_run_cpu_hours": pytest.approx(117 / 60)}]
+    assert budget_verdicts({}).empty

@@ -363,3 +363,48 @@ def describe_convergence(name: str, verdict: dict) -> str:
         "still rising": ": still rising",
         "falling": ": falling (the longer budget overfits or the run is noisy)",
     }[verdict["status"]]
+
+
+def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: int = 0) -> dict:
+    """:func:`emotion.classify.evaluate.choose_tta` for the release ``models_dir/<name>.keras``, with a bootstrap
+    interval of the PrivateTest accuracy.
+
+    Args:
+        splits: ``{"PublicTest": (images, labels), "PrivateTest": (images, labels)}``.
+
+    Returns:
+        JSON-ready: ``{"model", "selection_accuracy", "chosen", "test" (metrics), "privatetest_accuracy_interval",
+        "protocol"}``.
+    """
+    from emotion.analysis.uncertainty import bootstrap_interval
+    from emotion.classify.evaluate import accuracy, choose_tta, load_model
+
+    choice = choose_tta(load_model(Path(models_dir) / f"{name}.keras"), splits["PublicTest"], splits["PrivateTest"])
+    predictions = choice.pop("test_predictions")
+    interval = bootstrap_interval(splits["PrivateTest"][1], predictions, accuracy, seed=seed)
+    return {"model": name, **choice, "privatetest_accuracy_interval": interval}
+
+
+def describe_tta_choice(choice: dict, plain_accuracy: float) -> str:
+    """One sentence on a :func:`release_tta_choice` result against the model's PrivateTest accuracy without TTA."""
+    scores = choice["selection_accuracy"]
+    interval = choice["privatetest_accuracy_interval"]
+    listed = ", ".join(f"{mode} {value:.2%}" for mode, value in scores.items())
+    return (f"PublicTest accuracy of *{choice['model']}* by test-time augmentation: {listed}, so PublicTest chooses "
+            f"*{choice['chosen']}*. Scored once with it, PrivateTest is {choice['test']['accuracy']:.2%} (95 % "
+            f"bootstrap interval {interval['low']:.2%}-{interval['high']:.2%}, macro-F1 "
+            f"{choice['test']['macro_f1']:.3f}), {100 * (choice['test']['accuracy'] - plain_accuracy):+.2f} points "
+            f"on the {plain_accuracy:.2%} without TTA")
+
+
+def budget_verdicts(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per :func:`budget_runs` curve: the model, its budgets, the :func:`convergence` verdict."""
+    rows = []
+    for name, curve in curves.items():
+        verdict = convergence(curve)
+        rows.append({"curve": name, "model": curve["model"].iloc[-1],
+                     "epochs": " -> ".join(str(value) for value in curve["epochs"]),
+                     "publictest_change_points": verdict["publictest_change_points"],
+                     "status": verdict["status"], "longest_run_cpu_hours": float(curve["cpu_hours"].iloc[-1])})
+    return pd.DataFrame(rows, columns=["curve", "model", "epochs", "publictest_change_points", "status",
+                                       "longest_run_cpu_hours"])
