@@ -350,3 +350,54 @@ def test_a_run_folder_from_before_the_optimizer_fields_still_resumes(tmp_path):
     _check_same_recipe(tmp_path, tiny_config())  # read as the defaults: the same recipe
     with pytest.raises(ConfigurationError, match="differs in: optimizer"):
         _check_same_recipe(tmp_path, tiny_config(optimizer="sgd"))
+
+
+def test_a_warm_start_begins_from_the_given_model_and_adds_its_training_time(tmp_path, finished_run, splits,
+                                                                           monkeypatch):
+    import hashlib
+
+    import emotion.paths
+
+    parent = tmp_path / "parent.keras"
+    parent.write_bytes(finished_run.best_model.read_bytes())
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "03_train_parent.json").write_text(
+        json.dumps({"training_cpu_minutes": 100.0, "training_wall_minutes": 60.0}))
+    monkeypatch.setattr(emotion.paths, "RESULTS_DIR", tmp_path / "results")
+    # At learning rate 0 nothing trainable moves: the weights after the epoch are the parent's, not a fresh draw.
+    result = train_model(tiny_config(epochs=1, learning_rate=0.0, init_from=str(parent)), *splits,
+                         run_dir=tmp_path / "run", verbose=0)
+    trained = keras.saving.load_model(result.best_model, compile=False)
+    source = keras.saving.load_model(parent, compile=False)
+    for ours, theirs in zip(trained.trainable_weights, source.trainable_weights):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    warm = result.summary["warm_start"]
+    assert warm["sha256"] == hashlib.sha256(parent.read_bytes()).hexdigest()
+    assert (warm["parent_results"], warm["parent_training_cpu_minutes"]) == ("03_train_parent.json", 100.0)
+    assert result.summary["cumulative_training_cpu_minutes"] == pytest.approx(
+        100.0 + result.summary["training_cpu_minutes"])
+    assert result.summary["cumulative_training_wall_minutes"] == pytest.approx(
+        60.0 + result.summary["training_wall_minutes"])
+    assert json.loads((result.run_dir / "recipe.json").read_text())["init_from"] == str(parent)
+
+    # A fresh start from the same seed does not give the parent's weights.
+    fresh = train_model(tiny_config(epochs=1, learning_rate=0.0), *splits[:2], run_dir=tmp_path / "fresh", verbose=0)
+    fresh_weights = keras.saving.load_model(fresh.best_model, compile=False).trainable_weights
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(fresh_weights, source.trainable_weights))
+
+    # The parent changed under a run folder that started from it: resuming is refused.
+    parent.write_bytes(parent.read_bytes() + b"\0")
+    with pytest.raises(ConfigurationError, match="SHA-256"):
+        train_model(tiny_config(epochs=1, learning_rate=0.0, init_from=str(parent)), *splits[:2],
+                    run_dir=tmp_path / "run", verbose=0)
+
+
+def test_a_warm_start_from_a_missing_file_or_another_architecture_is_refused(tmp_path, finished_run, splits):
+    from emotion.errors import ModelFileError
+
+    with pytest.raises(ModelFileError, match="no such file"):
+        train_model(tiny_config(init_from=str(tmp_path / "absent.keras")), *splits[:2], run_dir=tmp_path / "a",
+                    verbose=0)
+    wider = tiny_config(init_from=str(finished_run.best_model), model_options={**TINY, "dense_units": 16})
+    with pytest.raises(ConfigurationError, match="do not match"):
+        train_model(wider, *splits[:2], run_dir=tmp_path / "b", verbose=0)

@@ -144,7 +144,7 @@ def _train_config(arguments: argparse.Namespace):
         batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
         mixed_precision=arguments.mixed_precision or None,
         class_weighting="balanced" if arguments.class_weighted else None,
-        augment=NO_AUGMENTATION if arguments.no_augment else None,
+        augment=NO_AUGMENTATION if arguments.no_augment else None, init_from=arguments.init_from,
     )
 
 
@@ -455,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
         parser_.add_argument("--class-weighted", action="store_true",
                              help="weight each class's loss by n / (classes x its count)")
         parser_.add_argument("--no-augment", action="store_true", help="train without augmentation")
+        parser_.add_argument("--init-from", metavar="MODEL.keras",
+                             help="warm start from this model's weights (same architecture), e.g. a second cosine "
+                                  "cycle from a release; its training time is added to the run's cumulative time")
         parser_.add_argument("--name", help="run name for the run folder and released files (default: the model)")
         parser_.add_argument("--run-dir", help="run folder (default build/train/NAME); the same folder resumes a run")
     train.add_argument("--limit", type=int, help="use only the first N images of each split (a quick check)")

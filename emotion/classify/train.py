@@ -107,6 +107,10 @@ class TrainConfig:
             experiment of notebook 07).
         optimizer: one of :data:`OPTIMIZERS`.
         momentum: SGD's momentum (unused by AdamW).
+        init_from: a warm start: the path of a ``.keras`` model of the same architecture whose weights the run
+            starts from (e.g. a release, for a second cosine cycle); "" (the default) starts from random weights.
+            Its file's SHA-256 and its own training time are recorded (:func:`warm_start_record`), so a budget counts
+            both.
     """
 
     model: str
@@ -123,6 +127,7 @@ class TrainConfig:
     class_weighting: str = "none"
     optimizer: str = "adamw"
     momentum: float = 0.9
+    init_from: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The recipe as plain JSON-ready values."""
@@ -378,9 +383,12 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     _record_session(run_dir, policy, first_epoch=len(read_history(run_dir / HISTORY_FILE))
                     if (run_dir / HISTORY_FILE).exists() else 0)
     keras.mixed_precision.set_global_policy(policy)
+    warm_start = warm_start_record(config.init_from, run_dir) if config.init_from else None
     try:
         with distribution.scope():
             model = build_model(config.model, **config.model_options)
+            if warm_start:
+                load_initial_weights(model, Path(config.init_from))
             compile_model(model, config, steps_per_epoch)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -426,6 +434,13 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         "started": started,
         "sessions": read_sessions(run_dir),
     }
+    if warm_start:
+        summary["warm_start"] = warm_start
+        parent_cpu, parent_wall = warm_start["parent_training_cpu_minutes"], warm_start["parent_training_wall_minutes"]
+        summary["cumulative_training_cpu_minutes"] = (
+            None if parent_cpu is None else parent_cpu + summary["training_cpu_minutes"])
+        summary["cumulative_training_wall_minutes"] = (
+            None if parent_wall is None else parent_wall + summary["training_wall_minutes"])
     if test is not None:
         best_model = keras.saving.load_model(run_dir / BEST_MODEL_FILE, compile=False)
         summary["test"] = evaluate_model(best_model, *test)
@@ -438,6 +453,72 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
     (run_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=json_default) + "\n")
     return TrainResult(run_dir=run_dir, summary=summary, best_model=run_dir / BEST_MODEL_FILE,
                        history=run_dir / HISTORY_FILE)
+
+
+WARM_START_FILE = "warm_start.json"
+
+
+def warm_start_record(init_from: str, run_dir: Path) -> dict[str, Any]:
+    """What a warm-started run starts from, kept in ``run_dir/warm_start.json`` across resumes.
+
+    Returns:
+        ``{"from": the path as given, "sha256": of the file, "parent_results": the parent's
+        ``results/03_train_<stem>.json`` or None, "parent_training_cpu_minutes", "parent_training_wall_minutes"}``:
+        the parent's own training time (its cumulative time when it was warm-started too), None when no results
+        file of the parent exists.
+
+    Raises:
+        ModelFileError: the file does not exist.
+        ConfigurationError: a resumed run folder was started from a file with other contents.
+    """
+    import hashlib
+
+    from emotion.errors import ModelFileError
+    from emotion.paths import RESULTS_DIR
+
+    path = Path(init_from)
+    if not path.is_file():
+        raise ModelFileError(f"--init-from {init_from}: no such file. Give a .keras model of the same architecture, "
+                             "e.g. models/wide_crop_cnn.keras.")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    record_path = run_dir / WARM_START_FILE
+    if record_path.exists():
+        stored = json.loads(record_path.read_text())
+        if stored["sha256"] != digest:
+            raise ConfigurationError(
+                f"{run_dir} was warm-started from a file with SHA-256 {stored['sha256'][:12]}..., but {init_from} "
+                f"now has {digest[:12]}...: restore that file, or pass another --run-dir to start afresh.")
+        return stored
+    parent = RESULTS_DIR / f"03_train_{path.stem}.json"
+    cpu = wall = None
+    if parent.is_file():
+        document = json.loads(parent.read_text())
+        cpu = document.get("cumulative_training_cpu_minutes") or document.get("training_cpu_minutes")
+        wall = document.get("cumulative_training_wall_minutes") or document.get("training_wall_minutes")
+    record = {"from": init_from, "sha256": digest, "parent_results": parent.name if parent.is_file() else None,
+              "parent_training_cpu_minutes": cpu, "parent_training_wall_minutes": wall}
+    record_path.write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def load_initial_weights(model, path: Path) -> None:
+    """Set ``model``'s weights to those of the ``.keras`` file at ``path`` (cast to ``model``'s variable dtypes).
+
+    Raises:
+        ModelFileError: the file is not a loadable model.
+        ConfigurationError: its weights do not have the shapes of ``model``'s (another architecture or options).
+    """
+    from emotion.classify.evaluate import load_model
+
+    source = load_model(path)
+    theirs, ours = source.get_weights(), model.get_weights()
+    shapes_theirs, shapes_ours = [w.shape for w in theirs], [w.shape for w in ours]
+    if shapes_theirs != shapes_ours:
+        raise ConfigurationError(
+            f"--init-from {path}: its {len(theirs)} weight arrays ({source.count_params():,} parameters) do not match "
+            f"the {len(ours)} of the model being trained ({model.count_params():,}); warm-start from a model of the "
+            "same architecture and options.")
+    model.set_weights([w.astype(o.dtype) for w, o in zip(theirs, ours)])
 
 
 def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
