@@ -103,3 +103,53 @@ def test_choose_and_score_selects_on_publictest_and_scores_privatetest_once():
     assert outcome["privatetest"]["training_wall_hours"] == pytest.approx(0.2)
     assert outcome["candidates"] == ["a", "b"]
     assert outcome["privatetest_accuracy_interval"]["low"] <= outcome["privatetest"]["accuracy"]
+
+
+def tiny_softmax_model(seed, input_shape=(48, 48, 1), classes=7):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(input_shape)
+    hidden = keras.layers.Dense(classes)(keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs)))
+    return keras.Model(inputs, keras.layers.Softmax()(hidden))
+
+
+def test_an_averaged_model_saves_as_one_file_and_outputs_the_members_mean(tmp_path):
+    from emotion.classify.ensemble import averaged_model
+    from emotion.classify.evaluate import load_model
+
+    members = [tiny_softmax_model(seed) for seed in (1, 2)]
+    images = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+    expected = average_probabilities([member.predict(images, verbose=0) for member in members])
+    averaged_model(members, name="pair").save(tmp_path / "pair.keras")
+    reloaded = load_model(tmp_path / "pair.keras")
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    assert reloaded.name == "pair" and not np.allclose(expected, members[0].predict(images, verbose=0))
+
+
+def test_members_of_different_shapes_cannot_be_averaged():
+    from emotion.classify.ensemble import averaged_model
+
+    with pytest.raises(ConfigurationError, match="at least one member"):
+        averaged_model([])
+    with pytest.raises(ConfigurationError, match="input and one output shape"):
+        averaged_model([tiny_softmax_model(1), tiny_softmax_model(2, input_shape=(40, 40, 1))])
+
+
+def test_a_warm_started_model_and_its_parent_are_counted_once():
+    from emotion.classify.ensemble import lineage_cost
+
+    costs = {"parent": {"training_cpu_minutes": 100.0, "training_wall_minutes": 60.0},
+             "child": {"training_cpu_minutes": 130.0, "training_wall_minutes": 80.0, "warm_start_from": "parent",
+                       "own_training_cpu_minutes": 30.0, "own_training_wall_minutes": 20.0},
+             "orphan": {"training_cpu_minutes": 50.0, "training_wall_minutes": 25.0, "warm_start_from": "gone",
+                        "own_training_cpu_minutes": 5.0, "own_training_wall_minutes": 2.0},
+             "other": {"training_cpu_minutes": 7.0, "training_wall_minutes": 3.0, "warm_start_from": ""}}
+    assert lineage_cost(["child", "parent"], costs) == (130.0, 80.0)
+    assert lineage_cost(["child"], costs) == (130.0, 80.0)
+    assert lineage_cost(["parent", "other"], costs) == (107.0, 63.0)
+    # A parent that is not released: the child's total (which includes the parent) is what it cost.
+    assert lineage_cost(["orphan"], costs) == (50.0, 25.0)
+    scored = score_ensemble(["child", "parent"], {"child": model_wrong_at(0), "parent": model_wrong_at(1)}, LABELS,
+                            costs)
+    assert scored["training_cpu_minutes"] == 130.0 and scored["training_wall_hours"] == pytest.approx(80 / 60)

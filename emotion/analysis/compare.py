@@ -165,8 +165,10 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
         (the registry model), ``parameters``, ``epochs``, ``chosen_epoch``,
         ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``, ``privatetest_macro_f1``,
         ``privatetest_accuracy_flip_tta``, ``privatetest_accuracy_tencrop_tta`` (from notebook 03's
-        ``results/03_notebook_<name>.json``, NaN until it ran), ``training_cpu_minutes``, ``training_wall_minutes``,
-        ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none), ``precision`` (the training
+        ``results/03_notebook_<name>.json``, NaN until it ran), ``training_cpu_minutes``, ``training_wall_minutes``
+        (of the whole lineage for a warm-started model), ``own_training_cpu_minutes``, ``own_training_wall_minutes``
+        (the run itself: what an ensemble of a model and its parent adds up), ``warm_start_from`` (the parent's
+        release name, "" for none), ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none), ``precision`` (the training
         dtype policy), ``stored_as`` (the released weights' dtype) and ``history_file``.
         Empty (with these columns) when nothing is released.
 
@@ -193,6 +195,9 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
             "privatetest_accuracy_tencrop_tta": tencrop,
             "training_cpu_minutes": document["training_cpu_minutes"],
             "training_wall_minutes": document["training_wall_minutes"],
+            "own_training_cpu_minutes": document.get("own_training_cpu_minutes", document["training_cpu_minutes"]),
+            "own_training_wall_minutes": document.get("own_training_wall_minutes", document["training_wall_minutes"]),
+            "warm_start_from": Path(document["warm_start"]["from"]).stem if "warm_start" in document else "",
             "train_images_per_second": document["train_images_per_second_median"],
             "paper_accuracy": PAPER_RESULTS.get(name, {}).get("accuracy", float("nan")),
             "precision": "mixed_bfloat16" if document.get("recipe", {}).get("mixed_precision") else "float32",
@@ -202,8 +207,8 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
     columns = ["architecture", "parameters", "epochs", "chosen_epoch", "publictest_accuracy", "privatetest_accuracy",
                "privatetest_macro_f1", "privatetest_accuracy_flip_tta", "privatetest_accuracy_tencrop_tta",
                "training_cpu_minutes",
-               "training_wall_minutes", "train_images_per_second", "paper_accuracy", "precision", "stored_as",
-               "history_file"]
+               "training_wall_minutes", "own_training_cpu_minutes", "own_training_wall_minutes", "warm_start_from",
+               "train_images_per_second", "paper_accuracy", "precision", "stored_as", "history_file"]
     if not rows:
         return pd.DataFrame(columns=columns).rename_axis("model")
     return pd.DataFrame(rows).set_index("model")[columns]

@@ -88,13 +88,14 @@ def score_ensemble(members: Sequence[str], probabilities: Mapping[str, np.ndarra
         members: the chosen names (:func:`greedy_selection`).
         probabilities: each model's (n, classes) softmax output on the scored split, by name.
         labels: int (n,) true classes of the scored split.
-        costs: per name, ``{"training_cpu_minutes", "training_wall_minutes"}`` (columns of
-            :func:`emotion.analysis.compare.released_table`).
+        costs: per name, ``{"training_cpu_minutes", "training_wall_minutes"}`` and, for warm-started models,
+            ``"own_training_cpu_minutes", "own_training_wall_minutes", "warm_start_from"`` (columns of
+            :func:`emotion.analysis.compare.released_table`; see :func:`lineage_cost`).
 
     Returns:
         :func:`emotion.classify.evaluate.classification_metrics` of the averaged probabilities plus ``members``,
-        ``training_cpu_minutes`` and ``training_wall_hours`` (sums over the members: they are trained one after
-        another).
+        ``training_cpu_minutes`` and ``training_wall_hours`` (sums over the members, trained one after another, each
+        lineage counted once: :func:`lineage_cost`).
 
     Raises:
         ConfigurationError: no members, or a member without probabilities or costs.
@@ -107,12 +108,43 @@ def score_ensemble(members: Sequence[str], probabilities: Mapping[str, np.ndarra
         raise ConfigurationError(f"cannot score the ensemble: {problem}.")
     averaged = average_probabilities([probabilities[name] for name in members])
     metrics = classification_metrics(np.asarray(labels), averaged.argmax(axis=1))
+    cpu, wall = lineage_cost(members, costs)
     return {
         **metrics,
         "members": list(members),
-        "training_cpu_minutes": float(sum(costs[name]["training_cpu_minutes"] for name in members)),
-        "training_wall_hours": float(sum(costs[name]["training_wall_minutes"] for name in members)) / 60,
+        "training_cpu_minutes": cpu,
+        "training_wall_hours": wall / 60,
     }
+
+
+def lineage_cost(members: Sequence[str], costs: Mapping[str, Mapping[str, Any]]) -> tuple[float, float]:
+    """Training CPU- and wall-minutes of a set of models, each model's lineage counted once.
+
+    A warm-started model's ``training_*_minutes`` include its parent's (:func:`emotion.classify.release.
+    with_cumulative_time`); when the parent (``warm_start_from``) is in ``costs`` too, the model adds only its
+    ``own_training_*_minutes`` and the parent is counted once, whether or not it is a member. Plain models (no
+    ``warm_start_from``) add their ``training_*_minutes``.
+
+    Returns:
+        ``(cpu_minutes, wall_minutes)``.
+    """
+    counted: list[str] = []
+    queue = list(members)
+    while queue:
+        name = queue.pop(0)
+        if name in counted:
+            continue
+        counted.append(name)
+        parent = costs[name].get("warm_start_from") or ""
+        if parent in costs:
+            queue.append(parent)
+    cpu = wall = 0.0
+    for name in counted:
+        row = costs[name]
+        own = (row.get("warm_start_from") or "") in costs
+        cpu += float(row["own_training_cpu_minutes"] if own else row["training_cpu_minutes"])
+        wall += float(row["own_training_wall_minutes"] if own else row["training_wall_minutes"])
+    return cpu, wall
 
 
 def released_probabilities(names: Sequence[str], models_dir: Path | str, splits: Mapping[str, np.ndarray], *,
@@ -188,3 +220,32 @@ def choose_and_score(probabilities: Mapping[str, Mapping[str, np.ndarray]], labe
         "protocol": "members chosen by greedy forward selection on PublicTest; PrivateTest scored once for the "
                     "chosen set; every member with the same test-time augmentation",
     }
+
+
+def averaged_model(members: Sequence, name: str = "ensemble"):
+    """One Keras model whose output is the mean of the members' softmax outputs, so that an ensemble is released,
+    loaded, evaluated and served as one ``.keras`` file like any single model.
+
+    Args:
+        members: loaded Keras models with the same input shape and 7 softmax outputs each.
+        name: the new model's name.
+
+    Raises:
+        ConfigurationError: no members, or members with different input or output shapes.
+    """
+    import keras
+
+    if not members:
+        raise ConfigurationError("an averaged model needs at least one member.")
+    inputs = {tuple(member.input_shape[1:]) for member in members}
+    outputs = {tuple(member.output_shape[1:]) for member in members}
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ConfigurationError(
+            f"members must share one input and one output shape to be averaged, got inputs {sorted(inputs)} and "
+            f"outputs {sorted(outputs)}.")
+    image = keras.Input(shape=next(iter(inputs)), name="image")
+    # Each member is wrapped under its own name: Keras needs unique names for nested models in one archive.
+    branches = [keras.Model(member.inputs[0], member.outputs[0], name=f"member_{index}_{member.name}")(image)
+                for index, member in enumerate(members)]
+    averaged = branches[0] if len(branches) == 1 else keras.layers.Average(name="mean_probabilities")(branches)
+    return keras.Model(image, averaged, name=name)

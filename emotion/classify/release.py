@@ -23,6 +23,22 @@ MAX_MODEL_MIB = 50.0
 stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
 
 
+def with_cumulative_time(summary: dict) -> dict:
+    """A warm-started run's summary with ``training_cpu_minutes`` / ``training_wall_minutes`` replaced by the time of
+    the whole lineage (the parent's plus this run's), so that a released model's cost includes what it was started
+    from; this run's own time moves to ``own_training_cpu_minutes`` / ``own_training_wall_minutes``. Every other
+    summary is returned with ``own_*`` equal to ``training_*``. When the parent's time is unknown the totals stay this
+    run's own and ``warm_start["parent_training_cpu_minutes"]`` is None, which says so."""
+    own = {"own_training_cpu_minutes": summary["training_cpu_minutes"],
+           "own_training_wall_minutes": summary["training_wall_minutes"]}
+    total = {}
+    if summary.get("cumulative_training_cpu_minutes") is not None:
+        total["training_cpu_minutes"] = summary["cumulative_training_cpu_minutes"]
+    if summary.get("cumulative_training_wall_minutes") is not None:
+        total["training_wall_minutes"] = summary["cumulative_training_wall_minutes"]
+    return {**summary, **own, **total}
+
+
 def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
                 name: str | None = None, ablation: bool = False,
                 test_split: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
@@ -58,6 +74,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     name = name or summary["model"]
     results_dir = Path(results_dir)
     test = summary["test"]
+    summary = with_cumulative_time(summary)
     protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
     if ablation:
         payload = {**summary, "run": name, "protocol": protocol}
