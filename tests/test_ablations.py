@@ -218,3 +218,22 @@ def test_the_seed_band_in_a_folder_is_none_until_two_seeds_of_one_recipe_exist(t
     write_results(tmp_path / "03_ablation_s2.json", run(2, 0.57), mode="smoke", seed=2)
     band = seed_band_in(tmp_path)
     assert band["runs"] == ["s1", "s2"] and band["accuracy"]["min"] == 0.55 and band["accuracy"]["max"] == 0.57
+
+
+def test_the_selection_bias_sentence_compares_the_inflation_with_the_luckiest_seed():
+    from emotion.analysis.ablations import describe_selection_bias
+
+    bias = {"a": {"inflation": 0.002, "same_epoch": True}, "b": {"inflation": 0.006, "same_epoch": False}}
+    band = {"accuracy": {"max": 0.665, "mean": 0.660}}
+    differs = {"runs": 4, "inflation": 0.003, "chosen_by_privatetest": {"run": "x"},
+               "chosen_by_publictest": {"run": "y"}}
+    text = describe_selection_bias(bias, differs, band)
+    assert text == ("Over 2 audited runs, choosing the epoch on PrivateTest would have reported 0.40 points more on "
+                    "average (largest 0.60) than the honest choice on PublicTest; the two splits picked the same "
+                    "epoch in 1 of the 2 runs. Choosing among the 4 experiment runs by PrivateTest instead of "
+                    "PublicTest picks *x* instead of *y*, +0.30 points. For scale, reporting the luckiest seed "
+                    "instead of the seeds' mean would add 0.50 points; the largest epoch-choice inflation is at "
+                    "least that.")
+    same = describe_selection_bias({"a": {"inflation": 0.001, "same_epoch": True}}, {**differs, "inflation": 0.0},
+                                   band)
+    assert "picks the same run." in same and same.endswith("smaller than that.")

@@ -158,3 +158,15 @@ def test_detector_claims_follow_their_stated_rules():
     assert (tighter["dlib_small"]["holds"], tighter["mtcnn_small_side"]["holds"]) == (False, False)
     assert describe_detector_claims(tighter).splitlines()[1].startswith(
         "- **dlib cannot detect small faces**: does not hold as stated (dlib HOG (upsample 1) finds 11.0% of faces")
+
+
+def test_the_calibration_sentence_follows_the_temperature():
+    from emotion.analysis.review import describe_calibration
+
+    numbers = {"mean_confidence": 0.71, "accuracy": 0.66, "ece_before": 0.052, "ece_after": 0.013}
+    over = describe_calibration({**numbers, "temperature": 1.31}, "m")
+    assert over == ("*m*'s mean confidence is 0.71 for an accuracy of 0.66; its expected calibration error is 0.052. "
+                    "It is over-confident: a temperature of 1.31, fitted on PublicTest, brings the ECE on PrivateTest "
+                    "to 0.013 without changing a single prediction.")
+    under = describe_calibration({**numbers, "temperature": 0.84}, "m")
+    assert "It is under-confident (label smoothing" in under and "over-confident" not in under

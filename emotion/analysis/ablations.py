@@ -331,3 +331,26 @@ def ledger_evidence(results_dir: Path | str) -> dict[str, dict]:
             evidence["kfold"] = kfold_verdict(kfold, band, f"results/03_kfold_{name}.json")
             break
     return evidence
+
+
+def describe_selection_bias(bias: dict[str, dict], across: dict[str, Any], band: dict[str, Any]) -> str:
+    """Notebook 07's sentence on choosing by PrivateTest (:func:`selection_bias` per run,
+    :func:`choice_bias_across_runs`, :func:`seed_band`).
+
+    Rules: the across-runs choice differs when its inflation is above 0; the largest epoch-choice inflation is
+    compared with what reporting the luckiest seed instead of the seeds' mean would add (max - mean of the band)."""
+    inflations = [entry["inflation"] for entry in bias.values()]
+    luckiest = band["accuracy"]["max"] - band["accuracy"]["mean"]
+    text = (f"Over {len(bias)} audited runs, choosing the epoch on PrivateTest would have reported "
+            f"{100 * np.mean(inflations):.2f} points more on average (largest {100 * max(inflations):.2f}) than the "
+            f"honest choice on PublicTest; the two splits picked the same epoch in "
+            f"{sum(entry['same_epoch'] for entry in bias.values())} of the {len(bias)} runs. Choosing among the "
+            f"{across['runs']} experiment runs by PrivateTest instead of PublicTest ")
+    if across["inflation"] > 0:
+        text += (f"picks *{across['chosen_by_privatetest']['run']}* instead of "
+                 f"*{across['chosen_by_publictest']['run']}*, {100 * across['inflation']:+.2f} points. ")
+    else:
+        text += "picks the same run. "
+    return (text + f"For scale, reporting the luckiest seed instead of the seeds' mean would add "
+            f"{100 * luckiest:.2f} points; the largest epoch-choice inflation is "
+            + ("smaller than that." if max(inflations) < luckiest else "at least that."))
