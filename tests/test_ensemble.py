@@ -153,3 +153,36 @@ def test_a_warm_started_model_and_its_parent_are_counted_once():
     scored = score_ensemble(["child", "parent"], {"child": model_wrong_at(0), "parent": model_wrong_at(1)}, LABELS,
                             costs)
     assert scored["training_cpu_minutes"] == 130.0 and scored["training_wall_hours"] == pytest.approx(80 / 60)
+
+
+def test_an_ensemble_release_stores_one_file_and_scores_it_on_both_splits(tmp_path):
+    from emotion.classify.ensemble import release_ensemble
+    from emotion.classify.evaluate import evaluate_model, load_model
+    from emotion.study.results import read_results
+
+    models = tmp_path / "models"
+    models.mkdir()
+    for seed in (1, 2):
+        tiny_softmax_model(seed).save(models / f"m{seed}.keras")
+    rng = np.random.default_rng(0)
+    splits = {split: (rng.integers(0, 256, (40, 48, 48)).astype(np.uint8), rng.integers(0, 7, 40))
+              for split in ("PublicTest", "PrivateTest")}
+    costs = {"m1": {"training_cpu_minutes": 10.0, "training_wall_minutes": 6.0},
+             "m2": {"training_cpu_minutes": 20.0, "training_wall_minutes": 12.0}}
+    written = release_ensemble(["m1", "m2"], "pair", models, tmp_path / "results", splits, costs, tta="flip",
+                               mode="smoke")
+    document = read_results(written["results"])
+    stored = load_model(written["model"])
+    assert written["model"] == models / "pair.keras" and document["members"] == ["m1", "m2"]
+    assert document["publictest_accuracy"] == evaluate_model(stored, *splits["PublicTest"])["accuracy"]
+    assert document["test_tta"] == evaluate_model(stored, *splits["PrivateTest"], tta="flip")
+    assert (document["training_cpu_minutes"], document["training_wall_minutes"]) == (30.0, 18.0)
+    assert document["meta"]["mode"] == "smoke" and document["headline"][0]["split"] == "PrivateTest"
+
+    with pytest.raises(ConfigurationError, match="at least two members"):
+        release_ensemble(["m1"], "solo", models, tmp_path / "results", splits, costs)
+    with pytest.raises(ConfigurationError, match="no training cost for m3"):
+        release_ensemble(["m1", "m3"], "x", models, tmp_path / "results", splits, costs)
+    with pytest.raises(ConfigurationError, match="run name"):
+        release_ensemble(["m1", "m2"], "../bad", models, tmp_path / "results", splits, costs)
+    assert not (models / "solo.keras").exists() and not (models / "x.keras").exists()

@@ -249,3 +249,21 @@ def test_the_stage_sentence_names_the_stage_that_dominates():
     classifier = describe_stage_times(times, {"detect": 0.3, "crop": 0.05, "classify": 0.65})
     assert classifier.endswith("The classifier dominates: a smaller classifier, or fewer faces per batch, would "
                                "speed the system up.")
+
+
+def test_a_released_ensemble_is_the_default_only_when_its_publictest_accuracy_is_higher(tmp_path):
+    from emotion.app.pipeline import default_model_path
+    from emotion.study.results import write_results
+
+    models, results = tmp_path / "models", tmp_path / "results"
+    models.mkdir()
+    (models / "a.keras").write_bytes(b"weights")
+    (models / "pair.keras").write_bytes(b"weights")
+    write_results(results / "03_train_a.json", {"model_file": "a.keras", "publictest_accuracy_at_chosen_epoch": 0.70},
+                  mode="full", seed=0)
+    write_results(results / "03_ensemble_pair.json", {"model_file": "pair.keras", "publictest_accuracy": 0.69,
+                                                      "publictest_accuracy_tta": 0.72}, mode="full", seed=0)
+    assert default_model_path(results, models) == models / "a.keras"  # TTA is not what the pipeline runs
+    write_results(results / "03_ensemble_pair.json", {"model_file": "pair.keras", "publictest_accuracy": 0.71},
+                  mode="full", seed=0)
+    assert default_model_path(results, models) == models / "pair.keras"

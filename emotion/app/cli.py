@@ -148,6 +148,47 @@ def _train_config(arguments: argparse.Namespace):
     )
 
 
+def _ensemble(arguments: argparse.Namespace) -> int:
+    import json
+
+    from emotion.analysis.compare import released_table
+    from emotion.classify.ensemble import greedy_selection, release_ensemble, released_probabilities
+    from emotion.data.fer2013 import load_fer2013
+
+    table = released_table(Path(arguments.results))
+    if table.empty:
+        print(f"no released model in {arguments.results}: run `make train` first.", file=sys.stderr)
+        return 2
+    unknown = [name for name in arguments.members or [] if name not in table.index]
+    if unknown:
+        print(f"not released: {', '.join(unknown)} (released: {', '.join(table.index)}).", file=sys.stderr)
+        return 2
+    data = load_fer2013()
+    splits = {split: data.split(split) for split in ("PublicTest", "PrivateTest")}
+    selection = None
+    members = arguments.members
+    if not members:
+        candidates = table.sort_values("training_cpu_minutes").index.tolist()  # equal scores: the cheaper first
+        probabilities = released_probabilities(candidates, Path(arguments.models),
+                                               {"PublicTest": splits["PublicTest"][0]}, tta=arguments.tta)
+        selection = greedy_selection(probabilities["PublicTest"], splits["PublicTest"][1])
+        members = selection["members"]
+        if len(members) < 2:
+            print(f"greedy selection on PublicTest keeps {members[0]} alone: no ensemble raises its accuracy, so "
+                  "none is released.", file=sys.stderr)
+            return 1
+    costs = table[["training_cpu_minutes", "training_wall_minutes", "own_training_cpu_minutes",
+                   "own_training_wall_minutes", "warm_start_from"]].to_dict(orient="index")
+    written = release_ensemble(members, arguments.name, Path(arguments.models), Path(arguments.results), splits,
+                               costs, tta=arguments.tta, selection=selection)
+    document = json.loads(written["results"].read_text())
+    print(json.dumps({key: document[key] for key in ("members", "tta", "publictest_accuracy", "publictest_accuracy_tta",
+                                                     "training_cpu_minutes", "model_file")}
+                     | {"privatetest_accuracy": document["test"]["accuracy"],
+                        "privatetest_accuracy_tta": document["test_tta"]["accuracy"]}, indent=2))
+    return 0
+
+
 def _kfold(arguments: argparse.Namespace) -> int:
     import json
 
@@ -471,6 +512,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=_train)
     kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
     kfold.set_defaults(handler=_kfold)
+
+    ensemble = commands.add_parser(
+        "ensemble", help="release an ensemble of released models as one averaged .keras file "
+                         "(models/NAME.keras, results/03_ensemble_NAME.json)")
+    ensemble.add_argument("--name", required=True, help="the ensemble's release name")
+    ensemble.add_argument("--members", nargs="+", metavar="MODEL",
+                          help="released models to average (default: greedy forward selection on PublicTest)")
+    ensemble.add_argument("--tta", choices=("none", "flip", "tencrop"), default="flip",
+                          help="members' test-time augmentation during selection (default flip)")
+    ensemble.add_argument("--models", default=str(MODELS_DIR))
+    ensemble.add_argument("--results", default=str(RESULTS_DIR))
+    ensemble.set_defaults(handler=_ensemble)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved .keras model on a FER2013 split (JSON)")
     evaluate.add_argument("--model", required=True, help="path of a .keras file, e.g. models/basic_cnn.keras")

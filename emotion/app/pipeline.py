@@ -104,7 +104,9 @@ def crop_face(image: np.ndarray, face: Face, *, size: int = CROP_SIZE, margin: f
 
 
 def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODELS_DIR) -> Path:
-    """The released model with the highest **PublicTest** accuracy (choosing by PrivateTest would leak the test set).
+    """The released model with the highest **PublicTest** accuracy (choosing by PrivateTest would leak the test set),
+    single (``03_train_*.json``: its chosen checkpoint's) or ensemble (``03_ensemble_*.json``: the stored file's,
+    without test-time augmentation, as the pipeline runs it). Of equal accuracies the first in file-name order wins.
 
     Raises:
         ModelFileError: no released model exists.
@@ -112,9 +114,10 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     from emotion.study.results import read_results
 
     best, best_accuracy = None, -1.0
-    for path in sorted(results_dir.glob("03_train_*.json")):
+    paths = sorted(results_dir.glob("03_train_*.json")) + sorted(results_dir.glob("03_ensemble_*.json"))
+    for path in paths:
         document = read_results(path)
-        accuracy = document.get("publictest_accuracy_at_chosen_epoch", -1.0)
+        accuracy = document.get("publictest_accuracy_at_chosen_epoch", document.get("publictest_accuracy", -1.0))
         candidate = models_dir / document.get("model_file", "")
         if candidate.is_file() and accuracy > best_accuracy:
             best, best_accuracy = candidate, accuracy

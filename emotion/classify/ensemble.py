@@ -249,3 +249,77 @@ def averaged_model(members: Sequence, name: str = "ensemble"):
                 for index, member in enumerate(members)]
     averaged = branches[0] if len(branches) == 1 else keras.layers.Average(name="mean_probabilities")(branches)
     return keras.Model(image, averaged, name=name)
+
+
+def release_ensemble(members: Sequence[str], name: str, models_dir: Path | str, results_dir: Path | str,
+                     splits: Mapping[str, tuple[np.ndarray, np.ndarray]], costs: Mapping[str, Mapping[str, Any]], *,
+                     tta: str = "flip", selection: dict[str, Any] | None = None, mode: str = "full") -> dict[str, Path]:
+    """Publish an ensemble of released models as one file: ``models_dir/<name>.keras`` (:func:`averaged_model`) and
+    ``results_dir/03_ensemble_<name>.json``.
+
+    The stored file itself is scored: on PublicTest without test-time augmentation (the number
+    :func:`emotion.app.pipeline.default_model_path` compares with single models' checkpoints) and with ``tta`` (what
+    chose the members), and on PrivateTest once, both ways.
+
+    Args:
+        members: release names (``models_dir/<member>.keras``), e.g. :func:`greedy_selection`'s ``members``.
+        splits: ``{"PublicTest": (uint8 images, labels), "PrivateTest": (...)}``.
+        costs: per release, the columns of :func:`emotion.analysis.compare.released_table` that
+            :func:`lineage_cost` reads.
+        tta: the members' test-time augmentation during selection (:data:`emotion.classify.evaluate.TTA_MODES`).
+        selection: the :func:`greedy_selection` record, stored as it is.
+
+    Raises:
+        ConfigurationError: a bad name, fewer than two members, a member without costs, or a file over the size cap.
+        ModelFileError: a member's file is missing or unreadable.
+    """
+    import keras
+
+    from emotion.classify.evaluate import evaluate_model, load_model, tta_mode
+    from emotion.classify.release import MAX_MODEL_MIB
+    from emotion.classify.train import check_run_name
+    from emotion.study.results import write_results
+
+    check_run_name(name)
+    tta = tta_mode(tta)
+    if len(members) < 2:
+        raise ConfigurationError(f"an ensemble needs at least two members, got {list(members)}: release the single "
+                                 "model as it is.")
+    missing = [member for member in members if member not in costs]
+    if missing:
+        raise ConfigurationError(f"no training cost for {', '.join(missing)}: is each member a released model?")
+    models_dir, results_dir = Path(models_dir), Path(results_dir)
+    path = models_dir / f"{name}.keras"
+    if any(member == name for member in members):
+        raise ConfigurationError(f"the ensemble's name {name!r} is one of its members: choose another name.")
+    averaged_model([load_model(models_dir / f"{member}.keras") for member in members], name=name).save(path)
+    size = path.stat().st_size / 2**20
+    if size > MAX_MODEL_MIB:
+        path.unlink()
+        raise ConfigurationError(f"{name}: {size:.0f} MiB, over the {MAX_MODEL_MIB:.0f} MB cap of a released file; "
+                                 "choose fewer or smaller members.")
+    stored = load_model(path)
+    scores = {split: {"none": evaluate_model(stored, *splits[split]),
+                      tta: evaluate_model(stored, *splits[split], tta=tta)} for split in ("PublicTest", "PrivateTest")}
+    keras.backend.clear_session()
+    cpu, wall = lineage_cost(members, costs)
+    test = scores["PrivateTest"]["none"]
+    protocol = ("members chosen on PublicTest (greedy forward selection); the averaged model scored on PrivateTest "
+                "once")
+    payload = {
+        "run": name, "model": "ensemble", "members": list(members), "tta": tta, "selection": selection,
+        "parameters": int(stored.count_params()), "model_file": path.name, "model_file_mib": size,
+        "publictest_accuracy": scores["PublicTest"]["none"]["accuracy"],
+        "publictest_accuracy_tta": scores["PublicTest"][tta]["accuracy"],
+        "test": test, "test_tta": scores["PrivateTest"][tta],
+        "training_cpu_minutes": cpu, "training_wall_minutes": wall,
+        "protocol": protocol,
+        "headline": [
+            {"quantity": f"{name} (ensemble of {' + '.join(members)}): accuracy", "value": test["accuracy"],
+             "split": "PrivateTest", "protocol": protocol},
+            {"quantity": f"{name} (ensemble): accuracy with {tta} TTA", "value": scores["PrivateTest"][tta]["accuracy"],
+             "split": "PrivateTest", "protocol": protocol},
+        ],
+    }
+    results = write_results(results_dir / f"03_ensemble_{name}.json", payload, mode=mode, seed=0)
+    return {"model": path, "results": results}
