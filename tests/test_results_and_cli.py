@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import sys
 
 import numpy as np
@@ -198,3 +199,38 @@ def test_run_notebooks_refuses_a_model_that_is_not_released(capsys):
     error = capsys.readouterr().err
     assert error.startswith("error: --models no_such_model: no such released model in full mode (released: ")
     assert "wide_crop_cnn" in error and "Traceback" not in error
+
+
+def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(tmp_path):
+    from pathlib import Path
+
+    from emotion.study.notebooks import other_cores, record_runtime
+    from emotion.study.results import runtime_table
+
+    assert other_cores(100.0, 300.0, own_seconds=80.0, wall_seconds=60.0) == pytest.approx(2.0)
+    assert other_cores(100.0, 150.0, own_seconds=80.0, wall_seconds=60.0) == 0.0  # never below zero
+    assert other_cores(None, 150.0, own_seconds=80.0, wall_seconds=60.0) is None
+    runtimes = tmp_path / "00_runtimes.json"
+    record_runtime(runtimes, Path("01_data.ipynb"), "full", 120.0, seed=0, other=1.04)
+    record_runtime(runtimes, Path("01_data.ipynb"), "smoke", 30.0, seed=0, other=0.1)
+    record_runtime(runtimes, Path("02_faces.ipynb"), "smoke", 60.0, seed=0)
+    assert read_results(runtimes)["other_cores"] == {"01_data": {"full": 1.04, "smoke": 0.1},
+                                                     "02_faces": {"smoke": None}}
+    table = runtime_table(runtimes).splitlines()
+    assert table[2] == "| `01_data` | 0.5 min | 2.0 min (beside other work: 1.0 cores) |"
+    assert table[3] == "| `02_faces` | 1.0 min | not measured |"
+    document = read_results(runtimes)
+    del document["other_cores"]["01_data"]
+    runtimes.write_text(json.dumps(document))
+    assert runtime_table(runtimes).splitlines()[2] == "| `01_data` | 0.5 min (load not recorded) | 2.0 min (load not recorded) |"
+
+
+def test_the_machine_s_busy_time_grows_while_this_process_computes():
+    from emotion.study.notebooks import busy_cpu_seconds, own_cpu_seconds
+
+    before, own = busy_cpu_seconds(), own_cpu_seconds()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    assert own_cpu_seconds() - own >= 0.29
+    assert busy_cpu_seconds() - before >= 0.25  # the machine was busy at least while this process was

@@ -15,6 +15,7 @@ Commands:
     serve-load      a bounded load test of the web app (results/06_webapp_load.json)
     train           train a model on FER2013 with the study's protocol, resumably (``--release`` publishes it)
     kfold           K-fold cross-validation of a recipe on FER2013 Training (results/03_kfold_NAME.json)
+    ensemble        release an ensemble of released models as one averaged .keras file (results/03_ensemble_NAME.json)
     evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)
 """
 
@@ -48,7 +49,8 @@ def _check_data(arguments: argparse.Namespace) -> int:
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
-    from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
+    from emotion.study.notebooks import (RUNTIMES_FILE, busy_cpu_seconds, notebook_variants, other_cores,
+                                         own_cpu_seconds, record_runtime, run_notebook, study_notebooks)
 
     notebooks = study_notebooks()
     if arguments.only:
@@ -72,11 +74,14 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
                 continue
             label = notebook.name + "".join(f" {key}={value}" for key, value in parameters.items())
             print(f"[{arguments.mode}] running {label} ...", flush=True)
+            busy_before, own_before = busy_cpu_seconds(), own_cpu_seconds()
             run = run_notebook(notebook, arguments.mode, seed=arguments.seed, output_root=output_root,
                                extra_parameters=parameters, keep_as=keep_as)
-            print(f"[{arguments.mode}] {label} done in {run.seconds:.0f} s -> {run.output}", flush=True)
+            other = other_cores(busy_before, busy_cpu_seconds(), own_cpu_seconds() - own_before, run.seconds)
+            beside = "" if other is None else f", other work meanwhile {other:.2f} cores"
+            print(f"[{arguments.mode}] {label} done in {run.seconds:.0f} s{beside} -> {run.output}", flush=True)
             if arguments.record_times and keep_as is None:
-                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed)
+                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed, other=other)
     return 0
 
 

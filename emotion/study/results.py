@@ -298,16 +298,32 @@ def update_readme(readme: Path | str, results_dir: Path | str = RESULTS_DIR, *, 
     return same
 
 
+SHARED_CORES = 0.25
+"""A notebook run counts as measured beside other work when other processes kept at least this many cores busy on
+average during it; :func:`runtime_table` marks its time."""
+
+
 def runtime_table(runtimes_file: Path) -> str:
-    """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``."""
+    """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``; a time
+    measured while other work kept at least :data:`SHARED_CORES` cores busy says so
+    (:func:`emotion.study.notebooks.other_cores`), one whose conditions were not recorded says that."""
     header = "| notebook | smoke mode | full mode |\n|---|---|---|"
     if not runtimes_file.is_file():
         return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
-    notebooks = read_results(runtimes_file).get("notebooks", {})
-    rows = [
-        f"| `{stem}` | {_minutes(times.get('smoke'))} | {_minutes(times.get('full'))} |"
-        for stem, times in notebooks.items()
-    ]
+    document = read_results(runtimes_file)
+    notebooks, others = document.get("notebooks", {}), document.get("other_cores", {})
+
+    def cell(stem: str, mode: str) -> str:
+        seconds = notebooks[stem].get(mode)
+        if seconds is None:
+            return _minutes(None)
+        if mode not in others.get(stem, {}):
+            return f"{_minutes(seconds)} (load not recorded)"
+        other = others[stem][mode]
+        return _minutes(seconds) + (f" (beside other work: {other:.1f} cores)"
+                                    if other is not None and other >= SHARED_CORES else "")
+
+    rows = [f"| `{stem}` | {cell(stem, 'smoke')} | {cell(stem, 'full')} |" for stem in notebooks]
     return header + "\n" + "\n".join(rows)
 
 
