@@ -83,3 +83,11 @@ def test_budget_curves_draw_both_splits_per_model_at_the_budgets():
         "resnet18: PrivateTest"]
     assert lines[0].get_xdata().tolist() == [14, 30] and lines[1].get_ydata().tolist() == [0.64, 0.65]
     assert [tick.get_text() for tick in figure.axes[0].get_xticklabels()] == ["13", "14", "26", "30"]
+
+
+def test_a_warm_started_model_is_labelled_with_its_parent_s_epochs_and_its_own():
+    table = pd.DataFrame({"training_cpu_minutes": [480.0, 600.0, 30.0], "privatetest_accuracy": [0.69, 0.70, 0.5],
+                          "epochs": [45, 8, 3], "paper_accuracy": [float("nan")] * 3,
+                          "warm_start_from": ["", "wide", "gone"]}, index=["wide", "wide_cycle2", "orphan"])
+    labels = [text.get_text() for text in plots.accuracy_vs_compute(table).axes[0].texts]
+    assert labels == ["wide (45 epochs)", "wide_cycle2 (45 + 8 epochs)", "orphan (3 epochs from gone)"]

@@ -275,7 +275,10 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     for index, (name, row) in enumerate(table.iterrows()):
         color = f"C{index}"
         axis.scatter(row["training_cpu_minutes"], row["privatetest_accuracy"], color=color, s=50, zorder=3)
-        axis.annotate(f"{name} ({row['epochs']} epochs)", (row["training_cpu_minutes"], row["privatetest_accuracy"]),
+        parent = row.get("warm_start_from") or ""
+        epochs = (f"{table.loc[parent, 'epochs']} + {row['epochs']} epochs" if parent in table.index else
+                  f"{row['epochs']} epochs" + (f" from {parent}" if parent else ""))
+        axis.annotate(f"{name} ({epochs})", (row["training_cpu_minutes"], row["privatetest_accuracy"]),
                       textcoords="offset points", xytext=(6, 4), fontsize=9)
         if not np.isnan(row["paper_accuracy"]):
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
