@@ -234,3 +234,19 @@ def test_the_machine_s_busy_time_grows_while_this_process_computes():
         pass
     assert own_cpu_seconds() - own >= 0.29
     assert busy_cpu_seconds() - before >= 0.25  # the machine was busy at least while this process was
+
+
+def test_the_model_table_adds_a_row_per_released_ensemble(tmp_path):
+    from emotion.study.results import model_table
+
+    write_results(tmp_path / "04_compare_models.json", {"models": {"a": {
+        "privatetest_accuracy": 0.69, "epochs": 45, "chosen_epoch": 43, "training_cpu_minutes": 481.0}}},
+                  mode="full", seed=0)
+    write_results(tmp_path / "03_ensemble_pair.json", {
+        "run": "pair", "members": ["b", "a"], "test": {"accuracy": 0.7024, "macro_f1": 0.6712},
+        "privatetest_accuracy_interval": {"low": 0.687, "high": 0.717}, "training_cpu_minutes": 600.6},
+                  mode="full", seed=0)
+    rows = model_table(tmp_path).splitlines()
+    assert rows[2] == "| `a` | not evaluated (notebook 05) |  | 45 (43) | 481 |"
+    assert rows[3] == ("| `pair` (average of `b` + `a`) | 70.24% [68.7%, 71.7%] | 0.671 | their own | "
+                       "601 (lineage counted once) |")

@@ -185,7 +185,8 @@ def _cell(value: float | None, pattern: str) -> str:
 def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """One row per released model: PrivateTest accuracy of the released file (no TTA) with its 95 % bootstrap
     interval and macro-F1 (``05_evaluation.json``), epochs trained, the epoch PublicTest chose and training
-    CPU-minutes (``04_compare_models.json``)."""
+    CPU-minutes (``04_compare_models.json``); then one row per released ensemble (``03_ensemble_*.json``: the stored
+    file's PrivateTest accuracy with its interval, and its members' training)."""
     results_dir = Path(results_dir)
     compare, evaluation = _optional(results_dir / "04_compare_models.json"), _optional(results_dir / "05_evaluation.json")
     header = ("| model | PrivateTest accuracy [95 % CI] | macro-F1 | epochs (chosen) | training CPU-min |\n"
@@ -206,6 +207,14 @@ def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
         macro = "" if intervals is None else f"{intervals['macro_f1']['estimate']:.3f}"
         rows.append(f"| `{name}` | {accuracy} | {macro} | {model['epochs']} ({model['chosen_epoch']}) | "
                     f"{_cell(model.get('training_cpu_minutes'), '{:,.0f}')} |")
+    for path in sorted(results_dir.glob("03_ensemble_*.json")):
+        ensemble = read_results(path)
+        interval = ensemble.get("privatetest_accuracy_interval")
+        accuracy = (f"{ensemble['test']['accuracy']:.2%}" + ("" if interval is None else
+                    f" [{interval['low']:.1%}, {interval['high']:.1%}]"))
+        rows.append(f"| `{ensemble['run']}` (average of {' + '.join(f'`{m}`' for m in ensemble['members'])}) | "
+                    f"{accuracy} | {ensemble['test']['macro_f1']:.3f} | their own | "
+                    f"{ensemble['training_cpu_minutes']:,.0f} (lineage counted once) |")
     return header + "\n" + "\n".join(rows)
 
 
