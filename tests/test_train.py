@@ -401,3 +401,14 @@ def test_a_warm_start_from_a_missing_file_or_another_architecture_is_refused(tmp
     wider = tiny_config(init_from=str(finished_run.best_model), model_options={**TINY, "dense_units": 16})
     with pytest.raises(ConfigurationError, match="do not match"):
         train_model(wider, *splits[:2], run_dir=tmp_path / "b", verbose=0)
+
+
+def test_a_release_name_resolves_to_its_architecture(tmp_path):
+    from emotion.classify.input_benchmark import architecture_of
+    from emotion.study.results import write_results
+
+    write_results(tmp_path / "03_train_wide_cycle2.json", {"model": "wide_crop_cnn"}, mode="full", seed=0)
+    assert architecture_of("basic_cnn", tmp_path) == "basic_cnn"
+    assert architecture_of("wide_cycle2", tmp_path) == "wide_crop_cnn"
+    with pytest.raises(ConfigurationError, match="neither an architecture"):
+        architecture_of("nothing", tmp_path)

@@ -112,6 +112,28 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
     }
 
 
+def architecture_of(name: str, results_dir: Path | None = None) -> str:
+    """The registry architecture of a model name: the name itself when it is one
+    (:data:`emotion.classify.models.MODEL_NAMES`), else the ``model`` of the release ``results_dir/03_train_<name>.json``
+    (a run released under ``--name``, e.g. ``wide_crop_cnn_cycle2``).
+
+    Raises:
+        ConfigurationError: neither an architecture nor a release.
+    """
+    from emotion.classify.models import MODEL_NAMES
+    from emotion.errors import ConfigurationError
+    from emotion.paths import RESULTS_DIR
+    from emotion.study.results import read_results
+
+    if name in MODEL_NAMES:
+        return name
+    path = Path(results_dir or RESULTS_DIR) / f"03_train_{name}.json"
+    if not path.is_file():
+        raise ConfigurationError(f"{name!r} is neither an architecture ({', '.join(MODEL_NAMES)}) nor a release "
+                                 f"({path} does not exist).")
+    return read_results(path)["model"]
+
+
 def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int, rounds: int,
                      cache: Path | None, recompute: bool = False) -> dict[str, Any]:
     """:func:`benchmark_input_pipeline`, or the benchmark a previous full run stored in ``cache`` (notebook 03's
@@ -123,8 +145,11 @@ def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray
         cache: a results file holding ``pipeline_benchmark``, or None to always measure.
         recompute: measure even when the cache matches.
     """
+    from dataclasses import replace
+
     from emotion.study.results import read_results
 
+    config = replace(config, model=architecture_of(config.model, Path(cache).parent if cache is not None else None))
     if cache is not None and Path(cache).is_file() and not recompute:
         document = read_results(cache)
         stored = document.get("pipeline_benchmark")
