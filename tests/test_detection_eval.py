@@ -225,3 +225,46 @@ def test_published_ap_is_cited_easy_medium_hard():
     from emotion.faces.detection_eval import published_ap_text
 
     assert published_ap_text() == "MTCNN 0.851/0.820/0.607, YuNet 0.884/0.866/0.750"
+
+
+def test_published_gaps_are_marked_within_or_outside_the_tolerance():
+    from emotion.faces.detection_eval import PUBLISHED_AP_TOLERANCE, describe_published_gaps
+
+    assert PUBLISHED_AP_TOLERANCE == 0.05
+    text = describe_published_gaps({"easy": 0.012, "medium": -0.05, "hard": -0.081})
+    assert text == "+0.012 (easy, within ±0.05), -0.050 (medium, within ±0.05), -0.081 (hard, outside ±0.05)"
+
+
+def test_reference_check_supports_the_protocol_only_within_tolerance():
+    from emotion.faces.detection_eval import describe_reference_check
+
+    close = describe_reference_check("YuNet", {"easy": 0.01, "medium": -0.03, "hard": 0.02})
+    assert close.startswith("YuNet's own AP lands within 0.030 ") and "supports the protocol" in close
+    far = describe_reference_check("YuNet", {"easy": 0.01, "medium": -0.07, "hard": 0.02})
+    assert "differs from its published values by up to 0.070" in far and "supports" not in far
+
+
+def test_strict_default_names_the_detector_best_by_ap_but_not_by_default_recall():
+    from emotion.faces.detection_eval import describe_strict_default
+
+    ap = {"yunet": {"easy": 0.9, "hard": 0.7}, "mtcnn": {"easy": 0.8, "hard": 0.6}}
+    labels, scores = {"yunet": "YuNet", "mtcnn": "MTCNN"}, {"yunet": 0.9, "mtcnn": 0.8}
+    text = describe_strict_default(ap, {"yunet": 0.218, "mtcnn": 0.484}, scores, labels)
+    assert text == (" (YuNet's out-of-the-box 0.9 is strict on these images: its AP ranks first at every level while "
+                    "its default-score recall, 22%, does not)")
+    assert describe_strict_default(ap, {"yunet": 0.5, "mtcnn": 0.484}, scores, labels) == ""
+    mixed = {"yunet": {"easy": 0.9, "hard": 0.5}, "mtcnn": {"easy": 0.8, "hard": 0.6}}
+    assert describe_strict_default(mixed, {"yunet": 0.2, "mtcnn": 0.484}, scores, labels) == ""
+
+
+def test_batching_and_load_sentences_follow_their_thresholds():
+    from emotion.faces.detection_eval import describe_batching, describe_load
+
+    slow = {"320x240": {"speedup": 1.5, "batched_images_per_second": 6.0, "loop_images_per_second": 4.0}}
+    assert describe_batching(slow, 2).startswith("1.50x at 320x240 (6.0 vs 4.0 images/s). Where it is below 2x, the "
+                                                 "work is compute-bound on 2 cores")
+    fast = {"320x240": {"speedup": 2.5, "batched_images_per_second": 10.0, "loop_images_per_second": 4.0}}
+    assert "At least 2x at every size" in describe_batching(fast, 2)
+    assert describe_load(0.4, 1.1, 2) == "Load average during the benchmark: 0.4 before, 1.1 after, on 2 cores."
+    assert describe_load(0.4, 2.6, 2).endswith("other work shared the CPU, so absolute times are pessimistic; ratios "
+                                               "between detectors are fairer.")

@@ -1,4 +1,4 @@
-"""Uncertainty, calibration, CK+ loading and Grad-CAM on inputs built here (issue 5's methods)."""
+"""Uncertainty, calibration, CK+ loading and Grad-CAM on inputs built here (the evaluation methods of notebook 05)."""
 
 from __future__ import annotations
 

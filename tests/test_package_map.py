@@ -66,3 +66,23 @@ def test_subpackages_import_without_tensorflow():
     code = ("import sys\n" + "".join(f"import {name}\n" for name in names)
             + "heavy = sorted({'tensorflow', 'keras'} & set(sys.modules))\nassert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)
+
+
+def _readme_layout() -> str:
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme.split("## Layout", 1)[1].split("```", 2)[1]
+    return block
+
+
+def test_the_readme_layout_names_every_module_and_every_tracked_folder():
+    layout = _readme_layout()
+    words = set(re.findall(r"\w+", layout))
+    missing = sorted(name for name in _modules() if name.rsplit(".", 1)[-1] not in words)
+    assert missing == [], "name these modules in the README's Layout section"
+    for folder in _subpackages():
+        assert f"{folder.name}/" in layout, f"the README's Layout section lacks emotion/{folder.name}/"
+    root = PACKAGE.parent
+    folders = ["notebooks", "notebooks/runs", "emotion", "figures", "results", "models", "tests", "peer", ".ci"]
+    for name in folders:
+        assert (root / name).is_dir(), f"{name}/ no longer exists: update this test and the README"
+        assert name.rsplit("/", 1)[-1] + "/" in layout, f"the README's Layout section lacks {name}/"

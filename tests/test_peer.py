@@ -168,3 +168,31 @@ def test_the_pipelines_detection_side_is_the_one_the_tuning_run_chose():
     assert PIPELINE_DETECTOR_OPTIONS.get(tuning["detector"], {}).get("max_side") == tuning["chosen_side"]
     assert tuning["options"] == {key: value for key, value in PIPELINE_DETECTOR_OPTIONS[tuning["detector"]].items()
                                  if key != "max_side"}
+
+
+def _classifier(ours: float, fer: float, p_value: float) -> dict:
+    return {"ours": {"accuracy": {"estimate": ours}}, "fer": {"accuracy": {"estimate": fer}},
+            "mcnemar_ours_vs_fer": {"p_value": p_value}}
+
+
+def test_a_classifier_is_called_more_accurate_only_when_mcnemar_rejects():
+    from emotion.app.peer import PEER_ALPHA, describe_classifiers
+
+    assert PEER_ALPHA == 0.01
+    assert describe_classifiers(_classifier(0.694, 0.655, 2.7e-8)) == (
+        "Our classifier is the more accurate of the two on PrivateTest (McNemar p = 2.7e-08 < 0.01); ")
+    assert describe_classifiers(_classifier(0.60, 0.655, 1e-5)).startswith("The `fer` package's bundled classifier is")
+    assert describe_classifiers(_classifier(0.66, 0.655, 0.2)) == (
+        "The two classifiers' PrivateTest accuracies do not differ at the 0.01 level (McNemar p = 0.2); ")
+
+
+def test_run_conditions_count_other_work_and_the_sentence_says_whether_it_was_quiet():
+    from emotion.app.peer import describe_conditions, run_conditions
+    from emotion.study.results import cpu_cores
+
+    conditions = run_conditions(100.0, 160.0, own_cpu_seconds=50.0, wall_seconds=100.0)
+    assert conditions == {"other_cores": pytest.approx(0.1), "wall_seconds": 100.0, "cpu_cores": cpu_cores()}
+    assert "the machine was quiet" in describe_conditions({"other_cores": 0.1, "cpu_cores": 2})
+    busy = describe_conditions({"other_cores": 0.9, "cpu_cores": 2})
+    assert busy.startswith(" Other work kept 0.90 of the 2 cores busy") and "pessimistic" in busy
+    assert describe_conditions(None) == "" and describe_conditions({"other_cores": None, "cpu_cores": 2}) == ""

@@ -1,4 +1,4 @@
-"""The end-to-end pipeline, the image-file reader and the face-cropping tool (issue 6), on files the tests write."""
+"""The end-to-end pipeline, the image-file reader and the face-cropping tool, on files the tests write."""
 
 from __future__ import annotations
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def last_spatial_layer(model, min_side: int = 6) -> str:
+MIN_MAP_SIDE = 6
+"""The coarsest feature map (px on a side) Grad-CAM targets by default: coarser maps cannot tell eyes from mouth."""
+
+
+def last_spatial_layer(model, min_side: int = MIN_MAP_SIDE) -> str:
     """Return the name of the last layer whose output is a 4-D feature map (batch, height, width, channels) at
     least ``min_side`` pixels high and wide: the Grad-CAM target. On 48x48 faces the very last maps are 3x3 (basic
     CNN) or 2x2 (ResNets), too coarse to tell eyes from mouth, so the default asks for 6x6 or finer; pass

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from emotion.errors import DataMissingError, EmotionError
@@ -289,15 +290,21 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     from emotion.data.fer2013 import load_fer2013
     from emotion.faces.detection_eval import load_annotations
     from emotion.paths import BUILD_DIR
-    from emotion.app.peer import compare, select_photos
+    from emotion.app.peer import compare, run_conditions, select_photos
     from emotion.app.pipeline import default_model_path
+    from emotion.study.notebooks import busy_cpu_seconds, own_cpu_seconds
     from emotion.study.results import write_results
 
     photos = select_photos(data_root() / "faces", count=arguments.photos)
     model = Path(arguments.model) if arguments.model else default_model_path()
-    payload = compare(model, load_fer2013(), photos, arguments.detectors, BUILD_DIR / "peer",
-                      our_detectors=arguments.our_detectors, annotations=load_annotations(data_root() / "faces"),
-                      tta=arguments.tta)
+    data, annotations = load_fer2013(), load_annotations(data_root() / "faces")
+    busy_before, own_before, started = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
+    payload = compare(model, data, photos, arguments.detectors, BUILD_DIR / "peer",
+                      our_detectors=arguments.our_detectors, annotations=annotations, tta=arguments.tta)
+    # Timings mean little unless the reader knows whether other work shared the CPU (fer's side is a subprocess,
+    # counted in this process's own CPU time).
+    payload["conditions"] = run_conditions(busy_before, busy_cpu_seconds(), own_cpu_seconds() - own_before,
+                                           time.perf_counter() - started)
     # A run on fewer photos than the protocol's is a quick check, and its file says so.
     mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
     path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode=mode, seed=0)
