@@ -228,7 +228,7 @@ def test_yunet_on_onnxruntime_finds_the_same_faces_as_opencv(real_data_root):
             assert b.box == pytest.approx(a.box, abs=0.05)
             assert np.allclose(b.landmarks, a.landmarks, atol=0.05)
         compared += len(found)
-    assert compared > 20  # the photos hold faces, so the comparison means something
+    assert compared == 87  # YuNet's faces (score >= 0.3) on these six photos, so the comparison means something
 
 
 def test_an_unknown_yunet_backend_is_refused(real_data_root):

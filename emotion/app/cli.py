@@ -125,7 +125,7 @@ def _report(arguments: argparse.Namespace) -> int:
 def _train(arguments: argparse.Namespace) -> int:
     import json
 
-    from emotion.classify.train import TrainConfig, train_fer2013, with_overrides
+    from emotion.classify.train import train_fer2013
 
     config = _train_config(arguments)
     if arguments.ablation and not arguments.release:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import resource
 import time
 import warnings
@@ -48,7 +47,7 @@ from emotion.classify.inputs import make_dataset
 from emotion.classify.release import release_run
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
-from emotion.study.results import json_default
+from emotion.study.results import cpu_cores, json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -598,7 +597,7 @@ def _record_session(run_dir: Path, policy: str, first_epoch: int) -> None:
                       if line.startswith("model name")), "unknown")
     record = {"utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "first_epoch": first_epoch,
               "policy": policy, "cpu_model": cpu_model, "native_bf16": cpu_has_native_bf16(_cpuinfo()),
-              "cpu_cores": os.cpu_count()}
+              "cpu_cores": cpu_cores()}
     with (run_dir / SESSIONS_FILE).open("a") as handle:
         handle.write(json.dumps(record) + "\n")
 

@@ -262,7 +262,7 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
             dotted lines.
         budget_cpu_minutes: a training budget drawn as a vertical line.
     """
-    figure, axis = plt.subplots(figsize=(8.5, 5.2))
+    figure, axis = plt.subplots(figsize=(8.5, 6.4))
     for name, curve in (curves or {}).items():
         axis.plot(curve["cpu_hours"] * 60, curve["privatetest_accuracy"], marker="s", markersize=4, linewidth=1,
                   color="0.35", label=f"{name} after 1, 2, 4, 6 CPU-h (one run)")
@@ -272,25 +272,48 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     if budget_cpu_minutes is not None:
         axis.axvline(budget_cpu_minutes, color="0.55", linestyle="-.", linewidth=1,
                      label=f"budget: {budget_cpu_minutes / 60:.0f} CPU-h")
+    right = max([float(table["training_cpu_minutes"].max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
+                + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
+    right = max(right * 1.08, 1.0)
+    axis.set_xlim(0, right)
+    values = [float(v) for v in table["privatetest_accuracy"]] + list((anchors or {}).values()) + [
+        float(v) for v in table["paper_accuracy"] if v == v] + [
+        float(v) for curve in (curves or {}).values() for v in curve["privatetest_accuracy"]]
+    if values:
+        axis.set_ylim(min(values) - 0.015, max(values) + 0.015)
+    # Labels are placed in points: each tries a few offsets from its point and takes the first whose box (width
+    # from its characters, one text line high) overlaps no label placed before it. Labels of points in the right
+    # third go to the left of their point.
+    to_points = 72 / figure.dpi
+    placed: list[tuple[float, float, float]] = []  # left, right, baseline, in points
     for index, (name, row) in enumerate(table.iterrows()):
         color = f"C{index}"
-        axis.scatter(row["training_cpu_minutes"], row["privatetest_accuracy"], color=color, s=50, zorder=3)
+        x, y = row["training_cpu_minutes"], row["privatetest_accuracy"]
+        axis.scatter(x, y, color=color, s=50, zorder=3)
         parent = row.get("warm_start_from") or ""
         epochs = (f"{table.loc[parent, 'epochs']} + {row['epochs']} epochs" if parent in table.index else
                   f"{row['epochs']} epochs" + (f" from {parent}" if parent else ""))
-        axis.annotate(f"{name} ({epochs})", (row["training_cpu_minutes"], row["privatetest_accuracy"]),
-                      textcoords="offset points", xytext=(6, 4), fontsize=9)
+        text = f"{name} ({epochs})"
+        leftwards = x > 0.66 * right
+        px, py = (value * to_points for value in axis.transData.transform((x, y)))
+        width = 5.4 * len(text)
+        left = px - 6 - width if leftwards else px + 6
+        offset = next((dy for dy in (4, -13, 17, -26, 30, -39, 43)
+                       if not any(left < other_right and other_left < left + width and abs(py + dy - base) < 11
+                                  for other_left, other_right, base in placed)), 4)
+        placed.append((left, left + width, py + offset))
+        axis.annotate(text, (x, y), textcoords="offset points", xytext=(-6 if leftwards else 6, offset),
+                      ha="right" if leftwards else "left", fontsize=9)
         if not np.isnan(row["paper_accuracy"]):
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
                          label=f"paper's {name}: {row['paper_accuracy']:.2%}")
-    right = max([float(table["training_cpu_minutes"].max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
-                + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
-    axis.set_xlim(0, max(right * 1.3, 1.0))  # room for the labels
+    axis.set_xlim(0, right)
     axis.set_xlabel("training CPU-minutes")
     axis.set_ylabel("PrivateTest accuracy")
     axis.set_title("Accuracy vs training compute (checkpoints chosen on PublicTest)")
     if axis.get_legend_handles_labels()[0]:
-        axis.legend(fontsize=8, loc="lower right")
+        # Below the axes, where it cannot hide a point.
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     figure.tight_layout()
     return figure
 

@@ -1,5 +1,6 @@
-"""Build the study's static web report: an index page with the headline results, a figure gallery linking to the
-notebook that made each figure, and every executed notebook rendered to HTML.
+"""Build the study's static web report: an index page with the compact results (one row per model and per detector,
+the key figures), a page with every headline number, a figure gallery linking to the notebook that made each figure,
+and every executed notebook rendered to HTML.
 
 The site opens from the file system with no server and loads nothing from the internet: notebook outputs are
 embedded, and the scripts nbconvert adds (MathJax, require.js, mermaid, all from CDNs) are removed: the notebooks
@@ -16,7 +17,7 @@ from pathlib import Path
 from emotion.errors import DataMissingError
 from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
 from emotion.paths import BUILD_DIR, FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR
-from emotion.study.results import headline_rows, read_results
+from emotion.study.results import compact_results, headline_rows, read_results
 
 DEFAULT_OUTPUT = BUILD_DIR / "report"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", flags=re.IGNORECASE | re.DOTALL)
@@ -62,7 +63,8 @@ def build_report(
 ) -> Path:
     """Write the report into ``output_dir`` (replacing it) and return the path of its ``index.html``.
 
-    Layout: ``index.html``, ``notebooks/NN_slug.html``, ``figures/NN_slug.png``, ``results/*.json``.
+    Layout: ``index.html``, ``headline.html`` (:data:`HEADLINE_PAGE`), ``figures.html`` (:data:`FIGURES_PAGE`),
+    ``notebooks/NN_slug.html``, ``figures/NN_slug.png``, ``results/*.json``.
 
     Raises:
         DataMissingError: there is no notebook to render.
@@ -123,32 +125,52 @@ def build_report(
          html.escape(_first_heading(run)) + " (run for another model)", "")
         for run in runs
     ]
-    index = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Facial emotion recognition, reproduced: the study's report</title><style>{STYLE}</style></head>
-<body>
-<h1>Facial emotion recognition, reproduced</h1>
+    import mistune
+
+    # The index answers the study's question at a glance (one row per model and per detector, the key figures);
+    # every headline number and every figure are one click away.
+    compact = mistune.html(compact_results(results_dir, figures_dir, full_list_link=HEADLINE_PAGE))
+    index = _page("Facial emotion recognition, reproduced: the study's report", f"""<h1>Facial emotion recognition, reproduced</h1>
 <p class="muted">A reproducible notebook study of a paper's face-detection and emotion-classification system on
 FER2013. Every number below is read from a results file in <code>results/</code>; every figure links to the notebook
 that made it.</p>
 <p>The question: how well do the paper's detector choice (MTCNN over Viola-Jones and dlib) and its classifiers
 (a basic CNN, ResNet-18/34/50) really perform when models are fit on Training, chosen on PublicTest and reported
 once on PrivateTest, with confidence intervals, and which of the paper's claims hold?</p>
-<h2>Headline results</h2>
-{headline}
+<h2>Results</h2>
+{compact}
+<p>Every figure, each linked to the notebook that made it: <a href="{FIGURES_PAGE}">{FIGURES_PAGE}</a>.</p>
 <h2>Notebooks</h2>
 {_table(("notebook", "question", "full-mode run time"), notebook_rows)}
-<h2>Figures</h2>
+<p class="muted">Built by <code>make report</code> from the committed notebooks, figures and results.</p>""")
+    (staging / HEADLINE_PAGE).write_text(_page("Every headline number of the study", f"""<p><a href="index.html">Back to the report</a></p>
+<h1>Every headline number of the study</h1>
+{headline}"""), encoding="utf-8")
+    (staging / FIGURES_PAGE).write_text(_page("Every figure of the study", f"""<p><a href="index.html">Back to the report</a></p>
+<h1>Every figure of the study</h1>
 <div class="gallery">
 {chr(10).join(gallery)}
-</div>
-<p class="muted">Built by <code>make report</code> from the committed notebooks, figures and results.</p>
-</body></html>
-"""
+</div>"""), encoding="utf-8")
     (staging / "index.html").write_text(index, encoding="utf-8")
     shutil.rmtree(output_dir, ignore_errors=True)
     staging.replace(output_dir)
     return output_dir / "index.html"
+
+
+HEADLINE_PAGE = "headline.html"
+"""The report's page with every headline number (the index shows the compact tables)."""
+FIGURES_PAGE = "figures.html"
+"""The report's page with every figure (the index shows the key figures)."""
+
+
+def _page(title: str, body: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<body>
+{body}
+</body></html>
+"""
 
 
 def _first_heading(notebook: Path) -> str:

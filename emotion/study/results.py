@@ -241,9 +241,11 @@ KEY_FIGURES = (
 """The figures the README shows beside the compact tables: the ones that answer the study's questions."""
 
 
-def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | None = None) -> str:
-    """The README's results section: :func:`model_table`, :func:`detector_table`, the :data:`KEY_FIGURES` that exist,
-    and a link to the full list of headline numbers (``results/README.md``, :func:`headline_table`)."""
+def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | None = None,
+                    full_list_link: str = "results/README.md") -> str:
+    """The README's results section (markdown): :func:`model_table`, :func:`detector_table`, the :data:`KEY_FIGURES`
+    that exist, and a link to the full list of headline numbers (``full_list_link``: ``results/README.md``,
+    :func:`headline_table`, in the README; the report links its own page)."""
     figures_dir = Path(figures_dir) if figures_dir is not None else Path(results_dir).parent / "figures"
     figures = [f"![{caption}](figures/{name})\n*{caption[0].upper() + caption[1:]} (`figures/{name}`).*"
                for name, caption in KEY_FIGURES if (figures_dir / name).is_file()]
@@ -258,7 +260,7 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
         "machine):", "", detector_table(results_dir), "",
         *(["**Figures that answer the study's questions:**", "", "\n\n".join(figures), ""] if figures else []),
         f"All {count} headline numbers, each with its split, protocol and results file: "
-        "[results/README.md](results/README.md).",
+        f"[{full_list_link}]({full_list_link}).",
     ])
 
 
