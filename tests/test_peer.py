@@ -29,6 +29,13 @@ def test_speed_counts_faces_and_time():
     assert result["faces"] == 3 and result["photos"] == 2
     assert result["faces_per_second"] == pytest.approx(1.5)
     assert result["ms_per_photo_median"] == pytest.approx(1000)
+    assert "ms_per_photo_by_stage" not in result  # fer's records carry no stages
+
+
+def test_speed_averages_each_stage_over_the_photos():
+    records = [{**record(0.5, []), "stages": {"detect": 0.3, "crop": 0.0, "classify": 0.1}},
+               {**record(1.5, []), "stages": {"detect": 1.1, "crop": 0.2, "classify": 0.1}}]
+    assert speed(records)["ms_per_photo_by_stage"] == pytest.approx({"detect": 700.0, "crop": 100.0, "classify": 100.0})
 
 
 def test_missing_fer_environment_says_how_to_make_it(tmp_path):
@@ -196,3 +203,22 @@ def test_run_conditions_count_other_work_and_the_sentence_says_whether_it_was_qu
     busy = describe_conditions({"other_cores": 0.9, "cpu_cores": 2})
     assert busy.startswith(" Other work kept 0.90 of the 2 cores busy") and "pessimistic" in busy
     assert describe_conditions(None) == "" and describe_conditions({"other_cores": None, "cpu_cores": 2}) == ""
+
+
+def test_detector_speed_table_ranks_every_configuration_by_photos_per_second():
+    import pandas as pd
+
+    from emotion.app.peer import detector_speed_table
+
+    def entry(photos_per_second, stages=None):
+        return {"photos_per_second": photos_per_second, "faces_per_second": 2 * photos_per_second,
+                "ms_per_photo_median": 1000 / photos_per_second, "recall": {"recall": 0.5},
+                **({"ms_per_photo_by_stage": stages} if stages else {})}
+
+    stages = {"detect": 20.0, "crop": 1.0, "classify": 5.0}
+    peer = {"end_to_end": {"haar": {"ours": entry(3.0, stages), "fer": entry(6.0)}},
+            "ours_only": {"yunet": entry(37.0, stages)}}
+    table = detector_speed_table(peer)
+    assert list(table.index) == ["ours, yunet", "fer, haar", "ours, haar"]
+    assert table.loc["ours, yunet", "ms/photo detect"] == 20.0 and pd.isna(table.loc["fer, haar", "ms/photo detect"])
+    assert table.loc["fer, haar", "recall (faces >= 32 px)"] == 0.5

@@ -63,6 +63,19 @@ def test_accuracy_vs_compute_draws_budget_curves_published_anchors_and_the_budge
     assert axis.get_xlim()[1] >= 360.0  # the budget line is inside the axis
 
 
+def test_accuracy_vs_compute_draws_an_ensemble_as_a_star_and_keeps_labels_apart():
+    table = pd.DataFrame({"training_cpu_minutes": [50.0, 52.0], "privatetest_accuracy": [0.600, 0.603],
+                          "epochs": [14, 13], "paper_accuracy": [float("nan")] * 2}, index=["basic_cnn", "resnet18"])
+    figure = plots.accuracy_vs_compute(table, ensembles={"pair": (600.0, 0.70)})
+    axis = figure.axes[0]
+    star = next(collection for collection in axis.collections if collection.get_label() == "ensemble pair")
+    assert star.get_offsets().tolist() == [[600.0, 0.70]]
+    assert axis.get_xlim()[1] >= 600.0 and axis.get_ylim()[1] > 0.70
+    # Two points a hair apart: their labels sit on different lines.
+    offsets = [text.xyann[1] for text in axis.texts]
+    assert len(offsets) == 2 and abs(offsets[0] - offsets[1]) >= 11
+
+
 def test_validation_curves_have_one_line_per_model():
     histories = {name: pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.4, 0.5]}) for name in ("a", "b")}
     figure = plots.validation_curves(histories)

@@ -138,8 +138,15 @@ def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], wo
     return probabilities, json.loads(Path(job["report"]).read_text())
 
 
+PIPELINE_STAGES = ("detect", "crop", "classify")
+"""The stages of our pipeline whose seconds each photo record carries (:class:`emotion.app.pipeline.StageTimes`)."""
+
+
 def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up."""
+    """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up. Each
+    record has the photo, its wall seconds, its faces and the seconds of each of :data:`PIPELINE_STAGES`."""
+    from dataclasses import replace
+
     from emotion.data.image_files import read_image_file
     from emotion.app.pipeline import EmotionPipeline
 
@@ -150,10 +157,12 @@ def run_our_side(model, photos: list[Path], detectors: list[str]) -> dict[str, l
         records[detector] = []
         for path in photos:
             image = read_image_file(path)
+            before = replace(pipeline.times)
             started = time.perf_counter()
             faces = pipeline.predict(image)
             seconds = time.perf_counter() - started
-            records[detector].append({"photo": str(path), "seconds": seconds,
+            stages = {stage: getattr(pipeline.times, stage) - getattr(before, stage) for stage in PIPELINE_STAGES}
+            records[detector].append({"photo": str(path), "seconds": seconds, "stages": stages,
                                       "faces": [{"box": list(face.box), "emotion": face.emotion} for face in faces]})
     return records
 
@@ -178,15 +187,20 @@ def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshol
             "agreement": same / matched if matched else None, "iou_threshold": threshold}
 
 
-def speed(records: list[dict[str, Any]]) -> dict[str, float]:
-    """Faces found, ms per photo (median, p90), photos and faces per second over a list of photo records."""
+def speed(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Faces found, ms per photo (median, p90), photos and faces per second over a list of photo records, and the
+    mean ms per photo of each pipeline stage where every record carries ``stages`` (our side; fer's does not)."""
     seconds = np.array([record["seconds"] for record in records])
     faces = int(sum(len(record["faces"]) for record in records))
     total = float(seconds.sum())
-    return {"photos": len(records), "faces": faces, "ms_per_photo_median": float(np.median(seconds) * 1000),
-            "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": total,
-            "photos_per_second": len(records) / total if total > 0 else 0.0,
-            "faces_per_second": faces / total if total > 0 else 0.0}
+    summary = {"photos": len(records), "faces": faces, "ms_per_photo_median": float(np.median(seconds) * 1000),
+               "ms_per_photo_p90": float(np.percentile(seconds, 90) * 1000), "total_seconds": total,
+               "photos_per_second": len(records) / total if total > 0 else 0.0,
+               "faces_per_second": faces / total if total > 0 else 0.0}
+    if records and all("stages" in record for record in records):
+        summary["ms_per_photo_by_stage"] = {stage: float(np.mean([record["stages"][stage] for record in records]) * 1000)
+                                            for stage in records[0]["stages"]}
+    return summary
 
 
 def detection_recall(records: list[dict[str, Any]], annotations, min_height: int = RECALL_MIN_HEIGHT,
@@ -316,6 +330,26 @@ def peer_table(peer: dict[str, Any]):
         for family, entry in peer["end_to_end"].items():
             rows[name][f"faces/s ({family})"] = round(entry[name]["faces_per_second"], 2)
             rows[name][f"ms/photo median ({family})"] = round(entry[name]["ms_per_photo_median"], 1)
+    return pd.DataFrame(rows).T
+
+
+def detector_speed_table(peer: dict[str, Any]):
+    """A DataFrame of each end-to-end configuration of a ``06_peer_comparison.json`` payload (rows ``ours, haar``,
+    ``fer, mtcnn``, ...): photos and faces per second, median ms per photo, the mean ms per photo of each of our
+    pipeline's stages (blank for fer, which does not report them) and detection recall."""
+    import pandas as pd
+
+    entries = {**{(side, family): entry[side] for family, entry in peer["end_to_end"].items()
+                  for side in ("ours", "fer")},
+               **{("ours", family): entry for family, entry in peer.get("ours_only", {}).items()}}
+    rows = {}
+    for (side, family), entry in sorted(entries.items(), key=lambda item: -item[1]["photos_per_second"]):
+        stages = entry.get("ms_per_photo_by_stage", {})
+        rows[f"{side}, {family}"] = {
+            "photos/s": round(entry["photos_per_second"], 2), "faces/s": round(entry["faces_per_second"], 2),
+            "ms/photo median": round(entry["ms_per_photo_median"], 1),
+            **{f"ms/photo {stage}": round(stages[stage], 1) if stage in stages else None for stage in PIPELINE_STAGES},
+            f"recall (faces >= {RECALL_MIN_HEIGHT} px)": (round(entry["recall"]["recall"], 3) if entry.get("recall") else None)}
     return pd.DataFrame(rows).T
 
 

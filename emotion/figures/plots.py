@@ -250,7 +250,8 @@ def stage_bars(milliseconds: pd.Series, xlabel: str) -> plt.Figure:
 
 
 def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | None = None,
-                        anchors: dict[str, float] | None = None, budget_cpu_minutes: float | None = None) -> plt.Figure:
+                        anchors: dict[str, float] | None = None, budget_cpu_minutes: float | None = None,
+                        ensembles: dict[str, tuple[float, float]] | None = None) -> plt.Figure:
     """PrivateTest accuracy against training CPU-minutes, one labelled point per released model, with the paper's
     reported accuracy of the same model as a dashed line where it states one.
 
@@ -261,8 +262,12 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
         anchors: ``{label: accuracy}`` of published models (:data:`emotion.analysis.compare.PUBLISHED_ANCHORS`), drawn as
             dotted lines.
         budget_cpu_minutes: a training budget drawn as a vertical line.
+        ensembles: ``{name: (training CPU-minutes of all members, PrivateTest accuracy)}`` of released ensembles,
+            drawn as stars.
     """
     figure, axis = plt.subplots(figsize=(8.5, 6.4))
+    for name, (minutes, accuracy) in (ensembles or {}).items():
+        axis.scatter(minutes, accuracy, marker="*", s=160, color="black", zorder=4, label=f"ensemble {name}")
     for name, curve in (curves or {}).items():
         axis.plot(curve["cpu_hours"] * 60, curve["privatetest_accuracy"], marker="s", markersize=4, linewidth=1,
                   color="0.35", label=f"{name} after 1, 2, 4, 6 CPU-h (one run)")
@@ -273,12 +278,14 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
         axis.axvline(budget_cpu_minutes, color="0.55", linestyle="-.", linewidth=1,
                      label=f"budget: {budget_cpu_minutes / 60:.0f} CPU-h")
     right = max([float(table["training_cpu_minutes"].max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
+                + [minutes for minutes, _ in (ensembles or {}).values()]
                 + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
     right = max(right * 1.08, 1.0)
     axis.set_xlim(0, right)
     values = [float(v) for v in table["privatetest_accuracy"]] + list((anchors or {}).values()) + [
         float(v) for v in table["paper_accuracy"] if v == v] + [
-        float(v) for curve in (curves or {}).values() for v in curve["privatetest_accuracy"]]
+        float(v) for curve in (curves or {}).values() for v in curve["privatetest_accuracy"]] + [
+        accuracy for _, accuracy in (ensembles or {}).values()]
     if values:
         axis.set_ylim(min(values) - 0.015, max(values) + 0.015)
     # Labels are placed in points: each tries a few offsets from its point and takes the first whose box (width
