@@ -35,7 +35,8 @@ figures: setup check-data ## The main job: run every notebook in full mode -> fi
 	$(PY) -m emotion model-card
 
 # A killed training run resumes from its last epoch in build/train/MODEL; delete that folder to start afresh.
-# wide_crop_cnn_cycle2 is a second cosine cycle warm-started from the released wide_crop_cnn (its cost includes it);
+# wide_crop_cnn_cycle2 and _cycle3 are further cosine cycles, each warm-started from the one before (their cost includes
+# their parents');
 # wide_crop_ensemble averages the releases that greedy selection on PublicTest (flip TTA) keeps, in one .keras file.
 train: setup check-data ## Retrain and release the models (0.5-2 wall-h each on 2 CPU cores, wide_crop_cnn over 3) -> models/, results/03_train_*.json
 	$(PY) -m emotion train --model basic_cnn --epochs 14 --seed $(SEED) --release
@@ -46,6 +47,7 @@ train: setup check-data ## Retrain and release the models (0.5-2 wall-h each on 
 	$(PY) -m emotion train --model mobilenet --epochs 8 --seed $(SEED) --release
 	$(PY) -m emotion train --model wide_crop_cnn --epochs 45 --mixed-precision --seed $(SEED) --release
 	$(PY) -m emotion train --model wide_crop_cnn --init-from models/wide_crop_cnn.keras --epochs 8 --learning-rate 5e-4 --seed 1 --mixed-precision --release --name wide_crop_cnn_cycle2
+	$(PY) -m emotion train --model wide_crop_cnn --init-from models/wide_crop_cnn_cycle2.keras --epochs 8 --learning-rate 5e-4 --seed 2 --mixed-precision --release --name wide_crop_cnn_cycle3
 	$(PY) -m emotion ensemble --name wide_crop_ensemble
 
 # Budget curves of the CNN-vs-ResNet models: each run doubles its release's epochs with the same recipe (notebook 04
