@@ -222,3 +222,32 @@ def test_detector_speed_table_ranks_every_configuration_by_photos_per_second():
     assert list(table.index) == ["ours, yunet", "fer, haar", "ours, haar"]
     assert table.loc["ours, yunet", "ms/photo detect"] == 20.0 and pd.isna(table.loc["fer, haar", "ms/photo detect"])
     assert table.loc["fer, haar", "recall (faces >= 32 px)"] == 0.5
+
+
+def test_our_side_times_every_photo_in_each_pass_and_keeps_stages_and_first_pass_faces(tmp_path, tiny_model,
+                                                                                       monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from emotion.app import peer, pipeline
+
+    photos = []
+    for index in range(2):
+        photos.append(tmp_path / f"p{index}.png")
+        Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
+    calls = []
+
+    class CountingDetector(SideDetector):
+        def detect_batch(self, images):
+            calls.append(len(images))
+            return super().detect_batch(images)
+
+    monkeypatch.setattr(pipeline, "create_detector", lambda name, **options: CountingDetector(None))
+    records = peer.run_our_side(str(tiny_model), photos, ["side"], passes=3)["side"]
+    assert len(calls) == 1 + 3 * len(photos)  # one warm-up, then every photo in every pass
+    assert [record["photo"] for record in records] == [str(path) for path in photos]
+    for record in records:
+        assert set(record["stages"]) == set(peer.PIPELINE_STAGES)
+        assert record["faces"][0]["box"] == [10.0, 10.0, 40.0, 40.0] and len(record["faces"]) == 1
+        assert record["seconds"] >= record["stages"]["detect"]
+    assert "ms_per_photo_by_stage" in speed(records)
