@@ -237,3 +237,53 @@ def test_the_selection_bias_sentence_compares_the_inflation_with_the_luckiest_se
     same = describe_selection_bias({"a": {"inflation": 0.001, "same_epoch": True}}, {**differs, "inflation": 0.0},
                                    band)
     assert "picks the same run." in same and same.endswith("smaller than that.")
+
+
+def test_pairs_from_a_confusion_matrix_count_every_cell():
+    from emotion.analysis.ablations import pairs_from_confusion
+
+    labels, predictions = pairs_from_confusion([[2, 1], [0, 3]])
+    assert sorted(zip(labels.tolist(), predictions.tolist())) == [(0, 0), (0, 0), (0, 1), (1, 1), (1, 1), (1, 1)]
+    with pytest.raises(ValueError, match="square"):
+        pairs_from_confusion([[1, 2, 3]])
+
+
+def paper_payload(epochs=4, public=(0.40, 0.50, 0.55, 0.56), private=(0.41, 0.52, 0.57, 0.55), **changes):
+    from emotion.classify.train import recipe_config
+
+    recipe = {**recipe_config("paper", "resnet34").as_dict(), "epochs": epochs, **changes}
+    matrix = [[0] * 7 for _ in range(7)]
+    for klass in range(7):
+        matrix[klass][klass] = 10
+    matrix[0][1] = 30  # 70 right of 100
+    return {"model": "resnet34", "recipe": recipe, "epochs_run": epochs, "finished": True, "chosen_epoch": 4,
+            "publictest_accuracy_at_chosen_epoch": public[-1],
+            "test": {"accuracy": 0.70, "macro_f1": 0.6, "n": 100, "confusion_matrix": matrix},
+            "history": history(public, private), "training_cpu_minutes": 120.0, "training_wall_minutes": 65.0}
+
+
+def test_paper_recipe_runs_are_found_by_recipe_and_summarised_under_both_protocols(tmp_path):
+    from emotion.analysis.ablations import describe_paper_recipe, ledger_evidence, paper_recipe_runs
+
+    write_results(tmp_path / "03_ablation_paper4.json", paper_payload(), mode="smoke", seed=0)
+    write_results(tmp_path / "03_ablation_paper2.json", paper_payload(2, (0.4, 0.5), (0.4, 0.5)), mode="smoke", seed=0)
+    write_results(tmp_path / "03_ablation_adamw.json", paper_payload(optimizer="adamw"), mode="smoke", seed=0)
+    write_results(tmp_path / "03_ablation_bf16.json", paper_payload(mixed_precision=True, seed=3), mode="smoke", seed=3)
+    runs = paper_recipe_runs(tmp_path)
+    assert sorted(runs) == ["bf16", "paper2", "paper4"]
+    assert runs["paper4"]["source"] == "results/03_ablation_paper4.json"
+    summary = ledger_evidence(tmp_path)["paper_recipe"]  # no seed band here: the paper run still counts
+    assert summary["run"] == "paper4" and summary["epochs"] == 4 and summary["paper_epochs"] == 60
+    assert summary["privatetest_accuracy"] == 0.70 and summary["privatetest_n"] == 100
+    assert summary["privatetest_interval"]["low"] < 0.70 < summary["privatetest_interval"]["high"]
+    assert summary["test_chosen"] == {"epoch": 3, "privatetest": 0.57}
+    assert summary["inflation"] == pytest.approx(0.02)  # audit 0.57 at epoch 3 vs 0.55 at PublicTest's epoch 4
+    assert summary["second_half_gain_points"] == pytest.approx(6.0)  # best of epochs 3-4 (0.56) vs of 1-2 (0.50)
+    assert summary["cpu_hours"] == 2.0
+    text = describe_paper_recipe(summary, 0.6286)
+    assert "4 of its 60 epochs" in text and "+7.14 points against the paper's 62.86%" in text
+    assert "on top of a number already at or above the paper's" in text
+    below = describe_paper_recipe({**summary, "privatetest_accuracy": 0.60, "test_chosen": {"epoch": 3,
+                                                                                          "privatetest": 0.62},
+                                   "inflation": 0.02}, 0.6286)
+    assert "explains 70% of the 2.86-point distance" in below

@@ -303,19 +303,120 @@ def choice_bias_across_runs(runs: dict[str, dict]) -> dict[str, Any]:
             "inflation": private[by_private] - private[by_public]}
 
 
+def pairs_from_confusion(matrix: list[list[int]] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (label, prediction) pairs a confusion matrix counts (rows: true class, columns: predicted), so statistics
+    over test images, such as a bootstrap interval, can be computed from a run's results file alone (the order of
+    the images is lost, which no such statistic needs)."""
+    matrix = np.asarray(matrix, dtype=int)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or (matrix < 0).any():
+        raise ValueError(f"a confusion matrix must be square with counts >= 0, got shape {matrix.shape}")
+    true, predicted = np.nonzero(matrix)
+    counts = matrix[true, predicted]
+    return np.repeat(true, counts), np.repeat(predicted, counts)
+
+
+def paper_recipe_runs(results_dir: Path | str) -> dict[str, dict]:
+    """Runs (released ``03_train_*`` and experiment ``03_ablation_*``) trained with the paper's recipe
+    (:func:`emotion.classify.train.recipe_config` ``"paper"``) for their model, at any epoch budget, seed or
+    precision: ``{run name: {"payload": results, "source": "results/<file>.json"}}``."""
+    from emotion.classify.train import TrainConfig, recipe_config
+
+    found = {}
+    for prefix in ("03_train_", "03_ablation_"):
+        for name, payload in read_runs(results_dir, prefix).items():
+            model = payload.get("model") or payload.get("recipe", {}).get("model")
+            if model is None:
+                continue
+            recipe = {**TrainConfig(model=model).as_dict(), **payload.get("recipe", {})}
+            paper = recipe_config("paper", model).as_dict()
+            if not differing_fields(paper, recipe, ignore=("epochs", "seed", "mixed_precision")):
+                found[name] = {"payload": payload, "source": f"results/{prefix}{name}.json"}
+    return found
+
+
+def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int = 2000,
+                         seed: int = 0) -> dict[str, Any]:
+    """Both protocols' numbers for one paper-recipe run (:func:`paper_recipe_runs`).
+
+    The study's protocol: PrivateTest at the epoch PublicTest chose, with a 95 % bootstrap interval over the test
+    images (rebuilt from the run's confusion matrix). The paper's protocol: the best epoch by the test split, from the
+    per-epoch PrivateTest audit (:func:`selection_bias`; None when the run has no audit). ``second_half_gain_points``
+    is how much the best PublicTest accuracy of the run's second half exceeded that of its first half: what the
+    later epochs of one schedule added, not what a longer budget would add.
+    """
+    from emotion.analysis.uncertainty import bootstrap_interval
+    from emotion.classify.evaluate import accuracy
+    from emotion.classify.train import recipe_config
+
+    labels, predictions = pairs_from_confusion(payload["test"]["confusion_matrix"])
+    interval = bootstrap_interval(labels, predictions, accuracy, resamples=resamples, seed=seed)
+    history = payload.get("history") or []
+    public = [float(row["val_accuracy"]) for row in history]
+    half = len(public) // 2
+    gain = 100 * (max(public[half:]) - max(public[:half])) if half else None
+    bias = selection_bias(payload)
+    return {
+        "run": name, "model": payload["model"], "epochs": int(payload["epochs_run"]),
+        "paper_epochs": recipe_config("paper", payload["model"]).epochs, "finished": bool(payload.get("finished", True)),
+        "chosen_epoch": int(payload["chosen_epoch"]),
+        "publictest_accuracy": float(payload["publictest_accuracy_at_chosen_epoch"]),
+        "privatetest_accuracy": float(payload["test"]["accuracy"]),
+        "privatetest_interval": {"low": interval["low"], "high": interval["high"]},
+        "privatetest_macro_f1": float(payload["test"]["macro_f1"]), "privatetest_n": int(payload["test"]["n"]),
+        "test_chosen": None if bias is None else bias["privatetest_choice"],
+        "inflation": None if bias is None else bias["inflation"],
+        "second_half_gain_points": gain,
+        "cpu_hours": payload["training_cpu_minutes"] / 60, "wall_hours": payload["training_wall_minutes"] / 60,
+        "source": source,
+    }
+
+
+def describe_paper_recipe(summary: dict[str, Any], paper_accuracy: float) -> str:
+    """Notebook 04's sentence on a :func:`paper_recipe_summary`: both protocols against the paper's number, and how
+    much of the distance to it the test-chosen epoch explains."""
+    text = (f"*{summary['run']}* (the paper's recipe, {summary['epochs']} of its {summary['paper_epochs']} epochs, "
+            f"{summary['cpu_hours']:.1f} CPU-hours, {summary['wall_hours']:.1f} wall-hours) scores "
+            f"{summary['privatetest_accuracy']:.2%} on PrivateTest at epoch {summary['chosen_epoch']}, the one "
+            f"PublicTest chose (95 % interval {summary['privatetest_interval']['low']:.2%}-"
+            f"{summary['privatetest_interval']['high']:.2%}; macro-F1 {summary['privatetest_macro_f1']:.3f}), "
+            f"{100 * (summary['privatetest_accuracy'] - paper_accuracy):+.2f} points against the paper's "
+            f"{paper_accuracy:.2%}")
+    if summary["test_chosen"] is not None:
+        chosen = summary["test_chosen"]
+        gap = paper_accuracy - summary["privatetest_accuracy"]
+        text += (f". Choosing the epoch on PrivateTest, as the paper did, would report {chosen['privatetest']:.2%} "
+                 f"(epoch {chosen['epoch']}), {100 * summary['inflation']:+.2f} points")
+        if gap > 0:
+            share = min(summary["inflation"] / gap, 1.0)
+            text += f": the test-chosen epoch explains {share:.0%} of the {100 * gap:.2f}-point distance to the paper"
+        else:
+            text += ", on top of a number already at or above the paper's"
+    if summary["second_half_gain_points"] is not None:
+        text += (f". Its best PublicTest accuracy in the second half of its schedule was "
+                 f"{summary['second_half_gain_points']:+.2f} points from the first half's; one budget under one cosine "
+                 f"schedule, so whether more epochs would pay is not measured")
+    return text
+
+
 def ledger_evidence(results_dir: Path | str) -> dict[str, dict]:
     """The claims ledger's evidence from the experiments in ``results_dir``: ``class_weighted``,
-    ``augmentation_ablation`` and ``kfold`` entries (each ``{"verdict", "evidence", "source"}``), present only when
-    the runs that decide them are there (the ledger says "not yet measured" otherwise)."""
+    ``augmentation_ablation`` and ``kfold`` entries (each ``{"verdict", "evidence", "source"}``), and
+    ``paper_recipe`` (:func:`paper_recipe_summary` of the longest paper-recipe ResNet-34 run), present only when the
+    runs that decide them are there (the ledger says "not yet measured" otherwise)."""
     from emotion.errors import DataMissingError
 
     results_dir = Path(results_dir)
+    evidence: dict[str, dict] = {}
+    paper = {name: run for name, run in paper_recipe_runs(results_dir).items()
+             if run["payload"].get("model", run["payload"]["recipe"]["model"]) == "resnet34"}
+    if paper:
+        name = max(paper, key=lambda run: (paper[run]["payload"]["epochs_run"], run))
+        evidence["paper_recipe"] = paper_recipe_summary(name, paper[name]["payload"], paper[name]["source"])
     try:
         grouped = group_runs(read_runs(results_dir))
     except DataMissingError:
-        return {}
+        return evidence
     band = seed_band(grouped["band"])
-    evidence: dict[str, dict] = {}
     treatments = grouped["treatments"]
     if "class_weighting" in treatments:
         entry = treatments["class_weighting"]

@@ -176,14 +176,50 @@ def resnet50_claim(evidence: dict) -> Claim:
 
 
 def fer2013_accuracy_claim(evidence: dict) -> Claim:
+    """The paper's 62.86 % for its best model, a ResNet-34.
+
+    With a run of the paper's own recipe (``evidence["paper_recipe"]``, :func:`emotion.analysis.ablations.
+    paper_recipe_summary`) that run decides, by a rule fixed before its numbers were seen: ``reproduced`` when its
+    PrivateTest accuracy at the epoch PublicTest chose is at least the paper's minus :data:`REPRODUCTION_TOLERANCE`;
+    ``partly reproduced`` when only the paper's own protocol (the epoch chosen on the test split) gets there;
+    ``not reproduced`` otherwise. The evidence names the budget (epochs of the paper's 60) and what its second half
+    added. Without one, the study's released ``resnet34`` (its own recipe) decides: ``reproduced`` within
+    ±:data:`REPRODUCTION_TOLERANCE` of the paper's number.
+    """
     claim = f"{PAPER_FER2013_ACCURACY:.2%} accuracy on FER2013 (best model, a ResNet-34)"
-    if "resnet34" not in evidence.get("models", {}):
+    paper = evidence.get("paper_recipe")
+    study = evidence.get("models", {}).get("resnet34")
+    study_text = "" if study is None else (
+        f"; the study's own recipe for resnet34 scores {study['intervals']['accuracy']['estimate']:.2%}"
+        + (f" after {study['training_cpu_minutes']:.0f} training CPU-minutes" if study.get("training_cpu_minutes")
+           is not None else ""))
+    if paper is not None:
+        floor = PAPER_FER2013_ACCURACY - REPRODUCTION_TOLERANCE
+        clean, chosen = paper["privatetest_accuracy"], paper["test_chosen"]
+        verdict = ("reproduced" if clean >= floor else
+                   "partly reproduced" if chosen is not None and chosen["privatetest"] >= floor else "not reproduced")
+        interval = paper["privatetest_interval"]
+        text = (f"the paper's recipe (ResNet-34, SGD with momentum 0.9, batch 256, its augmentations), "
+                f"{paper['epochs']} of its {paper['paper_epochs']} epochs ({paper['cpu_hours']:.1f} training "
+                f"CPU-hours): {clean:.2%} (95 % interval {interval['low']:.2%}-{interval['high']:.2%}) on PrivateTest "
+                f"at the epoch PublicTest chose")
+        if chosen is not None:
+            text += (f"; {chosen['privatetest']:.2%} with the paper's protocol (epoch {chosen['epoch']} chosen on "
+                     f"the test split, {100 * paper['inflation']:+.2f} points)")
+        if paper["second_half_gain_points"] is not None:
+            text += (f"; the second half of its schedule moved PublicTest by {paper['second_half_gain_points']:+.2f} "
+                     f"points (one budget: whether more epochs pay is not measured)")
+        return _claim(claim, verdict, text + study_text, paper["source"],
+                      "" if paper["epochs"] >= paper["paper_epochs"] else
+                      f"the paper's full {paper['paper_epochs']} epochs (about "
+                      f"{paper['cpu_hours'] * paper['paper_epochs'] / paper['epochs']:.0f} CPU-hours here)")
+    if study is None:
         return _claim(claim, "not yet measured", "", "results/03_train_resnet34.json",
                       "a released paper-faithful resnet34 (make train)")
     value = _accuracy(evidence, "resnet34")
     verdict = "reproduced" if abs(value - PAPER_FER2013_ACCURACY) <= REPRODUCTION_TOLERANCE else "not reproduced"
-    interval = evidence["models"]["resnet34"]["intervals"]["accuracy"]
-    minutes = evidence["models"]["resnet34"].get("training_cpu_minutes")
+    interval = study["intervals"]["accuracy"]
+    minutes = study.get("training_cpu_minutes")
     return _claim(claim, verdict, f"paper-faithful resnet34: {value:.2%} (95 % interval {interval['low']:.2%}-"
                   f"{interval['high']:.2%}) on PrivateTest, epoch chosen on PublicTest"
                   + (f", after {minutes:.0f} training CPU-minutes" if minutes is not None else "")
