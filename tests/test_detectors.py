@@ -257,3 +257,12 @@ def test_yunet_decoding_places_an_anchor_where_its_grid_cell_says():
     assert row[4:6] == pytest.approx([(2 + 0.1) * 16, (1 + 0.2) * 16])
     assert row[14] == pytest.approx(0.9)
     assert decode(outputs, score_threshold=0.95, nms_threshold=0.3, top_k=10).shape == (0, 15)
+
+
+def test_the_onnxruntime_yunet_session_does_not_spin_between_runs(real_data_root):
+    from emotion.faces.yunet_onnxruntime import SESSION_CONFIG
+
+    runtime = create_detector("yunet", backend="onnxruntime")._runtime
+    options = runtime.session.get_session_options()
+    assert SESSION_CONFIG == {"session.intra_op.allow_spinning": "0"}
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -251,3 +251,76 @@ def test_our_side_times_every_photo_in_each_pass_and_keeps_stages_and_first_pass
         assert record["faces"][0]["box"] == [10.0, 10.0, 40.0, 40.0] and len(record["faces"]) == 1
         assert record["seconds"] >= record["stages"]["detect"]
     assert "ms_per_photo_by_stage" in speed(records)
+
+
+def test_the_fastest_configuration_is_judged_with_its_own_classifier():
+    from emotion.app.peer import describe_fastest, fastest_comparison
+
+    def config(photos_per_second, recall):
+        return {"photos_per_second": photos_per_second, "faces_per_second": photos_per_second,
+                "recall": {"recall": recall}}
+
+    fer = {"haar": config(6.0, 0.3)}
+    ours = {"yunet": config(27.0, 0.5), "yunet + single": config(40.0, 0.5)}
+    result = fastest_comparison(ours, fer, fer_accuracy=0.655, our_accuracy={"yunet": 0.701, "yunet + single": 0.64})
+    assert result["ours"] == "yunet + single" and result["accuracy"] == {"ours": 0.64, "fer": 0.655}
+    assert result["checks"] == {"speed": True, "recall": True, "accuracy": False}
+    sentence = describe_fastest({"fastest": result})
+    assert "our pipeline with yunet + single processes 6.7x" in sentence
+    assert "a classifier 64.0% against 65.5% accurate on PrivateTest" in sentence
+    assert sentence.endswith("missed on accuracy.")
+
+
+def test_the_single_network_gets_a_row_in_both_tables():
+    from emotion.app.peer import detector_speed_table, peer_table
+
+    def entry(photos_per_second):
+        return {"photos_per_second": photos_per_second, "faces_per_second": 2 * photos_per_second,
+                "ms_per_photo_median": 1000 / photos_per_second, "recall": {"recall": 0.5},
+                "ms_per_photo_by_stage": {"detect": 20.0, "crop": 1.0, "classify": 4.0}}
+
+    def interval(estimate):
+        return {"estimate": estimate, "low": estimate - 0.01, "high": estimate + 0.01}
+
+    peer = {"classifier": {"ours": {"accuracy": interval(0.70), "macro_f1": interval(0.68)},
+                           "fer": {"accuracy": interval(0.655), "macro_f1": interval(0.636)}},
+            "end_to_end": {"haar": {"ours": entry(3.0), "fer": entry(6.0)}},
+            "ours_only": {"yunet": entry(27.0)},
+            "single_network": {"model": "wide.keras", "detector": "yunet", "accuracy": interval(0.69),
+                               "macro_f1": interval(0.67), "end_to_end": entry(40.0)}}
+    speed = detector_speed_table(peer)
+    assert list(speed.index) == ["ours, yunet + wide", "ours, yunet", "fer, haar", "ours, haar"]
+    assert speed.loc["ours, yunet + wide", "ms/photo classify"] == 4.0
+    table = peer_table(peer)
+    assert table.loc["ours, single network (wide)", "PrivateTest accuracy"] == 0.69
+    assert table.loc["ours, single network (wide)", "95 % interval"] == "0.680-0.700"
+
+
+def test_peer_compare_refuses_a_missing_single_model_before_running_anything(tmp_path, capsys, real_data_root):
+    from emotion.app.cli import main
+
+    missing = tmp_path / "gone.keras"
+    assert main(["peer-compare", "--single-model", str(missing), "--results", str(tmp_path)]) == 1
+    assert f"--single-model {missing}: no such file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_the_single_network_sentence_compares_it_with_the_default_on_the_same_detector():
+    from emotion.app.peer import describe_single_network
+
+    def entry(photos_per_second, classify):
+        return {"photos_per_second": photos_per_second, "ms_per_photo_by_stage": {"classify": classify}}
+
+    peer = {"model": "ens.keras", "classifier": {"ours": {"accuracy": {"estimate": 0.7013}}},
+            "end_to_end": {"haar": {"ours": entry(3.0, 9.0), "fer": entry(6.0, 0.0)}},
+            "ours_only": {"yunet": entry(26.9, 13.3)},
+            "single_network": {"model": "one.keras", "detector": "yunet",
+                               "accuracy": {"estimate": 0.7024, "low": 0.687, "high": 0.717},
+                               "mcnemar_vs_fer": {"p_value": 1e-8}, "end_to_end": entry(41.5, 4.4)}}
+    sentence = describe_single_network(peer)
+    assert "the single network best on PublicTest (one.keras) ran too, with yunet: 70.2% on PrivateTest" in sentence
+    assert "(95 % interval 68.7%-71.7%; McNemar against fer p = 1e-08) against the ensemble's 70.1%" in sentence
+    assert "at 41.5 photos/s against 26.9 (classifier stage 4.4 against 13.3 ms a photo)." in sentence
+    peer["single_network"]["detector"] = "haar"
+    assert "at 41.5 photos/s against 3.0 (classifier stage 4.4 against 9.0 ms a photo)." in describe_single_network(peer)
+    assert describe_single_network({"model": "x.keras"}) == ""

@@ -267,3 +267,4 @@ def test_a_released_ensemble_is_the_default_only_when_its_publictest_accuracy_is
     write_results(results / "03_ensemble_pair.json", {"model_file": "pair.keras", "publictest_accuracy": 0.71},
                   mode="full", seed=0)
     assert default_model_path(results, models) == models / "pair.keras"
+    assert default_model_path(results, models, ensembles=False) == models / "a.keras"  # single networks only

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from emotion.errors import DataMissingError, EmotionError
+from emotion.errors import DataMissingError, EmotionError, ModelFileError
 from emotion.paths import MODELS_DIR, RESULTS_DIR, data_root
 
 PEER_PHOTOS = 50
@@ -297,10 +297,19 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
 
     photos = select_photos(data_root() / "faces", count=arguments.photos)
     model = Path(arguments.model) if arguments.model else default_model_path()
+    if arguments.single_model:
+        single = None if arguments.single_model == "none" else Path(arguments.single_model)
+    else:
+        single = None if arguments.model else default_model_path(ensembles=False)
+    for option, path in (("--model", model), ("--single-model", single)):
+        if path is not None and not path.is_file():  # checked before fer's side spends minutes
+            raise ModelFileError(f"{option} {path}: no such file; pass a released model from models/ "
+                                 "(or run `make train`).")
     data, annotations = load_fer2013(), load_annotations(data_root() / "faces")
     busy_before, own_before, started = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     payload = compare(model, data, photos, arguments.detectors, BUILD_DIR / "peer",
-                      our_detectors=arguments.our_detectors, annotations=annotations, tta=arguments.tta)
+                      our_detectors=arguments.our_detectors, annotations=annotations, tta=arguments.tta,
+                      single_model_path=single)
     # Timings mean little unless the reader knows whether other work shared the CPU (fer's side is a subprocess,
     # counted in this process's own CPU time).
     payload["conditions"] = run_conditions(busy_before, busy_cpu_seconds(), own_cpu_seconds() - own_before,
@@ -445,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")
     peer.add_argument("--model", help="our classifier (default: the released model best on PublicTest)")
+    peer.add_argument("--single-model",
+                      help="a single network also timed with our fastest detector when --model is an ensemble "
+                           "(default, without --model: the released single network best on PublicTest; 'none' "
+                           "skips it)")
     peer.add_argument("--photos", type=int, default=PEER_PHOTOS,
                       help=f"WIDER photos for the end-to-end part (default {PEER_PHOTOS}; fewer writes a smoke-mode file)")
     peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"],

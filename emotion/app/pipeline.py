@@ -103,10 +103,13 @@ def crop_face(image: np.ndarray, face: Face, *, size: int = CROP_SIZE, margin: f
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODELS_DIR) -> Path:
+def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODELS_DIR, *,
+                       ensembles: bool = True) -> Path:
     """The released model with the highest **PublicTest** accuracy (choosing by PrivateTest would leak the test set),
     single (``03_train_*.json``: its chosen checkpoint's) or ensemble (``03_ensemble_*.json``: the stored file's,
     without test-time augmentation, as the pipeline runs it). Of equal accuracies the first in file-name order wins.
+    ``ensembles=False`` considers single networks only (the fastest of the best: an ensemble classifies each face
+    once per member).
 
     Raises:
         ModelFileError: no released model exists.
@@ -114,7 +117,9 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     from emotion.study.results import read_results
 
     best, best_accuracy = None, -1.0
-    paths = sorted(results_dir.glob("03_train_*.json")) + sorted(results_dir.glob("03_ensemble_*.json"))
+    paths = sorted(results_dir.glob("03_train_*.json"))
+    if ensembles:
+        paths += sorted(results_dir.glob("03_ensemble_*.json"))
     for path in paths:
         document = read_results(path)
         accuracy = document.get("publictest_accuracy_at_chosen_epoch", document.get("publictest_accuracy", -1.0))

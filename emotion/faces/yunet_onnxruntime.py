@@ -23,6 +23,11 @@ STRIDES = (8, 16, 32)
 """The feature strides of YuNet's three heads."""
 PAD_MULTIPLE = 32
 """Images are padded (bottom and right, zeros) to a multiple of this, as OpenCV pads them."""
+SESSION_CONFIG = {"session.intra_op.allow_spinning": "0"}
+"""onnxruntime session settings: its intra-op threads sleep instead of spinning between runs. By default they spin
+on every core for a while after each run, waiting for the next; in the pipeline the next piece of work is the
+classifier on the same cores, which the spinning slows (``python -m emotion peer-compare`` records each stage's
+time per photo)."""
 
 
 def free_image_size(model_bytes: bytes) -> bytes:
@@ -60,6 +65,9 @@ class YuNetOnnxRuntime:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.log_severity_level = 3  # errors only
+        # no spinning between runs: the classifier that runs next needs the cores (see SESSION_CONFIG)
+        for key, value in SESSION_CONFIG.items():
+            options.add_session_config_entry(key, value)
         self.session = onnxruntime.InferenceSession(free_image_size(Path(model_path).read_bytes()), options,
                                                     providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
