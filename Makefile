@@ -52,8 +52,9 @@ train: setup check-data ## Retrain and release the models (0.5-2 wall-h each on 
 
 # Budget curves of the CNN-vs-ResNet models: each run doubles its release's epochs with the same recipe (notebook 04
 # reads a model's curve and whether its last doubling still paid), and the paper's own recipe for ResNet-34 at 4 of
-# its 60 epochs: in float32 on this AVX2-only 2-core CPU one epoch at batch 256 takes about 25 wall-minutes
-# (19 img/s, 0.8 CPU-hours), so 4 epochs fill the study's cap of about 2 wall-hours of the whole machine per model.
+# its 60 epochs: in float32 on this AVX2-only 2-core CPU one epoch at batch 256 took about 26 wall-minutes alone and
+# 2,860 CPU-seconds (results/03_ablation_resnet34_paper_4ep.json), so 4 epochs fill the study's cap of about
+# 2 wall-hours of the whole machine per model.
 # Measured on the same CPU: about 13 CPU-minutes per basic_cnn epoch.
 budgets: setup check-data ## Budget-curve runs (resumable; several CPU-hours each on 2 cores) -> results/03_ablation_*.json
 	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --name basic_cnn_30ep

@@ -461,8 +461,10 @@ def describe_fastest(peer: dict[str, Any]) -> str:
             f"{fastest['photos_per_second_ratio']:.1f}x as many photos per second as fer with {fastest['fer']} "
             f"({fastest['faces_per_second_ratio']:.1f}x the faces per second), with detection recall "
             f"{recall['ours']:.0%} against {recall['fer']:.0%} on the annotated faces of {RECALL_MIN_HEIGHT} px or "
-            "more" + (f" and a classifier {accuracy['ours']:.1%} against {accuracy['fer']:.1%} accurate on "
-                      "PrivateTest" if accuracy else "") + f"; the goal ({fastest['goal']:g}x the photos per second, recall at least fer's, a more accurate "
+            "more"
+            + (f" and a classifier {accuracy['ours']:.1%} against {accuracy['fer']:.1%} accurate on PrivateTest"
+               if accuracy else "")
+            + f"; the goal ({fastest['goal']:g}x the photos per second, recall at least fer's, a more accurate "
             "classifier) is " + ("met." if not missed else f"missed on {', '.join(missed)}.")
             + describe_conditions(peer.get("conditions")))
 
@@ -486,4 +488,3 @@ def describe_single_network(peer: dict[str, Any]) -> str:
             f"{single['end_to_end']['photos_per_second']:.1f} photos/s against {default['photos_per_second']:.1f} "
             f"(classifier stage {single['end_to_end']['ms_per_photo_by_stage']['classify']:.1f} against "
             f"{default['ms_per_photo_by_stage']['classify']:.1f} ms a photo).")
-
