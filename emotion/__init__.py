@@ -2,7 +2,9 @@
 
 The subpackages follow the study's flow, data -> faces -> classify -> analysis -> figures/study -> app; each module has
 one job (a test keeps this map complete).
-Top level: ``errors`` (the exceptions), ``paths`` (where data, models and results live).
+Top level (the base every stage may use): ``errors`` (the exceptions), ``paths`` (where data, models and results
+live), ``machine`` (CPU, cores, CPU time and TensorFlow's oneDNN kernels, turned on here before anything can load
+TensorFlow).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.datacheck``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.crop_tool``.
@@ -15,6 +17,10 @@ Study outputs: ``study.results``, ``study.notebooks``, ``study.prose``, ``study.
 ``study.model_card``.
 System: ``app.pipeline``, ``app.peer``, ``app.webapp``, ``app.webapp_load``, ``app.webapp_browser``, ``app.cli``.
 """
+
+from emotion.machine import enable_onednn
+
+enable_onednn()
 
 CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """The seven FER2013 emotions, indexed by their label id (0-6)."""

@@ -195,7 +195,7 @@ def test_a_classifier_is_called_more_accurate_only_when_mcnemar_rejects():
 
 def test_run_conditions_count_other_work_and_the_sentence_says_whether_it_was_quiet():
     from emotion.app.peer import describe_conditions, run_conditions
-    from emotion.study.results import cpu_cores
+    from emotion.machine import cpu_cores
 
     conditions = run_conditions(100.0, 160.0, own_cpu_seconds=50.0, wall_seconds=100.0)
     assert conditions == {"other_cores": pytest.approx(0.1), "wall_seconds": 100.0, "cpu_cores": cpu_cores()}

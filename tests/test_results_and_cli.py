@@ -204,7 +204,8 @@ def test_run_notebooks_refuses_a_model_that_is_not_released(capsys):
 def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(tmp_path):
     from pathlib import Path
 
-    from emotion.study.notebooks import other_cores, record_runtime
+    from emotion.machine import other_cores
+    from emotion.study.notebooks import record_runtime
     from emotion.study.results import runtime_table
 
     assert other_cores(100.0, 300.0, own_seconds=80.0, wall_seconds=60.0) == pytest.approx(2.0)
@@ -226,7 +227,7 @@ def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(t
 
 
 def test_the_machine_s_busy_time_grows_while_this_process_computes():
-    from emotion.study.notebooks import busy_cpu_seconds, own_cpu_seconds
+    from emotion.machine import busy_cpu_seconds, own_cpu_seconds
 
     before, own = busy_cpu_seconds(), own_cpu_seconds()
     deadline = time.process_time() + 0.3

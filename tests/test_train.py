@@ -290,7 +290,8 @@ def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
 
 
 def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
-    from emotion.classify.train import cpu_has_native_bf16, training_policy
+    from emotion.classify.train import training_policy
+    from emotion.machine import cpu_has_native_bf16
 
     avx2_only = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
     with_bf16 = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_bf16\n"

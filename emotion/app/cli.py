@@ -50,8 +50,8 @@ def _check_data(arguments: argparse.Namespace) -> int:
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
-    from emotion.study.notebooks import (RUNTIMES_FILE, busy_cpu_seconds, notebook_variants, other_cores,
-                                         own_cpu_seconds, record_runtime, run_notebook, study_notebooks)
+    from emotion.machine import busy_cpu_seconds, other_cores, own_cpu_seconds
+    from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
 
     notebooks = study_notebooks()
     if arguments.only:
@@ -292,7 +292,7 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     from emotion.paths import BUILD_DIR
     from emotion.app.peer import compare, run_conditions, select_photos
     from emotion.app.pipeline import default_model_path
-    from emotion.study.notebooks import busy_cpu_seconds, own_cpu_seconds
+    from emotion.machine import busy_cpu_seconds, own_cpu_seconds
     from emotion.study.results import write_results
 
     photos = select_photos(data_root() / "faces", count=arguments.photos)

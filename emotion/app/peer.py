@@ -27,7 +27,7 @@ from emotion import CLASS_NAMES
 from emotion.errors import DataMissingError
 from emotion.faces.detection_eval import IOU_THRESHOLD
 from emotion.paths import PROJECT_ROOT
-from emotion.study.results import cpu_cores
+from emotion.machine import cpu_cores, other_cores
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
 FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
@@ -438,10 +438,8 @@ def describe_conditions(conditions: dict[str, Any] | None, quiet_below: float = 
 
 def run_conditions(busy_before: float | None, busy_after: float | None, own_cpu_seconds: float,
                    wall_seconds: float) -> dict[str, Any]:
-    """What else the machine did during a run: ``other_cores`` (:func:`emotion.study.notebooks.other_cores`; the run's
+    """What else the machine did during a run: ``other_cores`` (:func:`emotion.machine.other_cores`; the run's
     own CPU time includes its subprocesses), the run's wall seconds and the machine's cores."""
-    from emotion.study.notebooks import other_cores
-
     return {"other_cores": other_cores(busy_before, busy_after, own_cpu_seconds, wall_seconds),
             "wall_seconds": wall_seconds, "cpu_cores": cpu_cores()}
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from emotion.errors import ConfigurationError
-from emotion.study.results import cpu_cores
+from emotion.machine import cpu_cores
 
 if TYPE_CHECKING:
     from emotion.classify.train import TrainResult

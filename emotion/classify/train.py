@@ -47,7 +47,8 @@ from emotion.classify.inputs import make_dataset
 from emotion.classify.release import release_run
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
-from emotion.study.results import cpu_cores, json_default
+from emotion.machine import NATIVE_BF16_CPU_FLAGS, cpu_has_native_bf16, kernel_record
+from emotion.study.results import json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -540,28 +541,6 @@ def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
     return record
 
 
-NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
-"""CPU flags (as in /proc/cpuinfo) of the instruction sets that do bfloat16 matrix products in hardware."""
-
-
-def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
-    """Whether this CPU multiplies bfloat16 matrices in hardware (:data:`NATIVE_BF16_CPU_FLAGS`).
-
-    Args:
-        cpuinfo: the text of /proc/cpuinfo (default: read it; a machine without it counts as not native).
-    """
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-    flags = set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-    return any(flag in flags for flag in NATIVE_BF16_CPU_FLAGS)
-
-
 def training_policy(mixed_precision: bool, *, native_bf16: bool | None = None, gpu: bool | None = None) -> str:
     """The Keras dtype policy a run trains under on this machine.
 
@@ -590,23 +569,13 @@ SESSIONS_FILE = "sessions.jsonl"
 
 def _record_session(run_dir: Path, policy: str, first_epoch: int) -> None:
     """Append one line per (re)start to ``run_dir/sessions.jsonl``: when, from which epoch, under which policy, on
-    which CPU; a run that resumed on another machine says so."""
+    which CPU and with which kernels (oneDNN on or off); a run that resumed on another machine says so."""
     from datetime import datetime, timezone
 
-    cpu_model = next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines()
-                      if line.startswith("model name")), "unknown")
     record = {"utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "first_epoch": first_epoch,
-              "policy": policy, "cpu_model": cpu_model, "native_bf16": cpu_has_native_bf16(_cpuinfo()),
-              "cpu_cores": cpu_cores()}
+              "policy": policy, **kernel_record()}
     with (run_dir / SESSIONS_FILE).open("a") as handle:
         handle.write(json.dumps(record) + "\n")
-
-
-def _cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
 
 
 def read_sessions(run_dir: Path | str) -> list[dict[str, Any]]:

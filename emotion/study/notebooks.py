@@ -160,42 +160,13 @@ def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR
     return variants
 
 
-def busy_cpu_seconds() -> float | None:
-    """CPU-seconds the whole machine has spent busy since boot (``/proc/stat``: every state but idle and iowait), or
-    None where ``/proc/stat`` does not exist."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(value) for value in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
-    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_seconds() -> float:
-    """CPU-seconds of this process and its finished children (a notebook's kernel)."""
-    import resource
-
-    return sum(usage.ru_utime + usage.ru_stime for usage in (resource.getrusage(resource.RUSAGE_SELF),
-                                                           resource.getrusage(resource.RUSAGE_CHILDREN)))
-
-
-def other_cores(busy_before: float | None, busy_after: float | None, own_seconds: float, wall_seconds: float) -> \
-        float | None:
-    """Cores other processes kept busy on average during a run: (machine busy CPU-seconds - the run's own) / wall
-    seconds, never below 0; None when the machine's busy time is unknown or the run took no time."""
-    if busy_before is None or busy_after is None or wall_seconds <= 0:
-        return None
-    return max(0.0, (busy_after - busy_before - own_seconds) / wall_seconds)
-
-
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int,
                    other: float | None = None) -> None:
     """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}},
     "other_cores": {stem: {mode: cores or None}}}``).
 
     Each time is stored under the mode it was measured in, with the cores other work kept busy meanwhile
-    (:func:`other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
+    (:func:`emotion.machine.other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
     a file last written by smoke runs (``make runtimes``) says so."""
     from emotion.study.results import read_results, write_results
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emotion.errors import DataFormatError, DataMissingError
+from emotion.machine import kernel_record
 from emotion.paths import PROJECT_ROOT, RESULTS_DIR
 
 VERSIONED_PACKAGES = (
@@ -65,19 +66,10 @@ def git_commit(root: Path = PROJECT_ROOT) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def cpu_cores() -> int:
-    """The CPU cores this process may run on (its affinity where the OS tells, else the machine's count)."""
-    import os
-
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def provenance(mode: str, seed: int) -> dict[str, Any]:
-    """Return the ``meta`` block of a results file: commit, versions, seed, mode, platform (with the CPU cores the
-    process may use, read from the machine) and UTC time.
+    """Return the ``meta`` block of a results file: commit, versions, seed, mode, platform, the machine (CPU model,
+    the cores the process may use, native bfloat16, whether TensorFlow's oneDNN kernels were on: None when the process
+    never loaded TensorFlow; :func:`emotion.machine.kernel_record`) and UTC time.
 
     Raises:
         ValueError: ``mode`` is not ``smoke`` or ``full``.
@@ -90,7 +82,7 @@ def provenance(mode: str, seed: int) -> dict[str, Any]:
         "seed": int(seed),
         "versions": package_versions(),
         "platform": f"{platform.system()} {platform.machine()}",
-        "cpu_cores": cpu_cores(),
+        **kernel_record(),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -317,7 +309,7 @@ average during it; :func:`runtime_table` marks its time."""
 def runtime_table(runtimes_file: Path) -> str:
     """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``; a time
     measured while other work kept at least :data:`SHARED_CORES` cores busy says so
-    (:func:`emotion.study.notebooks.other_cores`), one whose conditions were not recorded says that."""
+    (:func:`emotion.machine.other_cores`), one whose conditions were not recorded says that."""
     header = "| notebook | smoke mode | full mode |\n|---|---|---|"
     if not runtimes_file.is_file():
         return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
