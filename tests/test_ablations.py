@@ -7,7 +7,7 @@ from emotion import CLASS_NAMES
 from emotion.analysis.ablations import (against_band, augmentation_verdict, class_weighting_verdict,
                                         cpu_seconds_per_epoch, generalisation_gap, kfold_verdict, read_runs, seed_band,
                                         selection_bias)
-from emotion.study.results import write_results
+from emotion.provenance import write_results
 
 
 def run(seed=1, accuracy=0.55, train=0.60, disgust=(0.10, 0.15), history=None, **recipe_changes):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from emotion.analysis.compare import best_model_goal, compare_levers, goal_status, released_histories, released_table
-from emotion.study.results import write_results
+from emotion.provenance import write_results
 
 
 def write_release(results_dir, models_dir, name, accuracy, **extra):

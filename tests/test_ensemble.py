@@ -158,7 +158,7 @@ def test_a_warm_started_model_and_its_parent_are_counted_once():
 def test_an_ensemble_release_stores_one_file_and_scores_it_on_both_splits(tmp_path):
     from emotion.classify.ensemble import release_ensemble
     from emotion.classify.evaluate import evaluate_model, load_model
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     models = tmp_path / "models"
     models.mkdir()

@@ -5,7 +5,7 @@ import pytest
 
 from emotion.classify.models import MODEL_NAMES, RESNET_BLOCKS, build_model
 from emotion.paths import RESULTS_DIR
-from emotion.study.results import read_results
+from emotion.provenance import read_results
 
 
 @pytest.fixture(scope="module")

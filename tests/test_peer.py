@@ -168,7 +168,7 @@ def test_the_pipeline_runs_yunet_on_onnxruntime_at_its_tuned_side(tiny_model, re
 def test_the_pipelines_detection_side_is_the_one_the_tuning_run_chose():
     from emotion.app.pipeline import PIPELINE_DETECTOR_OPTIONS
     from emotion.paths import RESULTS_DIR
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     tuning = read_results(RESULTS_DIR / "06_pipeline_tuning.json")
     assert tuning["meta"]["mode"] == "full"

@@ -192,7 +192,7 @@ def test_crop_tool_refuses_output_inside_input(photos):
 
 def test_default_model_is_chosen_by_publictest_not_privatetest(tmp_path):
     from emotion.app.pipeline import default_model_path
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     models, results = tmp_path / "models", tmp_path / "results"
     models.mkdir()
@@ -253,7 +253,7 @@ def test_the_stage_sentence_names_the_stage_that_dominates():
 
 def test_a_released_ensemble_is_the_default_only_when_its_publictest_accuracy_is_higher(tmp_path):
     from emotion.app.pipeline import default_model_path
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     models, results = tmp_path / "models", tmp_path / "results"
     models.mkdir()

@@ -14,7 +14,8 @@ from conftest import HEADER, fer_row
 from emotion.app.cli import main
 from emotion.errors import DataFormatError
 from emotion.paths import PROJECT_ROOT, RESULTS_DIR
-from emotion.study.results import TABLE_END, TABLE_START, headline_table, read_results, update_readme, write_results
+from emotion.provenance import read_results, write_results
+from emotion.study.results import TABLE_END, TABLE_START, headline_table, update_readme
 
 
 def test_write_results_adds_provenance_and_is_atomic(tmp_path):

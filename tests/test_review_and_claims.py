@@ -97,7 +97,7 @@ def test_detector_claim_reads_recalls():
 
 def test_detector_evidence_reads_notebook_02_results(tmp_path):
     from emotion.analysis.claims import detector_evidence
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     assert detector_evidence(tmp_path) is None
     recall = {name: {"pose": {"atypical": {"recall": value}}} for name, value in (("mtcnn", 0.5), ("haar", 0.1))}

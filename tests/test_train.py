@@ -147,7 +147,7 @@ def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
 
 def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_path):
     from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     stored = {"model": "basic_cnn", "batch_size": 16, "mixed_precision": False, "steps_per_round": 2,
               "real_images_per_second": 100.0, "synthetic_images_per_second": 125.0, "ratio": 0.8,
@@ -406,7 +406,7 @@ def test_a_warm_start_from_a_missing_file_or_another_architecture_is_refused(tmp
 
 def test_a_release_name_resolves_to_its_architecture(tmp_path):
     from emotion.classify.input_benchmark import architecture_of
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     write_results(tmp_path / "03_train_wide_cycle2.json", {"model": "wide_crop_cnn"}, mode="full", seed=0)
     assert architecture_of("basic_cnn", tmp_path) == "basic_cnn"

@@ -18,7 +18,7 @@ from emotion.app.cli import build_parser, main
 from emotion.faces.detectors import Face
 from emotion.data.image_files import IMAGE_SUFFIXES, ImageFileError, read_image_bytes, read_image_file
 from emotion.app.pipeline import EmotionPipeline
-from emotion.study.results import write_results
+from emotion.provenance import write_results
 from emotion.app.webapp import GENERIC_ERROR, MAX_FILES, MAX_UPLOAD_BYTES, create_app, sample_photos
 
 SUPPORTED = ", ".join(IMAGE_SUFFIXES)
@@ -369,7 +369,7 @@ def test_serve_with_an_unknown_detector_is_a_clear_error(capsys):
 
 
 def test_the_load_test_sends_a_bounded_number_of_requests_and_records_them(tiny_model, tmp_path):
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
     from emotion.app.webapp_load import load_results, measure_load
 
     app = create_app(EmotionPipeline(CentreFaceDetector(), tiny_model), samples={})
@@ -423,7 +423,7 @@ def test_a_study_photo_through_the_released_model(real_data_root):
 
 
 def test_a_load_test_below_the_protocol_is_written_as_a_smoke_run(tiny_model, tmp_path, capsys):
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     photo_path = tmp_path / "photo.jpg"
     photo_path.write_bytes(encode(photo()))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.study.results import read_results
+from emotion.provenance import read_results
 
 
 def read_runs(results_dir: Path | str, prefix: str = "03_ablation_") -> dict[str, dict]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from emotion.study.results import read_results
+from emotion.provenance import read_results
 
 PAPER_FER2013_ACCURACY = 0.6286
 """The paper's best FER2013 accuracy (62.86 %), as printed."""

@@ -11,9 +11,10 @@ import pandas as pd
 
 from emotion import AUDIT_COLUMN
 from emotion.analysis.ablations import differing_fields
+from emotion.classify.release import release_name
 from emotion.errors import DataMissingError
 from emotion.paths import MODELS_DIR, RESULTS_DIR
-from emotion.study.results import read_results, release_name
+from emotion.provenance import read_results
 
 PAPER_RESULTS = {
     "basic_cnn": {"accuracy": 0.50, "note": "the paper's basic CNN baseline, reported as about 50 %"},
@@ -161,7 +162,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
     """One row per released model, from ``results_dir/03_train_*.json``.
 
     Returns:
-        DataFrame indexed by release name (:func:`emotion.study.results.release_name`) with columns ``architecture``
+        DataFrame indexed by release name (:func:`emotion.classify.release.release_name`) with columns ``architecture``
         (the registry model), ``parameters``, ``epochs``, ``chosen_epoch``,
         ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``, ``privatetest_macro_f1``,
         ``privatetest_accuracy_flip_tta``, ``privatetest_accuracy_tencrop_tta`` (from notebook 03's

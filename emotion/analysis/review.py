@@ -11,9 +11,10 @@ import pandas as pd
 from scipy import stats
 
 from emotion import CLASS_NAMES
-from emotion.study.results import read_results, release_name
 from emotion.analysis.uncertainty import bootstrap_interval
 from emotion.classify.evaluate import accuracy, macro_f1
+from emotion.classify.release import release_name
+from emotion.provenance import read_results
 
 
 def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, Any]]:

@@ -114,7 +114,7 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     Raises:
         ModelFileError: no released model exists.
     """
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     best, best_accuracy = None, -1.0
     paths = sorted(results_dir.glob("03_train_*.json"))

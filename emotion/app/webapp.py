@@ -63,7 +63,7 @@ def sample_photos(results_dir: Path = RESULTS_DIR, images_dir: Path | None = Non
     (``results/06_pipeline_demo.json``, ``system.photos``) that exist in ``images_dir`` (default
     ``$EMOTION_DATA/faces/images``). Returns ``{file name: path}``; empty when the results file or the data is
     absent."""
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     images_dir = data_root() / "faces" / "images" if images_dir is None else Path(images_dir)
     demo = Path(results_dir) / "06_pipeline_demo.json"

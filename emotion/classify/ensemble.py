@@ -280,7 +280,7 @@ def release_ensemble(members: Sequence[str], name: str, models_dir: Path | str, 
     from emotion.classify.evaluate import accuracy, evaluate_model, load_model, predict_probabilities, tta_mode
     from emotion.classify.release import MAX_MODEL_MIB
     from emotion.classify.train import check_run_name
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     check_run_name(name)
     tta = tta_mode(tta)

@@ -25,7 +25,7 @@ def kfold_fer2013(config: TrainConfig, *, folds: int, name: str | None = None, r
         DataMissingError, DataFormatError: FER2013 is missing or malformed.
     """
     from emotion.paths import RESULTS_DIR
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     name = name or f"{config.model}_{folds}fold"
     check_run_name(name)

@@ -23,6 +23,13 @@ MAX_MODEL_MIB = 50.0
 stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
 
 
+def release_name(document: dict) -> str:
+    """The name a released model goes by (``models/<name>.keras``, ``results/03_train_<name>.json``): the stem of its
+    ``model_file``. It differs from ``document["model"]``, the architecture, when a run was released under
+    ``--name`` (e.g. ``crop_cnn_14ep``, a ``crop_cnn``)."""
+    return Path(document["model_file"]).stem if document.get("model_file") else document["model"]
+
+
 def with_cumulative_time(summary: dict) -> dict:
     """A warm-started run's summary with ``training_cpu_minutes`` / ``training_wall_minutes`` replaced by the time of
     the whole lineage (the parent's plus this run's), so that a released model's cost includes what it was started
@@ -63,7 +70,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     Raises:
         ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
     """
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     summary = result.summary
     if not summary["finished"] or "test" not in summary:

@@ -48,7 +48,7 @@ from emotion.classify.release import release_run
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
 from emotion.machine import NATIVE_BF16_CPU_FLAGS, cpu_has_native_bf16, kernel_record
-from emotion.study.results import json_default
+from emotion.provenance import json_default
 
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
@@ -527,7 +527,7 @@ def _record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
     older than the commit recorded when the results are written."""
     from datetime import datetime, timezone
 
-    from emotion.study.results import git_commit
+    from emotion.provenance import git_commit
 
     path = run_dir / "started.json"
     if path.exists():

@@ -299,7 +299,7 @@ def cache_paths(results_dir: Path | str, detector_name: str) -> tuple[Path, Path
 def write_detection_cache(run: DetectionRun, results_dir: Path | str, *, mode: str, seed: int) -> Path:
     """Write ``run`` to the cache in ``results_dir``: detections as gzip CSV (4 decimals), the settings, images and
     per-image timings in a results JSON with provenance. Returns the CSV path."""
-    from emotion.study.results import write_results
+    from emotion.provenance import write_results
 
     csv_path, json_path = cache_paths(results_dir, run.detector)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -323,7 +323,7 @@ def read_detection_cache(results_dir: Path | str, detector_name: str, settings: 
     Raises:
         DataFormatError: the cache files exist but are malformed (names the file; delete it to recompute).
     """
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     csv_path, json_path = cache_paths(results_dir, detector_name)
     if not (csv_path.is_file() and json_path.is_file()):

@@ -168,7 +168,7 @@ def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: floa
     Each time is stored under the mode it was measured in, with the cores other work kept busy meanwhile
     (:func:`emotion.machine.other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
     a file last written by smoke runs (``make runtimes``) says so."""
-    from emotion.study.results import read_results, write_results
+    from emotion.provenance import read_results, write_results
 
     runtimes: dict = {}
     others: dict = {}

@@ -15,9 +15,10 @@ import shutil
 from pathlib import Path
 
 from emotion.errors import DataMissingError
-from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
 from emotion.paths import BUILD_DIR, FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR
-from emotion.study.results import compact_results, headline_rows, read_results
+from emotion.provenance import read_results
+from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
+from emotion.study.results import compact_results, headline_rows
 
 DEFAULT_OUTPUT = BUILD_DIR / "report"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", flags=re.IGNORECASE | re.DOTALL)
