@@ -4,7 +4,8 @@ The subpackages follow the study's flow, data -> faces -> classify -> analysis -
 one job (a test keeps this map complete).
 Top level (the base every stage may use): ``errors`` (the exceptions), ``paths`` (where data, models and results
 live), ``machine`` (CPU, cores, CPU time and TensorFlow's oneDNN kernels, turned on here before anything can load
-TensorFlow), ``provenance`` (results files written and read with their provenance).
+TensorFlow), ``provenance`` (results files written and read with their provenance), ``paper`` (the numbers the paper
+reports).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.datacheck``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.crop_tool``.

@@ -12,12 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+# The paper's numbers live in emotion.paper; notebooks 02, 04 and 05 read them as claims.PAPER_*, so they stay here.
+from emotion.paper import (  # noqa: F401  (PAPER_MTCNN_FPS_SOURCE is re-exported)
+    PAPER_FER2013_ACCURACY,
+    PAPER_MTCNN_FPS,
+    PAPER_MTCNN_FPS_SOURCE,
+    PAPER_OWN_PHOTOS,
+)
 from emotion.provenance import read_results
 
-PAPER_FER2013_ACCURACY = 0.6286
-"""The paper's best FER2013 accuracy (62.86 %), as printed."""
-PAPER_OWN_PHOTOS = {"accuracy": 0.468, "photos": 111}
-"""The paper's small real-world test: its accuracy on the authors' own (unpublished) photos, and how many."""
 REPRODUCTION_TOLERANCE = 0.02
 """An accuracy within ±2 points of the paper's counts as reproduced."""
 SIGNIFICANCE = 0.05
@@ -34,10 +37,6 @@ def _accuracy(evidence: dict, model: str) -> float | None:
     return None if entry is None else entry["intervals"]["accuracy"]["estimate"]
 
 
-PAPER_MTCNN_FPS = 16.0
-"""The speed reported for MTCNN (frames per second); "acceptable time" is read as at least half of it."""
-PAPER_MTCNN_FPS_SOURCE = "the MTCNN paper reports for its own implementation on a 2.60 GHz desktop CPU"
-"""Where :data:`PAPER_MTCNN_FPS` comes from, as notebook 02 cites it."""
 DETECTOR_CLAIMS = {
     "viola_jones_non_frontal": "Viola-Jones could not detect non-frontal faces",
     "dlib_small": "dlib cannot detect small faces",

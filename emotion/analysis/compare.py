@@ -1,6 +1,7 @@
 """Compare the released models (``results/03_train_<model>.json`` + ``models/``) with each other and the paper.
 
-Only the numbers the paper states are listed in :data:`PAPER_RESULTS`; everything else comes from the results files.
+Only the numbers the paper states are used from :data:`emotion.paper.PAPER_RESULTS`; everything else comes from the
+results files.
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from emotion import AUDIT_COLUMN
 from emotion.analysis.ablations import differing_fields
 from emotion.classify.release import release_name
 from emotion.errors import DataMissingError
+from emotion.paper import PAPER_RESULTS
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 from emotion.provenance import read_results
-
-PAPER_RESULTS = {
-    "basic_cnn": {"accuracy": 0.50, "note": "the paper's basic CNN baseline, reported as about 50 %"},
-    "resnet34": {"accuracy": 0.6286, "note": "the paper's ResNet-34, 62.86 %"},
-}
-"""FER2013 test accuracy the paper reports, by our model name (only the figures the paper states)."""
 
 STUDY_GOALS = {
     "basic_cnn": {"low": 0.66, "high": 1.0, "text": "at least 66 %"},
