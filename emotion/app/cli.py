@@ -141,6 +141,29 @@ def _train(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _training_cost(arguments: argparse.Namespace) -> int:
+    from emotion.classify.training_cost import COST_MODELS, describe_cost, measure_epoch_cost
+    from emotion.paths import RESULTS_DIR
+    from emotion.study.results import write_results
+
+    pairs = [pair for pair in COST_MODELS if not arguments.models or pair[0] in arguments.models]
+    rows = []
+    for model, recipe in pairs:
+        for onednn in (True, False):
+            print(f"measuring {model} ({recipe} recipe), oneDNN {'on' if onednn else 'off'} ...", flush=True)
+            rows.append(measure_epoch_cost(model, recipe, onednn=onednn, limit=arguments.limit))
+    payload = {"protocol": "one fresh `emotion train --epochs 2 --limit N` process per row, one at a time; the second "
+                           "epoch measured and projected to a full FER2013 epoch (28,709 training images, two "
+                           "evaluation passes of 3,589)",
+               "limit": arguments.limit, "rows": rows}
+    path = write_results(RESULTS_DIR / "03_training_cost.json", payload, mode="full", seed=0)
+    from emotion.study.results import read_results
+
+    print(describe_cost(read_results(path)))
+    print(f"wrote {path}")
+    return 0
+
+
 def _train_config(arguments: argparse.Namespace):
     from emotion.classify.augment import NO_AUGMENTATION
     from emotion.classify.train import recipe_config, with_overrides
@@ -535,6 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ablation", action="store_true",
                        help="with --release: write only results/03_ablation_NAME.json (no model in models/)")
     train.set_defaults(handler=_train)
+    cost = commands.add_parser("training-cost", help="one epoch's cost per model, oneDNN off and on -> "
+                                                     "results/03_training_cost.json (minutes; one model at a time)")
+    cost.add_argument("--limit", type=_at_least_one, default=1500, help="images per split in each measured epoch")
+    cost.add_argument("--models", nargs="*", help="only these architectures (default: all)")
+    cost.set_defaults(handler=_training_cost)
     kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
     kfold.set_defaults(handler=_kfold)
 

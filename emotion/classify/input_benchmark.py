@@ -48,15 +48,38 @@ def describe_pipeline_benchmark(benchmark: dict, model_name: str) -> str:
     return text
 
 
+def _step_timer(keras):
+    """A Keras callback that records the wall seconds of each training step (``times``). A step's time includes
+    fetching its batch from the input pipeline (Keras calls the train function with the iterator), so a pipeline
+    that cannot keep up shows in it; the set-up of each ``fit`` call (iterator creation, callbacks), which a real
+    epoch pays once, does not."""
+
+    class StepTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+            self._started = 0.0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self._started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter() - self._started)
+
+    return StepTimer()
+
+
 def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np.ndarray, *, steps: int = 40,
                              rounds: int = 2) -> dict[str, Any]:
     """Does the input pipeline keep the model fed? Training img/s with the real pipeline (shuffle, augmentation,
     one-hot) against the same model fed one constant synthetic batch, which costs the pipeline nothing.
 
-    The two are measured in alternating rounds of ``steps`` steps after a warm-up. ``ratio`` is the median over rounds
-    of real / synthetic img/s within a round, so that a change in the machine's load between rounds (this machine is
-    shared) affects both sides of each ratio about equally. The goal is a ratio of at least 0.9; a ratio above 1
-    means the load changed within a round by more than the pipeline costs.
+    The two are measured in alternating rounds of ``steps`` steps after a warm-up. Each round's rate is the batch
+    size over its median step time (:func:`_step_timer`: a step includes waiting for its batch), so that one slow step
+    (a hiccup of this shared machine) or a ``fit`` call's set-up does not decide the round. ``ratio`` is the median
+    over rounds of real / synthetic img/s within a round, so that a change in the machine's load between rounds
+    affects both sides of each ratio about equally. The goal is a ratio of at least 0.9; a ratio above 1 means the
+    load changed within a round by more than the pipeline costs.
 
     Args:
         config: the recipe (model, batch size, augmentation, mixed precision).
@@ -66,12 +89,14 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
 
     Returns:
         ``{"real_images_per_second", "synthetic_images_per_second"`` (medians over rounds), ``"ratio", "round_ratios",
-        "real_rounds", "synthetic_rounds", "steps_per_round", "batch_size", "model", "mixed_precision"}``.
+        "real_rounds", "synthetic_rounds", "steps_per_round", "batch_size", "model", "mixed_precision", "timing",
+        "onednn"}`` (``onednn``: whether TensorFlow's oneDNN kernels were on).
     """
     import keras
     import tensorflow as tf
 
     from emotion.classify.models import build_model
+    from emotion.machine import onednn_active
 
     keras.utils.set_random_seed(config.seed)
     previous_policy = keras.mixed_precision.global_policy().name
@@ -93,9 +118,9 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
     measured: dict[str, list[float]] = {"real": [], "synthetic": []}
     for _ in range(rounds):
         for name, dataset in (("real", real), ("synthetic", synthetic)):
-            started = time.perf_counter()
-            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-            measured[name].append(steps * config.batch_size / (time.perf_counter() - started))
+            timer = _step_timer(keras)
+            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[timer])
+            measured[name].append(config.batch_size / float(np.median(timer.times)))
     real_rate, synthetic_rate = float(np.median(measured["real"])), float(np.median(measured["synthetic"]))
     ratios = [real / synthetic for real, synthetic in zip(measured["real"], measured["synthetic"])]
     return {
@@ -103,6 +128,8 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
         "mixed_precision": config.mixed_precision,
         "batch_size": config.batch_size,
         "steps_per_round": steps,
+        "timing": "median step",
+        "onednn": onednn_active(),
         "real_images_per_second": real_rate,
         "synthetic_images_per_second": synthetic_rate,
         "ratio": float(np.median(ratios)),
@@ -138,8 +165,8 @@ def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray
                      cache: Path | None, recompute: bool = False) -> dict[str, Any]:
     """:func:`benchmark_input_pipeline`, or the benchmark a previous full run stored in ``cache`` (notebook 03's
     ``results/03_notebook_<model>.json``) when it was measured with the same model, batch size, mixed precision,
-    steps and rounds, as notebook 02 reuses its cached detections. The benchmark costs minutes of training per
-    model; a reused one carries ``reused_from`` (the file and the commit that measured it).
+    steps, rounds, step timing and oneDNN kernels as now, as notebook 02 reuses its cached detections. The
+    benchmark costs minutes of training per model; a reused one carries ``reused_from`` (the file and the commit that measured it).
 
     Args:
         cache: a results file holding ``pipeline_benchmark``, or None to always measure.
@@ -149,12 +176,14 @@ def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray
 
     from emotion.study.results import read_results
 
+    from emotion.machine import onednn_expected
+
     config = replace(config, model=architecture_of(config.model, Path(cache).parent if cache is not None else None))
     if cache is not None and Path(cache).is_file() and not recompute:
         document = read_results(cache)
         stored = document.get("pipeline_benchmark")
         wanted = {"model": config.model, "batch_size": config.batch_size, "mixed_precision": config.mixed_precision,
-                  "steps_per_round": steps}
+                  "steps_per_round": steps, "timing": "median step", "onednn": onednn_expected()}
         if (stored and all(stored.get(key) == value for key, value in wanted.items())
                 and len(stored.get("real_rounds", [])) == rounds):
             origin = stored.get("reused_from") or {"file": Path(cache).name, "commit": document["meta"].get("commit")}

@@ -1,0 +1,176 @@
+"""What one training epoch costs on this machine, per model, with TensorFlow's oneDNN kernels off and on
+(``python -m emotion training-cost`` -> ``results/03_training_cost.json``; notebook 03 shows the table).
+
+Each measurement is a fresh ``python -m emotion train --epochs 2 --limit N`` process with ``TF_ENABLE_ONEDNN_OPTS``
+set to "0" or "1", so that the kernels are chosen when TensorFlow loads, as a user's run would. The second epoch is
+the one read (the first also traces and compiles the training step). A full FER2013 epoch is projected from it:
+training time per image x 28,709 Training images, plus the two per-epoch evaluation passes (PublicTest and the
+PrivateTest audit) scaled from N to 3,589 images each; CPU-seconds scale with the wall time at the measured CPU/wall
+ratio. Two processes never run at once: each gets the whole machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from emotion.errors import ConfigurationError
+from emotion.machine import ONEDNN_VARIABLE
+
+FER2013_TRAINING_IMAGES = 28709
+FER2013_TEST_IMAGES = 3589
+"""Images in FER2013's Training split and in each of PublicTest and PrivateTest (the per-epoch evaluation passes)."""
+
+COST_MODELS = (("basic_cnn", "study"), ("resnet18", "study"), ("resnet34", "study"), ("resnet34", "paper"),
+               ("resnet50", "study"), ("mobilenet", "study"), ("crop_cnn", "study"), ("wide_crop_cnn", "study"))
+"""The (model, recipe) pairs of the table: every architecture under the study's recipe, and ResNet-34 under the
+paper's (batch 256, SGD), whose 60-epoch run the study budgets."""
+
+
+def project_full_epoch(epoch: dict[str, float], limit: int) -> dict[str, float]:
+    """A full FER2013 epoch's cost from one measured epoch on ``limit`` images per split.
+
+    Args:
+        epoch: a history row with ``train_seconds`` (the training phase), ``epoch_seconds`` (training plus both
+            evaluation passes) and ``cpu_seconds`` (the process's CPU time over the epoch).
+        limit: images per split in the measured epoch.
+
+    Returns:
+        ``{"train_images_per_second", "epoch_images_per_second", "cpu_per_wall", "full_epoch_wall_seconds",
+        "full_epoch_cpu_seconds"}``; ``epoch_images_per_second`` is the measured epoch's training images over its
+        whole wall time (evaluation included).
+
+    Raises:
+        ValueError: a time that is not positive, or evaluation longer than the epoch.
+    """
+    train_seconds, epoch_seconds, cpu_seconds = (float(epoch[key]) for key in
+                                                 ("train_seconds", "epoch_seconds", "cpu_seconds"))
+    if min(train_seconds, epoch_seconds, cpu_seconds, limit) <= 0 or train_seconds > epoch_seconds:
+        raise ValueError(f"an epoch needs positive times with train_seconds <= epoch_seconds, got {epoch}")
+    evaluation_seconds = epoch_seconds - train_seconds
+    full_wall = (train_seconds / limit * FER2013_TRAINING_IMAGES
+                 + evaluation_seconds / limit * FER2013_TEST_IMAGES)
+    return {
+        "train_images_per_second": limit / train_seconds,
+        "epoch_images_per_second": limit / epoch_seconds,
+        "cpu_per_wall": cpu_seconds / epoch_seconds,
+        "full_epoch_wall_seconds": full_wall,
+        "full_epoch_cpu_seconds": full_wall * cpu_seconds / epoch_seconds,
+    }
+
+
+def read_measured_epoch(run_dir: Path) -> dict[str, float]:
+    """The last epoch of ``run_dir/history.csv`` (the measurement), as floats.
+
+    Raises:
+        ConfigurationError: the run left no history (it failed; its log says why).
+    """
+    path = Path(run_dir) / "history.csv"
+    if not path.is_file():
+        raise ConfigurationError(f"the measuring run left no {path}: it failed; see its output above.")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ConfigurationError(f"{path} has no epoch: the measuring run failed.")
+    return {key: float(value) for key, value in rows[-1].items() if value not in ("", None)}
+
+
+def measure_epoch_cost(model: str, recipe: str, *, onednn: bool, limit: int, timeout_seconds: float = 3600,
+                       python: str = sys.executable) -> dict[str, Any]:
+    """Train ``model`` under ``recipe`` for two epochs on ``limit`` images per split in a fresh process with oneDNN
+    ``onednn``, and project a full epoch from the second (:func:`project_full_epoch`).
+
+    Returns:
+        the projection plus ``model``, ``recipe``, ``onednn`` (as TensorFlow reported it in the run's session
+        record), ``limit`` and the measured epoch's ``train_seconds``, ``epoch_seconds``, ``cpu_seconds``.
+
+    Raises:
+        ConfigurationError: ``limit`` below one batch, or the run failed or timed out (its output is printed).
+    """
+    if limit < 256:
+        raise ConfigurationError(f"--limit {limit} is too small to measure an epoch: use 256 or more images.")
+    environment = {**os.environ, ONEDNN_VARIABLE: "1" if onednn else "0"}
+    with tempfile.TemporaryDirectory(prefix="emotion-cost-") as folder:
+        run_dir = Path(folder) / "run"
+        command = [python, "-m", "emotion", "train", "--model", model, "--recipe", recipe, "--epochs", "2",
+                   "--limit", str(limit), "--run-dir", str(run_dir)]
+        try:
+            completed = subprocess.run(command, env=environment, capture_output=True, text=True,
+                                       timeout=timeout_seconds)
+        except subprocess.TimeoutExpired as error:
+            raise ConfigurationError(f"{' '.join(command)} ran over {timeout_seconds:.0f} s; use a smaller --limit."
+                                     ) from error
+        if completed.returncode != 0:
+            raise ConfigurationError(f"{' '.join(command)} failed (exit {completed.returncode}):\n"
+                                     f"{completed.stderr[-2000:]}")
+        epoch = read_measured_epoch(run_dir)
+        from emotion.classify.train import read_sessions
+
+        sessions = read_sessions(run_dir)
+    reported = sessions[-1].get("onednn") if sessions else None
+    return {"model": model, "recipe": recipe, "onednn": reported, "requested_onednn": onednn, "limit": limit,
+            **{key: epoch[key] for key in ("train_seconds", "epoch_seconds", "cpu_seconds")},
+            **project_full_epoch(epoch, limit)}
+
+
+def speedups(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """oneDNN on / off speed of each ``model (recipe)`` measured both ways: ratio of projected full-epoch wall times."""
+    by_key: dict[tuple[str, str], dict[bool, float]] = {}
+    for row in rows:
+        by_key.setdefault((row["model"], row["recipe"]), {})[bool(row["requested_onednn"])] = \
+            row["full_epoch_wall_seconds"]
+    return {f"{model} ({recipe})": times[False] / times[True] for (model, recipe), times in by_key.items()
+            if True in times and False in times}
+
+
+def cost_table(rows: list[dict[str, Any]]):
+    """A pandas table of :func:`measure_epoch_cost` rows for notebook 03: one row per model and recipe, oneDNN off
+    and on side by side (training img/s, projected full-epoch wall minutes and CPU-seconds)."""
+    import pandas as pd
+
+    records = []
+    for row in rows:
+        kernels = "oneDNN on" if row["requested_onednn"] else "oneDNN off"
+        records.append({"model": row["model"], "recipe": row["recipe"], "kernels": kernels,
+                        "training img/s": round(row["train_images_per_second"], 1),
+                        "full epoch, wall-min": round(row["full_epoch_wall_seconds"] / 60, 1),
+                        "full epoch, CPU-s": round(row["full_epoch_cpu_seconds"])})
+    frame = pd.DataFrame(records)
+    return frame.pivot_table(index=["model", "recipe"], columns="kernels", sort=False,
+                             values=["training img/s", "full epoch, wall-min", "full epoch, CPU-s"])
+
+
+def describe_cost(document: dict[str, Any]) -> str:
+    """The paragraph notebook 03 prints under the cost table: the CPU, the method, and the oneDNN speed-ups (from
+    ``results/03_training_cost.json``)."""
+    gains = speedups(document["rows"])
+    meta = document.get("meta", {})
+    text = (f"Measured on {meta.get('cpu_model', 'an unnamed CPU')} ({meta.get('cpu_cores', '?')} cores, native "
+            f"bfloat16: {'yes' if meta.get('native_bf16') else 'no'}), one process at a time, the second of two "
+            f"epochs on {document['limit']:,} images per split, projected to a full FER2013 epoch. ")
+    if gains:
+        ordered = sorted(gains.items(), key=lambda item: item[1], reverse=True)
+        text += ("TensorFlow's oneDNN kernels make an epoch "
+                 + ", ".join(f"{ratio:.1f}x faster for {name}" for name, ratio in ordered) + ". ")
+        slower = [name for name, ratio in ordered if ratio < 1]
+        if slower:
+            text += f"They cost time for {', '.join(slower)}. "
+    return text.strip()
+
+
+def epoch_cost(document: dict[str, Any], model: str, recipe: str = "study", onednn: bool = True) -> dict[str, Any]:
+    """The row of ``document`` (``results/03_training_cost.json``) for one model, recipe and kernel choice.
+
+    Raises:
+        ConfigurationError: the file has no such row (re-run ``make training-cost``).
+    """
+    for row in document["rows"]:
+        if (row["model"], row["recipe"], bool(row["requested_onednn"])) == (model, recipe, onednn):
+            return row
+    raise ConfigurationError(f"results/03_training_cost.json has no row for {model} ({recipe} recipe, oneDNN "
+                             f"{'on' if onednn else 'off'}): run `make training-cost`.")

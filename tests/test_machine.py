@@ -1,0 +1,91 @@
+"""The machine base: CPU facts, and TensorFlow's oneDNN kernels turned on wherever the package loads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from emotion import machine
+from emotion.machine import ONEDNN_VARIABLE
+
+AVX2_ONLY = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
+WITH_VNNI = "model name\t: Intel Xeon\nflags\t\t: fpu avx2 avx512f avx512_vnni\n"
+
+
+def test_cpu_model_and_flags_are_read_from_cpuinfo():
+    assert machine.cpu_model(AVX2_ONLY) == "AMD EPYC"
+    assert machine.cpu_model("") == "unknown"
+    assert machine.cpu_flags(AVX2_ONLY) == {"fpu", "sse2", "avx", "avx2", "fma"}
+
+
+def test_onednn_follows_the_variable_and_else_the_cpu_flags_as_tensorflow_does():
+    avx2, vnni = machine.cpu_flags(AVX2_ONLY), machine.cpu_flags(WITH_VNNI)
+    assert machine.onednn_expected({}, avx2) is False  # TensorFlow's default on an AVX2-only CPU
+    assert machine.onednn_expected({}, vnni) is True
+    assert machine.onednn_expected({ONEDNN_VARIABLE: "1"}, avx2) is True
+    assert machine.onednn_expected({ONEDNN_VARIABLE: "0"}, vnni) is False
+    assert machine.onednn_expected({ONEDNN_VARIABLE: "false"}, vnni) is False
+
+
+def test_enable_onednn_sets_the_variable_and_keeps_a_users_choice():
+    environ: dict[str, str] = {}
+    assert machine.enable_onednn(environ, loaded_modules={}) == "set"
+    assert environ == {ONEDNN_VARIABLE: "1"}
+    chosen = {ONEDNN_VARIABLE: "0"}
+    assert machine.enable_onednn(chosen, loaded_modules={}) == "user"
+    assert chosen == {ONEDNN_VARIABLE: "0"}
+
+
+def test_enable_onednn_warns_once_when_tensorflow_loaded_first_with_the_kernels_off(monkeypatch):
+    monkeypatch.setattr(machine, "cpu_flags", lambda info=None: {"avx2", "fma"})
+    monkeypatch.setattr(machine, "_warned_late_import", False)
+    loaded = {"tensorflow": object()}
+    with pytest.warns(RuntimeWarning, match="Import emotion first, or set TF_ENABLE_ONEDNN_OPTS=1"):
+        assert machine.enable_onednn({}, loaded_modules=loaded) == "too-late"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert machine.enable_onednn({}, loaded_modules=loaded) == "too-late"  # said once only
+
+
+PROBE = ("import emotion, tensorflow, json; from emotion.machine import kernel_record; "
+         "print(json.dumps(kernel_record()))")
+
+
+def _probe(environment: dict[str, str]) -> dict:
+    completed = subprocess.run([sys.executable, "-c", PROBE], env=environment, capture_output=True, text=True,
+                               timeout=300, check=True)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_a_fresh_process_runs_tensorflow_with_onednn_unless_the_user_turned_it_off():
+    bare = {key: value for key, value in os.environ.items() if key != ONEDNN_VARIABLE}
+    assert _probe(bare)["onednn"] is True
+    record = _probe({**bare, ONEDNN_VARIABLE: "0"})
+    assert record["onednn"] is False and record[ONEDNN_VARIABLE] == "0"
+
+
+def test_the_notebook_kernel_runs_tensorflow_with_onednn(tmp_path):
+    import nbformat
+    import papermill
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(PROBE)]
+    notebook.metadata["kernelspec"] = {"name": "emotion", "display_name": "Python 3.11 (emotion)",
+                                       "language": "python"}
+    source, executed = tmp_path / "probe.ipynb", tmp_path / "probe_out.ipynb"
+    nbformat.write(notebook, source)
+    saved = os.environ.pop(ONEDNN_VARIABLE, None)  # the kernel must not inherit it from this test process
+    try:
+        papermill.execute_notebook(str(source), str(executed), kernel_name="emotion", progress_bar=False)
+    finally:
+        if saved is not None:
+            os.environ[ONEDNN_VARIABLE] = saved
+    outputs = nbformat.read(executed, as_version=4).cells[0].outputs
+    record = json.loads("".join(output.get("text", "") for output in outputs).strip().splitlines()[-1])
+    assert record["onednn"] is True
