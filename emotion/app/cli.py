@@ -14,6 +14,7 @@ Commands:
     serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
     serve-load      a bounded load test of the web app (results/06_webapp_load.json)
     train           train a model on FER2013 with the study's protocol, resumably (``--release`` publishes it)
+    training-cost   one epoch's cost per model with TensorFlow's oneDNN kernels off and on (results/03_training_cost.json)
     kfold           K-fold cross-validation of a recipe on FER2013 Training (results/03_kfold_NAME.json)
     ensemble        release an ensemble of released models as one averaged .keras file (results/03_ensemble_NAME.json)
     evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from emotion.errors import ConfigurationError
-from emotion.machine import ONEDNN_VARIABLE
+from emotion.machine import ONEDNN_VARIABLE, busy_cpu_seconds, other_cores
 
 FER2013_TRAINING_IMAGES = 28709
 FER2013_TEST_IMAGES = 3589
@@ -87,18 +89,21 @@ def measure_epoch_cost(model: str, recipe: str, *, onednn: bool, limit: int, tim
 
     Returns:
         the projection plus ``model``, ``recipe``, ``onednn`` (as TensorFlow reported it in the run's session
-        record), ``limit`` and the measured epoch's ``train_seconds``, ``epoch_seconds``, ``cpu_seconds``.
+        record), ``limit``, ``other_cores`` (cores other processes kept busy meanwhile) and the measured epoch's ``train_seconds``, ``epoch_seconds``, ``cpu_seconds``.
 
     Raises:
         ConfigurationError: ``limit`` below one batch, or the run failed or timed out (its output is printed).
     """
     if limit < 256:
         raise ConfigurationError(f"--limit {limit} is too small to measure an epoch: use 256 or more images.")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_before = children.ru_utime + children.ru_stime
     environment = {**os.environ, ONEDNN_VARIABLE: "1" if onednn else "0"}
     with tempfile.TemporaryDirectory(prefix="emotion-cost-") as folder:
         run_dir = Path(folder) / "run"
         command = [python, "-m", "emotion", "train", "--model", model, "--recipe", recipe, "--epochs", "2",
                    "--limit", str(limit), "--run-dir", str(run_dir)]
+        busy_before, started = busy_cpu_seconds(), time.perf_counter()
         try:
             completed = subprocess.run(command, env=environment, capture_output=True, text=True,
                                        timeout=timeout_seconds)
@@ -108,12 +113,16 @@ def measure_epoch_cost(model: str, recipe: str, *, onednn: bool, limit: int, tim
         if completed.returncode != 0:
             raise ConfigurationError(f"{' '.join(command)} failed (exit {completed.returncode}):\n"
                                      f"{completed.stderr[-2000:]}")
+        wall = time.perf_counter() - started
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = children.ru_utime + children.ru_stime - children_before
         epoch = read_measured_epoch(run_dir)
         from emotion.classify.train import read_sessions
 
         sessions = read_sessions(run_dir)
     reported = sessions[-1].get("onednn") if sessions else None
     return {"model": model, "recipe": recipe, "onednn": reported, "requested_onednn": onednn, "limit": limit,
+            "other_cores": other_cores(busy_before, busy_cpu_seconds(), own, wall),
             **{key: epoch[key] for key in ("train_seconds", "epoch_seconds", "cpu_seconds")},
             **project_full_epoch(epoch, limit)}
 
@@ -145,9 +154,20 @@ def cost_table(rows: list[dict[str, Any]]):
                              values=["training img/s", "full epoch, wall-min", "full epoch, CPU-s"])
 
 
-def describe_cost(document: dict[str, Any]) -> str:
+def load_training_cost(path: Path | str) -> dict[str, Any] | None:
+    """``results/03_training_cost.json`` (written by ``make training-cost``), or None when it was never measured."""
+    from emotion.provenance import read_results
+
+    path = Path(path)
+    return read_results(path) if path.is_file() else None
+
+
+def describe_cost(document: dict[str, Any] | None) -> str:
     """The paragraph notebook 03 prints under the cost table: the CPU, the method, and the oneDNN speed-ups (from
-    ``results/03_training_cost.json``)."""
+    ``results/03_training_cost.json``; None: says how to measure it)."""
+    if document is None:
+        return ("The cost per epoch has not been measured on this machine: `make training-cost` measures it "
+                "(about half an hour on 2 cores) and writes `results/03_training_cost.json`.")
     gains = speedups(document["rows"])
     meta = document.get("meta", {})
     text = (f"Measured on {meta.get('cpu_model', 'an unnamed CPU')} ({meta.get('cpu_cores', '?')} cores, native "
