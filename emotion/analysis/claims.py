@@ -1,7 +1,10 @@
 """The claims ledger: every claim of the paper, a verdict computed from the study's numbers, and the evidence.
 
 Verdicts: ``reproduced``, ``not reproduced``, ``partly reproduced``, ``inconclusive`` (the study's test could not
-tell, e.g. a treated run inside the spread over seeds), ``not testable here`` (the paper's data is not available)
+tell, e.g. a treated run inside the spread over seeds), ``inconclusive at this budget`` (the runs that would decide
+it stopped while their accuracy was still moving: only a budget curve that converged can decide a claim about what a
+model reaches, and the ``needs`` field names the budget that would settle it; :func:`budget_gate`),
+``not testable here`` (the paper's data is not available)
 and ``not yet measured`` (the study can test it but the run that decides it has not been made; the
 ``needs`` field says which). Each rule is a small function of the evidence dict assembled by notebook 05, so a
 verdict changes only when the numbers do.
@@ -30,6 +33,58 @@ Claim = dict[str, Any]
 
 def _claim(claim: str, verdict: str, evidence: str, source: str, needs: str = "") -> Claim:
     return {"claim": claim, "verdict": verdict, "evidence": evidence, "source": source, "needs": needs}
+
+
+UNSETTLED = "inconclusive at this budget"
+"""The verdict of a claim whose deciding runs had not converged (:func:`budget_gate`)."""
+
+
+def budget_evidence(results_dir: Path) -> dict[str, dict]:
+    """Each architecture's longest budget curve and its convergence verdict, from the runs in ``results_dir``
+    (:func:`emotion.analysis.compare.budget_runs`, :func:`emotion.analysis.compare.convergence`).
+
+    Returns:
+        ``{architecture: {**convergence verdict, "curve": name of its longest run, "longest_epochs",
+        "cpu_hours"}}``; an architecture with only one budget has no entry.
+    """
+    from emotion.analysis.compare import budget_runs, convergence
+
+    evidence: dict[str, dict] = {}
+    for name, curve in budget_runs(results_dir).items():
+        model, longest = str(curve["model"].iloc[-1]), int(curve["epochs"].max())
+        if model in evidence and evidence[model]["longest_epochs"] >= longest:
+            continue
+        evidence[model] = {**convergence(curve), "curve": name, "longest_epochs": longest,
+                           "cpu_hours": float(curve["cpu_hours"].iloc[-1])}
+    return evidence
+
+
+def budget_gate(evidence: dict, models: list[str], verdict: str) -> tuple[str, str]:
+    """The verdict a comparison of ``models`` may state: ``verdict`` when every one's budget curve converged
+    (``evidence["budgets"]``, :func:`budget_evidence`), else :data:`UNSETTLED` and what would settle it.
+
+    A run that stopped while its PublicTest accuracy was still moving says what the model reached at that budget,
+    not what it can reach: neither "reproduced" nor "not reproduced" follows from it.
+
+    Returns:
+        ``(verdict, needs)``; ``needs`` is "" when the verdict stands, else one clause per unconverged model naming
+        its curve's state and the next doubling (``make budgets``).
+    """
+    budgets = evidence.get("budgets", {})
+    needs = []
+    for model in models:
+        status = budgets.get(model)
+        if status is None:
+            needs.append(f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)")
+        elif not status["converged"]:
+            state = {"capped": "hit the CPU-hour cap", "no doubling": "has no doubling yet",
+                     "still rising": "was still rising", "falling": "was falling"}[status["status"]]
+            change = status.get("publictest_change_points")
+            needs.append(f"{model}: its curve {state}"
+                         + (f" ({change:+.2f} PublicTest points over its last doubling)" if change is not None else "")
+                         + f" at {status['longest_epochs']} epochs; next: {2 * status['longest_epochs']} epochs "
+                           "(make budgets)")
+    return (verdict, "") if not needs else (UNSETTLED, "; ".join(needs))
 
 
 def _accuracy(evidence: dict, model: str) -> float | None:
@@ -150,13 +205,13 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     best = max(resnets, key=lambda name: evidence["models"][name].get("publictest_accuracy", _accuracy(evidence, name)))
     test = evidence["mcnemar"][f"{best}_vs_basic_cnn"]
     better = _accuracy(evidence, best) > _accuracy(evidence, "basic_cnn")
-    verdict = "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced"
+    verdict, needs = budget_gate(evidence, ["basic_cnn", best],
+                                 "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced")
     budgets = "; ".join(f"{name} trained {evidence['models'][name]['training_cpu_minutes']:.0f} CPU-minutes"
                         for name in (best, "basic_cnn") if "training_cpu_minutes" in evidence["models"][name])
     return _claim(claim, verdict, f"PrivateTest accuracy {best} {_accuracy(evidence, best):.4f} vs basic_cnn "
                   f"{_accuracy(evidence, 'basic_cnn'):.4f}; McNemar p = {test['p_value']:.3g}"
-                  + (f" ({budgets}; a longer budget could change the order)" if budgets else ""),
-                  "results/05_evaluation.json")
+                  + (f" ({budgets})" if budgets else ""), "results/05_evaluation.json", needs)
 
 
 def resnet50_claim(evidence: dict) -> Claim:
@@ -169,9 +224,11 @@ def resnet50_claim(evidence: dict) -> Claim:
     test = evidence["mcnemar"]["resnet50_vs_resnet34"]
     significantly_better = (_accuracy(evidence, "resnet50") > _accuracy(evidence, "resnet34")
                             and test["p_value"] < SIGNIFICANCE)
-    return _claim(claim, "not reproduced" if significantly_better else "reproduced",
+    verdict, needs = budget_gate(evidence, ["resnet34", "resnet50"],
+                                 "not reproduced" if significantly_better else "reproduced")
+    return _claim(claim, verdict,
                   f"resnet50 {_accuracy(evidence, 'resnet50'):.4f} vs resnet34 {_accuracy(evidence, 'resnet34'):.4f}; "
-                  f"McNemar p = {test['p_value']:.3g}", "results/05_evaluation.json")
+                  f"McNemar p = {test['p_value']:.3g}", "results/05_evaluation.json", needs)
 
 
 def fer2013_accuracy_claim(evidence: dict) -> Claim:
@@ -181,7 +238,8 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
     paper_recipe_summary`) that run decides, by a rule fixed before its numbers were seen: ``reproduced`` when its
     PrivateTest accuracy at the epoch PublicTest chose is at least the paper's minus :data:`REPRODUCTION_TOLERANCE`;
     ``partly reproduced`` when only the paper's own protocol (the epoch chosen on the test split) gets there;
-    ``not reproduced`` otherwise. The evidence names the budget (epochs of the paper's 60) and what its second half
+    ``not reproduced`` otherwise, once the run has trained the paper's whole schedule; before that, anything short
+    of ``reproduced`` is :data:`UNSETTLED` (the claim is about the end of the schedule). The evidence names the budget (epochs of the paper's 60) and what its second half
     added. Without one, the study's released ``resnet34`` (its own recipe) decides: ``reproduced`` within
     ±:data:`REPRODUCTION_TOLERANCE` of the paper's number.
     """
@@ -197,6 +255,8 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
         clean, chosen = paper["privatetest_accuracy"], paper["test_chosen"]
         verdict = ("reproduced" if clean >= floor else
                    "partly reproduced" if chosen is not None and chosen["privatetest"] >= floor else "not reproduced")
+        if verdict != "reproduced" and paper["epochs"] < paper["paper_epochs"]:
+            verdict = UNSETTLED  # the paper's schedule was cut short: its end is what the 62.86 % claims
         interval = paper["privatetest_interval"]
         text = (f"the paper's recipe (ResNet-34, SGD with momentum 0.9, batch 256, its augmentations), "
                 f"{paper['epochs']} of its {paper['paper_epochs']} epochs ({paper['cpu_hours']:.1f} training "
@@ -210,20 +270,34 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
                      f"points (one budget: whether more epochs pay is not measured)")
         return _claim(claim, verdict, text + study_text, paper["source"],
                       "" if paper["epochs"] >= paper["paper_epochs"] else
-                      f"the paper's full {paper['paper_epochs']} epochs (about "
-                      f"{paper['cpu_hours'] * paper['paper_epochs'] / paper['epochs']:.0f} CPU-hours here)")
+                      f"the paper's full {paper['paper_epochs']} epochs ({_paper_budget_cost(evidence, paper)})")
     if study is None:
         return _claim(claim, "not yet measured", "", "results/03_train_resnet34.json",
                       "a released paper-faithful resnet34 (make train)")
     value = _accuracy(evidence, "resnet34")
-    verdict = "reproduced" if abs(value - PAPER_FER2013_ACCURACY) <= REPRODUCTION_TOLERANCE else "not reproduced"
+    verdict, needs = budget_gate(evidence, ["resnet34"], "reproduced" if abs(value - PAPER_FER2013_ACCURACY)
+                                 <= REPRODUCTION_TOLERANCE else "not reproduced")
     interval = study["intervals"]["accuracy"]
     minutes = study.get("training_cpu_minutes")
     return _claim(claim, verdict, f"paper-faithful resnet34: {value:.2%} (95 % interval {interval['low']:.2%}-"
                   f"{interval['high']:.2%}) on PrivateTest, epoch chosen on PublicTest"
                   + (f", after {minutes:.0f} training CPU-minutes" if minutes is not None else "")
                   + f"; the paper's {PAPER_FER2013_ACCURACY:.2%} chose its stopping point on the test set",
-                  "results/05_evaluation.json")
+                  "results/05_evaluation.json", needs)
+
+
+def _paper_budget_cost(evidence: dict, paper: dict) -> str:
+    """What the rest of the paper's schedule costs: from the measured cost of one epoch of the paper's recipe with
+    oneDNN on (``evidence["training_cost"]``, ``results/03_training_cost.json``) when present, else extrapolated
+    from the run's own CPU time (which may come from slower kernels)."""
+    remaining = paper["paper_epochs"] - paper["epochs"]
+    for row in (evidence.get("training_cost") or {}).get("rows", []):
+        if (row["model"], row["recipe"], bool(row["requested_onednn"])) == ("resnet34", "paper", True):
+            hours = remaining * row["full_epoch_cpu_seconds"] / 3600
+            return (f"{remaining} more epochs, about {hours:.0f} CPU-hours at the measured "
+                    f"{row['full_epoch_cpu_seconds']:,.0f} CPU-seconds an epoch with oneDNN on")
+    return (f"{remaining} more epochs, about {paper['cpu_hours'] * remaining / paper['epochs']:.0f} CPU-hours at this "
+            "run's own cost per epoch")
 
 
 def disgust_claim(evidence: dict) -> Claim:
