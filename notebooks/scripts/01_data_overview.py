@@ -1,0 +1,200 @@
+# %% [markdown]
+# # 01 · The data: what FER2013 holds, and how far to trust its labels
+#
+# **Question.** Before training anything: how are FER2013's 35,887 faces spread over the seven emotions and the three
+# splits, how clean is the file (duplicates, leakage between splits, blank images), and how often do the original
+# labels agree with the ten-annotator FER+ relabelling?
+#
+# **Produces** (full mode): `figures/01_class_distribution.png`, `figures/01_samples.png`, `figures/01_mean_faces.png`,
+# `figures/01_duplicates.png`, `figures/01_ferplus_agreement.png` and `results/01_data_overview.json`.
+# Smoke mode writes the same files under `build/smoke/` instead.
+#
+# **Run time:** the README's run-time table (from `results/00_runtimes.json`) has the measured figures for each mode;
+# the first load parses the CSV, later loads read the cache in `data/processed/`.
+#
+# **Data.** Read from `$EMOTION_DATA/fer2013/` (`fer2013.csv.gz` and `fer2013new.csv`); `make check-data` says how to
+# obtain them.
+
+# %% tags=["parameters"]
+mode = "full"  # "full": write figures/ and results/; "smoke": the same, under build/smoke/
+seed = 0  # picks the sample images shown
+figures_dir = "../figures"
+results_dir = "../results"
+samples_per_class = 10  # columns of the sample grid
+
+# %%
+import time
+from pathlib import Path
+
+import numpy as np
+from IPython.display import Markdown, display
+
+from emotion import CLASS_NAMES, SPLITS
+from emotion.data import ferplus, fer2013, leakage
+from emotion.figures import plots
+from emotion.study.results import package_versions, write_results
+
+figures_dir, results_dir = Path(figures_dir), Path(results_dir)
+samples_per_class = samples_per_class if mode == "full" else 4
+results = {"protocol": "descriptive statistics of the whole file; no model is fitted", "headline": []}
+
+# %% [markdown]
+# ## Does the file load, and is it the original?
+#
+# The loader checks the header, every label, every Usage value and every row's 2,304 pixels, and compares the
+# file's sha256 with the original Kaggle `fer2013.csv`. We time a load that parses the CSV and one from the cache.
+
+# %%
+started = time.perf_counter()
+data = fer2013.load_fer2013(cache_dir=None)
+parse_seconds = time.perf_counter() - started
+fer2013.load_fer2013()  # writes the cache in data/processed/ if it is not there yet
+started = time.perf_counter()
+data = fer2013.load_fer2013()  # from the cache
+cached_seconds = time.perf_counter() - started
+results["file"] = {
+    "path_name": data.source.name, "rows": int(len(data.labels)), "sha256": data.sha256,
+    "is_original_kaggle_file": data.is_original,
+    "load_seconds_parse": round(parse_seconds, 2), "load_seconds_cached": round(cached_seconds, 2),
+}
+results["file"]
+
+# %% [markdown]
+# ## How are the emotions spread over the splits?
+
+# %%
+counts = fer2013.class_counts(data.labels, data.usage)
+plots.save_figure(plots.class_distribution(counts), figures_dir / "01_class_distribution.png")
+results["class_counts"] = counts.to_dict(orient="index")
+counts
+
+# %%
+shares = counts["total"] / counts["total"].sum()
+largest, smallest = shares.idxmax(), shares.idxmin()
+results["imbalance"] = {"largest_class": largest, "smallest_class": smallest,
+                        "largest_to_smallest_ratio": float(counts["total"].max() / counts["total"].min())}
+display(Markdown(
+    f"**What this shows.** {len(data.labels):,} images: {', '.join(f'{s} {int((data.usage == s).sum()):,}' for s in SPLITS)}. "
+    f"The classes are far from balanced: *{largest}* has {counts.loc[largest, 'total']:,} images "
+    f"({shares[largest]:.1%}), *{smallest}* only {counts.loc[smallest, 'total']:,} ({shares[smallest]:.1%}), "
+    f"a ratio of {results['imbalance']['largest_to_smallest_ratio']:.1f} to 1. The three splits keep nearly the same "
+    f"proportions, so PublicTest is a fair stand-in for PrivateTest when choosing checkpoints. Accuracy alone will "
+    f"flatter a model that ignores *{smallest}*: later notebooks report macro-F1 and per-class recall too."
+))
+
+# %% [markdown]
+# ## What do the faces look like?
+
+# %%
+train_images, train_labels = data.split("Training")
+plots.save_figure(plots.sample_grid(train_images, train_labels, per_class=samples_per_class, seed=seed),
+                  figures_dir / "01_samples.png")
+plots.save_figure(plots.mean_faces(train_images, train_labels), figures_dir / "01_mean_faces.png")
+statistics = fer2013.pixel_statistics(data.images, data.labels)
+results["pixel_statistics"] = statistics.round(4).to_dict(orient="index")
+statistics.round(3)
+
+# %%
+display(Markdown(
+    f"**What this shows.** The mean faces are recognisable faces, so the crops are roughly aligned and centred: "
+    f"eyes, nose and mouth sit in the same place in every class, and the classes differ most visibly around the "
+    f"mouth (the open mouth of *surprise* stands out). Lighting varies widely between images. The mean pixel value "
+    f"is {float(data.images.mean()):.2f} of 255; per class it ranges from {statistics['pixel_mean'].min():.1f} "
+    f"(*{statistics['pixel_mean'].idxmin()}*) to {statistics['pixel_mean'].max():.1f} "
+    f"(*{statistics['pixel_mean'].idxmax()}*). A brightness difference between classes is a shortcut a model could "
+    f"learn instead of the expression; random brightness augmentation removes it."
+))
+
+# %% [markdown]
+# ## How clean is the file: duplicates, leakage, blank images
+
+# %%
+report = leakage.find_duplicates(data.images, data.labels, data.usage)
+summary = report.summary()
+leaked = {split: int(leakage.rows_with_copy_in(report, data.usage, split, "Training").size)
+          for split in ("PublicTest", "PrivateTest")}
+results["duplicates"] = {**summary, "test_rows_with_copy_in_training": leaked,
+                         "blank_rows": report.blank_rows.tolist()}
+summary
+
+# %%
+cross = report.groups[report.groups["cross_split"]]
+conflicting = report.groups[report.groups["conflicting"] & report.groups["cross_split"]]
+examples = list(cross["rows"].iloc[:3]) + list(conflicting["rows"].iloc[:2])
+plots.save_figure(plots.duplicate_examples(data.images, data.labels, data.usage, examples),
+                  figures_dir / "01_duplicates.png")
+display(Markdown(
+    f"**What this shows.** {summary['distinct_images']:,} distinct images among {len(data.labels):,} rows: "
+    f"{summary['duplicate_groups']:,} groups of byte-identical images cover {summary['duplicate_rows']:,} rows. "
+    f"{summary['cross_split_groups']:,} groups ({summary['cross_split_rows']:,} rows) span more than one split: "
+    f"{leaked['PrivateTest']:,} PrivateTest rows and {leaked['PublicTest']:,} PublicTest rows have an exact copy in "
+    f"Training, so a model can score on them by memory. {summary['conflicting_label_groups']} groups "
+    f"({summary['conflicting_label_rows']} rows) give the same image different labels, and "
+    f"{summary['blank_images']} images are entirely black. We keep the file as published (so our numbers compare "
+    f"with the literature) and measure the leakage's effect on accuracy in notebook 05."
+))
+
+# %% [markdown]
+# ## Do FER2013's labels agree with ten annotators (FER+)?
+#
+# FER+ (Barsoum et al., 2016) had ten crowd workers relabel every image. We take FER+'s own majority rule: votes of 1
+# are dropped as noise, and an emotion wins only with more than half of the remaining votes; *unknown*, *not a face*
+# and *contempt* (which FER2013 lacks) give no label. FER+ rows are joined to FER2013 by row position.
+
+# %%
+votes = ferplus.load_ferplus_votes(expected_rows=len(data.labels))
+plus_labels = ferplus.majority_labels(votes[list(ferplus.VOTE_COLUMNS)].to_numpy())
+agreement = ferplus.agreement_table(data.labels, plus_labels)
+plots.save_figure(plots.agreement_heatmap(agreement), figures_dir / "01_ferplus_agreement.png")
+labelled = plus_labels >= 0
+per_class_agreement = {name: float((plus_labels[(data.labels == i) & labelled] == i).mean())
+                       for i, name in enumerate(CLASS_NAMES)}
+results["ferplus"] = {
+    "rule": "FER+ majority: drop single votes; winner needs > 50 % of remaining votes; unknown/NF/contempt -> no label",
+    "rows_with_majority_label": int(labelled.sum()),
+    "rows_without": int((~labelled).sum()),
+    "agreement_where_labelled": float((plus_labels[labelled] == data.labels[labelled]).mean()),
+    "agreement_where_labelled_by_split": {s: float((plus_labels[labelled & (data.usage == s)] == data.labels[labelled & (data.usage == s)]).mean()) for s in SPLITS},
+    "agreement_by_fer2013_class": per_class_agreement,
+    "table": agreement.to_dict(orient="index"),
+}
+agreement
+
+# %%
+fp = results["ferplus"]
+worst = min(per_class_agreement, key=per_class_agreement.get)
+best = max(per_class_agreement, key=per_class_agreement.get)
+display(Markdown(
+    f"**What this shows.** FER+ gives a majority label to {fp['rows_with_majority_label']:,} of "
+    f"{len(data.labels):,} images; on those, the original FER2013 label agrees only "
+    f"{fp['agreement_where_labelled']:.1%} of the time (PrivateTest: "
+    f"{fp['agreement_where_labelled_by_split']['PrivateTest']:.1%}). Agreement is highest for *{best}* "
+    f"({per_class_agreement[best]:.1%}) and lowest for *{worst}* ({per_class_agreement[worst]:.1%}). "
+    f"A model that matched the crowd perfectly would therefore score roughly this figure on FER2013's own labels: "
+    f"label noise, not only model capacity, caps the accuracy any classifier can reach here."
+))
+
+# %% [markdown]
+# ## Conclusion
+#
+# The cell below writes every number of this notebook to `results/01_data_overview.json`, with the git commit,
+# package versions, seed and mode. In short: FER2013 is the original file, heavily imbalanced (disgust is rare), has
+# measurable train/test leakage through exact duplicates, and its labels disagree with a crowd majority often enough
+# to bound the accuracy we should expect. Notebooks 03-05 train and evaluate with these facts in mind: fit on
+# Training, choose on PublicTest, report PrivateTest once, and report macro-F1 beside accuracy.
+
+# %%
+results["headline"] = [
+    {"quantity": "FER2013 rows (Training / PublicTest / PrivateTest)",
+     "value": " / ".join(f"{int((data.usage == s).sum()):,}" for s in SPLITS), "split": "all", "protocol": "count"},
+    {"quantity": "distinct images; duplicate rows", "value": f"{summary['distinct_images']:,}; {summary['duplicate_rows']:,}",
+     "split": "all", "protocol": "exact byte match"},
+    {"quantity": "PrivateTest rows with an exact copy in Training", "value": leaked["PrivateTest"],
+     "split": "PrivateTest", "protocol": "exact byte match"},
+    {"quantity": "FER2013 label = FER+ majority label", "value": round(fp["agreement_where_labelled_by_split"]["PrivateTest"], 4),
+     "split": "PrivateTest", "protocol": "FER+ majority rule, rows with a majority"},
+]
+write_results(results_dir / "01_data_overview.json", results, mode=mode, seed=seed)
+
+# %%
+package_versions()  # Python, TensorFlow, Keras, OpenCV, dlib, mtcnn and the rest, as run
