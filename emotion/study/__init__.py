@@ -1,7 +1,8 @@
 """Step 5 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): the study's outputs.
 
 Results files with provenance and the README's headline table (``results``), the papermill runner that executes the
-notebooks in smoke or full mode (``notebooks``), the check that notebook prose states only numbers the results
+notebooks in smoke or full mode (``notebooks``), the notebooks' plain-text twins for review
+(``notebook_scripts``), the check that notebook prose states only numbers the results
 back (``prose``), the static HTML report and its browser check (``report``,
 ``report_check``) and the model card written from ``results/`` (``model_card``).
 """
