@@ -249,7 +249,7 @@ def test_pairs_from_a_confusion_matrix_count_every_cell():
 
 
 def paper_payload(epochs=4, public=(0.40, 0.50, 0.55, 0.56), private=(0.41, 0.52, 0.57, 0.55), **changes):
-    from emotion.classify.train import recipe_config
+    from emotion.classify.recipes import recipe_config
 
     recipe = {**recipe_config("paper", "resnet34").as_dict(), "epochs": epochs, **changes}
     matrix = [[0] * 7 for _ in range(7)]

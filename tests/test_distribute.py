@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from emotion.errors import ConfigurationError
-from emotion.classify.train import make_strategy
+from emotion.classify.devices import make_strategy
 
 LOSS_TOLERANCE = 0.03
 """Largest difference in training and PublicTest loss allowed between the strategies. They are not bit-identical:
@@ -29,7 +29,8 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from emotion.classify.augment import NO_AUGMENTATION
-    from emotion.classify.train import TrainConfig, train_model
+    from emotion.classify.recipes import TrainConfig
+    from emotion.classify.train import train_model
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 7, 160)
     images = rng.integers(0, 256, (160, 48, 48)).astype(np.uint8)

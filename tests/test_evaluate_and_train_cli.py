@@ -150,7 +150,7 @@ def test_cli_train_rejects_bad_options_before_loading_data(arguments, message, c
 
 
 def test_cli_recipe_choices_are_the_recipes_of_the_training_code(capsys):
-    from emotion.classify.train import RECIPES
+    from emotion.classify.recipes import RECIPES
 
     with pytest.raises(SystemExit) as stopped:
         main(["train", "--model", "resnet34", "--recipe", "nonsense"])
@@ -162,7 +162,7 @@ def test_cli_train_builds_the_paper_recipe_and_lets_options_override_it():
     from dataclasses import replace
 
     from emotion.app.cli import _train_config, build_parser
-    from emotion.classify.train import recipe_config
+    from emotion.classify.recipes import recipe_config
 
     arguments = build_parser().parse_args(["train", "--model", "resnet34", "--recipe", "paper", "--epochs", "20"])
     assert _train_config(arguments) == replace(recipe_config("paper", "resnet34"), epochs=20)

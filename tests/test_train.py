@@ -12,7 +12,9 @@ from emotion.classify.input_benchmark import benchmark_input_pipeline
 from emotion.classify.inputs import make_dataset
 from emotion.classify.kfold import kfold_indices, train_kfold
 from emotion.classify.release import release_run
-from emotion.classify.train import TrainConfig, balanced_class_weights, read_history, train_model
+from emotion.classify.recipes import TrainConfig, balanced_class_weights
+from emotion.classify.run_folder import read_history
+from emotion.classify.train import train_model
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -290,7 +292,7 @@ def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
 
 
 def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
-    from emotion.classify.train import training_policy
+    from emotion.classify.devices import training_policy
     from emotion.machine import cpu_has_native_bf16
 
     avx2_only = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
@@ -306,7 +308,7 @@ def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():
 
 def test_the_paper_recipe_is_sgd_with_momentum_batch_256_and_only_its_augmentations():
     from emotion.classify.augment import AugmentConfig
-    from emotion.classify.train import RECIPES, recipe_config
+    from emotion.classify.recipes import RECIPES, recipe_config
 
     assert RECIPES == ("study", "paper")
     assert recipe_config("study", "resnet34") == TrainConfig(model="resnet34")
@@ -343,14 +345,14 @@ def test_an_unknown_optimizer_is_refused_before_the_run_folder_is_made(tmp_path,
 
 
 def test_a_run_folder_from_before_the_optimizer_fields_still_resumes(tmp_path):
-    from emotion.classify.train import _check_same_recipe
+    from emotion.classify.run_folder import check_same_recipe
 
     stored = tiny_config().as_dict()
     del stored["optimizer"], stored["momentum"]
     (tmp_path / "recipe.json").write_text(json.dumps(stored))
-    _check_same_recipe(tmp_path, tiny_config())  # read as the defaults: the same recipe
+    check_same_recipe(tmp_path, tiny_config())  # read as the defaults: the same recipe
     with pytest.raises(ConfigurationError, match="differs in: optimizer"):
-        _check_same_recipe(tmp_path, tiny_config(optimizer="sgd"))
+        check_same_recipe(tmp_path, tiny_config(optimizer="sgd"))
 
 
 def test_a_warm_start_begins_from_the_given_model_and_adds_its_training_time(tmp_path, finished_run, splits,

@@ -317,9 +317,9 @@ def pairs_from_confusion(matrix: list[list[int]] | np.ndarray) -> tuple[np.ndarr
 
 def paper_recipe_runs(results_dir: Path | str) -> dict[str, dict]:
     """Runs (released ``03_train_*`` and experiment ``03_ablation_*``) trained with the paper's recipe
-    (:func:`emotion.classify.train.recipe_config` ``"paper"``) for their model, at any epoch budget, seed or
+    (:func:`emotion.classify.recipes.recipe_config` ``"paper"``) for their model, at any epoch budget, seed or
     precision: ``{run name: {"payload": results, "source": "results/<file>.json"}}``."""
-    from emotion.classify.train import TrainConfig, recipe_config
+    from emotion.classify.recipes import TrainConfig, recipe_config
 
     found = {}
     for prefix in ("03_train_", "03_ablation_"):
@@ -346,7 +346,7 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
     """
     from emotion.analysis.uncertainty import bootstrap_interval
     from emotion.classify.evaluate import accuracy
-    from emotion.classify.train import recipe_config
+    from emotion.classify.recipes import recipe_config
 
     labels, predictions = pairs_from_confusion(payload["test"]["confusion_matrix"])
     interval = bootstrap_interval(labels, predictions, accuracy, resamples=resamples, seed=seed)

@@ -117,7 +117,7 @@ def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOUR
 
     Args:
         history: per-epoch rows with ``epoch``, ``cpu_seconds``, ``epoch_seconds``, ``val_accuracy`` and
-            ``audit_column`` (:func:`emotion.classify.train.read_history` as a DataFrame).
+            ``audit_column`` (:func:`emotion.classify.run_folder.read_history` as a DataFrame).
         budgets_cpu_hours: the budgets to read.
 
     Returns:
@@ -213,7 +213,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
 
 def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
     """The per-epoch history of each model of :func:`released_table` (read from ``models_dir``), by model name."""
-    from emotion.classify.train import read_history
+    from emotion.classify.run_folder import read_history
 
     return {name: pd.DataFrame(read_history(Path(models_dir) / row["history_file"]))
             for name, row in table.iterrows()}
@@ -229,7 +229,7 @@ LEVERS = {
 
 def _full_recipe(document: dict) -> dict:
     """A release's recipe with the fields older runs did not record filled with their defaults."""
-    from emotion.classify.train import TrainConfig
+    from emotion.classify.recipes import TrainConfig
 
     return {**TrainConfig(model=document["model"]).as_dict(), **document.get("recipe", {})}
 

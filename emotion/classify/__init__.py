@@ -1,9 +1,11 @@
 """Step 3 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): the classifiers.
 
 Building the Keras models from a name (``models``), training-time augmentation (``augment``), the ``tf.data`` input
-pipeline (``inputs``), the training protocol with its callbacks, recipe and resumable sessions (``train``, notebook
-03), publishing a finished run to ``models/`` and ``results/`` (``release``), K-fold cross-validation (``kfold``), the
-input-pipeline benchmark (``input_benchmark``), scoring a saved model on a split (``evaluate``) and ensembles of
-released models (``ensemble``). Importing this package imports no TensorFlow; its
-modules do, lazily where they can.
+pipeline (``inputs``), the recipe of a run (``recipes``), the distribution strategy and dtype policy it trains under
+(``devices``), its Keras callbacks (``callbacks``), the run folder that makes it resumable (``run_folder``), the
+training protocol itself (``train``, notebook 03), publishing a finished run to ``models/`` and ``results/``
+(``release``), K-fold cross-validation (``kfold``), the input-pipeline benchmark (``input_benchmark``), what an epoch
+costs per model with oneDNN off and on (``training_cost``), scoring a saved model on a split (``evaluate``) and
+ensembles of released models (``ensemble``). Importing this package imports no TensorFlow; its modules do, lazily
+where they can.
 """

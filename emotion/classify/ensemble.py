@@ -279,7 +279,7 @@ def release_ensemble(members: Sequence[str], name: str, models_dir: Path | str, 
     from emotion.analysis.uncertainty import bootstrap_interval
     from emotion.classify.evaluate import accuracy, evaluate_model, load_model, predict_probabilities, tta_mode
     from emotion.classify.release import MAX_MODEL_MIB
-    from emotion.classify.train import check_run_name
+    from emotion.classify.run_folder import check_run_name
     from emotion.provenance import write_results
 
     check_run_name(name)

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from emotion.classify.train import TrainConfig, check_run_name, train_model
+from emotion.classify.recipes import TrainConfig
+from emotion.classify.run_folder import check_run_name
+from emotion.classify.train import train_model
 from emotion.errors import ConfigurationError
 from emotion.paths import BUILD_DIR
 

@@ -14,7 +14,7 @@ from emotion.errors import ConfigurationError
 from emotion.machine import cpu_cores
 
 if TYPE_CHECKING:
-    from emotion.classify.train import TrainResult
+    from emotion.classify.run_folder import TrainResult
 
 
 

@@ -167,7 +167,7 @@ def training_curves(history: pd.DataFrame, chosen_epoch: int, title: str) -> plt
 
     Args:
         history: one row per epoch with ``epoch`` (from 1), ``loss``, ``val_loss``, ``accuracy``,
-            ``val_accuracy`` and ``train_images_per_second`` (:func:`emotion.classify.train.read_history`).
+            ``val_accuracy`` and ``train_images_per_second`` (:func:`emotion.classify.run_folder.read_history`).
         chosen_epoch: the epoch whose checkpoint was kept.
         title: the figure's title.
     """
