@@ -10,21 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion.faces import detection_eval
 from emotion.app.cli import main
-from emotion.faces.detection_eval import (
-    DETECTION_COLUMNS,
-    DetectionRun,
+from emotion.data import wider_face
+from emotion.data.wider_face import load_annotations, load_image_table
+from emotion.faces.detection_eval import DETECTION_COLUMNS, DetectionRun, read_detection_cache, write_detection_cache
+from emotion.faces.detection_metrics import (
     average_precision,
     box_iou,
     evaluate_level,
     face_outcomes,
-    load_annotations,
-    load_image_table,
     match_image,
-    read_detection_cache,
     recall_table,
-    write_detection_cache,
 )
 from emotion.errors import DataFormatError, DataMissingError
 
@@ -203,7 +199,7 @@ def test_detect_eval_command_on_three_real_images(real_faces, capsys):
     # official protocol on them are exact (seen here: 0.337, 0.3059, 0.2932).
     assert summary["images"] == 3 and summary["faces"] == 24 and summary["detections"] == 14
     assert (summary["faces_easy"], summary["faces_medium"], summary["faces_hard"]) == (18, 23, 24)
-    assert [summary[f"ap_{level}"] for level in detection_eval.LEVELS] == pytest.approx([0.337, 0.3059, 0.2932],
+    assert [summary[f"ap_{level}"] for level in wider_face.LEVELS] == pytest.approx([0.337, 0.3059, 0.2932],
                                                                                          abs=1e-4)
 
 
@@ -217,18 +213,19 @@ def test_hard_examples_pick_profile_small_and_occluded_images_once():
     annotations = annotations_frame([("profile.jpg", 0, 0, 80, 80, 1), ("small.jpg", 0, 0, 10, 10, 0),
                                      ("small.jpg", 20, 0, 10, 10, 0), ("plain.jpg", 0, 0, 80, 80, 1)])
     annotations.loc[0, "pose"] = 1
-    chosen = detection_eval.hard_examples(annotations, ["plain.jpg", "profile.jpg", "small.jpg"], count=5)
+    chosen = wider_face.hard_examples(annotations, ["plain.jpg", "profile.jpg", "small.jpg"], count=5)
     assert chosen == [("profile.jpg", "1 profile / atypical-pose faces"), ("small.jpg", "2 faces under 32 px high")]
 
 
 def test_published_ap_is_cited_easy_medium_hard():
-    from emotion.faces.detection_eval import published_ap_text
+    from emotion.faces.detection_prose import published_ap_text
 
     assert published_ap_text() == "MTCNN 0.851/0.820/0.607, YuNet 0.884/0.866/0.750"
 
 
 def test_published_gaps_are_marked_within_or_outside_the_tolerance():
-    from emotion.faces.detection_eval import PUBLISHED_AP_TOLERANCE, describe_published_gaps
+    from emotion.faces.detection_metrics import PUBLISHED_AP_TOLERANCE
+    from emotion.faces.detection_prose import describe_published_gaps
 
     assert PUBLISHED_AP_TOLERANCE == 0.05
     text = describe_published_gaps({"easy": 0.012, "medium": -0.05, "hard": -0.081})
@@ -236,7 +233,7 @@ def test_published_gaps_are_marked_within_or_outside_the_tolerance():
 
 
 def test_reference_check_supports_the_protocol_only_within_tolerance():
-    from emotion.faces.detection_eval import describe_reference_check
+    from emotion.faces.detection_prose import describe_reference_check
 
     close = describe_reference_check("YuNet", {"easy": 0.01, "medium": -0.03, "hard": 0.02})
     assert close.startswith("YuNet's own AP lands within 0.030 ") and "supports the protocol" in close
@@ -245,7 +242,7 @@ def test_reference_check_supports_the_protocol_only_within_tolerance():
 
 
 def test_strict_default_names_the_detector_best_by_ap_but_not_by_default_recall():
-    from emotion.faces.detection_eval import describe_strict_default
+    from emotion.faces.detection_prose import describe_strict_default
 
     ap = {"yunet": {"easy": 0.9, "hard": 0.7}, "mtcnn": {"easy": 0.8, "hard": 0.6}}
     labels, scores = {"yunet": "YuNet", "mtcnn": "MTCNN"}, {"yunet": 0.9, "mtcnn": 0.8}
@@ -258,7 +255,7 @@ def test_strict_default_names_the_detector_best_by_ap_but_not_by_default_recall(
 
 
 def test_batching_and_load_sentences_follow_their_thresholds():
-    from emotion.faces.detection_eval import describe_batching, describe_load
+    from emotion.faces.detection_prose import describe_batching, describe_load
 
     slow = {"320x240": {"speedup": 1.5, "batched_images_per_second": 6.0, "loop_images_per_second": 4.0}}
     assert describe_batching(slow, 2).startswith("1.50x at 320x240 (6.0 vs 4.0 images/s). Where it is below 2x, the "

@@ -9,7 +9,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from emotion.faces.detection_eval import HEIGHT_LABELS, LEVELS, LevelResult  # noqa: E402
+from emotion.data.wider_face import LEVELS  # noqa: E402
+from emotion.faces.detection_metrics import HEIGHT_LABELS, LevelResult  # noqa: E402
 from emotion.figures import detection_plots  # noqa: E402
 
 

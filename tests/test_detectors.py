@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emotion.faces import detectors
-from emotion.faces.detection_eval import read_image
+from emotion.data.wider_face import read_image
 from emotion.faces.detectors import (
     MAX_IMAGE_SIDE,
     Face,
@@ -122,7 +122,7 @@ def real_image() -> np.ndarray:
 
 def test_yunet_and_mtcnn_find_faces_with_landmarks_on_a_real_image(real_image):
     from emotion.analysis.error_analysis import photo_detection_recall
-    from emotion.faces.detection_eval import load_annotations
+    from emotion.data.wider_face import load_annotations
 
     annotations = load_annotations(Path(os.environ["EMOTION_DATA"]).resolve() / "faces")
     # Of the photo's 21 valid annotated faces at least 32 px tall, YuNet finds all and MTCNN 19 (measured; both
@@ -213,7 +213,7 @@ def test_a_bad_max_side_is_refused_with_the_range(bad):
 
 
 def test_yunet_on_onnxruntime_finds_the_same_faces_as_opencv(real_data_root):
-    from emotion.faces.detection_eval import load_image_table
+    from emotion.data.wider_face import load_image_table
 
     table = load_image_table(real_data_root / "faces")
     opencv, runtime = create_detector("yunet"), create_detector("yunet", backend="onnxruntime")

@@ -46,7 +46,7 @@ def test_missing_fer_environment_says_how_to_make_it(tmp_path):
 
 
 def test_photos_are_chosen_deterministically_with_a_large_face(real_data_root):
-    from emotion.faces.detection_eval import load_annotations
+    from emotion.data.wider_face import load_annotations
 
     photos = select_photos(real_data_root / "faces", count=5)
     assert len(photos) == 5 and photos == select_photos(real_data_root / "faces", count=5)

@@ -70,12 +70,12 @@ def photo_detection_recall(photo_names: list[str], boxes_per_photo: list[np.ndar
     Args:
         photo_names: image names as in ``annotations["image"]``.
         boxes_per_photo: float (k, 4) ``x, y, w, h`` detections per photo.
-        annotations: :func:`emotion.faces.detection_eval.load_annotations` table.
+        annotations: :func:`emotion.data.wider_face.load_annotations` table.
 
     Returns:
         ``{"annotated_faces", "found", "recall" (None without faces), "min_height", "iou_threshold"}``.
     """
-    from emotion.faces.detection_eval import box_iou
+    from emotion.faces.detection_metrics import box_iou
 
     found = total = 0
     for name, boxes in zip(photo_names, boxes_per_photo):

@@ -25,9 +25,9 @@ import numpy as np
 
 from emotion import CLASS_NAMES
 from emotion.errors import DataMissingError
-from emotion.faces.detection_eval import IOU_THRESHOLD
-from emotion.paths import PROJECT_ROOT
+from emotion.faces.detection_metrics import IOU_THRESHOLD, RECALL_MIN_HEIGHT
 from emotion.machine import cpu_cores, other_cores
+from emotion.paths import PROJECT_ROOT
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
 FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
@@ -41,15 +41,11 @@ PIPELINE_SPEED_GOAL = 5.0
 """Our fastest end-to-end configuration should process photos at least this many times faster than fer's fastest,
 with detection recall (faces >= :data:`RECALL_MIN_HEIGHT` px) at least fer's and a more accurate classifier."""
 
-RECALL_MIN_HEIGHT = 32
-"""Annotated faces at least this tall (px) count for the end-to-end detection recall (smaller ones are too small for a
-48x48 emotion crop to mean much)."""
-
 
 def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
     """The first ``count`` images of ``folder/images.csv`` order holding a face at least ``min_face_height`` px
     tall (deterministic; the photos a user would run an emotion tool on)."""
-    from emotion.faces.detection_eval import load_annotations, load_image_table
+    from emotion.data.wider_face import load_annotations, load_image_table
 
     annotations = load_annotations(folder)
     tall = set(annotations.loc[annotations["h"] >= min_face_height, "image"])
@@ -155,8 +151,8 @@ def run_our_side(model, photos: list[Path], detectors: list[str],
     (first pass; the pipeline is deterministic) and the median seconds of each of :data:`PIPELINE_STAGES`."""
     from dataclasses import replace
 
-    from emotion.data.image_files import read_image_file
     from emotion.app.pipeline import EmotionPipeline
+    from emotion.data.image_files import read_image_file
 
     records: dict[str, list[dict[str, Any]]] = {}
     for detector in detectors:
@@ -185,7 +181,7 @@ def run_our_side(model, photos: list[Path], detectors: list[str],
 
 def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshold: float = 0.5) -> dict[str, Any]:
     """Match faces of the same photo by IoU (greedy, best first) and count equal emotions among matched pairs."""
-    from emotion.faces.detection_eval import box_iou
+    from emotion.faces.detection_metrics import box_iou
 
     matched = same = 0
     for mine, other in zip(ours, theirs):
@@ -282,8 +278,7 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
             with its own accuracy. Ignored when it is ``model_path`` itself.
     """
     from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
-    from emotion.classify.evaluate import accuracy, macro_f1
-    from emotion.classify.evaluate import load_model, predict_probabilities, tta_mode
+    from emotion.classify.evaluate import accuracy, load_model, macro_f1, predict_probabilities, tta_mode
     from emotion.faces.detectors import available_detectors
 
     crops, labels = data.split("PrivateTest")

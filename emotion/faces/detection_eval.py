@@ -1,26 +1,14 @@
-"""Evaluating face detectors on a WIDER-FACE-format folder: annotations, the Easy/Medium/Hard protocol, recall
-breakdowns, speed, and the detection cache.
+"""Running face detectors on a WIDER-FACE-format folder for notebook 02: one image at a time with per-image timings,
+a cache of each detector's detections in ``results/``, speed by image size and batching, and the one-line summary of
+a run.
 
-The folder holds ``images/``, ``annotations.csv`` (``image,x,y,w,h,difficulty_or_attrs``; the last field is
-``key=value`` pairs joined by ``;`` with ``idx, blur, expression, illumination, invalid, occlusion, pose, easy,
-medium, hard``) and ``images.csv`` (``image,event,width,height,faces,sha256``); see ``$EMOTION_DATA/faces/SOURCE.md``.
-
-**Protocol** (:func:`evaluate_level`), the one of the official WIDER FACE evaluation (``evaluation.py`` of the
-Python port used by RetinaFace and others), restricted to the images evaluated:
-
-1. Scores are min-max normalised to [0, 1] over all detections of the run.
-2. Per image, detections are taken by descending score; each is compared with *every* ground-truth face
-   (IoU with the official +1-pixel convention, ``x2 = x + w``); if its best IoU is >= 0.5 and that face is not in
-   the level, the detection is ignored (neither true nor false positive); if that face is in the level and not yet
-   found, it is found; otherwise (IoU < 0.5, or the face was already found) the detection is a false positive.
-3. For 1,000 thresholds ``1 - (t + 1) / 1000`` the counts are summed over images; precision = found faces / kept
-   detections, recall = found faces / faces in the level (all images, also those with no detection).
-4. AP = area under the precision envelope (VOC style, all points).
+The folder is read by :mod:`emotion.data.wider_face`, the detections are scored by
+:mod:`emotion.faces.detection_metrics` (the official WIDER FACE protocol) and notebook 02's sentences about them come
+from :mod:`emotion.faces.detection_prose`.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
@@ -34,215 +22,41 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+# Notebook 02 reads the whole WIDER FACE evaluation as ``detection_eval.<name>``, and notebook 06 and
+# ``python -m emotion detect-eval`` import load_annotations and load_image_table from here: the names that moved to
+# emotion.data.wider_face, emotion.faces.detection_metrics and emotion.faces.detection_prose stay importable here.
+from emotion.data.wider_face import (  # noqa: F401  (re-exported)
+    LEVELS,
+    hard_examples,
+    load_annotations,
+    load_image_table,
+    read_image,
+)
+from emotion.errors import DataFormatError
+from emotion.faces.detection_metrics import (  # noqa: F401  (re-exported, but for evaluate_levels)
+    HEIGHT_BINS,
+    HEIGHT_LABELS,
+    IOU_THRESHOLD,
+    LOOSE_IOU_THRESHOLD,
+    PUBLISHED_AP,
+    PUBLISHED_AP_TOLERANCE,
+    WIDER_VALIDATION_IMAGES,
+    evaluate_level,
+    evaluate_levels,
+    face_outcomes,
+    recall_table,
+)
+from emotion.faces.detection_prose import (  # noqa: F401  (re-exported)
+    describe_batching,
+    describe_load,
+    describe_published_gaps,
+    describe_reference_check,
+    describe_strict_default,
+    published_ap_text,
+)
 from emotion.faces.detectors import FaceDetector, faces_to_array
-from emotion.errors import DataFormatError, DataMissingError
 
-LEVELS = ("easy", "medium", "hard")
-ATTRIBUTE_KEYS = ("idx", "blur", "expression", "illumination", "invalid", "occlusion", "pose", "easy", "medium", "hard")
-ANNOTATION_HEADER = ["image", "x", "y", "w", "h", "difficulty_or_attrs"]
-IMAGES_HEADER = ["image", "event", "width", "height", "faces", "sha256"]
-IOU_THRESHOLD = 0.5
-LOOSE_IOU_THRESHOLD = 0.3
-"""A looser match, to tell boxes drawn to another convention (brows to mouth against hairline to chin) from misses."""
-THRESHOLD_COUNT = 1000
-WIDER_VALIDATION_IMAGES = 3226
-"""Images of the full WIDER FACE validation split, on which :data:`PUBLISHED_AP` was measured."""
-HEIGHT_BINS = (0, 16, 32, 64, 128, np.inf)
-HEIGHT_LABELS = ("<16", "16-32", "32-64", "64-128", ">=128")
 DETECTION_COLUMNS = ["image", "x", "y", "w", "h", "score"]
-PUBLISHED_AP = {
-    "mtcnn": {"easy": 0.851, "medium": 0.820, "hard": 0.607},
-    "yunet": {"easy": 0.884, "medium": 0.866, "hard": 0.750},
-}
-"""Published AP on the full WIDER FACE validation split (:data:`WIDER_VALIDATION_IMAGES` images): MTCNN from the
-WIDER FACE leaderboard, YuNet from OpenCV Zoo's model card (2023mar)."""
-
-
-def published_ap_text() -> str:
-    """:data:`PUBLISHED_AP` as results files cite it: ``"MTCNN 0.851/0.820/0.607, YuNet 0.884/0.866/0.750"``
-    (Easy/Medium/Hard)."""
-    names = {"mtcnn": "MTCNN", "yunet": "YuNet"}
-    return ", ".join(f"{names.get(name, name)} " + "/".join(f"{levels[level]:.3f}" for level in LEVELS)
-                     for name, levels in PUBLISHED_AP.items())
-
-
-PUBLISHED_AP_TOLERANCE = 0.05
-"""How far (absolute AP) our AP on the subset may sit from :data:`PUBLISHED_AP` and still count as agreeing with it:
-the subset is a sample of the validation split, so some distance is expected even with the same protocol."""
-
-
-def describe_published_gaps(gaps: dict[str, float], tolerance: float = PUBLISHED_AP_TOLERANCE) -> str:
-    """Our AP minus the published AP per level, each marked within or outside ``tolerance``:
-    ``"+0.012 (easy, within ±0.05), -0.081 (medium, outside ±0.05)"``."""
-    return ", ".join(f"{gap:+.3f} ({level}, {'within' if abs(gap) <= tolerance else 'outside'} ±{tolerance:g})"
-                     for level, gap in gaps.items())
-
-
-def describe_reference_check(label: str, gaps: dict[str, float], tolerance: float = PUBLISHED_AP_TOLERANCE) -> str:
-    """Whether a reference detector's AP on the subset agrees with its published values, which is what supports (or
-    questions) our implementation of the evaluation protocol. ``gaps``: level -> our AP minus the published AP."""
-    largest = max(abs(gap) for gap in gaps.values())
-    if largest <= tolerance:
-        return (f"{label}'s own AP lands within {largest:.3f} of its published values (tolerance ±{tolerance:g}), "
-                "which supports the protocol implementation")
-    return (f"{label}'s own AP differs from its published values by up to {largest:.3f}, more than the ±{tolerance:g} "
-            "tolerance, so either the subset or the protocol implementation departs from the published evaluation")
-
-
-def describe_strict_default(average_precision: dict[str, dict[str, float]], default_recall: dict[str, float],
-                            operating_scores: dict[str, float], labels: dict[str, str]) -> str:
-    """The detectors whose AP is the highest at every level while their recall at the library's default score is not
-    the highest: their default score is strict on these images (AP sweeps every score, the default keeps one).
-
-    Args:
-        average_precision: detector -> level -> AP.
-        default_recall: detector -> recall of all valid faces at the detector's default score.
-        operating_scores: detector -> that default score.
-        labels: detector -> display name.
-
-    Returns a parenthetical sentence, or "" when no detector is in that position.
-    """
-    names = list(average_precision)
-    levels = list(next(iter(average_precision.values())))
-    best_recall = max(default_recall[name] for name in names)
-    strict = [name for name in names
-              if all(average_precision[name][level] >= max(average_precision[other][level] for other in names)
-                     for level in levels) and default_recall[name] < best_recall]
-    return "".join(f" ({labels[name]}'s out-of-the-box {operating_scores[name]:g} is strict on these images: its AP "
-                   f"ranks first at every level while its default-score recall, {default_recall[name]:.0%}, does not)"
-                   for name in strict)
-
-
-def describe_batching(batch_rows: dict[str, dict[str, float]], cores: int) -> str:
-    """Batched against looped images per second at each size (:func:`batch_speedup` rows), and what the speed-up says:
-    at least 2x everywhere means per-call overhead dominated; below that, the work is compute-bound."""
-    text = ", ".join(f"{row['speedup']:.2f}x at {size} ({row['batched_images_per_second']:.1f} vs "
-                     f"{row['loop_images_per_second']:.1f} images/s)" for size, row in batch_rows.items())
-    if min(row["speedup"] for row in batch_rows.values()) >= 2:
-        return text + ". At least 2x at every size: per-call overhead, not the convolutions, was the cost."
-    return (text + f". Where it is below 2x, the work is compute-bound on {cores} cores: batching saves the per-call "
-            "overhead of TensorFlow's eager execution and Python, which weighs most on small images, but not the "
-            "convolutions themselves.")
-
-
-def describe_load(load_before: float, load_after: float, cores: int) -> str:
-    """The machine's one-minute load average around a speed benchmark, and whether other work shared the CPU (load
-    above the number of cores: more runnable work than cores, so absolute times are pessimistic)."""
-    text = f"Load average during the benchmark: {load_before:.1f} before, {load_after:.1f} after, on {cores} cores"
-    if max(load_before, load_after) > cores:
-        return text + ": other work shared the CPU, so absolute times are pessimistic; ratios between detectors are fairer."
-    return text + "."
-
-
-# ----------------------------------------------------------------------------------------------- loading the folder
-
-
-def load_annotations(folder: Path | str) -> pd.DataFrame:
-    """Read ``folder/annotations.csv`` into one row per face.
-
-    Returns:
-        DataFrame with ``image`` (str), ``x, y, w, h`` (int pixels) and the int columns of :data:`ATTRIBUTE_KEYS`.
-
-    Raises:
-        DataMissingError: the file is absent.
-        DataFormatError: wrong header, a row with the wrong number of fields, a non-integer box value, a negative
-            or non-integer attribute, a missing or unknown attribute (the message names file and line).
-    """
-    path = Path(folder) / "annotations.csv"
-    if not path.is_file():
-        raise DataMissingError(f"{path}: no such file; point --data (or $EMOTION_DATA/faces) at a folder laid out "
-                               "as described in $EMOTION_DATA/faces/SOURCE.md.")
-    rows = []
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header != ANNOTATION_HEADER:
-            raise DataFormatError(f"{path}, line 1: header must be {','.join(ANNOTATION_HEADER)}, got {header}.")
-        for line_number, fields in enumerate(reader, start=2):
-            if len(fields) != len(ANNOTATION_HEADER):
-                raise DataFormatError(f"{path}, line {line_number}: expected {len(ANNOTATION_HEADER)} fields, "
-                                      f"got {len(fields)}: {fields}.")
-            row: dict[str, Any] = {"image": fields[0]}
-            for name, value in zip(("x", "y", "w", "h"), fields[1:5]):
-                # Boxes stay exactly as in the ground truth, degenerate ones included (WIDER val has a face with
-                # w = -2 and one with w = h = 0), as the official evaluation reads them.
-                row[name] = _integer(value, path, line_number, name)
-            attributes = {}
-            for pair in filter(None, fields[5].split(";")):
-                key, separator, value = pair.partition("=")
-                if not separator or key not in ATTRIBUTE_KEYS:
-                    raise DataFormatError(f"{path}, line {line_number}: bad attribute {pair!r}; expected key=value "
-                                          f"with keys {', '.join(ATTRIBUTE_KEYS)}.")
-                attributes[key] = _non_negative_int(value, path, line_number, key)
-            missing = [key for key in ATTRIBUTE_KEYS if key not in attributes]
-            if missing:
-                raise DataFormatError(f"{path}, line {line_number}: attribute(s) {', '.join(missing)} missing.")
-            rows.append({**row, **attributes})
-    return pd.DataFrame(rows, columns=["image", "x", "y", "w", "h", *ATTRIBUTE_KEYS])
-
-
-def _integer(value: str, path: Path, line_number: int, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise DataFormatError(f"{path}, line {line_number}: {name}={value!r} is not an integer.") from None
-
-
-def _non_negative_int(value: str, path: Path, line_number: int, name: str) -> int:
-    number = _integer(value, path, line_number, name)
-    if number < 0:
-        raise DataFormatError(f"{path}, line {line_number}: {name}={number} is negative.")
-    return number
-
-
-def load_image_table(folder: Path | str) -> pd.DataFrame:
-    """Read ``folder/images.csv`` (one row per image) and return it in the benchmark order.
-
-    The benchmark order sorts images by the sha256 of their bytes: a fixed, pseudo-random order that mixes the
-    events, so "the first N images" is a fair sample of the folder.
-
-    Raises:
-        DataMissingError: the file is absent.
-        DataFormatError: wrong header, missing fields or non-integer sizes (file and line named).
-    """
-    path = Path(folder) / "images.csv"
-    if not path.is_file():
-        raise DataMissingError(f"{path}: no such file; the folder needs images.csv (see $EMOTION_DATA/faces/SOURCE.md).")
-    try:
-        table = pd.read_csv(path, dtype={"image": str, "event": str, "sha256": str})
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise DataFormatError(f"{path}: not a readable CSV ({error}).") from error
-    if list(table.columns) != IMAGES_HEADER:
-        raise DataFormatError(f"{path}, line 1: header must be {','.join(IMAGES_HEADER)}, got {list(table.columns)}.")
-    for column in ("width", "height", "faces"):
-        bad = pd.to_numeric(table[column], errors="coerce").isna()
-        if bad.any():
-            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise DataFormatError(f"{path}, line {line}: {column} must be an integer.")
-        table[column] = table[column].astype(int)
-    if table["image"].isna().any() or table["sha256"].isna().any():
-        line = int(np.flatnonzero((table["image"].isna() | table["sha256"].isna()).to_numpy())[0]) + 2
-        raise DataFormatError(f"{path}, line {line}: image and sha256 must not be empty.")
-    return table.sort_values("sha256", kind="stable").reset_index(drop=True)
-
-
-def read_image(path: Path | str) -> np.ndarray:
-    """Read a benchmark image as RGB ``uint8 (h, w, 3)`` with the study's one reader
-    (:func:`emotion.data.image_files.read_image_file`, EXIF orientation applied, as the pipeline reads photos).
-
-    Raises:
-        DataMissingError: no such file.
-        DataFormatError: the file is not a decodable image.
-    """
-    from emotion.data.image_files import read_image_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataMissingError(f"{path}: no such image; check the folder's images/ against images.csv.")
-    return read_image_file(path)
-
-
-# ------------------------------------------------------------------------------------------------ running detectors
 
 
 @dataclass
@@ -357,217 +171,6 @@ def thread_settings() -> dict[str, Any]:
     return threads
 
 
-# ---------------------------------------------------------------------------------------------------------- matching
-
-
-def box_iou(boxes: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """IoU between every box and every face, with the official WIDER +1-pixel convention.
-
-    Args:
-        boxes: float (n, 4) ``x, y, w, h``; faces: float (m, 4) ``x, y, w, h``.
-
-    Returns:
-        float (n, m).
-    """
-    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
-    faces = np.asarray(faces, dtype=float).reshape(-1, 4)
-    box_x2, box_y2 = boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
-    face_x2, face_y2 = faces[:, 0] + faces[:, 2], faces[:, 1] + faces[:, 3]
-    width = np.minimum(box_x2[:, None], face_x2[None]) - np.maximum(boxes[:, None, 0], faces[None, :, 0]) + 1
-    height = np.minimum(box_y2[:, None], face_y2[None]) - np.maximum(boxes[:, None, 1], faces[None, :, 1]) + 1
-    intersection = np.clip(width, 0, None) * np.clip(height, 0, None)
-    box_area = (boxes[:, 2] + 1) * (boxes[:, 3] + 1)
-    face_area = (faces[:, 2] + 1) * (faces[:, 3] + 1)
-    return intersection / (box_area[:, None] + face_area[None] - intersection)
-
-
-def match_image(boxes: np.ndarray, scores: np.ndarray, faces: np.ndarray, kept: np.ndarray,
-                iou_threshold: float = IOU_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """Match one image's detections to its faces by descending score (step 2 of the module's protocol).
-
-    Args:
-        boxes: float (n, 4) detections ``x, y, w, h``; scores: float (n,).
-        faces: float (m, 4) ground truth; kept: bool (m,), True for faces in the level (False = ignored).
-
-    Returns:
-        ``(outcome, found_so_far)`` in descending-score order: outcome int (n,) is 1 (found a face of the level),
-        0 (false positive) or -1 (ignored); found_so_far int (n,) counts faces found after each detection.
-    """
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
-    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)[order]
-    kept = np.asarray(kept, dtype=bool)
-    outcome = np.zeros(len(boxes), dtype=int)
-    found_so_far = np.zeros(len(boxes), dtype=int)
-    state = np.zeros(len(kept), dtype=int)  # 0 not found, 1 found, -1 matched while ignored
-    overlaps = box_iou(boxes, faces)
-    for index in range(len(boxes)):
-        if overlaps.shape[1]:
-            best = int(np.argmax(overlaps[index]))
-            if overlaps[index, best] >= iou_threshold:
-                if not kept[best]:
-                    state[best] = -1
-                    outcome[index] = -1
-                elif state[best] == 0:
-                    state[best] = 1
-                    outcome[index] = 1
-        found_so_far[index] = int((state == 1).sum())
-    return outcome, found_so_far
-
-
-@dataclass
-class LevelResult:
-    """Precision-recall of one detector at one level: arrays over the 1,000 thresholds (descending)."""
-
-    level: str
-    precision: np.ndarray
-    recall: np.ndarray
-    average_precision: float
-    faces: int
-
-
-def evaluate_level(detections: pd.DataFrame, annotations: pd.DataFrame, images: Sequence[str], level: str,
-                   iou_threshold: float = IOU_THRESHOLD, threshold_count: int = THRESHOLD_COUNT) -> LevelResult:
-    """Precision-recall curve and AP of ``detections`` at ``level`` over ``images`` (the module's protocol).
-
-    Args:
-        detections: columns :data:`DETECTION_COLUMNS`; rows of images outside ``images`` are ignored.
-        annotations: the table of :func:`load_annotations`.
-        images: the image names evaluated (faces of other images are not counted).
-        level: ``easy``, ``medium`` or ``hard``.
-
-    Raises:
-        ValueError: unknown level.
-    """
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
-    images = list(images)
-    chosen = detections[detections["image"].isin(images)]
-    scores = chosen["score"].to_numpy(dtype=float)
-    if scores.size:
-        low, high = scores.min(), scores.max()
-        normalised = (scores - low) / (high - low) if high > low else np.ones_like(scores)
-    else:
-        normalised = scores
-    chosen = chosen.assign(normalised=normalised)
-    thresholds = 1 - (np.arange(threshold_count) + 1) / threshold_count
-    kept_detections = np.zeros(threshold_count)
-    found = np.zeros(threshold_count)
-    face_groups = dict(tuple(annotations[annotations["image"].isin(images)].groupby("image")))
-    detection_groups = dict(tuple(chosen.groupby("image")))
-    face_count = 0
-    for name in images:
-        faces = face_groups.get(name)
-        kept = faces[level].to_numpy() == 1 if faces is not None else np.zeros(0, dtype=bool)
-        face_count += int(kept.sum())
-        image_detections = detection_groups.get(name)
-        if image_detections is None or not len(image_detections):
-            continue
-        face_boxes = faces[["x", "y", "w", "h"]].to_numpy(float) if faces is not None else np.zeros((0, 4))
-        outcome, found_so_far = match_image(image_detections[["x", "y", "w", "h"]].to_numpy(float),
-                                            image_detections["normalised"].to_numpy(), face_boxes, kept, iou_threshold)
-        sorted_scores = np.sort(image_detections["normalised"].to_numpy())[::-1]
-        # For each threshold, the last detection (in score order) with a score at or above it.
-        last = np.searchsorted(-sorted_scores, -thresholds, side="right") - 1
-        valid = last >= 0
-        counted = np.cumsum(outcome != -1)
-        kept_detections[valid] += counted[last[valid]]
-        found[valid] += found_so_far[last[valid]]
-    precision = np.divide(found, kept_detections, out=np.zeros_like(found), where=kept_detections > 0)
-    recall = found / face_count if face_count else np.zeros_like(found)
-    return LevelResult(level=level, precision=precision, recall=recall,
-                       average_precision=average_precision(recall, precision), faces=face_count)
-
-
-def average_precision(recall: np.ndarray, precision: np.ndarray) -> float:
-    """Area under the precision envelope (VOC all-point AP, as the official WIDER evaluation).
-
-    Args:
-        recall, precision: float (k,), recall non-decreasing.
-    """
-    recall = np.concatenate(([0.0], np.asarray(recall, dtype=float), [1.0]))
-    precision = np.concatenate(([0.0], np.asarray(precision, dtype=float), [0.0]))
-    precision = np.maximum.accumulate(precision[::-1])[::-1]
-    steps = np.flatnonzero(recall[1:] != recall[:-1])
-    return float(np.sum((recall[steps + 1] - recall[steps]) * precision[steps + 1]))
-
-
-def evaluate_levels(detections: pd.DataFrame, annotations: pd.DataFrame,
-                    images: Sequence[str]) -> dict[str, LevelResult]:
-    """:func:`evaluate_level` for Easy, Medium and Hard."""
-    return {level: evaluate_level(detections, annotations, images, level) for level in LEVELS}
-
-
-# ----------------------------------------------------------------------------------------------- recall breakdowns
-
-
-def face_outcomes(detections: pd.DataFrame, annotations: pd.DataFrame, images: Sequence[str],
-                  min_score: float, iou_threshold: float = IOU_THRESHOLD) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Which faces a detector finds and which detections are false, at one operating score.
-
-    Detections with ``score >= min_score`` are matched greedily by descending score, each to the best-overlapping
-    face not yet taken (IoU >= ``iou_threshold``); every annotated face counts, of every level.
-
-    Returns:
-        ``(faces, per_image)``: ``faces`` is the annotations of ``images`` with ``found`` (bool) and ``height_bin``
-        (:data:`HEIGHT_LABELS`) added; ``per_image`` has ``image, detections, false_positives``.
-    """
-    images = list(images)
-    faces = annotations[annotations["image"].isin(images)].copy()
-    faces["found"] = False
-    chosen = detections[detections["image"].isin(images) & (detections["score"] >= min_score)]
-    detection_groups = dict(tuple(chosen.groupby("image")))
-    per_image = []
-    for name, group in faces.groupby("image", sort=False):
-        image_detections = detection_groups.get(name)
-        if image_detections is None:
-            continue
-        order = np.argsort(-image_detections["score"].to_numpy(), kind="stable")
-        overlaps = box_iou(image_detections[["x", "y", "w", "h"]].to_numpy(float)[order],
-                           group[["x", "y", "w", "h"]].to_numpy(float))
-        taken = np.zeros(len(group), dtype=bool)
-        for row in overlaps:
-            candidates = np.where(taken, -1.0, row)
-            best = int(np.argmax(candidates))
-            if candidates[best] >= iou_threshold:
-                taken[best] = True
-        faces.loc[group.index[taken], "found"] = True
-    counts = chosen.groupby("image").size()
-    for name in images:
-        detections_here = int(counts.get(name, 0))
-        found_here = int(faces.loc[faces["image"] == name, "found"].sum())
-        per_image.append((name, detections_here, detections_here - found_here))
-    faces["height_bin"] = pd.cut(faces["h"], bins=list(HEIGHT_BINS), right=False, labels=list(HEIGHT_LABELS))
-    return faces, pd.DataFrame(per_image, columns=["image", "detections", "false_positives"])
-
-
-def recall_table(faces: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
-    """Recall by face height, pose and occlusion from the ``faces`` of :func:`face_outcomes`, valid faces only
-    (``invalid == 0``).
-
-    Returns:
-        ``{"height": {bin: {"recall", "faces"}}, "small": {"<32": ...}, "pose": {...}, "occlusion": {...}}``; a
-        group without faces has recall 0.0 and ``faces`` 0.
-    """
-    valid = faces[faces["invalid"] == 0]
-    names = {"pose": {0: "typical", 1: "atypical"}, "occlusion": {0: "none", 1: "partial", 2: "heavy"}}
-    table: dict[str, dict[str, dict[str, float]]] = {"height": {}}
-    for label in HEIGHT_LABELS:
-        group = valid[valid["height_bin"] == label]
-        table["height"][label] = {"recall": float(group["found"].mean()) if len(group) else 0.0, "faces": len(group)}
-    small = valid[valid["h"] < 32]
-    table["small"] = {"<32": {"recall": float(small["found"].mean()) if len(small) else 0.0, "faces": len(small)}}
-    for column, labels in names.items():
-        table[column] = {}
-        for value, label in labels.items():
-            group = valid[valid[column] == value]
-            table[column][label] = {"recall": float(group["found"].mean()) if len(group) else 0.0,
-                                    "faces": len(group)}
-    return table
-
-
-# ---------------------------------------------------------------------------------------------------------- speed
-
-
 def time_calls(function: Callable[[], Any], repeats: int, warmup: int = 1) -> np.ndarray:
     """Call ``function`` ``warmup`` times untimed, then ``repeats`` times; return float (repeats,) milliseconds."""
     if repeats < 1:
@@ -661,33 +264,3 @@ def summarise_run(run: DetectionRun, annotations: pd.DataFrame) -> dict[str, Any
         "protocol": "WIDER FACE official evaluation (IoU >= 0.5, other levels ignored, 1000 thresholds) "
                     "restricted to these images",
     }
-
-
-def hard_examples(annotations: pd.DataFrame, images: Sequence[str], count: int,
-                  max_faces: int = 20) -> list[tuple[str, str]]:
-    """Pick up to ``count`` images of ``images`` that show hard faces, for a gallery: in turn the image with the
-    most atypical-pose faces, the most faces under 32 px high, the most heavily occluded faces, then again, each
-    image once, only images with at most ``max_faces`` valid faces (so boxes stay readable).
-
-    Returns:
-        ``[(image, reason), ...]``, reason e.g. ``"3 profile / atypical-pose faces"``.
-    """
-    valid = annotations[annotations["image"].isin(list(images)) & (annotations["invalid"] == 0)]
-    per_image = valid.assign(profile=valid["pose"] == 1, small=valid["h"] < 32,
-                             occluded=valid["occlusion"] == 2).groupby("image")[["profile", "small", "occluded"]].sum()
-    per_image["faces"] = valid.groupby("image").size()
-    per_image = per_image[per_image["faces"] <= max_faces].sort_index()
-    reasons = {"profile": "profile / atypical-pose faces", "small": "faces under 32 px high",
-               "occluded": "heavily occluded faces"}
-    chosen: list[tuple[str, str]] = []
-    while len(chosen) < count:
-        before = len(chosen)
-        for column, reason in reasons.items():
-            remaining = per_image.drop(index=[name for name, _ in chosen])
-            if len(chosen) == count or remaining.empty or remaining[column].max() == 0:
-                continue
-            name = remaining[column].idxmax()
-            chosen.append((name, f"{int(remaining.loc[name, column])} {reason}"))
-        if len(chosen) == before:
-            break
-    return chosen

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from emotion.faces.detection_eval import HEIGHT_LABELS, LEVELS, LevelResult
+from emotion.data.wider_face import LEVELS
+from emotion.faces.detection_metrics import HEIGHT_LABELS, LevelResult
 
 DETECTOR_LABELS = {"haar": "Viola-Jones (Haar)", "dlib_hog": "dlib HOG", "dlib_cnn": "dlib CNN (MMOD)",
                    "mtcnn": "MTCNN", "yunet": "YuNet"}
@@ -27,7 +28,7 @@ def precision_recall_curves(results: Mapping[str, Mapping[str, LevelResult]],
     """One panel per level (Easy, Medium, Hard), one precision-recall curve per detector, AP in the legend.
 
     Args:
-        results: ``{detector: {level: LevelResult}}`` from :func:`emotion.faces.detection_eval.evaluate_levels`.
+        results: ``{detector: {level: LevelResult}}`` from :func:`emotion.faces.detection_metrics.evaluate_levels`.
         image_counts: ``{detector: images evaluated}`` (shown in the legend).
     """
     figure, axes = plt.subplots(1, len(LEVELS), figsize=(15, 4.8), sharey=True)
@@ -52,7 +53,7 @@ def recall_breakdown(tables: Mapping[str, Mapping[str, Mapping[str, Mapping[str,
     """Recall by face height (left), pose (middle) and occlusion (right), one line or bar group per detector.
 
     Args:
-        tables: ``{detector: recall table}`` from :func:`emotion.faces.detection_eval.recall_table`.
+        tables: ``{detector: recall table}`` from :func:`emotion.faces.detection_metrics.recall_table`.
     """
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [2, 1, 1.3]})
     names = list(tables)

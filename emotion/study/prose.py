@@ -58,11 +58,15 @@ def study_constants() -> dict[str, float]:
     """The package's named constants that notebook prose may state, ``{name: value}``."""
     from emotion import CLASS_NAMES, SPLITS
     from emotion.analysis.uncertainty import CONFIDENCE
-    from emotion.app.peer import RECALL_MIN_HEIGHT
     from emotion.classify.evaluate import TENCROP_SHIFT, TENCROP_VIEWS
     from emotion.classify.models import CROP_SIZE
     from emotion.data.fer2013 import IMAGE_SIZE, PIXELS_PER_IMAGE
-    from emotion.faces.detection_eval import IOU_THRESHOLD, THRESHOLD_COUNT, WIDER_VALIDATION_IMAGES
+    from emotion.faces.detection_metrics import (
+        IOU_THRESHOLD,
+        RECALL_MIN_HEIGHT,
+        THRESHOLD_COUNT,
+        WIDER_VALIDATION_IMAGES,
+    )
 
     return {
         "classes": len(CLASS_NAMES), "splits": len(SPLITS), "IMAGE_SIZE": IMAGE_SIZE,
