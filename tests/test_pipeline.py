@@ -14,7 +14,8 @@ from emotion.app.cli import main
 from emotion.faces.detectors import Face
 from emotion.errors import ConfigurationError
 from emotion.data.image_files import ImageFileError, find_images, read_image_file
-from emotion.app.pipeline import EmotionPipeline, annotate, crop_face, predict_files
+from emotion.app.pipeline import EmotionPipeline, annotate, predict_files
+from emotion.faces.cropping import crop_face
 
 
 class CentreFaceDetector:

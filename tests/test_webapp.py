@@ -123,7 +123,7 @@ def test_predict_answers_the_documented_json_schema(client, tiny_model):
     # The numbers are the classifier's on this face's crop (rounded to 4 decimals in the JSON).
     import io
 
-    from emotion.app.pipeline import crop_face
+    from emotion.faces.cropping import crop_face
     from emotion.classify.evaluate import load_model, predict_probabilities
     from emotion.faces.detectors import Face
 
