@@ -114,12 +114,12 @@ def benchmark_input_pipeline(config: TrainConfig, images: np.ndarray, labels: np
                                                                               config.batch_size)])
     synthetic = tf.data.Dataset.from_tensors(synthetic_batch).repeat()
     for dataset in (real, synthetic):
-        model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+        model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0, shuffle=False)
     measured: dict[str, list[float]] = {"real": [], "synthetic": []}
     for _ in range(rounds):
         for name, dataset in (("real", real), ("synthetic", synthetic)):
             timer = _step_timer(keras)
-            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[timer])
+            model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[timer], shuffle=False)
             measured[name].append(config.batch_size / float(np.median(timer.times)))
     real_rate, synthetic_rate = float(np.median(measured["real"])), float(np.median(measured["synthetic"]))
     ratios = [real / synthetic for real, synthetic in zip(measured["real"], measured["synthetic"])]
