@@ -12,7 +12,7 @@ Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval`
 ``faces.detection_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,
 ``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.kfold``,
-``classify.input_benchmark``, ``classify.evaluate``, ``classify.ensemble``.
+``classify.input_benchmark``, ``classify.evaluate``, ``classify.significance``, ``classify.ensemble``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.

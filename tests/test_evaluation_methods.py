@@ -9,7 +9,7 @@ from emotion import CLASS_NAMES
 from emotion.analysis.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
                                           reliability_bins)
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
+from emotion.classify.significance import bootstrap_interval, mcnemar
 from emotion.classify.evaluate import accuracy, macro_f1
 
 

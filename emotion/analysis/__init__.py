@@ -1,7 +1,7 @@
 """Step 4 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): what the numbers mean.
 
 Comparing the released models with each other and the paper (``compare``, notebook 04), reading the training
-experiments (``ablations``, notebook 07), confidence intervals and paired tests (``uncertainty``), calibration
+experiments (``ablations``, notebook 07), per-class confidence intervals (``uncertainty``), calibration
 (``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the methodology review of
 notebook 05 (``review``) and the ledger of the paper's claims with verdicts (``claims``).
 """

@@ -344,9 +344,9 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
     is how much the best PublicTest accuracy of the run's second half exceeded that of its first half: what the
     later epochs of one schedule added, not what a longer budget would add.
     """
-    from emotion.analysis.uncertainty import bootstrap_interval
     from emotion.classify.evaluate import accuracy
     from emotion.classify.recipes import recipe_config
+    from emotion.classify.significance import bootstrap_interval
 
     labels, predictions = pairs_from_confusion(payload["test"]["confusion_matrix"])
     interval = bootstrap_interval(labels, predictions, accuracy, resamples=resamples, seed=seed)

@@ -378,8 +378,8 @@ def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: in
         JSON-ready: ``{"model", "selection_accuracy", "chosen", "test" (metrics), "privatetest_accuracy_interval",
         "protocol"}``.
     """
-    from emotion.analysis.uncertainty import bootstrap_interval
     from emotion.classify.evaluate import accuracy, choose_tta, load_model
+    from emotion.classify.significance import bootstrap_interval
 
     choice = choose_tta(load_model(Path(models_dir) / f"{name}.keras"), splits["PublicTest"], splits["PrivateTest"])
     predictions = choice.pop("test_predictions")

@@ -11,9 +11,9 @@ import pandas as pd
 from scipy import stats
 
 from emotion import CLASS_NAMES
-from emotion.analysis.uncertainty import bootstrap_interval
 from emotion.classify.evaluate import accuracy, macro_f1
 from emotion.classify.release import release_name
+from emotion.classify.significance import bootstrap_interval
 from emotion.provenance import read_results
 
 
@@ -157,7 +157,7 @@ def saliency_examples(labels: np.ndarray, predictions: np.ndarray, seed: int = 0
 
 def pairwise_mcnemar(labels: np.ndarray, predictions: dict[str, np.ndarray]) -> dict[str, dict]:
     """McNemar's test for every ordered pair of models: key ``"a_vs_b"`` (``a_only`` = images only a gets right)."""
-    from emotion.analysis.uncertainty import mcnemar
+    from emotion.classify.significance import mcnemar
 
     return {f"{a}_vs_{b}": mcnemar(labels, predictions[a], predictions[b])
             for a in predictions for b in predictions if a != b}

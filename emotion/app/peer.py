@@ -277,8 +277,8 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
             under ``single_network``; the fastest comparison then counts it as one more configuration of ours,
             with its own accuracy. Ignored when it is ``model_path`` itself.
     """
-    from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
     from emotion.classify.evaluate import accuracy, load_model, macro_f1, predict_probabilities, tta_mode
+    from emotion.classify.significance import bootstrap_interval, mcnemar
     from emotion.faces.detectors import available_detectors
 
     crops, labels = data.split("PrivateTest")

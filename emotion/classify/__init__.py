@@ -5,7 +5,7 @@ pipeline (``inputs``), the recipe of a run (``recipes``), the distribution strat
 (``devices``), its Keras callbacks (``callbacks``), the run folder that makes it resumable (``run_folder``), the
 training protocol itself (``train``, notebook 03), publishing a finished run to ``models/`` and ``results/``
 (``release``), K-fold cross-validation (``kfold``), the input-pipeline benchmark (``input_benchmark``), what an epoch
-costs per model with oneDNN off and on (``training_cost``), scoring a saved model on a split (``evaluate``) and
-ensembles of released models (``ensemble``). Importing this package imports no TensorFlow; its modules do, lazily
-where they can.
+costs per model with oneDNN off and on (``training_cost``), scoring a saved model on a split (``evaluate``), how far
+to trust a score (bootstrap intervals and McNemar's test, ``significance``) and ensembles of released models
+(``ensemble``). Importing this package imports no TensorFlow; its modules do, lazily where they can.
 """

@@ -196,8 +196,8 @@ def choose_and_score(probabilities: Mapping[str, Mapping[str, np.ndarray]], labe
         ``"mcnemar_vs_best_single"`` (A = the ensemble, B = the best single model) and ``"all_released_unselected"``
         (the average of every candidate, chosen by nobody, for reference)}``.
     """
-    from emotion.analysis.uncertainty import bootstrap_interval, mcnemar
     from emotion.classify.evaluate import accuracy
+    from emotion.classify.significance import bootstrap_interval, mcnemar
 
     candidates = list(probabilities["PublicTest"])
     private, private_labels = probabilities["PrivateTest"], np.asarray(labels["PrivateTest"])
@@ -276,10 +276,10 @@ def release_ensemble(members: Sequence[str], name: str, models_dir: Path | str, 
     """
     import keras
 
-    from emotion.analysis.uncertainty import bootstrap_interval
     from emotion.classify.evaluate import accuracy, evaluate_model, load_model, predict_probabilities, tta_mode
     from emotion.classify.release import MAX_MODEL_MIB
     from emotion.classify.run_folder import check_run_name
+    from emotion.classify.significance import bootstrap_interval
     from emotion.provenance import write_results
 
     check_run_name(name)

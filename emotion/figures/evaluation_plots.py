@@ -84,7 +84,7 @@ def interval_plot(rows: Mapping[str, Mapping[str, float]], quantity: str, refere
     """Point estimates with 95 % intervals, one row per model / variant.
 
     Args:
-        rows: name → ``{"estimate", "low", "high"}`` (as from :func:`emotion.analysis.uncertainty.bootstrap_interval`).
+        rows: name → ``{"estimate", "low", "high"}`` (as from :func:`emotion.classify.significance.bootstrap_interval`).
         quantity: the x-axis label.
         reference: an optional vertical line (e.g. the paper's number).
     """

@@ -57,9 +57,9 @@ class UnbackedNumber:
 def study_constants() -> dict[str, float]:
     """The package's named constants that notebook prose may state, ``{name: value}``."""
     from emotion import CLASS_NAMES, SPLITS
-    from emotion.analysis.uncertainty import CONFIDENCE
     from emotion.classify.evaluate import TENCROP_SHIFT, TENCROP_VIEWS
     from emotion.classify.models import CROP_SIZE
+    from emotion.classify.significance import CONFIDENCE
     from emotion.data.fer2013 import IMAGE_SIZE, PIXELS_PER_IMAGE
     from emotion.faces.detection_metrics import (
         IOU_THRESHOLD,
