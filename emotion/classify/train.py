@@ -33,7 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from emotion.classify.callbacks import best_checkpoint_class, epoch_timer_class, privatetest_audit_class
+from emotion.classify.callbacks import (
+    best_checkpoint_class,
+    epoch_timer_class,
+    privatetest_audit_class,
+)
 from emotion.classify.devices import make_strategy, training_policy
 from emotion.classify.inputs import make_dataset
 
