@@ -282,7 +282,7 @@ def _predict(arguments: argparse.Namespace) -> int:
 
         progress = lambda batches: tqdm(batches, desc="batches", unit="batch", file=sys.stderr)  # noqa: E731
     outcomes = predict_files(pipeline, paths, out_dir=Path(arguments.out) if arguments.out else None,
-                             progress=progress)
+                             progress=progress, overlap=not arguments.sequential)
     failures = [(str(path), reason) for path, reason in missing] + [
         (str(outcome.path), outcome.error) for outcome in outcomes if outcome.error]
     if arguments.json:
@@ -303,8 +303,14 @@ def _crop_faces(arguments: argparse.Namespace) -> int:
     from emotion.faces.detectors import create_detector, default_detector
 
     detector = create_detector(arguments.detector or default_detector())
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = lambda photos: tqdm(photos, desc="photos", unit="photo", file=sys.stderr)  # noqa: E731
     counts = crop_faces(Path(arguments.in_dir), Path(arguments.out_dir), detector,
-                        output_format=arguments.format, align=arguments.align)
+                        output_format=arguments.format, align=arguments.align, progress=progress,
+                        overlap=not arguments.sequential)
     print(f"{counts['faces']} face(s) from {counts['images']} image(s); {counts['skipped']} file(s) skipped "
           f"(see {Path(arguments.out_dir) / 'manifest.csv'})")
     return 0
@@ -465,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", help="write annotated copies into this folder")
     predict.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     predict.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    predict.add_argument("--sequential", action="store_true",
+                         help="one batch of photos after another, each stage in turn (default: decoding, detection, "
+                              "classification and writing overlap on threads; same outputs)")
     predict.set_defaults(handler=_predict)
 
     crop = commands.add_parser("crop-faces", help="crop every face in a folder to 48x48 grayscale")
@@ -474,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     crop.add_argument("--format", choices=("fer", "folders", "yolo"), default="fer",
                       help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
     crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")
+    crop.add_argument("--sequential", action="store_true",
+                      help="one photo after another, each stage in turn (default: decoding, detection and cropping "
+                           "overlap on threads; same files)")
     crop.set_defaults(handler=_crop_faces)
 
     peer = commands.add_parser("peer-compare", help="compare with the `fer` package side by side (needs make peer-env)")

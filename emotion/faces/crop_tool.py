@@ -27,9 +27,13 @@ def label_from_path(path: Path, root: Path) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] in CLASS_NAMES else None
 
 
+PHOTOS_IN_FLIGHT = 8
+"""``crop_faces`` with ``overlap`` holds at most this many photos decoded and not yet cropped."""
+
+
 def crop_faces(in_dir: Path, out_dir: Path, detector: FaceDetector, *, output_format: str = "fer",
                align: bool = False, margin: float = DEFAULT_MARGIN, min_score: float | None = None,
-               progress=None) -> dict[str, int]:
+               progress=None, overlap: bool = True, max_in_flight: int = PHOTOS_IN_FLIGHT) -> dict[str, int]:
     """Crop every face in ``in_dir`` (recursively) into ``out_dir``.
 
     Formats:
@@ -40,11 +44,20 @@ def crop_faces(in_dir: Path, out_dir: Path, detector: FaceDetector, *, output_fo
             ``0 cx cy w h`` line per face (normalised), the layout YOLO detectors train on.
     Always writes ``out_dir/manifest.csv`` (one row per face written and per file skipped, with the reason).
 
+    Args:
+        progress: optional wrapper for the iterator of photos, which yields each once it is finished and has a
+            ``len`` (e.g. ``tqdm``).
+        overlap: True (default): decoding, detection and cropping-and-writing each run on their own thread, on the
+            next photo while the stage after works on this one (:class:`emotion.overlap.OverlappedStages`); False:
+            one photo after another on the calling thread. Both write byte-identical files (tested).
+        max_in_flight: with ``overlap``, at most this many photos are decoded and not yet cropped at any moment.
+
     Returns:
         Counts: ``images``, ``faces``, ``skipped`` (files with no face or unreadable).
 
     Raises:
         ConfigurationError: unknown format, ``in_dir`` is not a folder, or ``out_dir`` is inside ``in_dir``.
+        ValueError: ``max_in_flight`` is below 1.
     """
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     if output_format not in FORMATS:
@@ -56,34 +69,83 @@ def crop_faces(in_dir: Path, out_dir: Path, detector: FaceDetector, *, output_fo
     threshold = detector.operating_score if min_score is None else min_score
     paths, _ = find_images([in_dir])
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifest_rows, fer_rows = [], []
-    counts = {"images": 0, "faces": 0, "skipped": 0}
-    for path in (progress(paths) if progress else paths):
+    cropper = _Cropper(in_dir, out_dir, output_format, align=align, margin=margin)
+
+    def detect(step: tuple[Path, np.ndarray | None, str | None]):
+        path, image, error = step
+        faces = [] if image is None else [face for face in detector.detect(image) if face.score >= threshold]
+        return path, image, error, faces
+
+    if overlap:
+        from emotion.overlap import OverlappedStages, Stage
+
+        stages = [Stage(_read, name="read"), Stage(detect, name="detect"), Stage(cropper, name="crop")]
+        with OverlappedStages(paths, stages, max_in_flight=max_in_flight) as run:
+            for _ in (progress(run) if progress else run):
+                pass
+    else:
+        for path in (progress(paths) if progress else paths):
+            cropper(detect(_read(path)))
+    if output_format == "fer":
+        partial = out_dir / "faces.csv.partial"
+        with open(partial, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(("emotion", "pixels", "Usage"))
+            writer.writerows(cropper.fer_rows)
+        partial.replace(out_dir / "faces.csv")
+    partial = out_dir / "manifest.csv.partial"
+    with open(partial, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(cropper.manifest_rows)
+    partial.replace(out_dir / "manifest.csv")
+    return cropper.counts
+
+
+def _read(path: Path) -> tuple[Path, np.ndarray | None, str | None]:
+    """``(path, image, None)``, or ``(path, None, reason)`` for a file that is not a usable image."""
+    try:
+        return path, read_image_file(path), None
+    except ImageFileError as error:
+        return path, None, str(error)
+
+
+class _Cropper:
+    """Crops and writes one photo's faces and keeps the manifest, the FER rows and the counts; called once per photo,
+    in the folder's order (the rows and their numbers follow it)."""
+
+    def __init__(self, in_dir: Path, out_dir: Path, output_format: str, *, align: bool, margin: float) -> None:
+        self.in_dir, self.out_dir, self.output_format = in_dir, out_dir, output_format
+        self.align, self.margin = align, margin
+        self.manifest_rows: list[dict] = []
+        self.fer_rows: list[tuple] = []
+        self.counts = {"images": 0, "faces": 0, "skipped": 0}
+
+    def __call__(self, step: tuple[Path, np.ndarray | None, str | None, list]) -> None:
+        path, image, error, faces = step
+        in_dir, out_dir = self.in_dir, self.out_dir
         source = str(path.relative_to(in_dir))
-        try:
-            image = read_image_file(path)
-            faces = [face for face in detector.detect(image) if face.score >= threshold]
-        except ImageFileError as error:
-            manifest_rows.append({"source": source, "status": "skipped", "reason": str(error)})
-            counts["skipped"] += 1
-            continue
-        counts["images"] += 1
+        if error is not None:
+            self.manifest_rows.append({"source": source, "status": "skipped", "reason": error})
+            self.counts["skipped"] += 1
+            return
+        self.counts["images"] += 1
         if not faces:
-            manifest_rows.append({"source": source, "status": "skipped", "reason": "no face detected"})
-            counts["skipped"] += 1
-            continue
+            self.manifest_rows.append({"source": source, "status": "skipped", "reason": "no face detected"})
+            self.counts["skipped"] += 1
+            return
         label = label_from_path(path, in_dir)
         stem = "_".join(path.relative_to(in_dir).with_suffix("").parts)
-        if output_format == "yolo":
+        if self.output_format == "yolo":
             _write_yolo(image, faces, path, stem, out_dir)
         for index, face in enumerate(faces):
-            crop = crop_face(image, face, margin=margin, align=align)
+            crop = crop_face(image, face, margin=self.margin, align=self.align)
             output = ""
-            if output_format == "fer":
-                fer_rows.append((CLASS_NAMES.index(label) if label else "", " ".join(map(str, crop.ravel())),
-                                 "Unlabelled"))
-                output = f"faces.csv row {len(fer_rows)}"
-            elif output_format == "folders":
+            if self.output_format == "fer":
+                self.fer_rows.append((CLASS_NAMES.index(label) if label else "", " ".join(map(str, crop.ravel())),
+                                      "Unlabelled"))
+                output = f"faces.csv row {len(self.fer_rows)}"
+            elif self.output_format == "folders":
                 target = out_dir / (label or "unlabelled") / f"{stem}_{index}.png"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _write_png(target, crop)
@@ -91,24 +153,10 @@ def crop_faces(in_dir: Path, out_dir: Path, detector: FaceDetector, *, output_fo
             else:
                 output = f"labels/{stem}.txt line {index + 1}"
             x, y, w, h = face.box
-            manifest_rows.append({"source": source, "face": index, "status": "written", "reason": "",
-                                  "output": output, "x": round(x, 1), "y": round(y, 1), "w": round(w, 1),
-                                  "h": round(h, 1), "score": round(float(face.score), 4)})
-            counts["faces"] += 1
-    if output_format == "fer":
-        partial = out_dir / "faces.csv.partial"
-        with open(partial, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(("emotion", "pixels", "Usage"))
-            writer.writerows(fer_rows)
-        partial.replace(out_dir / "faces.csv")
-    partial = out_dir / "manifest.csv.partial"
-    with open(partial, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=MANIFEST_COLUMNS)
-        writer.writeheader()
-        writer.writerows(manifest_rows)
-    partial.replace(out_dir / "manifest.csv")
-    return counts
+            self.manifest_rows.append({"source": source, "face": index, "status": "written", "reason": "",
+                                       "output": output, "x": round(x, 1), "y": round(y, 1), "w": round(w, 1),
+                                       "h": round(h, 1), "score": round(float(face.score), 4)})
+            self.counts["faces"] += 1
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
