@@ -1,5 +1,5 @@
 """Folder runs with overlapped stages: the threads keep order and their bound, stop on errors and Ctrl+C, and
-``predict_files`` and ``crop_faces`` give exactly the sequential path's outputs."""
+``predict_files`` and ``crop_faces`` give exactly the sequential path's outputs; the folder benchmark compares them."""
 
 from __future__ import annotations
 
@@ -327,6 +327,77 @@ def test_the_commands_give_the_same_outputs_with_and_without_sequential(folder, 
         outputs.append((out / "faces.csv").read_bytes() + (out / "manifest.csv").read_bytes())
     assert outputs[0] == outputs[1]
     assert "22 face(s) from 12 image(s); 2 file(s) skipped" in capsys.readouterr().out
+
+
+# --- the folder benchmark ------------------------------------------------------------------------------------------
+
+
+def test_the_folder_benchmark_interleaves_the_two_ways_and_checks_their_outputs(folder, tiny_model, tmp_path):
+    from emotion.app.folder_benchmark import describe_folder_benchmark, measure_folder, pass_order
+
+    assert pass_order(3) == [(0, "sequential"), (0, "overlapped"), (1, "overlapped"), (1, "sequential"),
+                             (2, "sequential"), (2, "overlapped")]
+    pipeline = EmotionPipeline(CentreFaceDetector(), tiny_model)
+    paths, _ = find_images([folder])
+    workloads = measure_folder(pipeline, paths, tmp_path / "scratch", passes=2, warmup=2)
+    for name, result in workloads.items():
+        assert result["identical_outputs"], name
+        assert [(run["pass"], run["way"]) for run in result["runs"]] == pass_order(2)
+        assert len(result["sequential"]["photos_per_second"]) == len(result["overlapped"]["photos_per_second"]) == 2
+        assert result["photos"] == 13 and result["faces"] == 22
+    assert workloads["annotated_copies"]["files_compared"] == 12
+    assert workloads["predictions_only"]["files_compared"] == 0
+    assert list((tmp_path / "scratch").iterdir()) == [], "each run's copies are removed once hashed"
+    text = describe_folder_benchmark({"workloads": workloads, "cpu_cores": 2})
+    assert "outputs identical (12 annotated copies compared byte for byte)" in text and "x (per pass" in text
+
+
+def test_the_folder_benchmark_notices_outputs_that_differ(folder, tiny_model, tmp_path):
+    from emotion.app.folder_benchmark import measure_folder
+
+    class DriftingDetector(CentreFaceDetector):
+        """Moves its faces by a pixel on every call, as a nondeterministic stage would."""
+
+        calls = 0
+
+        def detect(self, image):
+            DriftingDetector.calls += 1
+            return [Face(box=(face.box[0] + self.calls, *face.box[1:]), score=face.score)
+                    for face in super().detect(image)]
+
+    pipeline = EmotionPipeline(DriftingDetector(), tiny_model)
+    paths, _ = find_images([folder])
+    workloads = measure_folder(pipeline, paths[:4], tmp_path / "scratch", passes=1, warmup=1,
+                               workloads={"predictions_only": False})
+    assert workloads["predictions_only"]["identical_outputs"] is False
+
+
+def test_the_benchmark_sentence_states_the_ranges_and_the_busy_machine():
+    from emotion.app.folder_benchmark import describe_folder_benchmark, summarise_runs
+
+    runs = [{"pass": index, "way": way, "photos_per_second": rate, "seconds": 1.0, "other_cores": other}
+            for index, way, rate, other in [(0, "sequential", 4.0, 0.1), (0, "overlapped", 6.0, 0.0),
+                                            (1, "overlapped", 5.0, 0.6), (1, "sequential", 5.0, None),
+                                            (2, "sequential", 4.5, 0.0), (2, "overlapped", 6.3, 0.0)]]
+    summary = summarise_runs(runs)
+    assert summary["sequential"] == {"photos_per_second": [4.0, 5.0, 4.5], "median": 4.5, "min": 4.0, "max": 5.0}
+    assert summary["speedup"] == pytest.approx(6.0 / 4.5)
+    assert summary["speedup_per_pass"] == pytest.approx([1.5, 1.0, 1.4])
+    result = {**summary, "identical_outputs": True, "photos": 200, "faces": 900, "files_compared": 0}
+    text = describe_folder_benchmark({"workloads": {"predictions_only": result}, "cpu_cores": 2})
+    assert text == ("Predictions only, 200 photos: overlapped 6.00 photos/s (5.00-6.30) against sequential 4.50 "
+                    "(4.00-5.00), medians of 3 interleaved passes: 1.33x (per pass 1.00-1.50x); outputs identical. "
+                    "Other processes kept up to 0.60 of the machine's 2 cores busy during a run.")
+
+
+def test_benchmark_photos_spread_over_the_folder_and_say_when_too_few(folder):
+    from emotion.app.folder_benchmark import benchmark_photos
+    from emotion.errors import DataMissingError
+
+    paths, _ = find_images([folder])
+    assert benchmark_photos(folder, 4) == [paths[0], paths[3], paths[6], paths[9]]
+    with pytest.raises(DataMissingError, match="holds 13 images, fewer than the 14"):
+        benchmark_photos(folder, 14)
 
 
 @pytest.mark.real_data
