@@ -5,20 +5,22 @@ one job (a test keeps this map complete).
 Top level (the base every stage may use): ``errors`` (the exceptions), ``paths`` (where data, models and results
 live), ``machine`` (CPU, cores, CPU time and TensorFlow's oneDNN kernels, turned on here before anything can load
 TensorFlow), ``provenance`` (results files written and read with their provenance), ``paper`` (the numbers the paper
-reports).
+reports), ``overlap`` (stages of a folder run overlapped on threads, with a bounded number of items in flight).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.wider_face``, ``data.datacheck``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.detection_metrics``,
 ``faces.detection_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,
 ``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.kfold``,
-``classify.input_benchmark``, ``classify.evaluate``, ``classify.significance``, ``classify.ensemble``.
+``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
+``classify.ensemble``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
-Study outputs: ``study.results``, ``study.notebooks``, ``study.prose``, ``study.report``, ``study.report_check``,
-``study.model_card``.
-System: ``app.pipeline``, ``app.peer``, ``app.webapp``, ``app.webapp_load``, ``app.webapp_browser``, ``app.cli``.
+Study outputs: ``study.results``, ``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``,
+``study.report_check``, ``study.model_card``.
+System: ``app.pipeline``, ``app.folder_benchmark``, ``app.peer``, ``app.webapp``, ``app.webapp_load``,
+``app.webapp_browser``, ``app.cli``.
 """
 
 from emotion.machine import enable_onednn
