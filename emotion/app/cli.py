@@ -50,6 +50,18 @@ def _check_data(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _build_wider_subset(arguments: argparse.Namespace) -> int:
+    from emotion.data.wider_subset import build_wider_subset
+
+    out = Path(arguments.out) if arguments.out else data_root() / "faces"
+    summary = build_wider_subset(arguments.wider_val, arguments.ground_truth, out, replace=arguments.replace)
+    print(f"Wrote {summary.folder}: {summary.images} images ({summary.image_bytes / 1e6:.1f} MB, sha256 verified), "
+          f"{summary.faces:,} faces; images.csv, annotations.csv and widerface_eval/ equal the study's copies."
+          + ("" if summary.readme_copied else " widerface_eval/wider_face_split_readme.txt was not written: no "
+             "readme.txt lies beside wider_face_val.mat (it only explains the attribute codes)."))
+    return 0
+
+
 def _run_notebooks(arguments: argparse.Namespace) -> int:
     from emotion.machine import busy_cpu_seconds, other_cores, own_cpu_seconds
     from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
@@ -434,6 +446,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-data", help="verify $EMOTION_DATA and say how to obtain what is missing")
     check.add_argument("--data", help="data root (default: $EMOTION_DATA, else data/raw)")
     check.set_defaults(handler=_check_data)
+
+    wider = commands.add_parser("build-wider-subset", help="rebuild $EMOTION_DATA/faces (the 700-image WIDER FACE "
+                                "val subset) from the official WIDER FACE downloads")
+    wider.add_argument("--wider-val", required=True, metavar="DIR",
+                       help="the unzipped WIDER_val.zip: the folder holding WIDER_val/images/<event>/<file>.jpg")
+    wider.add_argument("--ground-truth", required=True, nargs="+", metavar="DIR",
+                       help="folder(s) searched for wider_face_val.mat (wider_face_split.zip) and "
+                            "wider_{easy,medium,hard}_val.mat (eval_tools.zip)")
+    wider.add_argument("--out", metavar="DIR", help="the folder to create (default: $EMOTION_DATA/faces)")
+    wider.add_argument("--replace", action="store_true", help="replace --out if it exists, once the new one is complete")
+    wider.set_defaults(handler=_build_wider_subset)
 
     run = commands.add_parser("run-notebooks", help="execute the notebooks headless with papermill")
     run.add_argument("--mode", choices=("smoke", "full"), required=True)
