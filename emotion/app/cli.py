@@ -37,15 +37,16 @@ LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 8
 
 
 def _check_data(arguments: argparse.Namespace) -> int:
-    from emotion.data.datacheck import check_data, format_report
+    from emotion.data.datacheck import blocked_notebooks, check_data, format_report
 
     root = Path(arguments.data).resolve() if arguments.data else data_root()
     items = check_data(root)
     print(format_report(root, items))
-    missing = [item for item in items if item.required and not item.ok]
+    missing = [item.name for item in items if item.required and not item.ok]
     if missing:
-        print(f"\n{len(missing)} required item(s) missing or malformed: the notebooks cannot run. See above.",
-              file=sys.stderr)
+        print(f"\nRequired data missing or malformed: {', '.join(missing)}. Notebooks "
+              f"{', '.join(name[:2] for name in blocked_notebooks(items))} cannot run without it, so `make figures` "
+              "stops here; the instructions above say how to obtain it.", file=sys.stderr)
         return 1
     return 0
 
@@ -443,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m emotion", description="The facial-emotion-recognition study.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    check = commands.add_parser("check-data", help="verify $EMOTION_DATA and say how to obtain what is missing")
+    check = commands.add_parser("check-data", help="verify $EMOTION_DATA, say which notebooks can run and how to "
+                                "obtain what is missing")
     check.add_argument("--data", help="data root (default: $EMOTION_DATA, else data/raw)")
     check.set_defaults(handler=_check_data)
 
