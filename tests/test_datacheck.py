@@ -1,9 +1,10 @@
 """``check-data``: which notebook reads which data set (kept true against the notebooks' code), required sets stop
-the run, optional ones say what is skipped."""
+the run, optional ones say what is skipped; and notebook 05 runs without CK+48, saying why."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from emotion.app.cli import main
 from emotion.data import datacheck
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import NOTEBOOKS_DIR
-from emotion.study.notebooks import study_notebooks
+from emotion.study.notebooks import run_notebook, study_notebooks
 
 READS = {
     "FER2013": r"\bload_fer2013\(",
@@ -142,3 +143,18 @@ def test_without_faces_or_with_a_changed_image_the_check_fails(real_data_root, t
     assert main(["check-data", "--data", str(root)]) == 1
     out = capsys.readouterr().out
     assert "[MISSING] WIDER FACE val subset" in out and "malformed: 1 image(s)" in out and images[0].name in out
+
+
+@pytest.mark.notebooks
+def test_notebook_05_runs_without_ckplus_and_says_why(real_data_root, tmp_path, monkeypatch):
+    root = linked_root(real_data_root, tmp_path / "root", "ckplus48")
+    monkeypatch.setenv("EMOTION_DATA", str(root))
+    run = run_notebook(NOTEBOOKS_DIR / "05_evaluation.ipynb", "smoke", output_root=tmp_path / "out")
+    executed = nbformat.read(run.output, as_version=4)
+    assert not [output for cell in executed.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+                if output.get("output_type") == "error"]
+    shown = json.dumps([cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"])
+    assert "Skipped: CK+48 is not in the data folder" in shown and "on request" in shown
+    results = json.loads((tmp_path / "out" / "results" / "05_evaluation.json").read_text())
+    assert results["ckplus"] == {} and "Skipped" in results["ckplus_skipped"]
+    assert not [row for row in results["headline"] if "CK+48" in row["quantity"]]
