@@ -7,7 +7,7 @@ live), ``machine`` (CPU, cores, CPU time and TensorFlow's oneDNN kernels, turned
 TensorFlow), ``provenance`` (results files written and read with their provenance), ``paper`` (the numbers the paper
 reports), ``overlap`` (stages of a folder run overlapped on threads, with a bounded number of items in flight).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
-``data.image_files``, ``data.wider_face``, ``data.datacheck``.
+``data.image_files``, ``data.wider_face``, ``data.wider_subset``, ``data.datacheck``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.detection_metrics``,
 ``faces.detection_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,

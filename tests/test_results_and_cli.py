@@ -105,7 +105,8 @@ def test_check_data_reports_missing_fer2013_with_instructions(tmp_path, capsys):
     assert main(["check-data", "--data", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "[MISSING] FER2013" in out and "Challenges in Representation Learning" in out
-    assert "[skip] faces" in out
+    assert "[MISSING] WIDER FACE val subset (required; notebooks 02, 06)" in out
+    assert "[skip] CK+48 (optional; notebook 05)" in out
 
 
 def test_check_data_accepts_a_valid_variant_and_says_it_differs(tmp_path, capsys):
@@ -117,9 +118,10 @@ def test_check_data_accepts_a_valid_variant_and_says_it_differs(tmp_path, capsys
         "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
         "Training,fer0000000.png,0,10,0,0,0,0,0,0,0,0\n")
     with pytest.warns(UserWarning):
-        assert main(["check-data", "--data", str(tmp_path)]) == 0
+        status = main(["check-data", "--data", str(tmp_path)])
     out = capsys.readouterr().out
     assert "[ok ] FER2013" in out and "differs from the original" in out
+    assert status == 1 and "[MISSING] WIDER FACE val subset" in out  # FER2013 passes; the faces are still required
 
 
 def test_check_data_reports_a_malformed_file_without_traceback(tmp_path, capsys):

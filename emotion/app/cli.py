@@ -2,6 +2,7 @@
 
 Commands:
     check-data      verify the data under $EMOTION_DATA and print how to obtain anything missing
+    build-wider-subset  rebuild $EMOTION_DATA/faces from the official WIDER FACE download
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README
     detect-eval     run one face detector on a WIDER-FACE-format folder; print AP per level and speed as JSON

@@ -2,7 +2,8 @@
 
 Loaders that turn the files under ``$EMOTION_DATA`` into validated arrays: FER2013 (``fer2013``), its FER+ crowd
 votes (``ferplus``), the out-of-distribution sets CK+48 (``cohn_kanade``) and AffectNet (``affectnet``), any image
-file a user has (``image_files``), a WIDER-FACE-format folder of annotated photos (``wider_face``), the
+file a user has (``image_files``), a WIDER-FACE-format folder of annotated photos (``wider_face``), the study's 700-image WIDER FACE
+subset rebuilt from the official download (``wider_subset``), the
 duplicate/split-leakage report (``leakage``) and the check that says what is missing and how to obtain it
 (``datacheck``). Nothing here imports TensorFlow.
 """
