@@ -1,4 +1,5 @@
-"""The machine base: CPU facts, and TensorFlow's oneDNN kernels turned on wherever the package loads."""
+"""The machine base: CPU facts, the CPU time read from /proc/stat and getrusage, and TensorFlow's oneDNN kernels
+turned on wherever the package loads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -20,6 +22,37 @@ def test_cpu_model_and_flags_are_read_from_cpuinfo():
     assert machine.cpu_model(AVX2_ONLY) == "AMD EPYC"
     assert machine.cpu_model("") == "unknown"
     assert machine.cpu_flags(AVX2_ONLY) == {"fpu", "sse2", "avx", "avx2", "fma"}
+
+
+def proc_stat(text: str | None):
+    """A stand-in for ``pathlib.Path`` inside emotion.machine: /proc/stat reads ``text`` (None: the file is absent)."""
+    def read_text():
+        if text is None:
+            raise FileNotFoundError("/proc/stat")
+        return text
+
+    def path(name):
+        assert name == "/proc/stat"
+        return SimpleNamespace(read_text=read_text)
+    return path
+
+
+def test_busy_cpu_seconds_sums_every_state_but_idle_and_iowait_from_proc_stat(monkeypatch):
+    monkeypatch.setattr(machine.os, "sysconf", {"SC_CLK_TCK": 100}.__getitem__)
+    # user nice system idle iowait irq softirq steal guest guest_nice: guest time is already counted in user.
+    monkeypatch.setattr(machine, "Path", proc_stat("cpu  4705 356 584 3699 23 0 12 5 100 7\ncpu0 1 2 3 4 5 6 7 8\n"))
+    assert machine.busy_cpu_seconds() == pytest.approx((4705 + 356 + 584 + 0 + 12 + 5) / 100)
+    monkeypatch.setattr(machine, "Path", proc_stat("cpu 10 20 30 40\n"))  # an old kernel: no iowait column
+    assert machine.busy_cpu_seconds() == pytest.approx(0.6)
+    monkeypatch.setattr(machine, "Path", proc_stat(None))
+    assert machine.busy_cpu_seconds() is None
+
+
+def test_own_cpu_seconds_adds_user_and_system_time_of_the_process_and_its_finished_children(monkeypatch):
+    usage = {machine.resource.RUSAGE_SELF: SimpleNamespace(ru_utime=1.5, ru_stime=0.25),
+             machine.resource.RUSAGE_CHILDREN: SimpleNamespace(ru_utime=10.0, ru_stime=2.0)}
+    monkeypatch.setattr(machine.resource, "getrusage", usage.__getitem__)
+    assert machine.own_cpu_seconds() == 13.75
 
 
 def test_onednn_follows_the_variable_and_else_the_cpu_flags_as_tensorflow_does():
