@@ -22,20 +22,35 @@ def test_each_model_maps_a_batch_of_48x48_faces_to_seven_probabilities(models, n
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+IMAGENET_RESNET_PARAMETERS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032}
+"""Parameters of the ImageNet ResNets (torchvision's counts: a 3-channel stem, a 1000-way classifier)."""
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50"])
+def test_resnets_have_the_imagenet_parameters_less_the_colour_stem_and_the_1000_way_classifier(models, name):
+    features = 2048 if name == "resnet50" else 512
+    expected = (IMAGENET_RESNET_PARAMETERS[name]
+                - (features * 1000 + 1000) + (features * 7 + 7)  # a 7-way softmax replaces the 1000-way one
+                - 7 * 7 * (3 - 1) * 64)  # the 7x7 stem sees 1 grey channel instead of 3
+    trainable = sum(int(np.prod(weight.shape)) for weight in models[name].trainable_weights)
+    assert trainable == expected
+
+
 @pytest.mark.parametrize(
-    ("name", "low", "high"),
+    ("name", "parameters"),
     [
-        # ImageNet ResNets have 11.7 / 21.8 / 25.6 million parameters, 0.5 / 0.5 / 2.0 million of them in the
-        # 1000-way classifier that a 7-way softmax replaces, and 3 / 3 / 0 thousand fewer in the 1-channel stem.
-        ("resnet18", 11.1e6, 11.3e6),
-        ("resnet34", 21.2e6, 21.4e6),
-        ("resnet50", 23.4e6, 23.7e6),
-        ("basic_cnn", 0.5e6, 3e6),
-        ("mobilenet", 0.05e6, 1e6),
+        # All weights, batch-norm statistics included: what the released models' results files record.
+        ("basic_cnn", 1_767_207),
+        ("resnet18", 11_183_431),
+        ("resnet34", 21_299_015),
+        ("resnet50", 23_569_223),
+        ("mobilenet", 215_015),
+        ("crop_cnn", 1_439_527),
+        ("wide_crop_cnn", 3_035_703),
     ],
 )
-def test_parameter_counts_match_the_architectures(models, name, low, high):
-    assert low < models[name].count_params() < high
+def test_parameter_counts_match_the_architectures(models, name, parameters):
+    assert models[name].count_params() == parameters
 
 
 @pytest.mark.parametrize("path", sorted(RESULTS_DIR.glob("03_train_*.json")), ids=lambda path: path.stem)
