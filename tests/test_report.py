@@ -62,13 +62,30 @@ def test_every_page_loads_in_chromium_with_every_image(site, chromium):
     assert browser_problems(site, screenshot, chromium) == []
     from PIL import Image
 
+    import re
+
+    import numpy as np
+
     with Image.open(screenshot) as image:
         assert image.size == (1280, 2000)
-        # A rendered page of text and tables: hundreds of anti-aliased colours and a few per cent of inked pixels,
-        # where a blank page has one colour.
-        colours = image.convert("RGB").getcolors(maxcolors=2**24)
-        white = max(count for count, colour in colours if colour == (255, 255, 255))
-        assert len(colours) > 100 and white < 0.97 * image.size[0] * image.size[1]
+        page = np.asarray(image.convert("RGB")).astype(int)
+    # The report's style lays the page out in a 72rem (1152 px) column centred in the 1280-px window; a rule of the
+    # page's own colours runs exactly across that column, with white on either side.
+    left, right = (1280 - 1152) // 2, (1280 + 1152) // 2
+
+    def rules(colour):
+        across = np.all(page[:, left:right] == colour, axis=-1).all(axis=1)
+        outside = np.all(page[:, [left - 1, right]] == 255, axis=(1, 2))
+        return np.nonzero(across & outside)[0]
+
+    assert len(rules((221, 221, 221))) >= 1, "no heading ruled in #ddd across the column"
+    # The models table comes first and fills the column: a #ccc line above each of its rows and below the last, and
+    # below the top line the header row shaded #f3f3f3 in every cell, between the cells' #ccc borders.
+    table = re.search(r"<table>.*?</table>", (site / "index.html").read_text(), flags=re.DOTALL).group(0)
+    lines = rules((204, 204, 204))
+    assert len(lines) == table.count("<tr>") + 1
+    header = page[lines[0] + 1, left:right]
+    assert np.all(header == (243, 243, 243), axis=-1).sum() == 1152 - (table.count("<th>") + 1)
 
 
 def test_browser_check_catches_an_undecodable_image(site, chromium, tmp_path):

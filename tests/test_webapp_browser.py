@@ -2,7 +2,9 @@
 and the page draws a box and a label for each face. Needs Debian's chromium (`make setup-browser`) and the WIDER
 photos under EMOTION_DATA; skips, saying why, without them."""
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from emotion import CLASS_NAMES
 from emotion.paths import BUILD_DIR, MODELS_DIR
@@ -34,12 +36,30 @@ def test_uploading_a_photo_draws_a_labelled_box_per_face(app, real_data_root):
     # Each label reads "<face number>: <emotion> <probability> %", e.g. "1: sad 26.3 %".
     assert all(label.split(": ", 1)[1].split()[0] in CLASS_NAMES for label in shown["labels"]), shown["labels"]
     assert shown["detector"] == "haar" and shown["model"].endswith("crop_cnn.keras")
-    assert screenshot.is_file() and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    from PIL import Image
-
+    with (real_data_root / "faces" / "images" / PHOTO).open("rb") as upload:
+        answer = app.test_client().post("/api/predict", data={"file": (upload, PHOTO)}).get_json()
+    [face] = answer["files"][0]["faces"]
+    x, y, width, height = (round(value) for value in face["box"])
+    with Image.open(real_data_root / "faces" / "images" / PHOTO) as original:
+        photo = np.asarray(original.convert("RGB")).astype(int)
     with Image.open(screenshot) as image:
-        # The page shows the uploaded photo: thousands of colours, where a blank or error page has a handful.
-        assert len(image.convert("RGB").getcolors(maxcolors=2**24)) > 1000
+        page = np.asarray(image.convert("RGB")).astype(int)
+    # The box: 3 px of #ffc800; its top and bottom borders are the rows yellow across its whole width (the label
+    # above it is narrower). The 1024-px photo is shown at its own size, so the box has the answer's size.
+    yellow = np.all(page == (255, 200, 0), axis=-1)
+    assert yellow.any(), "no face box drawn"
+    rows, columns = np.nonzero(yellow)
+    left, right = columns.min(), columns.max()
+    bordered = np.nonzero(yellow[:, left:right + 1].all(axis=1))[0]
+    top, bottom = bordered.min(), bordered.max()
+    assert (right - left + 1, bottom - top + 1) == (width, height)
+    # Around the box the page shows the uploaded photo itself, placed so that the box sits where the answer says.
+    region = page[top - y:top - y + photo.shape[0], left - x:left - x + photo.shape[1]]
+    assert region.shape == photo.shape
+    visible = np.ones(photo.shape[:2], bool)
+    visible[rows.min() - (top - y):bottom - (top - y) + 1, x:x + width] = False  # the label and the box
+    visible[y + 3:y + height - 3, x + 3:x + width - 3] = True  # the face inside the box
+    assert np.abs(region - photo)[visible].mean() < 2  # grey levels; another photo or place differs by tens
 
 
 def test_a_missing_photo_is_reported_before_any_browser_starts(app, tmp_path):
