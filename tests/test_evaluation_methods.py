@@ -195,8 +195,20 @@ def test_evaluation_figures_render(tmp_path):
     assert [text.get_text() for text in axis.get_legend().get_texts()] == ["paper"]
     paper_line = [line for line in axis.lines if line.get_label() == "paper"][0]
     assert paper_line.get_xdata()[0] == pytest.approx(0.6286)
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from emotion.figures.plots import FIGURE_DPI
+
     for index, figure in enumerate(figures):
-        assert save_figure(figure, tmp_path / f"{index}.png").is_file()
+        # Cropped to what is drawn (plus matplotlib's padding), at the study's resolution, in a folder it creates.
+        figure.set_dpi(FIGURE_DPI)
+        drawn = figure.get_tightbbox(figure.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+        path = save_figure(figure, tmp_path / "new" / f"{index}.png")
+        assert path == tmp_path / "new" / f"{index}.png"
+        with Image.open(path) as image:
+            assert image.format == "PNG" and tuple(round(value) for value in image.info["dpi"]) == (FIGURE_DPI,) * 2
+            assert image.size == pytest.approx((drawn.width * FIGURE_DPI, drawn.height * FIGURE_DPI), abs=1)
 
 
 def test_photo_detection_recall_and_least_confident():
@@ -220,7 +232,7 @@ def test_photo_detection_recall_and_least_confident():
     assert [(score, index) for score, index, _ in ranked] == [(0.3, 0), (0.5, 1)]
 
 
-def test_saliency_methods_and_unknown_method():
+def test_saliency_maps_are_gradient_times_activation_of_the_class_logit_as_computed_by_hand():
     import keras
 
     from emotion.analysis.saliency import grad_cam
@@ -229,9 +241,33 @@ def test_saliency_methods_and_unknown_method():
     features = keras.layers.Conv2D(2, 3, padding="same", name="features")(inputs)
     flat = keras.layers.Flatten()(features)
     model = keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(flat))
-    images = np.random.default_rng(0).integers(0, 255, (4, 48, 48), dtype=np.uint8)
+    # Centre taps +1 and -1: the two feature channels are the image x and -x.
+    kernel = np.zeros((3, 3, 1, 2), np.float32)
+    kernel[1, 1, 0] = [1.0, -1.0]
+    model.get_layer("features").set_weights([kernel, np.zeros(2, np.float32)])
+    rng = np.random.default_rng(0)
+    weights = rng.normal(0.0, 0.01, (48, 48, 2, 7)).astype(np.float32)
+    weights[:, :, 0] += 0.02  # the x channel counts for every class on average, so Grad-CAM's map is not empty
+    model.layers[-1].set_weights([weights.reshape(-1, 7), np.zeros(7, np.float32)])
+    images = rng.integers(0, 255, (4, 48, 48), dtype=np.uint8)
+    images[3] = 0  # a black face: nothing to attribute, an all-zero map
+    activations = np.stack([images, -images.astype(np.float64)], axis=-1)  # (4, 48, 48, 2)
+    predicted = np.argmax(activations.reshape(4, -1) @ weights.reshape(-1, 7), axis=1)
+
+    def by_hand(method):
+        maps = []
+        for activation, class_id in zip(activations, predicted):
+            gradient = weights[..., class_id]  # of the pre-softmax logit with respect to each activation
+            if method == "gradcam":
+                gradient = gradient.mean(axis=(0, 1), keepdims=True)
+            cam = np.maximum((gradient * activation).sum(axis=-1), 0.0)
+            maps.append(cam / cam.max() if cam.max() > 0 else cam)
+        return np.array(maps)
+
     for method in ("hirescam", "gradcam"):
-        maps = grad_cam(model, images, method=method)
-        assert maps.shape == (4, 48, 48) and 0.0 <= maps.min() and maps.max() <= 1.0
+        np.testing.assert_allclose(grad_cam(model, images, method=method), by_hand(method), atol=1e-5)
+    # With channel-averaged gradients the map is the image itself, scaled to [0, 1].
+    np.testing.assert_allclose(grad_cam(model, images[:3], method="gradcam"),
+                               images[:3] / images[:3].max(axis=(1, 2), keepdims=True), atol=1e-5)
     with pytest.raises(ValueError, match="unknown method"):
         grad_cam(model, images, method="lime")
