@@ -9,6 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The package first: importing it turns TensorFlow's oneDNN kernels on, which only works before TensorFlow loads (a test
+# module that imports keras first would run slower and warn).
+import emotion  # noqa: F401
+
 HEADER = "emotion,pixels,Usage"
 
 
@@ -25,7 +29,7 @@ def small_fer(tmp_path: Path):
     images[0, 0, 0], images[0, 0, 1] = 0, 255  # make sure the extremes parse
     labels = np.array([0, 1, 2, 3, 4, 5, 6, 0, 3])
     usage = np.array(["Training"] * 3 + ["PublicTest"] * 3 + ["PrivateTest"] * 3)
-    lines = [HEADER] + [fer_row(l, i, u) for l, i, u in zip(labels, images, usage)]
+    lines = [HEADER] + [fer_row(label, image, split) for label, image, split in zip(labels, images, usage)]
     path = tmp_path / "fer2013.csv"
     path.write_text("\n".join(lines) + "\n")
     return path, images, labels, usage
@@ -69,7 +73,8 @@ def tiny_model(tmp_path_factory):
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((48, 48, 1))
-    outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs)))
+    flat = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
+    outputs = keras.layers.Dense(7, activation="softmax")(flat)
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
     keras.Model(inputs, outputs).save(path)
     return path
