@@ -161,13 +161,14 @@ def test_cli_recipe_choices_are_the_recipes_of_the_training_code(capsys):
 def test_cli_train_builds_the_paper_recipe_and_lets_options_override_it():
     from dataclasses import replace
 
-    from emotion.app.cli import _train_config, build_parser
+    from emotion.app.cli import build_parser
+    from emotion.app.commands.classify import train_config
     from emotion.classify.recipes import recipe_config
 
     arguments = build_parser().parse_args(["train", "--model", "resnet34", "--recipe", "paper", "--epochs", "20"])
-    assert _train_config(arguments) == replace(recipe_config("paper", "resnet34"), epochs=20)
+    assert train_config(arguments) == replace(recipe_config("paper", "resnet34"), epochs=20)
     default = build_parser().parse_args(["train", "--model", "resnet34"])
-    assert _train_config(default) == recipe_config("study", "resnet34")
+    assert train_config(default) == recipe_config("study", "resnet34")
 
 
 def test_probabilities_by_tta_equal_each_mode_of_predict_probabilities(tiny_model_path):

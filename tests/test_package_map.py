@@ -14,13 +14,19 @@ PACKAGE = Path(emotion.__file__).parent
 
 
 def _subpackages() -> list[Path]:
-    return sorted(path.parent for path in PACKAGE.glob("*/__init__.py"))
+    """The stage subpackages and the packages inside them (such as ``app/commands/``)."""
+    return sorted(path.parent for pattern in ("*/__init__.py", "*/*/__init__.py") for path in PACKAGE.glob(pattern))
+
+
+def _dotted(folder: Path) -> str:
+    return ".".join(folder.relative_to(PACKAGE).parts)
 
 
 def _modules() -> set[str]:
     modules = {path.stem for path in PACKAGE.glob("*.py") if not path.stem.startswith("_")}
+    modules |= {_dotted(folder) for folder in _subpackages() if len(folder.relative_to(PACKAGE).parts) > 1}
     for folder in _subpackages():
-        modules |= {f"{folder.name}.{path.stem}" for path in folder.glob("*.py") if not path.stem.startswith("_")}
+        modules |= {f"{_dotted(folder)}.{path.stem}" for path in folder.glob("*.py") if not path.stem.startswith("_")}
     return modules
 
 
@@ -31,18 +37,21 @@ def test_every_module_is_on_the_package_map():
     assert sorted(named - modules) == [], "the map names modules that do not exist"
 
 
-def test_no_modules_below_the_subpackages():
-    assert sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.glob("*/*/*.py")) == []
+def test_modules_below_the_subpackages_are_in_packages_one_level_deep():
+    loose = [path for path in PACKAGE.glob("*/*/*.py") if not (path.parent / "__init__.py").is_file()]
+    assert sorted(str(path.relative_to(PACKAGE)) for path in loose) == []
+    assert sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.glob("*/*/*/*.py")) == []
 
 
 def test_every_subpackage_has_a_docstring():
     assert _subpackages(), "emotion/ has no subpackages"
     for folder in _subpackages():
         docstring = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
-        assert docstring, f"emotion/{folder.name}/__init__.py needs a docstring saying what it holds"
+        where = "/".join(folder.relative_to(PACKAGE).parts)
+        assert docstring, f"emotion/{where}/__init__.py needs a docstring saying what it holds"
         modules = {path.stem for path in folder.glob("*.py") if not path.stem.startswith("_")}
         named = set(re.findall(r"``(\w+)``", docstring))
-        assert sorted(modules - named) == [], f"name these modules in emotion/{folder.name}/__init__.py's docstring"
+        assert sorted(modules - named) == [], f"name these modules in emotion/{where}/__init__.py's docstring"
 
 
 def test_every_command_is_in_the_cli_docstring():
@@ -62,7 +71,7 @@ def test_subpackages_import_without_tensorflow():
     import subprocess
     import sys
 
-    names = [f"emotion.{folder.name}" for folder in _subpackages()]
+    names = [f"emotion.{_dotted(folder)}" for folder in _subpackages()]
     code = ("import sys\n" + "".join(f"import {name}\n" for name in names)
             + "heavy = sorted({'tensorflow', 'keras'} & set(sys.modules))\nassert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)

@@ -3,5 +3,6 @@
 The end-to-end pipeline from photo to labelled faces (``pipeline``), its folder run timed sequential against
 overlapped (``folder_benchmark``), the comparison with the PyPI package ``fer``
 (``peer``), the web app with its load test and browser driver (``webapp``, ``webapp_load``, ``webapp_browser``) and
-the command-line interface behind ``python -m emotion`` (``cli``).
+the command-line interface behind ``python -m emotion`` (``cli``, which builds its parser from ``commands``, one
+module of commands per stage of the study).
 """

@@ -1,0 +1,29 @@
+"""Argparse types and protocol constants that several command modules share."""
+
+from __future__ import annotations
+
+import argparse
+
+PEER_PHOTOS = 50
+"""WIDER photos of the peer comparison's end-to-end part (the protocol of results/06_peer_comparison.json)."""
+LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 8
+"""The web app's load-test protocol (results/06_webapp_load.json): requests sent, and how many at once."""
+
+
+def bounded(convert, accept, what: str):
+    """An argparse ``type`` that converts with ``convert`` and accepts a value when ``accept(value)``; anything else
+    is refused with ``'<text>' is not <what>``."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+    return parse
+
+
+port = bounded(int, lambda value: 1 <= value <= 65535, "a port number (1-65535)")
+at_least_one = bounded(int, lambda value: value >= 1, "a whole number of at least 1")
+positive_seconds = bounded(float, lambda value: value > 0, "a positive number of seconds")
