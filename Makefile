@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures train budgets training-cost experiments tune-pipeline smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme clean
+.PHONY: help setup setup-browser check-data figures train budgets training-cost experiments tune-pipeline smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme notebook-scripts clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -118,6 +118,9 @@ model-card: setup ## Rewrite models/MODEL_CARD.md from results/*.json
 
 readme: setup ## Rewrite the README's results table from results/*.json
 	$(PY) -m emotion results-table --write README.md
+
+notebook-scripts: setup ## Rewrite notebooks/scripts/ (each notebook's sources as plain text, for diffs)
+	$(PY) -m emotion notebook-scripts
 
 clean: ## Remove build outputs and caches (keeps .venv, figures/, results/, models/)
 	rm -rf build data/processed/*.npz .pytest_cache

@@ -36,3 +36,20 @@ def test_a_file_that_is_not_a_notebook_is_named_in_the_error(tmp_path):
     broken.write_text("{not json")
     with pytest.raises(DataFormatError, match="02_broken.ipynb is not a Jupyter notebook"):
         notebook_to_script(broken)
+
+
+def test_the_notebook_scripts_command_checks_and_writes_the_twins(tmp_path, monkeypatch, capsys):
+    from emotion.app.cli import main
+    from emotion.study import notebook_scripts
+
+    assert main(["notebook-scripts", "--check"]) == 0
+    monkeypatch.setattr(notebook_scripts, "SCRIPTS_DIR", tmp_path / "scripts")
+    capsys.readouterr()
+    assert main(["notebook-scripts", "--check"]) == 1
+    assert "out of date: " + str(tmp_path / "scripts" / study_notebooks()[0].stem) in capsys.readouterr().err
+    assert not (tmp_path / "scripts").exists()
+    assert main(["notebook-scripts"]) == 0
+    written = sorted(path.name for path in (tmp_path / "scripts").iterdir())
+    assert written == sorted(f"{path.stem}.py" for path in study_notebooks())
+    assert f"written: {tmp_path / 'scripts' / written[0]}" in capsys.readouterr().out
+    assert main(["notebook-scripts", "--check"]) == 0

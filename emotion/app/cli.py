@@ -17,6 +17,7 @@ Commands:
     results-table   print the README's results table from results/*.json, or rewrite/check the README
     report          build the static HTML report (build/report/) and check it in headless Chromium
     model-card      write models/MODEL_CARD.md from results/*.json
+    notebook-scripts  write notebooks/scripts/NN_slug.py, each notebook's sources as plain text (--check: compare only)
     predict         find faces in photos and classify their emotions (annotated copies, JSON)
     peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
     tune-pipeline   choose the pipeline detector's image size on photos the peer comparison does not use

@@ -1,4 +1,5 @@
-"""Commands of the study's outputs: ``run-notebooks``, ``results-table``, ``report`` and ``model-card``."""
+"""Commands of the study's outputs: ``run-notebooks``, ``results-table``, ``report``, ``model-card`` and
+``notebook-scripts``."""
 
 # Handlers import their stage lazily so that `python -m emotion --help` stays fast.
 from __future__ import annotations
@@ -40,6 +41,11 @@ def register(commands) -> None:
     card.add_argument("--check", action="store_true", help="exit 1 when the card is out of date; write nothing")
     card.set_defaults(handler=_model_card)
 
+    scripts = commands.add_parser("notebook-scripts", help="write notebooks/scripts/NN_slug.py, each notebook's "
+                                  "sources as plain text (for diffs)")
+    scripts.add_argument("--check", action="store_true",
+                         help="exit 1 listing the twins that are out of date; write nothing")
+    scripts.set_defaults(handler=_notebook_scripts)
 
 
 def _run_notebooks(arguments: argparse.Namespace) -> int:
@@ -126,3 +132,18 @@ def _model_card(arguments: argparse.Namespace) -> int:
     print(f"{path}: {'up to date' if same else 'written'}")
     return 0
 
+
+def _notebook_scripts(arguments: argparse.Namespace) -> int:
+    from emotion.study import notebook_scripts
+    from emotion.study.notebooks import study_notebooks
+
+    notebooks = study_notebooks()
+    stale = notebook_scripts.sync_scripts(notebooks, notebook_scripts.SCRIPTS_DIR, check=arguments.check)
+    if arguments.check and stale:
+        print(f"out of date: {', '.join(str(path) for path in stale)}; run `make notebook-scripts`.", file=sys.stderr)
+        return 1
+    for path in stale:
+        print(f"written: {path}")
+    if not stale:
+        print(f"{notebook_scripts.SCRIPTS_DIR}: all {len(notebooks)} twins up to date")
+    return 0
