@@ -1,4 +1,5 @@
-"""Commands of the system people use: ``predict``, ``peer-compare``, ``tune-pipeline``, ``serve`` and ``serve-load``."""
+"""Commands of the system people use: ``predict``, ``peer-compare``, ``tune-pipeline``, ``serve``, ``serve-load``
+and ``folder-benchmark``."""
 
 # Handlers import their stage lazily so that `python -m emotion --help` stays fast.
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from emotion.app.commands.arguments import (LOAD_CONCURRENCY, LOAD_REQUESTS, PEER_PHOTOS, at_least_one, port,
                                             positive_seconds)
+from emotion.app.folder_benchmark import configure_parser as configure_folder_benchmark
 from emotion.errors import DataMissingError, ModelFileError
 from emotion.paths import RESULTS_DIR, data_root
 
@@ -78,6 +80,9 @@ def register(commands) -> None:
                             help="hard limit in seconds; unanswered requests count as errors (default 600)")
     serve_load.add_argument("--results", default=str(RESULTS_DIR))
     serve_load.set_defaults(handler=_serve_load)
+
+    configure_folder_benchmark(commands.add_parser(
+        "folder-benchmark", help="predict on a folder, sequential vs overlapped -> results/06_folder_benchmark.json"))
 
 
 def _predict(arguments: argparse.Namespace) -> int:
