@@ -210,7 +210,8 @@ def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
 @pytest.mark.parametrize("epochs, publictest, cpu_hours, status, change", [
     ([14, 30], [0.631, 0.634], [1.0, 2.0], "converged", 0.3),
     ([14, 30], [0.631, 0.645], [1.0, 2.0], "still rising", 1.4),
-    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 4.2], "capped", 1.4),
+    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 10.0], "capped", 1.4),  # at the 10 CPU-hour cap
+    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 9.9], "still rising", 1.4),  # just under it
     ([14, 20], [0.631, 0.645], [1.0, 1.5], "no doubling", None),
     ([10, 20], [0.64, 0.62], [1.0, 2.0], "falling", -2.0),
 ])

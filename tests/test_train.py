@@ -151,7 +151,10 @@ def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_p
     from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
     from emotion.provenance import write_results
 
+    from emotion.machine import onednn_expected
+
     stored = {"model": "basic_cnn", "batch_size": 16, "mixed_precision": False, "steps_per_round": 2,
+              "timing": "median step", "onednn": onednn_expected(),
               "real_images_per_second": 100.0, "synthetic_images_per_second": 125.0, "ratio": 0.8,
               "round_ratios": [0.8], "real_rounds": [100.0], "synthetic_rounds": [125.0]}
     cache = write_results(tmp_path / "03_notebook_basic_cnn.json", {"pipeline_benchmark": stored}, mode="full",
@@ -162,6 +165,10 @@ def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_p
     for changed in ({"steps": 3, "rounds": 1}, {"steps": 2, "rounds": 2}):  # other settings: measured afresh
         measured = reuse_or_measure(tiny_config(), *splits[0], cache=cache, **changed)
         assert "reused_from" not in measured and measured["steps_per_round"] == changed["steps"]
+    for key, other in (("timing", "whole fit"), ("onednn", not onednn_expected())):  # older method or kernels
+        stale = write_results(tmp_path / f"03_notebook_{key}.json", {"pipeline_benchmark": {**stored, key: other}},
+                              mode="full", seed=0)
+        assert "reused_from" not in reuse_or_measure(tiny_config(), *splits[0], steps=2, rounds=1, cache=stale)
     assert "reused_from" not in reuse_or_measure(tiny_config(), *splits[0], steps=2, rounds=1, cache=cache,
                                                  recompute=True)
 

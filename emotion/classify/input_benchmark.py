@@ -150,7 +150,7 @@ def architecture_of(name: str, results_dir: Path | None = None) -> str:
     from emotion.classify.models import MODEL_NAMES
     from emotion.errors import ConfigurationError
     from emotion.paths import RESULTS_DIR
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     if name in MODEL_NAMES:
         return name
@@ -174,7 +174,7 @@ def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray
     """
     from dataclasses import replace
 
-    from emotion.study.results import read_results
+    from emotion.provenance import read_results
 
     from emotion.machine import onednn_expected
 
