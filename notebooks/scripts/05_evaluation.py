@@ -36,6 +36,7 @@ from IPython.display import Markdown, display
 
 from emotion import CLASS_NAMES
 from emotion.analysis import ablations, claims, review
+from emotion.classify.training_cost import load_training_cost
 from emotion.figures import evaluation_plots, plots
 from emotion.data.cohn_kanade import load_ckplus
 from emotion.data.datacheck import missing_ckplus_note
@@ -274,6 +275,9 @@ evidence = {"models": {name: {"intervals": results["models"][name]["intervals"],
                        for name in models},
             "mcnemar": results["mcnemar"], "imbalance": results["imbalance"],
             "ckplus": results["ckplus"].get(reference), "detectors": detector_results,
+            # Each architecture's budget curve: only a converged one can decide what a model reaches.
+            "budgets": claims.budget_evidence(Path(released_results_dir)),
+            "training_cost": load_training_cost(Path(released_results_dir) / "03_training_cost.json"),
             # Class weighting, augmentation and K-fold: the experiment runs (results/03_ablation_*.json,
             # results/03_kfold_*.json), judged against their seed band as in notebook 07.
             **ablations.ledger_evidence(Path(released_results_dir))}
