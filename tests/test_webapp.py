@@ -108,15 +108,35 @@ def bad_and_odd_uploads() -> list[tuple[str, bytes]]:
     ]
 
 
+class StageClock:
+    """A stand-in for ``time.perf_counter`` that moves only while a stage works: :meth:`spend` wraps a stage's
+    function so that each call takes a set number of seconds, however often the pipeline reads the clock."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def spend(self, seconds: float, work):
+        def timed(*args, **kwargs):
+            self.now += seconds
+            return work(*args, **kwargs)
+        return timed
+
+
 def test_predict_answers_the_documented_json_schema(client, tiny_model, monkeypatch):
     from types import SimpleNamespace
 
     import emotion.app.pipeline
 
-    # A stand-in clock for the pipeline's four readings (start, detected, cropped, classified): 0.25 s to detect,
-    # 0.125 s to crop, 0.5 s to classify (binary fractions, so every sum below is exact).
-    readings = iter([100.0, 100.25, 100.375, 100.875])
-    monkeypatch.setattr(emotion.app.pipeline, "time", SimpleNamespace(perf_counter=lambda: next(readings)))
+    # Detection takes 0.25 s, each crop 0.125 s and the classifier 0.5 s on the stand-in clock (binary fractions,
+    # so every sum below is exact).
+    pipeline, clock = client.application.extensions["emotion_pipeline"], StageClock()
+    monkeypatch.setattr(emotion.app.pipeline, "time", SimpleNamespace(perf_counter=clock))
+    monkeypatch.setattr(pipeline.detector, "detect_batch", clock.spend(0.25, pipeline.detector.detect_batch))
+    monkeypatch.setattr(emotion.app.pipeline, "crop_face", clock.spend(0.125, emotion.app.pipeline.crop_face))
+    monkeypatch.setattr(pipeline, "forward", clock.spend(0.5, pipeline.forward))
     response = post(client, ("class photo.jpg", encode(photo())))
     assert response.status_code == 200 and response.mimetype == "application/json"
     document = response.get_json()
