@@ -4,9 +4,17 @@ verdicts of the augmentation, K-fold and class-weighting claims, on hand-made ru
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.analysis.ablations import (against_band, augmentation_verdict, class_weighting_verdict,
-                                        cpu_seconds_per_epoch, generalisation_gap, kfold_verdict, read_runs, seed_band,
-                                        selection_bias)
+from emotion.analysis.ablations import (
+    against_band,
+    augmentation_verdict,
+    class_weighting_verdict,
+    cpu_seconds_per_epoch,
+    generalisation_gap,
+    kfold_verdict,
+    read_runs,
+    seed_band,
+    selection_bias,
+)
 from emotion.provenance import write_results
 
 
@@ -185,7 +193,8 @@ def test_cpu_seconds_per_epoch_is_the_median_over_the_history():
 def test_cores_used_is_cpu_over_wall_seconds_per_epoch():
     from emotion.analysis.ablations import cores_used
 
-    payload = {"history": [{"cpu_seconds": 240.0, "epoch_seconds": 120.0}, {"cpu_seconds": 220.0, "epoch_seconds": 220.0},
+    payload = {"history": [{"cpu_seconds": 240.0, "epoch_seconds": 120.0},
+                           {"cpu_seconds": 220.0, "epoch_seconds": 220.0},
                            {"cpu_seconds": 230.0, "epoch_seconds": 125.0}]}
     assert cores_used(payload) == pytest.approx(230.0 / 125.0)
 

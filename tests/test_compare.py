@@ -101,7 +101,8 @@ def test_levers_pair_runs_that_differ_in_one_recipe_field_only(tmp_path):
 
 def test_levers_also_pair_experiment_runs_by_their_file_names(tmp_path):
     recipe = {"model": "basic_cnn", "epochs": 5, "seed": 1, "mixed_precision": False}
-    for name, changes, accuracy in [("basic_cnn_5ep_seed1", {}, 0.53), ("crop_cnn_5ep_seed1", {"model": "crop_cnn"}, 0.55),
+    for name, changes, accuracy in [("basic_cnn_5ep_seed1", {}, 0.53),
+                                    ("crop_cnn_5ep_seed1", {"model": "crop_cnn"}, 0.55),
                                     ("basic_cnn_5ep_bf16_seed1", {"mixed_precision": True}, 0.52),
                                     ("basic_cnn_5ep_seed2", {"seed": 2}, 0.54)]:
         write_results(tmp_path / f"03_ablation_{name}.json", {

@@ -13,6 +13,7 @@ import pytest
 from emotion.app.cli import main
 from emotion.data import wider_face
 from emotion.data.wider_face import load_annotations, load_image_table
+from emotion.errors import DataFormatError, DataMissingError
 from emotion.faces.detection_eval import DETECTION_COLUMNS, DetectionRun, read_detection_cache, write_detection_cache
 from emotion.faces.detection_metrics import (
     average_precision,
@@ -22,7 +23,6 @@ from emotion.faces.detection_metrics import (
     match_image,
     recall_table,
 )
-from emotion.errors import DataFormatError, DataMissingError
 
 ATTRIBUTES = "idx={idx};blur=0;expression=0;illumination=0;invalid=0;occlusion=0;pose=0;easy={easy};medium=1;hard=1"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emotion.faces import detectors
 from emotion.data.wider_face import read_image
+from emotion.errors import ConfigurationError, DataFormatError, DataMissingError
+from emotion.faces import detectors
 from emotion.faces.detectors import (
     MAX_IMAGE_SIDE,
     Face,
@@ -19,7 +20,6 @@ from emotion.faces.detectors import (
     create_detector,
     prepare_image,
 )
-from emotion.errors import ConfigurationError, DataFormatError, DataMissingError
 
 FAST_DETECTORS = ("haar", "dlib_hog")
 
@@ -181,7 +181,8 @@ def test_mtcnn_pyramid_drops_levels_smaller_than_pnet_and_keeps_the_package_scal
     from emotion.faces.detectors import mtcnn_scales
 
     for width, height, min_face in ((640, 480, 14), (640, 480, 20), (1024, 768, 14)):
-        assert np.allclose(mtcnn_scales(width, height, min_face, 0.709), build_scale_pyramid(width, height, min_face, 0.709))
+        assert np.allclose(mtcnn_scales(width, height, min_face, 0.709),
+                           build_scale_pyramid(width, height, min_face, 0.709))
     scales = mtcnn_scales(640, 480, 40, 0.709)
     assert len(scales) == 8 and len(build_scale_pyramid(640, 480, 40, 0.709)) == 10
     assert (480 * scales >= 12).all()

@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from emotion.errors import ConfigurationError
 from emotion.classify.devices import make_strategy
+from emotion.errors import ConfigurationError
 
 LOSS_TOLERANCE = 0.03
 """Largest difference in training and PublicTest loss allowed between the strategies. They are not bit-identical:

@@ -60,4 +60,5 @@ def test_make_train_retrains_every_released_model_with_its_recipe():
                     if f"--model {recipe['model']} " in line and f"--epochs {recipe['epochs']} " in line
                     and ("--mixed-precision" in line) == bool(recipe.get("mixed_precision"))
                     and (name == recipe["model"] or f"--name {name}" in line)]
-        assert matching, f"{path.name}: no `make train` line retrains {name} ({recipe['model']}, {recipe['epochs']} epochs)"
+        assert matching, (f"{path.name}: no `make train` line retrains {name} ({recipe['model']}, "
+                          f"{recipe['epochs']} epochs)")

@@ -6,11 +6,15 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.analysis.calibration import (apply_temperature, expected_calibration_error, fit_temperature,
-                                          reliability_bins)
-from emotion.errors import DataFormatError, DataMissingError
-from emotion.classify.significance import bootstrap_interval, mcnemar
+from emotion.analysis.calibration import (
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_bins,
+)
 from emotion.classify.evaluate import accuracy, macro_f1
+from emotion.classify.significance import bootstrap_interval, mcnemar
+from emotion.errors import DataFormatError, DataMissingError
 
 
 def test_bootstrap_interval_brackets_the_estimate_and_narrows_with_more_data():

@@ -10,7 +10,6 @@ import pytest
 from conftest import HEADER, fer_row, write_fer_lines
 
 from emotion import CLASS_NAMES
-from emotion.errors import DataFormatError, DataMissingError
 from emotion.data.fer2013 import (
     ChecksumMismatchWarning,
     class_counts,
@@ -18,6 +17,7 @@ from emotion.data.fer2013 import (
     parse_fer2013,
     pixel_statistics,
 )
+from emotion.errors import DataFormatError, DataMissingError
 
 GOOD_PIXELS = np.arange(48 * 48, dtype=np.int64) % 256
 
@@ -66,13 +66,15 @@ def test_unknown_split_name_is_a_clear_error(small_fer):
     [
         (["emotion,pixel,Usage", good_line()], r"line 1: expected the header"),
         ([HEADER], r"header but no rows"),
-        ([HEADER, good_line(), "3," + " ".join(["1"] * 2303) + ",Training"], r"line 3: 2303 pixel values, expected 2304"),
+        ([HEADER, good_line(), "3," + " ".join(["1"] * 2303) + ",Training"],
+         r"line 3: 2303 pixel values, expected 2304"),
         ([HEADER, "3," + " ".join(["1"] * 2305) + ",Training"], r"line 2: 2305 pixel values"),
         ([HEADER, good_line(), good_line(label=7)], r"line 3: emotion label '7' is not an integer in 0-6"),
         ([HEADER, good_line(label=-1)], r"line 2: emotion label '-1'"),
         ([HEADER, good_line(usage="Validation")], r"line 2: unknown Usage 'Validation'"),
         ([HEADER, good_line(), good_line().replace(" 17 ", " 256 ", 1)], r"line 3, pixel 18: the value '256' is not"),
-        ([HEADER, good_line().replace(" 17 ", " 1x ", 1)], r"line 2: pixel values must be integers 0-255, found the character 'x'"),
+        ([HEADER, good_line().replace(" 17 ", " 1x ", 1)],
+         r"line 2: pixel values must be integers 0-255, found the character 'x'"),
         ([HEADER, good_line().replace(" 17 ", " -1 ", 1)], r"line 2: .*character '-'"),
         ([HEADER, good_line().replace(" 17 ", " 1000 ", 1)], r"line 2, pixel 18: the value '1000'"),
         ([HEADER, good_line().replace(" 17 18 ", "  18 ", 1)], r"line 2, pixel 18: an empty value"),

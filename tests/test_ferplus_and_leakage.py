@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from emotion import CLASS_NAMES
-from emotion.errors import DataFormatError, DataMissingError
 from emotion.data.ferplus import HEADER, NO_LABEL, VOTE_COLUMNS, agreement_table, load_ferplus_votes, majority_labels
 from emotion.data.leakage import find_duplicates, rows_with_copy_in
+from emotion.errors import DataFormatError, DataMissingError
 
 
 def votes(**counts):
@@ -25,7 +25,8 @@ def votes(**counts):
         (votes(anger=6, sadness=4), CLASS_NAMES.index("angry")),
         (votes(anger=5, sadness=5), NO_LABEL),  # a tie is no majority
         (votes(fear=4, surprise=3, neutral=3), NO_LABEL),  # 4 of 10 is not more than half
-        (votes(fear=4, surprise=3, neutral=1, sadness=1, anger=1), CLASS_NAMES.index("fear")),  # single votes dropped: 4 of 7
+        # Single votes are dropped: 4 of the 7 left.
+        (votes(fear=4, surprise=3, neutral=1, sadness=1, anger=1), CLASS_NAMES.index("fear")),
         (votes(contempt=8, neutral=2), NO_LABEL),  # contempt has no FER2013 class
         (votes(unknown=6, neutral=4), NO_LABEL),
         (votes(NF=10), NO_LABEL),
@@ -51,7 +52,8 @@ def write_votes(path, rows, header=HEADER):
 
 def test_votes_file_is_read_and_validated(tmp_path):
     good = "Training,fer0000000.png," + ",".join(["1"] * 10)
-    table = load_ferplus_votes(write_votes(tmp_path / "v.csv", [good, good.replace("fer0000000.png", "")]), expected_rows=2)
+    table = load_ferplus_votes(write_votes(tmp_path / "v.csv", [good, good.replace("fer0000000.png", "")]),
+                               expected_rows=2)
     assert len(table) == 2 and table["neutral"].dtype == np.int64
     with pytest.raises(DataFormatError, match="line 1: expected the header"):
         load_ferplus_votes(write_votes(tmp_path / "h.csv", [good], header=HEADER[:-1]))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
 
+from emotion.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from emotion.study.notebooks import PER_MODEL_NOTEBOOK, RUNS_DIR, run_notebook, source_fingerprint, study_notebooks
 from emotion.study.prose import unbacked_numbers
-from emotion.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = study_notebooks()
 IDS = [path.stem for path in NOTEBOOKS]
@@ -36,8 +36,9 @@ def test_notebook_structure(path):
         assert f"\n{name} =" in "\n" + parameters[0].source, f"parameters cell lacks {name}"
     code = [cell.source for cell in cells if cell.cell_type == "code"]
     for index, source in enumerate(code):
+        # A lambda in a pandas call is an expression, allowed.
         definitions = [node for node in ast.walk(ast.parse(source))
-                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]  # a lambda in a pandas call is an expression, allowed
+                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         assert not definitions, (f"code cell {index} defines {type(definitions[0]).__name__} on line "
                                  f"{definitions[0].lineno}: logic belongs in the package, not a notebook")
         loops = [node for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))
@@ -74,7 +75,8 @@ def test_notebook_prose_states_only_numbers_its_results_back(path):
 def tracked_state():
     def snapshot():
         return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "notebooks", "figures",
-                               "results", "models", "README.md"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+                               "results", "models", "README.md"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True).stdout
 
     before = snapshot()
     yield snapshot, before
@@ -136,7 +138,8 @@ def test_a_relative_emotion_data_means_the_folder_where_the_command_ran(tmp_path
     data = tmp_path / "where" / "data"
     data.mkdir(parents=True)
     notebook = new_notebook(cells=[new_code_cell("mode = 'full'\nseed = 0"), new_code_cell(
-        "from emotion.paths import data_root\nassert data_root() == __import__('pathlib').Path(expected), data_root()")])
+        "from emotion.paths import data_root\n"
+        "assert data_root() == __import__('pathlib').Path(expected), data_root()")])
     notebook.cells[0].metadata["tags"] = ["parameters"]
     notebook.metadata["kernelspec"] = {"name": "emotion", "display_name": "emotion", "language": "python"}
     path = tmp_path / "notebooks" / "98_relative.ipynb"

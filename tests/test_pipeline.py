@@ -11,11 +11,11 @@ from PIL import Image
 
 from emotion import CLASS_NAMES
 from emotion.app.cli import main
-from emotion.faces.detectors import Face
-from emotion.errors import ConfigurationError
-from emotion.data.image_files import ImageFileError, find_images, read_image_file
 from emotion.app.pipeline import EmotionPipeline, annotate, predict_files
+from emotion.data.image_files import ImageFileError, find_images, read_image_file
+from emotion.errors import ConfigurationError
 from emotion.faces.cropping import crop_face
+from emotion.faces.detectors import Face
 
 
 class CentreFaceDetector:

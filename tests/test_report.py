@@ -17,9 +17,8 @@ def site(tmp_path_factory):
 
 
 def test_report_has_every_notebook_figure_and_no_remote_resource(site):
-    from emotion.study.notebooks import study_notebooks
     from emotion.paths import FIGURES_DIR
-
+    from emotion.study.notebooks import study_notebooks
     from emotion.study.results import KEY_FIGURES, headline_rows
 
     index = (site / "index.html").read_text()
@@ -60,11 +59,10 @@ def chromium():
 def test_every_page_loads_in_chromium_with_every_image(site, chromium):
     screenshot = BUILD_DIR / "report_screenshot.png"
     assert browser_problems(site, screenshot, chromium) == []
-    from PIL import Image
-
     import re
 
     import numpy as np
+    from PIL import Image
 
     with Image.open(screenshot) as image:
         assert image.size == (1280, 2000)

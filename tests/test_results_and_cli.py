@@ -174,8 +174,8 @@ def test_model_card_is_generated_from_results(tmp_path):
 
 
 def test_committed_model_card_matches_committed_results():
-    from emotion.study.model_card import write_model_card
     from emotion.paths import MODELS_DIR
+    from emotion.study.model_card import write_model_card
 
     assert write_model_card(MODELS_DIR / "MODEL_CARD.md", RESULTS_DIR, check=True), (
         "models/MODEL_CARD.md is out of date with results/: run `make model-card`"
@@ -225,7 +225,8 @@ def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(t
     document = read_results(runtimes)
     del document["other_cores"]["01_data"]
     runtimes.write_text(json.dumps(document))
-    assert runtime_table(runtimes).splitlines()[2] == "| `01_data` | 0.5 min (load not recorded) | 2.0 min (load not recorded) |"
+    assert runtime_table(runtimes).splitlines()[2] == ("| `01_data` | 0.5 min (load not recorded) | "
+                                                       "2.0 min (load not recorded) |")
 
 
 def test_the_model_table_adds_a_row_per_released_ensemble(tmp_path):

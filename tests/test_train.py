@@ -7,14 +7,14 @@ import keras
 import numpy as np
 import pytest
 
-from emotion.errors import ConfigurationError
 from emotion.classify.input_benchmark import benchmark_input_pipeline
 from emotion.classify.inputs import make_dataset
 from emotion.classify.kfold import kfold_indices, train_kfold
-from emotion.classify.release import release_run
 from emotion.classify.recipes import TrainConfig, balanced_class_weights
+from emotion.classify.release import release_run
 from emotion.classify.run_folder import read_history
 from emotion.classify.train import train_model
+from emotion.errors import ConfigurationError
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 

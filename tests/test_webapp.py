@@ -16,11 +16,11 @@ from PIL import Image
 
 from emotion import CLASS_NAMES
 from emotion.app.cli import build_parser, main
-from emotion.faces.detectors import Face
-from emotion.data.image_files import IMAGE_SUFFIXES, ImageFileError, read_image_bytes, read_image_file
 from emotion.app.pipeline import EmotionPipeline
-from emotion.provenance import write_results
 from emotion.app.webapp import GENERIC_ERROR, MAX_FILES, MAX_UPLOAD_BYTES, create_app, sample_photos
+from emotion.data.image_files import IMAGE_SUFFIXES, ImageFileError, read_image_bytes, read_image_file
+from emotion.faces.detectors import Face
+from emotion.provenance import write_results
 
 SUPPORTED = ", ".join(IMAGE_SUFFIXES)
 
@@ -152,8 +152,8 @@ def test_predict_answers_the_documented_json_schema(client, tiny_model, monkeypa
     # The numbers are the classifier's on this face's crop (rounded to 4 decimals in the JSON).
     import io
 
-    from emotion.faces.cropping import crop_face
     from emotion.classify.evaluate import load_model, predict_probabilities
+    from emotion.faces.cropping import crop_face
     from emotion.faces.detectors import Face
 
     decoded = np.asarray(Image.open(io.BytesIO(encode(photo()))).convert("RGB"))  # the JPEG the server read

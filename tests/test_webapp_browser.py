@@ -63,8 +63,8 @@ def test_uploading_a_photo_draws_a_labelled_box_per_face(app, real_data_root):
 
 
 def test_a_missing_photo_is_reported_before_any_browser_starts(app, tmp_path):
-    from emotion.errors import DataMissingError
     from emotion.app.webapp_browser import capture_upload
+    from emotion.errors import DataMissingError
 
     with pytest.raises(DataMissingError, match="no such photo"):
         capture_upload(app, tmp_path / "absent.jpg", tmp_path / "shot.png")
