@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 MIN_MAP_SIDE = 6
 """The coarsest feature map (px on a side) Grad-CAM targets by default: coarser maps cannot tell eyes from mouth."""
 

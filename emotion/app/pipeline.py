@@ -13,9 +13,9 @@ from typing import Sequence
 import numpy as np
 
 from emotion import CLASS_NAMES
-from emotion.faces.detectors import Face, FaceDetector, create_detector, default_detector, prepare_image
 from emotion.errors import ConfigurationError, ModelFileError
 from emotion.faces.cropping import DEFAULT_MARGIN, crop_face
+from emotion.faces.detectors import Face, FaceDetector, create_detector, default_detector, prepare_image
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
 PIPELINE_DETECTOR_OPTIONS: dict[str, dict] = {"yunet": {"backend": "onnxruntime"}}

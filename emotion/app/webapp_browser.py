@@ -16,6 +16,7 @@ from pathlib import Path
 from emotion.errors import ConfigurationError, DataMissingError
 from emotion.study.report_check import CHROMIUM_FLAGS, find_chromium
 
+
 def _chromium() -> str:
     """The path of Chromium (:func:`emotion.study.report_check.find_chromium`).
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotion.data import cohn_kanade, ferplus, wider_face, wider_subset
-from emotion.errors import DataFormatError, DataMissingError
 from emotion.data.fer2013 import OBTAIN_INSTRUCTIONS as FER2013_INSTRUCTIONS
 from emotion.data.fer2013 import load_fer2013
+from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import DATA_ENV_VAR, data_root, fer2013_csv, ferplus_csv
 
 NOTEBOOKS = ("01_data_overview", "02_face_detectors", "03_train", "04_compare_models", "05_evaluation",

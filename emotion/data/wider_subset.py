@@ -27,6 +27,7 @@ The folder it writes (see ``$EMOTION_DATA/faces/SOURCE.md`` for the study's copy
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import os
@@ -34,7 +35,6 @@ import re
 import shutil
 import sys
 import tempfile
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from emotion import CLASS_NAMES
-from emotion.faces.detectors import FaceDetector
-from emotion.errors import ConfigurationError
 from emotion.data.image_files import ImageFileError, find_images, read_image_file
+from emotion.errors import ConfigurationError
 from emotion.faces.cropping import DEFAULT_MARGIN, crop_face
+from emotion.faces.detectors import FaceDetector
 
 FORMATS = ("fer", "folders", "yolo")
 MANIFEST_COLUMNS = ("source", "face", "status", "reason", "output", "x", "y", "w", "h", "score")

@@ -41,7 +41,7 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
     lines = [
         f"### `{result['model_file']}` (architecture `{name}`)",
         "",
-        f"- **Input:** a face crop as a 48x48 grayscale image, pixel values 0-255 (uint8 or float), shape "
+        "- **Input:** a face crop as a 48x48 grayscale image, pixel values 0-255 (uint8 or float), shape "
         "(n, 48, 48, 1); scaling happens inside the model.",
         f"- **Output:** probabilities over the seven classes in this order: {', '.join(CLASS_NAMES)}.",
         f"- **Training data:** FER2013 Training split; checkpoint of epoch {result['chosen_epoch']} of "
