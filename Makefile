@@ -1,7 +1,7 @@
 # The emotion study. `make help` lists the targets. The two commands a newcomer needs:
 #   make figures   set up, check the data, run every notebook (full mode), write figures/ and results/
-#   make test      set up, install Debian's chromium when missing (apt-get: needs root), run the unit tests and
-#                  every notebook in smoke mode
+#   make test      set up, install Debian's chromium when missing (apt-get: needs root), lint emotion/ and tests/
+#                  with ruff, run the unit tests and every notebook in smoke mode
 # Data is read from $EMOTION_DATA (default data/raw); e.g. `EMOTION_DATA=../shared/data make figures`.
 
 PYTHON ?= python3.11
@@ -84,7 +84,8 @@ runtimes: setup check-data ## Time every notebook in smoke mode into results/00_
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED) --record-times
 	$(PY) -m emotion results-table --write README.md
 
-test: setup setup-browser ## Unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA; apt-get needs root)
+test: setup setup-browser ## Lint, then the unit tests plus every notebook in smoke mode (real-data tests need EMOTION_DATA; apt-get needs root)
+	$(PY) -m ruff check emotion tests
 	$(PY) -m pytest
 
 setup-browser: ## Install headless Chromium (Debian package, apt-get as root) for the browser checks, when missing
