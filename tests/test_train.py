@@ -149,9 +149,8 @@ def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
 
 def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_path):
     from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
-    from emotion.provenance import write_results
-
     from emotion.machine import onednn_expected
+    from emotion.provenance import write_results
 
     stored = {"model": "basic_cnn", "batch_size": 16, "mixed_precision": False, "steps_per_round": 2,
               "timing": "median step", "onednn": onednn_expected(),
