@@ -164,11 +164,11 @@ def test_crop_tool_writes_each_format_and_a_manifest(photos, tmp_path, output_fo
     out = tmp_path / "out"
     counts = crop_faces(photos, out, CentreFaceDetector(), output_format=output_format)
     assert counts == {"images": 9, "faces": 8, "skipped": 3}  # tiny (no face), empty, corrupt; .txt not collected
-    manifest = list(csv.DictReader(open(out / "manifest.csv")))
+    manifest = list(csv.DictReader((out / "manifest.csv").read_text().splitlines()))
     reasons = {row["source"]: row["reason"] for row in manifest if row["status"] == "skipped"}
     assert reasons["tiny.png"] == "no face detected" and "the file is empty" in reasons["empty.jpg"]
     if output_format == "fer":
-        rows = list(csv.DictReader(open(out / "faces.csv")))
+        rows = list(csv.DictReader((out / "faces.csv").read_text().splitlines()))
         assert len(rows) == 8 and all(len(row["pixels"].split()) == 2304 for row in rows)
         labelled = [row for row, entry in zip(rows, [m for m in manifest if m["status"] == "written"])
                     if entry["source"].startswith("happy")]
@@ -179,7 +179,8 @@ def test_crop_tool_writes_each_format_and_a_manifest(photos, tmp_path, output_fo
     else:
         label = (out / "labels" / "rotated.txt").read_text().split()
         assert label[0] == "0" and [float(value) for value in label[1:3]] == [0.5, 0.5]
-        assert Image.open(out / "images" / "rotated.png").size == (120, 160)
+        with Image.open(out / "images" / "rotated.png") as image:
+            assert image.size == (120, 160)
 
 
 def test_crop_tool_refuses_output_inside_input(photos):
