@@ -182,7 +182,8 @@ def class_weighting_verdict(treated: dict, band: dict[str, Any], source: str) ->
     evidence = (f"class-weighted training at the same budget ({band['epochs']} epochs, one run): disgust F1 "
                 f"{f1['disgust']['value']:.2f} vs {f1['disgust']['band_min']:.2f}-{f1['disgust']['band_max']:.2f} over "
                 f"{len(band['runs'])} seeds, recall {recall['disgust']['value']:.2f} vs "
-                f"{recall['disgust']['band_min']:.2f}-{recall['disgust']['band_max']:.2f}; worst class after weighting: "
+                f"{recall['disgust']['band_min']:.2f}-{recall['disgust']['band_max']:.2f}; "
+                f"worst class after weighting: "
                 f"{worst}; a run with no effect would land above every seed with probability "
                 f"{f1['disgust']['chance_above_if_no_effect']:.0%}")
     return {"verdict": verdict, "evidence": evidence, "source": source, "f1": f1, "recall": recall,
@@ -204,8 +205,10 @@ def augmentation_verdict(without: dict, band: dict[str, Any], source: str) -> di
     placed = against_band(gap, band["generalisation_gap"])
     accuracy = against_band(without["test"]["accuracy"], band["accuracy"])
     verdict = {"above": "reproduced", "below": "not reproduced", "inside": "inconclusive"}[placed["direction"]]
-    evidence = (f"at {band['epochs']} epochs (one run without), Training minus PrivateTest accuracy is {gap * 100:.1f} points without "
-                f"augmentation vs {band['generalisation_gap']['min'] * 100:.1f}-{band['generalisation_gap']['max'] * 100:.1f}"
+    evidence = (f"at {band['epochs']} epochs (one run without), Training minus PrivateTest accuracy is "
+                f"{gap * 100:.1f} points without "
+                f"augmentation vs {band['generalisation_gap']['min'] * 100:.1f}-"
+                f"{band['generalisation_gap']['max'] * 100:.1f}"
                 f" with it ({len(band['runs'])} seeds); PrivateTest accuracy {accuracy['value']:.2%} vs "
                 f"{accuracy['band_min']:.2%}-{accuracy['band_max']:.2%}")
     return {"verdict": verdict, "evidence": evidence, "source": source, "gap": placed, "accuracy": accuracy}
@@ -223,7 +226,8 @@ def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, A
     folds = against_band(kfold["privatetest_accuracy_mean"], band["accuracy"])
     ensemble = against_band(kfold["ensemble_privatetest"]["accuracy"], band["accuracy"])
     verdict = "not reproduced" if folds["direction"] == "above" else "reproduced"
-    evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models {kfold['privatetest_accuracy_mean']:.2%} "
+    evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models "
+                f"{kfold['privatetest_accuracy_mean']:.2%} "
                 f"mean PrivateTest accuracy, their ensemble {kfold['ensemble_privatetest']['accuracy']:.2%} "
                 f"({kfold['training_cpu_minutes']:.0f} CPU-minutes in all), vs holdout {band['accuracy']['min']:.2%}-"
                 f"{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
@@ -357,7 +361,8 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
     bias = selection_bias(payload)
     return {
         "run": name, "model": payload["model"], "epochs": int(payload["epochs_run"]),
-        "paper_epochs": recipe_config("paper", payload["model"]).epochs, "finished": bool(payload.get("finished", True)),
+        "paper_epochs": recipe_config("paper", payload["model"]).epochs,
+        "finished": bool(payload.get("finished", True)),
         "chosen_epoch": int(payload["chosen_epoch"]),
         "publictest_accuracy": float(payload["publictest_accuracy_at_chosen_epoch"]),
         "privatetest_accuracy": float(payload["test"]["accuracy"]),

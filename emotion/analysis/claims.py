@@ -242,7 +242,7 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
     of ``reproduced`` is :data:`UNSETTLED` (the claim is about the end of the schedule). The evidence names the budget (epochs of the paper's 60) and what its second half
     added. Without one, the study's released ``resnet34`` (its own recipe) decides: ``reproduced`` within
     ±:data:`REPRODUCTION_TOLERANCE` of the paper's number.
-    """
+    """  # noqa: E501
     claim = f"{PAPER_FER2013_ACCURACY:.2%} accuracy on FER2013 (best model, a ResNet-34)"
     paper = evidence.get("paper_recipe")
     study = evidence.get("models", {}).get("resnet34")
@@ -307,7 +307,8 @@ def disgust_claim(evidence: dict) -> Claim:
         return _claim(claim, "not yet measured", "", "results/05_evaluation.json", "a released model")
     worst_is_rarest = imbalance["worst_f1_class"] == imbalance["rarest_class"] == "disgust"
     intervention = evidence.get("class_weighted")
-    text = (f"worst F1: {imbalance['worst_f1_class']} (model {imbalance['model']}); rarest: {imbalance['rarest_class']};"
+    text = (f"worst F1: {imbalance['worst_f1_class']} (model {imbalance['model']}); "
+            f"rarest: {imbalance['rarest_class']};"
             f" Spearman(training images, F1) = {imbalance['spearman_training_count_vs_f1']:.2f} over 7 classes")
     if not worst_is_rarest:
         return _claim(claim, "not reproduced", text, "results/05_evaluation.json")
@@ -330,7 +331,8 @@ def own_photos_claim(evidence: dict) -> Claim:
 def affectnet_claim(evidence: dict) -> Claim:
     return _claim("80 % accuracy on AffectNet (while its own table shows 0.60)", "not testable here",
                   "AffectNet is licence-gated and not available to the study; the paper's text and table also "
-                  "disagree with each other (80 % vs 0.60). A loader for users who have it is in emotion.data.affectnet.",
+                  "disagree with each other (80 % vs 0.60). "
+                  "A loader for users who have it is in emotion.data.affectnet.",
                   "notebook 03")
 
 
@@ -347,7 +349,8 @@ def augmentation_claim(evidence: dict) -> Claim:
     return _measured_claim(evidence, "augmentation_ablation",
                            "augmentation (mirror, rotation, blur, brightness) reduces overfitting",
                            "results/03_ablation_*.json",
-                           "the same recipe trained with and without augmentation at the same budget (make experiments)")
+                           "the same recipe trained with and without augmentation at the same budget "
+                           "(make experiments)")
 
 
 def kfold_claim(evidence: dict) -> Claim:

@@ -171,7 +171,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
 
     Raises:
         DataFormatError: a results file is not valid JSON with a ``meta`` block.
-    """
+    """  # noqa: E501
     rows = []
     for path in sorted(Path(results_dir).glob("03_train_*.json")):
         document = read_results(path)
@@ -250,7 +250,8 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
         for second in names[index + 1:]:
             a, b = _full_recipe(documents[first]), _full_recipe(documents[second])
             lever = LEVERS.get(frozenset(differing_fields(a, b)))
-            if lever is None or (lever == "40x40 centre crop" and {a["model"], b["model"]} != {"basic_cnn", "crop_cnn"}):
+            if lever is None or (lever == "40x40 centre crop"
+                                 and {a["model"], b["model"]} != {"basic_cnn", "crop_cnn"}):
                 continue
             # The baseline first: the basic CNN, the shorter budget, float32.
             baseline_second = {"40x40 centre crop": a["model"] == "crop_cnn", "epoch budget": a["epochs"] > b["epochs"],

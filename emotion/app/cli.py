@@ -24,7 +24,7 @@ Commands:
     serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
     serve-load      a bounded load test of the web app (results/06_webapp_load.json)
     folder-benchmark  predict on a folder, sequential vs overlapped (results/06_folder_benchmark.json)
-"""
+"""  # noqa: E501
 
 from __future__ import annotations
 

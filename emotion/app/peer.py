@@ -210,8 +210,9 @@ def speed(records: list[dict[str, Any]]) -> dict[str, Any]:
                "photos_per_second": len(records) / total if total > 0 else 0.0,
                "faces_per_second": faces / total if total > 0 else 0.0}
     if records and all("stages" in record for record in records):
-        summary["ms_per_photo_by_stage"] = {stage: float(np.mean([record["stages"][stage] for record in records]) * 1000)
-                                            for stage in records[0]["stages"]}
+        summary["ms_per_photo_by_stage"] = {
+            stage: float(np.mean([record["stages"][stage] for record in records]) * 1000)
+            for stage in records[0]["stages"]}
     return summary
 
 
@@ -398,7 +399,8 @@ def detector_speed_table(peer: dict[str, Any]):
             "photos/s": round(entry["photos_per_second"], 2), "faces/s": round(entry["faces_per_second"], 2),
             "ms/photo median": round(entry["ms_per_photo_median"], 1),
             **{f"ms/photo {stage}": round(stages[stage], 1) if stage in stages else None for stage in PIPELINE_STAGES},
-            f"recall (faces >= {RECALL_MIN_HEIGHT} px)": (round(entry["recall"]["recall"], 3) if entry.get("recall") else None)}
+            f"recall (faces >= {RECALL_MIN_HEIGHT} px)": (round(entry["recall"]["recall"], 3)
+                                                          if entry.get("recall") else None)}
     return pd.DataFrame(rows).T
 
 

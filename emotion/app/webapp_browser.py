@@ -83,7 +83,8 @@ def _drive_browser(sync_playwright, PlaywrightError, chromium: str, port: int, p
                    timeout_s: float, width: int, height: int) -> dict:
     """The browser part of :func:`capture_upload`: open the page, upload, wait for the faces, screenshot."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=[flag for flag in CHROMIUM_FLAGS if flag != "--headless"])
+        browser = playwright.chromium.launch(executable_path=chromium,
+                                             args=[flag for flag in CHROMIUM_FLAGS if flag != "--headless"])
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(f"http://127.0.0.1:{port}/", timeout=timeout_s * 1000)
@@ -91,7 +92,8 @@ def _drive_browser(sync_playwright, PlaywrightError, chromium: str, port: int, p
             started = time.perf_counter()
             page.click("#upload-button")
             try:
-                page.wait_for_selector(".face-box, .no-faces, .file-error, #error:not(:empty)", timeout=timeout_s * 1000)
+                page.wait_for_selector(".face-box, .no-faces, .file-error, #error:not(:empty)",
+                                       timeout=timeout_s * 1000)
             except PlaywrightError as error:
                 raise ConfigurationError(f"the page drew no face within {timeout_s:.0f} s of uploading "
                                          f"{photo.name}.") from error

@@ -14,7 +14,6 @@ from emotion import CLASS_NAMES
 from emotion.classify.inputs import make_dataset
 from emotion.classify.train import TrainConfig, compile_model, training_policy
 
-
 PIPELINE_GOAL = 0.9
 """The input pipeline's goal: the real pipeline trains at least this share of the synthetic-tensor rate."""
 
@@ -146,7 +145,7 @@ def architecture_of(name: str, results_dir: Path | None = None) -> str:
 
     Raises:
         ConfigurationError: neither an architecture nor a release.
-    """
+    """  # noqa: E501
     from emotion.classify.models import MODEL_NAMES
     from emotion.errors import ConfigurationError
     from emotion.paths import RESULTS_DIR
@@ -171,12 +170,11 @@ def reuse_or_measure(config: TrainConfig, images: np.ndarray, labels: np.ndarray
     Args:
         cache: a results file holding ``pipeline_benchmark``, or None to always measure.
         recompute: measure even when the cache matches.
-    """
+    """  # noqa: E501
     from dataclasses import replace
 
-    from emotion.provenance import read_results
-
     from emotion.machine import onednn_expected
+    from emotion.provenance import read_results
 
     config = replace(config, model=architecture_of(config.model, Path(cache).parent if cache is not None else None))
     if cache is not None and Path(cache).is_file() and not recompute:

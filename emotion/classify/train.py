@@ -42,7 +42,8 @@ from emotion.classify.devices import make_strategy, training_policy
 from emotion.classify.inputs import make_dataset
 
 # recipe_config and with_overrides moved to emotion.classify.recipes; ``python -m emotion train``
-# (emotion/app/commands/classify.py) imports them from here. The other names kept importable from here by other modules are used in this one too:
+# (emotion/app/commands/classify.py) imports them from here. The other names kept importable from here by other
+# modules are used in this one too:
 # TrainConfig, compile_model, training_policy (emotion/classify/input_benchmark.py), read_sessions
 # (emotion/classify/training_cost.py), TrainConfig, read_history (notebooks 03 and 04).
 from emotion.classify.recipes import (  # noqa: F401  (recipe_config and with_overrides are re-exported)

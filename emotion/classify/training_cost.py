@@ -93,7 +93,7 @@ def measure_epoch_cost(model: str, recipe: str, *, onednn: bool, limit: int, tim
 
     Raises:
         ConfigurationError: ``limit`` below one batch, or the run failed or timed out (its output is printed).
-    """
+    """  # noqa: E501
     if limit < 256:
         raise ConfigurationError(f"--limit {limit} is too small to measure an epoch: use 256 or more images.")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

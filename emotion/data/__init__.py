@@ -6,4 +6,4 @@ file a user has (``image_files``), a WIDER-FACE-format folder of annotated photo
 subset rebuilt from the official download (``wider_subset``), the
 duplicate/split-leakage report (``leakage``) and the check that says what is missing and how to obtain it
 (``datacheck``). Nothing here imports TensorFlow.
-"""
+"""  # noqa: E501

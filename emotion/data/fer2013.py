@@ -14,12 +14,16 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from emotion import CLASS_NAMES, SPLITS
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import PROCESSED_DIR, fer2013_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IMAGE_SIZE = 48
 PIXELS_PER_IMAGE = IMAGE_SIZE * IMAGE_SIZE
@@ -267,7 +271,8 @@ def load_fer2013(
             f"{KNOWN_SHA256}). Results will not be comparable with the study's."
         )
         if not allow_modified:
-            raise DataFormatError(message + " Obtain the original file, or pass allow_modified=True for your own variant.")
+            raise DataFormatError(message
+                                  + " Obtain the original file, or pass allow_modified=True for your own variant.")
         warnings.warn(message, ChecksumMismatchWarning, stacklevel=2)
     return data
 

@@ -59,7 +59,8 @@ def load_ferplus_votes(path: Path | str | None = None, expected_rows: int | None
         raise DataMissingError(f"FER+ votes not found at {path}.\n{OBTAIN_INSTRUCTIONS}")
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     if tuple(table.columns) != HEADER:
-        raise DataFormatError(f"{path}, line 1: expected the header {','.join(HEADER)!r}, found {','.join(table.columns)!r}.")
+        raise DataFormatError(f"{path}, line 1: expected the header {','.join(HEADER)!r}, "
+                              f"found {','.join(table.columns)!r}.")
     for column in VOTE_COLUMNS:
         numeric = pd.to_numeric(table[column], errors="coerce")
         bad = numeric.isna() | (numeric < 0) | (numeric != numeric.round())

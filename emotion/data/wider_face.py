@@ -93,7 +93,8 @@ def load_image_table(folder: Path | str) -> pd.DataFrame:
     """
     path = Path(folder) / "images.csv"
     if not path.is_file():
-        raise DataMissingError(f"{path}: no such file; the folder needs images.csv (see $EMOTION_DATA/faces/SOURCE.md).")
+        raise DataMissingError(f"{path}: no such file; "
+                               "the folder needs images.csv (see $EMOTION_DATA/faces/SOURCE.md).")
     try:
         table = pd.read_csv(path, dtype={"image": str, "event": str, "sha256": str})
     except (pd.errors.ParserError, UnicodeDecodeError) as error:

@@ -77,5 +77,6 @@ def describe_load(load_before: float, load_after: float, cores: int) -> str:
     above the number of cores: more runnable work than cores, so absolute times are pessimistic)."""
     text = f"Load average during the benchmark: {load_before:.1f} before, {load_after:.1f} after, on {cores} cores"
     if max(load_before, load_after) > cores:
-        return text + ": other work shared the CPU, so absolute times are pessimistic; ratios between detectors are fairer."
+        return text + (": other work shared the CPU, so absolute times are pessimistic; "
+                       "ratios between detectors are fairer.")
     return text + "."

@@ -171,7 +171,8 @@ def detection_gallery(images: Sequence[np.ndarray], titles: Sequence[str], annot
             left, top = faces["x"].min(), faces["y"].min()
             right, bottom = (faces["x"] + faces["w"]).max(), (faces["y"] + faces["h"]).max()
             margin = max(120 - (right - left) / 2, 120 - (bottom - top) / 2, 0.3 * max(right - left, bottom - top))
-            crop = (max(0, left - margin), min(width, right + margin), min(height, bottom + margin), max(0, top - margin))
+            crop = (max(0, left - margin), min(width, right + margin),
+                    min(height, bottom + margin), max(0, top - margin))
         else:
             crop = (0, width, height, 0)
         for column, name in enumerate(names):

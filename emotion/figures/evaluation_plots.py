@@ -36,7 +36,8 @@ def reliability_diagram(tables: Mapping[str, Mapping[str, np.ndarray]], eces: Ma
 
 
 def saliency_grid(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], columns: int = 8,
-                  title: str = "Class-activation maps: the regions that raised the predicted class's score (red = most)",
+                  title: str = ("Class-activation maps: the regions that raised the predicted class's score "
+                                "(red = most)"),
                   ) -> plt.Figure:
     """Images with their class-activation heat maps overlaid.
 

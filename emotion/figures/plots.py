@@ -107,7 +107,8 @@ def duplicate_examples(
         groups: row-index tuples, one per group to show (each shown with up to four members).
     """
     columns = max((min(len(group), 4) for group in groups), default=1)
-    figure, axes = plt.subplots(len(groups) or 1, columns, figsize=(columns * 1.9, max(len(groups), 1) * 2.1), squeeze=False)
+    figure, axes = plt.subplots(len(groups) or 1, columns, figsize=(columns * 1.9, max(len(groups), 1) * 2.1),
+                                squeeze=False)
     for row_index, group in enumerate(groups):
         for column in range(columns):
             axis = axes[row_index, column]
@@ -141,7 +142,7 @@ def augmentation_grid(examples: dict[str, np.ndarray], original: np.ndarray) -> 
     Args:
         examples: ``{augmentation name: uint8 (copies, 48, 48)}`` (:func:`emotion.classify.augment.augmentation_examples`).
         original: uint8 (48, 48), the face they were drawn from.
-    """
+    """  # noqa: E501
     copies = max(len(images) for images in examples.values())
     figure, axes = plt.subplots(len(examples), copies + 1, figsize=((copies + 1) * 1.15, len(examples) * 1.25),
                                 squeeze=False)
@@ -264,7 +265,7 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
         budget_cpu_minutes: a training budget drawn as a vertical line.
         ensembles: ``{name: (training CPU-minutes of all members, PrivateTest accuracy)}`` of released ensembles,
             drawn as stars.
-    """
+    """  # noqa: E501
     figure, axis = plt.subplots(figsize=(8.5, 6.4))
     for name, (minutes, accuracy) in (ensembles or {}).items():
         axis.scatter(minutes, accuracy, marker="*", s=160, color="black", zorder=4, label=f"ensemble {name}")

@@ -167,7 +167,7 @@ def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: floa
 
     Each time is stored under the mode it was measured in, with the cores other work kept busy meanwhile
     (:func:`emotion.machine.other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
-    a file last written by smoke runs (``make runtimes``) says so."""
+    a file last written by smoke runs (``make runtimes``) says so."""  # noqa: E501
     from emotion.provenance import read_results, write_results
 
     runtimes: dict = {}

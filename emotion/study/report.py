@@ -115,7 +115,8 @@ def build_report(
           f'<a href="results/{html.escape(f)}">{html.escape(f)}</a> ({html.escape(m)})')
          for q, v, s, p, f, m, _ in headline_rows(results_dir)],
     )
-    runtimes = read_results(RUNTIMES_FILE).get("notebooks", {}) if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {}
+    runtimes = (read_results(RUNTIMES_FILE).get("notebooks", {})
+                if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {})
     notebook_rows = [
         (f'<a href="notebooks/{nb.stem}.html">{html.escape(nb.stem)}</a>',
          html.escape(_first_heading(nb)),
@@ -131,7 +132,8 @@ def build_report(
     # The index answers the study's question at a glance (one row per model and per detector, the key figures);
     # every headline number and every figure are one click away.
     compact = mistune.html(compact_results(results_dir, figures_dir, full_list_link=HEADLINE_PAGE))
-    index = _page("Facial emotion recognition, reproduced: the study's report", f"""<h1>Facial emotion recognition, reproduced</h1>
+    index = _page("Facial emotion recognition, reproduced: the study's report",
+                  f"""<h1>Facial emotion recognition, reproduced</h1>
 <p class="muted">A reproducible notebook study of a paper's face-detection and emotion-classification system on
 FER2013. Every number below is read from a results file in <code>results/</code>; every figure links to the notebook
 that made it.</p>
@@ -144,10 +146,12 @@ once on PrivateTest, with confidence intervals, and which of the paper's claims 
 <h2>Notebooks</h2>
 {_table(("notebook", "question", "full-mode run time"), notebook_rows)}
 <p class="muted">Built by <code>make report</code> from the committed notebooks, figures and results.</p>""")
-    (staging / HEADLINE_PAGE).write_text(_page("Every headline number of the study", f"""<p><a href="index.html">Back to the report</a></p>
+    (staging / HEADLINE_PAGE).write_text(_page("Every headline number of the study",
+                                               f"""<p><a href="index.html">Back to the report</a></p>
 <h1>Every headline number of the study</h1>
 {headline}"""), encoding="utf-8")
-    (staging / FIGURES_PAGE).write_text(_page("Every figure of the study", f"""<p><a href="index.html">Back to the report</a></p>
+    (staging / FIGURES_PAGE).write_text(_page("Every figure of the study",
+                                              f"""<p><a href="index.html">Back to the report</a></p>
 <h1>Every figure of the study</h1>
 <div class="gallery">
 {chr(10).join(gallery)}

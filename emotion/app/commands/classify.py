@@ -14,9 +14,11 @@ from emotion.paths import MODELS_DIR, RESULTS_DIR
 def register(commands) -> None:
     """Add this stage's sub-parsers to ``commands`` (an argparse sub-parsers action)."""
     train = commands.add_parser("train", help="train a model on FER2013 (resumable; see emotion.classify.train)")
-    kfold = commands.add_parser("kfold", help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
+    kfold = commands.add_parser("kfold",
+                                help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
-        parser_.add_argument("--model", required=True, help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
+        parser_.add_argument("--model", required=True,
+                             help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
         parser_.add_argument("--recipe", choices=("study", "paper"), default="study",
                              help="study (AdamW, batch 64, 30 epochs, full augmentation; the default) or paper (the "
                                   "paper's: SGD momentum 0.9, batch 256, mirror/rotation/blur/brightness, 60 epochs); "
@@ -25,7 +27,9 @@ def register(commands) -> None:
         parser_.add_argument("--seed", type=int, help="random seed (default 0)")
         parser_.add_argument("--batch-size", type=int, help="images per step (default: the recipe's)")
         parser_.add_argument("--learning-rate", type=float, help="peak learning rate (default: the recipe's)")
-        parser_.add_argument("--mixed-precision", action="store_true", help="train under mixed_bfloat16 where bfloat16 runs in hardware (GPU, AVX512-BF16 or AMX CPUs); float32 elsewhere, where it is faster")
+        parser_.add_argument("--mixed-precision", action="store_true",
+                             help="train under mixed_bfloat16 where bfloat16 runs in hardware (GPU, AVX512-BF16 or "
+                                  "AMX CPUs); float32 elsewhere, where it is faster")
         parser_.add_argument("--class-weighted", action="store_true",
                              help="weight each class's loss by n / (classes x its count)")
         parser_.add_argument("--no-augment", action="store_true", help="train without augmentation")
@@ -97,7 +101,8 @@ def _train(arguments: argparse.Namespace) -> int:
         return 2
     result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit,
                            name=arguments.name, ablation=arguments.ablation, strategy=arguments.strategy)
-    summary = {key: value for key, value in result.summary.items() if key not in ("recipe", "test", "test_tta", "history")}
+    summary = {key: value for key, value in result.summary.items()
+               if key not in ("recipe", "test", "test_tta", "history")}
     if "test" in result.summary:
         summary["privatetest_accuracy"] = result.summary["test"]["accuracy"]
         summary["privatetest_macro_f1"] = result.summary["test"]["macro_f1"]

@@ -25,7 +25,8 @@ def register(commands) -> None:
                        help="folder(s) searched for wider_face_val.mat (wider_face_split.zip) and "
                             "wider_{easy,medium,hard}_val.mat (eval_tools.zip)")
     wider.add_argument("--out", metavar="DIR", help="the folder to create (default: $EMOTION_DATA/faces)")
-    wider.add_argument("--replace", action="store_true", help="replace --out if it exists, once the new one is complete")
+    wider.add_argument("--replace", action="store_true",
+                       help="replace --out if it exists, once the new one is complete")
     wider.set_defaults(handler=_build_wider_subset)
 
 

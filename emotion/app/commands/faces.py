@@ -22,7 +22,8 @@ def register(commands) -> None:
     crop = commands.add_parser("crop-faces", help="crop every face in a folder to 48x48 grayscale")
     crop.add_argument("in_dir")
     crop.add_argument("out_dir")
-    crop.add_argument("--detector", default=None, help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
+    crop.add_argument("--detector", default=None,
+                      help="face detector (default yunet when its model file is in $EMOTION_DATA/models/, else mtcnn)")
     crop.add_argument("--format", choices=("fer", "folders", "yolo"), default="fer",
                       help="FER2013-style CSV, class folders, or YOLO detector labels (default fer)")
     crop.add_argument("--align", action="store_true", help="align crops by the eye landmarks")

@@ -9,8 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-from emotion.app.commands.arguments import (LOAD_CONCURRENCY, LOAD_REQUESTS, PEER_PHOTOS, at_least_one, port,
-                                            positive_seconds)
+from emotion.app.commands.arguments import (
+    LOAD_CONCURRENCY,
+    LOAD_REQUESTS,
+    PEER_PHOTOS,
+    at_least_one,
+    port,
+    positive_seconds,
+)
 from emotion.app.folder_benchmark import configure_parser as configure_folder_benchmark
 from emotion.errors import DataMissingError, ModelFileError
 from emotion.paths import RESULTS_DIR, data_root
@@ -40,7 +46,8 @@ def register(commands) -> None:
                            "(default, without --model: the released single network best on PublicTest; 'none' "
                            "skips it)")
     peer.add_argument("--photos", type=int, default=PEER_PHOTOS,
-                      help=f"WIDER photos for the end-to-end part (default {PEER_PHOTOS}; fewer writes a smoke-mode file)")
+                      help=f"WIDER photos for the end-to-end part (default {PEER_PHOTOS}; "
+                           "fewer writes a smoke-mode file)")
     peer.add_argument("--detectors", nargs="+", default=["haar", "mtcnn"], choices=["haar", "mtcnn"],
                       help="detector families both sides run (fer offers haar and mtcnn)")
     peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
