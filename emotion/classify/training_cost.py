@@ -89,11 +89,12 @@ def measure_epoch_cost(model: str, recipe: str, *, onednn: bool, limit: int, tim
 
     Returns:
         the projection plus ``model``, ``recipe``, ``onednn`` (as TensorFlow reported it in the run's session
-        record), ``limit``, ``other_cores`` (cores other processes kept busy meanwhile) and the measured epoch's ``train_seconds``, ``epoch_seconds``, ``cpu_seconds``.
+        record), ``limit``, ``other_cores`` (cores other processes kept busy meanwhile) and the measured epoch's
+        ``train_seconds``, ``epoch_seconds``, ``cpu_seconds``.
 
     Raises:
         ConfigurationError: ``limit`` below one batch, or the run failed or timed out (its output is printed).
-    """  # noqa: E501
+    """
     if limit < 256:
         raise ConfigurationError(f"--limit {limit} is too small to measure an epoch: use 256 or more images.")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -194,3 +195,24 @@ def epoch_cost(document: dict[str, Any], model: str, recipe: str = "study", oned
             return row
     raise ConfigurationError(f"results/03_training_cost.json has no row for {model} ({recipe} recipe, oneDNN "
                              f"{'on' if onednn else 'off'}): run `make training-cost`.")
+
+
+def cost_markdown(document: dict[str, Any] | None) -> str:
+    """The README's training-cost table (markdown) from ``results/03_training_cost.json``: per model and recipe, a
+    full FER2013 epoch's wall minutes and CPU-seconds with oneDNN on, and the speed-up over oneDNN off; "" when the
+    file does not exist. Budgets in the Makefile and docs point here instead of typing minutes."""
+    if document is None:
+        return ""
+    meta = document.get("meta", {})
+    gains = speedups(document["rows"])
+    lines = [f"**Training cost** (one full FER2013 epoch on this study's machine, {meta.get('cpu_model', 'CPU')} with "
+             f"{meta.get('cpu_cores', '?')} cores, projected from a measured epoch; `make training-cost`):", "",
+             "| model (recipe) | wall-min per epoch | CPU-s per epoch | oneDNN on vs off |", "|---|---|---|---|"]
+    for row in document["rows"]:
+        if not row["requested_onednn"]:
+            continue
+        name = f"{row['model']} ({row['recipe']})"
+        gain = f"{gains[name]:.1f}x faster" if name in gains else "not measured"
+        lines.append(f"| `{row['model']}` ({row['recipe']}) | {row['full_epoch_wall_seconds'] / 60:.1f} | "
+                     f"{row['full_epoch_cpu_seconds']:,.0f} | {gain} |")
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from emotion.classify.training_cost import cost_markdown, load_training_cost
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.machine import cpu_cores  # noqa: F401  (re-exported: notebooks 06 and 07 import it from here)
 from emotion.paths import RESULTS_DIR
@@ -145,6 +146,8 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
     return "\n".join([
         f"**Models** (FER2013 PrivateTest{scored}; the released file without test-time augmentation; checkpoint "
         "chosen on PublicTest):", "", model_table(results_dir), "",
+        *([cost, ""] if (cost := cost_markdown(load_training_cost(Path(results_dir) / "03_training_cost.json")))
+          else []),
         "**Face detectors** (WIDER FACE validation subset, official protocol; speed one image at a time on this "
         "machine):", "", detector_table(results_dir), "",
         *(["**Figures that answer the study's questions:**", "", "\n\n".join(figures), ""] if figures else []),

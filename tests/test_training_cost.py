@@ -1,0 +1,66 @@
+"""What an epoch costs per model: the projection from a measured epoch, the speed-ups and the tables built on them."""
+
+from __future__ import annotations
+
+import pytest
+
+from emotion.classify.training_cost import (
+    cost_markdown,
+    describe_cost,
+    epoch_cost,
+    project_full_epoch,
+    speedups,
+)
+from emotion.errors import ConfigurationError
+
+
+def test_a_full_epoch_is_projected_from_the_training_and_evaluation_parts_of_a_measured_one():
+    # 1,000 images per split: 10 s of training, 4 s evaluating PublicTest and the PrivateTest audit, 21 CPU-seconds.
+    projected = project_full_epoch({"train_seconds": 10.0, "epoch_seconds": 14.0, "cpu_seconds": 21.0}, limit=1000)
+    assert projected["train_images_per_second"] == pytest.approx(100.0)
+    assert projected["epoch_images_per_second"] == pytest.approx(1000 / 14)
+    assert projected["cpu_per_wall"] == pytest.approx(1.5)
+    assert projected["full_epoch_wall_seconds"] == pytest.approx(287.09 + 4.0 * 3.589)
+    assert projected["full_epoch_cpu_seconds"] == pytest.approx((287.09 + 4.0 * 3.589) * 1.5)
+    with pytest.raises(ValueError, match="train_seconds <= epoch_seconds"):
+        project_full_epoch({"train_seconds": 15.0, "epoch_seconds": 14.0, "cpu_seconds": 21.0}, limit=1000)
+
+
+def row(model, onednn, wall, cpu=None, recipe="study"):
+    return {"model": model, "recipe": recipe, "requested_onednn": onednn, "full_epoch_wall_seconds": wall,
+            "full_epoch_cpu_seconds": cpu if cpu is not None else 1.8 * wall, "train_images_per_second": 28709 / wall}
+
+
+ROWS = [row("resnet18", True, 300.0), row("resnet18", False, 1080.0), row("basic_cnn", True, 270.0),
+        row("basic_cnn", False, 243.0), row("resnet34", True, 480.0, recipe="paper")]
+
+
+def test_speedups_pair_each_model_and_recipe_measured_both_ways():
+    assert speedups(ROWS) == {"resnet18 (study)": pytest.approx(3.6), "basic_cnn (study)": pytest.approx(0.9)}
+
+
+def test_the_cost_paragraph_names_the_cpu_the_gains_and_the_losses():
+    document = {"meta": {"cpu_model": "AMD EPYC", "cpu_cores": 2, "native_bf16": False}, "limit": 1000, "rows": ROWS}
+    text = describe_cost(document)
+    assert text.startswith("Measured on AMD EPYC (2 cores, native bfloat16: no), one process at a time, the second "
+                           "of two epochs on 1,000 images per split")
+    assert "3.6x faster for resnet18 (study), 0.9x faster for basic_cnn (study)" in text
+    assert text.endswith("They cost time for basic_cnn (study).")
+    assert "`make training-cost` measures it" in describe_cost(None)
+
+
+def test_the_readme_table_has_one_row_per_model_with_onednn_on():
+    document = {"meta": {"cpu_model": "AMD EPYC", "cpu_cores": 2}, "limit": 1000, "rows": ROWS}
+    lines = cost_markdown(document).splitlines()
+    assert lines[0].startswith("**Training cost** (one full FER2013 epoch on this study's machine, AMD EPYC with 2")
+    assert lines[4:] == ["| `resnet18` (study) | 5.0 | 540 | 3.6x faster |",
+                         "| `basic_cnn` (study) | 4.5 | 486 | 0.9x faster |",
+                         "| `resnet34` (paper) | 8.0 | 864 | not measured |"]
+    assert cost_markdown(None) == ""
+
+
+def test_a_missing_row_says_how_to_measure_it():
+    document = {"rows": ROWS}
+    assert epoch_cost(document, "resnet34", "paper")["full_epoch_wall_seconds"] == 480.0
+    with pytest.raises(ConfigurationError, match="no row for resnet50 .study recipe, oneDNN on.: run `make training"):
+        epoch_cost(document, "resnet50")
