@@ -38,7 +38,7 @@ figures: setup check-data ## The main job: run every notebook in full mode -> fi
 # wide_crop_cnn_cycle2 and _cycle3 are further cosine cycles, each warm-started from the one before (their cost includes
 # their parents');
 # wide_crop_ensemble averages the releases that greedy selection on PublicTest (flip TTA) keeps, in one .keras file.
-train: setup check-data ## Retrain and release the models (0.5-2 wall-h each on 2 CPU cores, wide_crop_cnn over 3) -> models/, results/03_train_*.json
+train: setup check-data ## Retrain and release the models (epochs x the epoch cost in results/03_training_cost.json) -> models/, results/03_train_*.json
 	$(PY) -m emotion train --model basic_cnn --epochs 14 --seed $(SEED) --release
 	$(PY) -m emotion train --model resnet18 --epochs 13 --seed $(SEED) --release
 	$(PY) -m emotion train --model resnet34 --epochs 10 --mixed-precision --seed $(SEED) --release
