@@ -47,19 +47,28 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+CODE_PATHS = ("emotion", "notebooks/scripts", "pyproject.toml", "requirements.lock", "Makefile")
+"""What decides a number: the package, the notebooks' sources (their plain-text twins), the dependencies and the
+Makefile. A full run rewrites results/, figures/ and the executed notebooks itself, so changes there do not make the
+code that wrote a results file uncommitted."""
+
+
 def git_commit(root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Return ``{"commit": sha or None, "dirty": bool or None}`` for the repository at ``root``."""
+    """Return ``{"commit": sha or None, "dirty": bool or None, "dirty_paths": [...]}`` for the repository at ``root``:
+    ``dirty`` when a file under :data:`CODE_PATHS` differs from the commit (untracked files are not counted), so a
+    results file says whether the committed code wrote it."""
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=10
         ).stdout.strip()
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS],
             cwd=root, capture_output=True, text=True, check=True, timeout=10,
         ).stdout
-        return {"commit": commit, "dirty": bool(status.strip())}
+        changed = sorted(line[3:] for line in status.splitlines() if line.strip())
+        return {"commit": commit, "dirty": bool(changed), "dirty_paths": changed[:20]}
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
+        return {"commit": None, "dirty": None, "dirty_paths": None}
 
 
 def provenance(mode: str, seed: int) -> dict[str, Any]:

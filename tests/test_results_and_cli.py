@@ -243,3 +243,26 @@ def test_the_model_table_adds_a_row_per_released_ensemble(tmp_path):
     assert rows[2] == "| `a` | not evaluated (notebook 05) |  | 45 (43) | 481 |"
     assert rows[3] == ("| `pair` (average of `b` + `a`) | 70.24% [68.7%, 71.7%] | 0.671 | their own | "
                        "601 (lineage counted once) |")
+
+
+def test_only_code_changes_make_a_results_file_dirty(tmp_path):
+    import subprocess
+
+    from emotion.provenance import git_commit
+
+    def git(*arguments):
+        subprocess.run(["git", *arguments], cwd=tmp_path, check=True, capture_output=True)
+
+    for relative in ("emotion/stage.py", "results/01_x.json", "notebooks/01_x.ipynb", "notebooks/scripts/01_x.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("0\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
+    (tmp_path / "results/01_x.json").write_text("1\n")  # what a full run itself rewrites
+    (tmp_path / "notebooks/01_x.ipynb").write_text("1\n")
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "notebooks/scripts/01_x.py").write_text("1\n")  # a notebook's source changed
+    (tmp_path / "emotion/stage.py").write_text("1\n")
+    record = git_commit(tmp_path)
+    assert record["dirty"] is True and record["dirty_paths"] == ["emotion/stage.py", "notebooks/scripts/01_x.py"]
