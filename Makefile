@@ -63,7 +63,7 @@ budgets: setup check-data ## Budget-curve runs (resumable; hours each on 2 cores
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --name resnet34_paper_4ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --name resnet34_paper_60ep
 
-training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (about half an hour) -> results/03_training_cost.json
+training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (about 1.5 hours) -> results/03_training_cost.json
 	$(PY) -m emotion training-cost
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation

@@ -53,6 +53,7 @@ def test_the_readme_table_has_one_row_per_model_with_onednn_on():
     document = {"meta": {"cpu_model": "AMD EPYC", "cpu_cores": 2}, "limit": 1000, "rows": ROWS}
     lines = cost_markdown(document).splitlines()
     assert lines[0].startswith("**Training cost** (one full FER2013 epoch on this study's machine, AMD EPYC with 2")
+    assert "of 1,000 images per split, too short: each epoch's fixed costs" in lines[0]
     assert lines[4:] == ["| `resnet18` (study) | 5.0 | 540 | 3.6x faster |",
                          "| `basic_cnn` (study) | 4.5 | 486 | 0.9x faster |",
                          "| `resnet34` (paper) | 8.0 | 864 | not measured |"]

@@ -49,7 +49,9 @@ def register(commands) -> None:
     train.set_defaults(handler=_train)
     cost = commands.add_parser("training-cost", help="one epoch's cost per model, oneDNN off and on -> "
                                                      "results/03_training_cost.json (minutes; one model at a time)")
-    cost.add_argument("--limit", type=at_least_one, default=1500, help="images per split in each measured epoch")
+    cost.add_argument("--limit", type=at_least_one, default=3000,
+                      help="images per split in each measured epoch (default 3000; shorter epochs are dominated by "
+                           "each epoch's fixed costs and understate a model's speed)")
     cost.add_argument("--models", nargs="*", help="only these architectures (default: all)")
     cost.set_defaults(handler=_training_cost)
     kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
