@@ -148,7 +148,9 @@ moved = {name: entry["direction"] for name, entry in class_verdict["recall"].ite
 display(Markdown(
     f"**What this shows.** {class_verdict['evidence']}. Recall left the seed band for "
     + (", ".join(f"*{name}* ({direction})" for name, direction in moved.items()) or "no class")
-    + f". Verdict on the paper's explanation: **{class_verdict['verdict']}**. Overall accuracy with weighting: "
+    + f". Outcome of this test of the paper's explanation (\"because it has the fewest samples\"): "
+    f"**{class_verdict['verdict']}**; the claim as a whole gets its one verdict in the claims ledger (notebook 05), "
+    "which also asks whether disgust is the worst class of the reference model. Overall accuracy with weighting: "
     f"{weighted['payload']['test']['accuracy']:.2%}, "
     f"{ablations.against_band(weighted['payload']['test']['accuracy'], band['accuracy'])['direction']} the band's "
     f"{band['accuracy']['min']:.2%}-{band['accuracy']['max']:.2%}."
@@ -240,7 +242,8 @@ write_results(results_dir / "07_methodology.json", results, mode=mode, seed=seed
 display(Markdown(
     f"A new seed moves this recipe's PrivateTest accuracy by up to {100 * (band['accuracy']['max'] - band['accuracy']['min']):.1f} "
     f"points; choosing epochs on the test set would have added {100 * np.mean(inflations):.2f} points on average; "
-    f"class weighting: {class_verdict['verdict']}; augmentation against overfitting: {augmentation['verdict']}; "
+    f"the class-weighting test: {class_verdict['verdict']}; augmentation against overfitting: "
+    f"{augmentation['verdict']}; "
     f"the {CROP_SIZE}x{CROP_SIZE} crop: {results['crop'].get('accuracy', {}).get('direction', results['crop'].get('status'))} the seed band. "
     f"All numbers are in `results/07_methodology.json`; the claims ledger (notebook 05) cites the runs' own files."
 ))
