@@ -214,21 +214,3 @@ def run_folder_benchmark(arguments: argparse.Namespace) -> int:
     print(describe_folder_benchmark(payload))
     print(f"written: {path}")
     return 0 if payload["identical_outputs"] else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m emotion.app.folder_benchmark``: the benchmark on its own."""
-    from emotion.errors import EmotionError
-
-    parser = configure_parser(argparse.ArgumentParser(prog="python -m emotion.app.folder_benchmark",
-                                                      description=__doc__.split("\n\n")[0]))
-    arguments = parser.parse_args(argv)
-    try:
-        return arguments.handler(arguments)
-    except EmotionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
