@@ -7,19 +7,21 @@ live), ``machine`` (CPU, cores, CPU time and TensorFlow's oneDNN kernels, turned
 TensorFlow), ``provenance`` (results files written and read with their provenance), ``paper`` (the numbers the paper
 reports), ``overlap`` (stages of a folder run overlapped on threads, with a bounded number of items in flight).
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
-``data.image_files``, ``data.wider_face``, ``data.wider_subset``, ``data.datacheck``.
+``data.image_files``, ``data.wider_face``, ``data.wider_subset``, ``data.datacheck``, ``data.overview_prose``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.detection_metrics``,
 ``faces.detection_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,
 ``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.kfold``,
 ``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
-``classify.ensemble``.
+``classify.ensemble``, ``classify.training_prose``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
-``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``.
+``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``, ``analysis.claims``; the sentences
+notebooks 04, 05 and 07 print: ``analysis.comparison_prose``, ``analysis.evaluation_prose``, ``analysis.review_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
 Study outputs: ``study.results``, ``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``,
 ``study.report_check``, ``study.model_card``.
-System: ``app.pipeline``, ``app.folder_benchmark``, ``app.peer``, ``app.webapp``, ``app.webapp_load``,
+System: ``app.pipeline``, ``app.pipeline_prose``,
+``app.folder_benchmark``, ``app.peer``, ``app.webapp``, ``app.webapp_load``,
 ``app.webapp_browser``, ``app.cli``; its commands, one module per stage, in ``app.commands``: ``app.commands.data``,
 ``app.commands.faces``, ``app.commands.classify``, ``app.commands.study``, ``app.commands.system``, with the
 argparse types they share in ``app.commands.arguments``.

@@ -5,5 +5,6 @@ votes (``ferplus``), the out-of-distribution sets CK+48 (``cohn_kanade``) and Af
 file a user has (``image_files``), a WIDER-FACE-format folder of annotated photos (``wider_face``), the study's 700-image WIDER FACE
 subset rebuilt from the official download (``wider_subset``), the
 duplicate/split-leakage report (``leakage``) and the check that says what is missing and how to obtain it
-(``datacheck``). Nothing here imports TensorFlow.
+(``datacheck``), and the sentences notebook 01 prints about
+the data (``overview_prose``). Nothing here imports TensorFlow.
 """  # noqa: E501
