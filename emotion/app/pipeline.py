@@ -69,30 +69,21 @@ class StageTimes:
 
 def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODELS_DIR, *,
                        ensembles: bool = True) -> Path:
-    """The released model with the highest **PublicTest** accuracy (choosing by PrivateTest would leak the test set),
-    single (``03_train_*.json``: its chosen checkpoint's) or ensemble (``03_ensemble_*.json``: the stored file's,
-    without test-time augmentation, as the pipeline runs it). Of equal accuracies the first in file-name order wins.
-    ``ensembles=False`` considers single networks only (the fastest of the best: an ensemble classifies each face
-    once per member).
+    """The file of the released model with the highest **PublicTest** accuracy
+    (:func:`emotion.classify.release.best_release`: single networks by their chosen checkpoint, ensembles by the stored
+    file without test-time augmentation). ``ensembles=False`` considers single networks only (the fastest of the best:
+    an ensemble classifies each face once per member). How much choosing on PublicTest flatters that number is
+    measured in notebook 05 (:mod:`emotion.analysis.selection`).
 
     Raises:
         ModelFileError: no released model exists.
     """
-    from emotion.provenance import read_results
+    from emotion.classify.release import best_release, release_candidates
 
-    best, best_accuracy = None, -1.0
-    paths = sorted(results_dir.glob("03_train_*.json"))
-    if ensembles:
-        paths += sorted(results_dir.glob("03_ensemble_*.json"))
-    for path in paths:
-        document = read_results(path)
-        accuracy = document.get("publictest_accuracy_at_chosen_epoch", document.get("publictest_accuracy", -1.0))
-        candidate = models_dir / document.get("model_file", "")
-        if candidate.is_file() and accuracy > best_accuracy:
-            best, best_accuracy = candidate, accuracy
+    best = best_release(results_dir, models_dir, ensembles=ensembles)
     if best is None:
         raise ModelFileError(f"no released model in {models_dir}: pass --model PATH.keras, or run `make train`.")
-    return best
+    return release_candidates(results_dir, models_dir, ensembles=ensembles)[best]["file"]
 
 
 class EmotionPipeline:

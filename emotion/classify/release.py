@@ -23,6 +23,41 @@ MAX_MODEL_MIB = 50.0
 stored with float16 weights (:func:`emotion.classify.evaluate.save_float16`) and its effect on accuracy is recorded."""
 
 
+def release_candidates(results_dir: Path, models_dir: Path, *, ensembles: bool = True) -> dict[str, dict[str, Any]]:
+    """Every released model the study's default could be, ``{name: {"file": Path, "publictest_accuracy": float,
+    "kind": "single" | "ensemble"}}``, in file-name order: single networks (``03_train_*.json``, the PublicTest accuracy
+    of the chosen checkpoint) and, with ``ensembles``, ensembles (``03_ensemble_*.json``, the stored file's PublicTest
+    accuracy without test-time augmentation, as the pipeline runs it). Releases whose model file is missing are
+    left out."""
+    from emotion.provenance import read_results
+
+    paths = sorted(Path(results_dir).glob("03_train_*.json"))
+    if ensembles:
+        paths += sorted(Path(results_dir).glob("03_ensemble_*.json"))
+    candidates = {}
+    for path in paths:
+        document = read_results(path)
+        accuracy = document.get("publictest_accuracy_at_chosen_epoch", document.get("publictest_accuracy"))
+        model_file = Path(models_dir) / document.get("model_file", "")
+        if accuracy is not None and document.get("model_file") and model_file.is_file():
+            candidates[release_name(document)] = {
+                "file": model_file, "publictest_accuracy": float(accuracy),
+                "kind": "ensemble" if path.name.startswith("03_ensemble_") else "single"}
+    return candidates
+
+
+def best_release(results_dir: Path, models_dir: Path, *, ensembles: bool = True) -> str | None:
+    """The name of the released model with the highest **PublicTest** accuracy among :func:`release_candidates`
+    (choosing by PrivateTest would leak the test set); of equal accuracies the first in file-name order wins. None
+    when nothing is released. This is the web app's and the pipeline's default model."""
+    candidates = release_candidates(results_dir, models_dir, ensembles=ensembles)
+    best, best_accuracy = None, -1.0
+    for name, candidate in candidates.items():
+        if candidate["publictest_accuracy"] > best_accuracy:
+            best, best_accuracy = name, candidate["publictest_accuracy"]
+    return best
+
+
 def release_name(document: dict) -> str:
     """The name a released model goes by (``models/<name>.keras``, ``results/03_train_<name>.json``): the stem of its
     ``model_file``. It differs from ``document["model"]``, the architecture, when a run was released under
