@@ -30,7 +30,7 @@ check-data: setup ## Verify the data under EMOTION_DATA; print how to obtain any
 	$(PY) -m emotion check-data
 
 figures: setup check-data ## The main job: run every notebook in full mode -> figures/, results/, README table
-	$(PY) -m emotion run-notebooks --mode full --seed $(SEED) --record-times
+	$(PY) -m emotion run-notebooks --mode full --seed $(SEED) --record-times $(if $(ALLOW_DIRTY),--allow-dirty)
 	$(PY) -m emotion results-table --write README.md
 	$(PY) -m emotion model-card
 

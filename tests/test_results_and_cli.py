@@ -197,10 +197,28 @@ def test_record_runtime_labels_the_file_with_the_mode_that_wrote_it(tmp_path):
 
 
 def test_run_notebooks_refuses_a_model_that_is_not_released(capsys):
-    assert main(["run-notebooks", "--mode", "full", "--only", "03", "--models", "no_such_model"]) == 2
+    assert main(["run-notebooks", "--mode", "full", "--allow-dirty", "--only", "03", "--models", "no_such_model"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: --models no_such_model: no such released model in full mode (released: ")
     assert "wide_crop_cnn" in error and "Traceback" not in error
+
+
+def test_full_mode_refuses_code_that_differs_from_the_commit_unless_allowed(monkeypatch, capsys):
+    import emotion.provenance
+
+    dirty = {"commit": "abc", "dirty": True, "dirty_paths": ["emotion/paper.py"]}
+    monkeypatch.setattr(emotion.provenance, "git_commit", lambda *args, **kwargs: dirty)
+    assert main(["run-notebooks", "--mode", "full", "--only", "99"]) == 2
+    error = capsys.readouterr().err
+    assert "emotion/paper.py" in error and "--allow-dirty" in error and "Traceback" not in error
+    # Allowed, or in smoke mode (which writes nothing tracked), the run goes on: here to the missing notebook 99.
+    for argv in (["--mode", "full", "--allow-dirty"], ["--mode", "smoke"]):
+        assert main(["run-notebooks", *argv, "--only", "99"]) == 2
+        assert "No notebook matches" in capsys.readouterr().err
+    clean = {**dirty, "dirty": False, "dirty_paths": []}
+    monkeypatch.setattr(emotion.provenance, "git_commit", lambda *args, **kwargs: clean)
+    assert main(["run-notebooks", "--mode", "full", "--only", "99"]) == 2
+    assert "No notebook matches" in capsys.readouterr().err
 
 
 def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(tmp_path):

@@ -22,6 +22,8 @@ def register(commands) -> None:
     run.add_argument("--output", help="smoke mode: output folder (default build/smoke)")
     run.add_argument("--record-times", action="store_true",
                      help="merge each notebook's run time into results/00_runtimes.json (README table)")
+    run.add_argument("--allow-dirty", action="store_true",
+                     help="full mode: run even though the code differs from the last commit (results record dirty)")
     run.set_defaults(handler=_run_notebooks)
 
     table = commands.add_parser("results-table", help="the README's results table from results/*.json")
@@ -52,6 +54,16 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
     from emotion.machine import busy_cpu_seconds, other_cores, own_cpu_seconds
     from emotion.study.notebooks import RUNTIMES_FILE, notebook_variants, record_runtime, run_notebook, study_notebooks
 
+    if arguments.mode == "full" and not arguments.allow_dirty:
+        from emotion.provenance import git_commit
+
+        state = git_commit()
+        if state["dirty"]:
+            print("error: full mode writes results/ and figures/ that record the commit they came from, but these "
+                  "code files differ from it:\n  " + "\n  ".join(state["dirty_paths"]) + "\nCommit (or stash) them "
+                  "first, or pass --allow-dirty (make figures ALLOW_DIRTY=1) to run anyway with every results file "
+                  "marked dirty: true.", file=sys.stderr)
+            return 2
     notebooks = study_notebooks()
     if arguments.only:
         notebooks = [path for path in notebooks if any(path.name.startswith(prefix) for prefix in arguments.only)]
