@@ -30,7 +30,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from emotion import CLASS_NAMES, SPLITS
-from emotion.data import ferplus, fer2013, leakage
+from emotion.data import ferplus, fer2013, leakage, overview_prose
 from emotion.figures import plots
 from emotion.study.results import package_versions, write_results
 
@@ -73,14 +73,7 @@ shares = counts["total"] / counts["total"].sum()
 largest, smallest = shares.idxmax(), shares.idxmin()
 results["imbalance"] = {"largest_class": largest, "smallest_class": smallest,
                         "largest_to_smallest_ratio": float(counts["total"].max() / counts["total"].min())}
-display(Markdown(
-    f"**What this shows.** {len(data.labels):,} images: {', '.join(f'{s} {int((data.usage == s).sum()):,}' for s in SPLITS)}. "
-    f"The classes are far from balanced: *{largest}* has {counts.loc[largest, 'total']:,} images "
-    f"({shares[largest]:.1%}), *{smallest}* only {counts.loc[smallest, 'total']:,} ({shares[smallest]:.1%}), "
-    f"a ratio of {results['imbalance']['largest_to_smallest_ratio']:.1f} to 1. The three splits keep nearly the same "
-    f"proportions, so PublicTest is a fair stand-in for PrivateTest when choosing checkpoints. Accuracy alone will "
-    f"flatter a model that ignores *{smallest}*: later notebooks report macro-F1 and per-class recall too."
-))
+display(Markdown("**What this shows.** " + overview_prose.describe_class_balance(results)))
 
 # %% [markdown]
 # ## What do the faces look like?
@@ -95,15 +88,7 @@ results["pixel_statistics"] = statistics.round(4).to_dict(orient="index")
 statistics.round(3)
 
 # %%
-display(Markdown(
-    f"**What this shows.** The mean faces are recognisable faces, so the crops are roughly aligned and centred: "
-    f"eyes, nose and mouth sit in the same place in every class, and the classes differ most visibly around the "
-    f"mouth (the open mouth of *surprise* stands out). Lighting varies widely between images. The mean pixel value "
-    f"is {float(data.images.mean()):.2f} of 255; per class it ranges from {statistics['pixel_mean'].min():.1f} "
-    f"(*{statistics['pixel_mean'].idxmin()}*) to {statistics['pixel_mean'].max():.1f} "
-    f"(*{statistics['pixel_mean'].idxmax()}*). A brightness difference between classes is a shortcut a model could "
-    f"learn instead of the expression; random brightness augmentation removes it."
-))
+display(Markdown("**What this shows.** " + overview_prose.describe_pixel_statistics(results)))
 
 # %% [markdown]
 # ## How clean is the file: duplicates, leakage, blank images
@@ -123,16 +108,7 @@ conflicting = report.groups[report.groups["conflicting"] & report.groups["cross_
 examples = list(cross["rows"].iloc[:3]) + list(conflicting["rows"].iloc[:2])
 plots.save_figure(plots.duplicate_examples(data.images, data.labels, data.usage, examples),
                   figures_dir / "01_duplicates.png")
-display(Markdown(
-    f"**What this shows.** {summary['distinct_images']:,} distinct images among {len(data.labels):,} rows: "
-    f"{summary['duplicate_groups']:,} groups of byte-identical images cover {summary['duplicate_rows']:,} rows. "
-    f"{summary['cross_split_groups']:,} groups ({summary['cross_split_rows']:,} rows) span more than one split: "
-    f"{leaked['PrivateTest']:,} PrivateTest rows and {leaked['PublicTest']:,} PublicTest rows have an exact copy in "
-    f"Training, so a model can score on them by memory. {summary['conflicting_label_groups']} groups "
-    f"({summary['conflicting_label_rows']} rows) give the same image different labels, and "
-    f"{summary['blank_images']} images are entirely black. We keep the file as published (so our numbers compare "
-    f"with the literature) and measure the leakage's effect on accuracy in notebook 05."
-))
+display(Markdown("**What this shows.** " + overview_prose.describe_duplicates(results)))
 
 # %% [markdown]
 # ## Do FER2013's labels agree with ten annotators (FER+)?
@@ -161,39 +137,19 @@ results["ferplus"] = {
 agreement
 
 # %%
-fp = results["ferplus"]
-worst = min(per_class_agreement, key=per_class_agreement.get)
-best = max(per_class_agreement, key=per_class_agreement.get)
-display(Markdown(
-    f"**What this shows.** FER+ gives a majority label to {fp['rows_with_majority_label']:,} of "
-    f"{len(data.labels):,} images; on those, the original FER2013 label agrees only "
-    f"{fp['agreement_where_labelled']:.1%} of the time (PrivateTest: "
-    f"{fp['agreement_where_labelled_by_split']['PrivateTest']:.1%}). Agreement is highest for *{best}* "
-    f"({per_class_agreement[best]:.1%}) and lowest for *{worst}* ({per_class_agreement[worst]:.1%}). "
-    f"A model that matched the crowd perfectly would therefore score roughly this figure on FER2013's own labels: "
-    f"label noise, not only model capacity, caps the accuracy any classifier can reach here."
-))
+display(Markdown("**What this shows.** " + overview_prose.describe_ferplus_agreement(results)))
 
 # %% [markdown]
 # ## Conclusion
 #
 # The cell below writes every number of this notebook to `results/01_data_overview.json`, with the git commit,
 # package versions, seed and mode. In short: FER2013 is the original file, heavily imbalanced (disgust is rare), has
-# measurable train/test leakage through exact duplicates, and its labels disagree with a crowd majority often enough
-# to bound the accuracy we should expect. Notebooks 03-05 train and evaluate with these facts in mind: fit on
+# measurable train/test leakage through exact duplicates, and its labels often differ from a ten-annotator crowd
+# majority: noisy labels, most of all for the classes the crowd relabels (the FER+ paragraph names them). Notebooks 03-05 train and evaluate with these facts in mind: fit on
 # Training, choose on PublicTest, report PrivateTest once, and report macro-F1 beside accuracy.
 
 # %%
-results["headline"] = [
-    {"quantity": "FER2013 rows (Training / PublicTest / PrivateTest)",
-     "value": " / ".join(f"{int((data.usage == s).sum()):,}" for s in SPLITS), "split": "all", "protocol": "count"},
-    {"quantity": "distinct images; duplicate rows", "value": f"{summary['distinct_images']:,}; {summary['duplicate_rows']:,}",
-     "split": "all", "protocol": "exact byte match"},
-    {"quantity": "PrivateTest rows with an exact copy in Training", "value": leaked["PrivateTest"],
-     "split": "PrivateTest", "protocol": "exact byte match"},
-    {"quantity": "FER2013 label = FER+ majority label", "value": round(fp["agreement_where_labelled_by_split"]["PrivateTest"], 4),
-     "split": "PrivateTest", "protocol": "FER+ majority rule, rows with a majority"},
-]
+results["headline"] = overview_prose.headline_rows(results)
 write_results(results_dir / "01_data_overview.json", results, mode=mode, seed=seed)
 
 # %%
