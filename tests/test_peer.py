@@ -87,22 +87,6 @@ def test_fastest_configurations_are_compared_and_every_goal_checked():
     assert slower["checks"] == {"speed": False, "recall": True, "accuracy": False} and not slower["met"]
 
 
-def test_the_fastest_sentence_follows_the_numbers_and_names_what_is_missed():
-    from emotion.app.peer import describe_fastest, fastest_comparison
-
-    def config(photos_per_second, recall):
-        return {"photos_per_second": photos_per_second, "faces_per_second": photos_per_second,
-                "recall": {"recall": recall}}
-
-    fer = {"haar": config(2.0, 0.5)}
-    met = describe_fastest({"fastest": fastest_comparison({"yunet": config(12.0, 0.8)}, fer, 0.655, 0.68)})
-    assert "6.0x as many photos per second as fer with haar" in met and "80% against 50%" in met
-    assert met.endswith("is met.")
-    missed = describe_fastest({"fastest": fastest_comparison({"yunet": config(4.0, 0.4)}, fer, 0.655, 0.68)})
-    assert missed.endswith("missed on speed, recall.")
-    assert describe_fastest({}) == ""
-
-
 class SideDetector:
     """A stand-in detector that finds the photo's one annotated face only when it runs at a side of at least 512."""
 
@@ -177,32 +161,12 @@ def test_the_pipelines_detection_side_is_the_one_the_tuning_run_chose():
                                  if key != "max_side"}
 
 
-def _classifier(ours: float, fer: float, p_value: float) -> dict:
-    return {"ours": {"accuracy": {"estimate": ours}}, "fer": {"accuracy": {"estimate": fer}},
-            "mcnemar_ours_vs_fer": {"p_value": p_value}}
-
-
-def test_a_classifier_is_called_more_accurate_only_when_mcnemar_rejects():
-    from emotion.app.peer import PEER_ALPHA, describe_classifiers
-
-    assert PEER_ALPHA == 0.01
-    assert describe_classifiers(_classifier(0.694, 0.655, 2.7e-8)) == (
-        "Our classifier is the more accurate of the two on PrivateTest (McNemar p = 2.7e-08 < 0.01); ")
-    assert describe_classifiers(_classifier(0.60, 0.655, 1e-5)).startswith("The `fer` package's bundled classifier is")
-    assert describe_classifiers(_classifier(0.66, 0.655, 0.2)) == (
-        "The two classifiers' PrivateTest accuracies do not differ at the 0.01 level (McNemar p = 0.2); ")
-
-
-def test_run_conditions_count_other_work_and_the_sentence_says_whether_it_was_quiet():
-    from emotion.app.peer import describe_conditions, run_conditions
+def test_run_conditions_count_the_cores_other_work_kept_busy():
+    from emotion.app.peer import run_conditions
     from emotion.machine import cpu_cores
 
     conditions = run_conditions(100.0, 160.0, own_cpu_seconds=50.0, wall_seconds=100.0)
     assert conditions == {"other_cores": pytest.approx(0.1), "wall_seconds": 100.0, "cpu_cores": cpu_cores()}
-    assert "the machine was quiet" in describe_conditions({"other_cores": 0.1, "cpu_cores": 2})
-    busy = describe_conditions({"other_cores": 0.9, "cpu_cores": 2})
-    assert busy.startswith(" Other work kept 0.90 of the 2 cores busy") and "pessimistic" in busy
-    assert describe_conditions(None) == "" and describe_conditions({"other_cores": None, "cpu_cores": 2}) == ""
 
 
 def test_detector_speed_table_ranks_every_configuration_by_photos_per_second():
@@ -254,7 +218,8 @@ def test_our_side_times_every_photo_in_each_pass_and_keeps_stages_and_first_pass
 
 
 def test_the_fastest_configuration_is_judged_with_its_own_classifier():
-    from emotion.app.peer import describe_fastest, fastest_comparison
+    from emotion.app.peer import fastest_comparison
+    from emotion.app.pipeline_prose import describe_fastest
 
     def config(photos_per_second, recall):
         return {"photos_per_second": photos_per_second, "faces_per_second": photos_per_second,
@@ -303,25 +268,3 @@ def test_peer_compare_refuses_a_missing_single_model_before_running_anything(tmp
     assert main(["peer-compare", "--single-model", str(missing), "--results", str(tmp_path)]) == 1
     assert f"--single-model {missing}: no such file" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.json"))
-
-
-def test_the_single_network_sentence_compares_it_with_the_default_on_the_same_detector():
-    from emotion.app.peer import describe_single_network
-
-    def entry(photos_per_second, classify):
-        return {"photos_per_second": photos_per_second, "ms_per_photo_by_stage": {"classify": classify}}
-
-    peer = {"model": "ens.keras", "classifier": {"ours": {"accuracy": {"estimate": 0.7013}}},
-            "end_to_end": {"haar": {"ours": entry(3.0, 9.0), "fer": entry(6.0, 0.0)}},
-            "ours_only": {"yunet": entry(26.9, 13.3)},
-            "single_network": {"model": "one.keras", "detector": "yunet",
-                               "accuracy": {"estimate": 0.7024, "low": 0.687, "high": 0.717},
-                               "mcnemar_vs_fer": {"p_value": 1e-8}, "end_to_end": entry(41.5, 4.4)}}
-    sentence = describe_single_network(peer)
-    assert "the single network best on PublicTest (one.keras) ran too, with yunet: 70.2% on PrivateTest" in sentence
-    assert "(95 % interval 68.7%-71.7%; McNemar against fer p = 1e-08) against the ensemble's 70.1%" in sentence
-    assert "at 41.5 photos/s against 26.9 (classifier stage 4.4 against 13.3 ms a photo)." in sentence
-    peer["single_network"]["detector"] = "haar"
-    sentence = describe_single_network(peer)
-    assert "at 41.5 photos/s against 3.0 (classifier stage 4.4 against 9.0 ms a photo)." in sentence
-    assert describe_single_network({"model": "x.keras"}) == ""

@@ -239,20 +239,6 @@ def test_the_pipeline_classifies_on_tflite_by_default_with_the_tensorflow_number
         EmotionPipeline(CentreFaceDetector(), str(tiny_model), classifier_runtime="onnx")
 
 
-def test_the_stage_sentence_names_the_stage_that_dominates():
-    from emotion.app.pipeline import describe_stage_times
-
-    times = {"images": 50, "faces": 120, "total_seconds": 2.0, "ms_per_image": 40.0, "faces_per_second": 60.0}
-    detector = describe_stage_times(times, {"detect": 0.7, "crop": 0.05, "classify": 0.25})
-    assert detector == ("On 50 photos the pipeline found 120 faces in 2.0 s: 40 ms per photo, 60.0 faces per second. "
-                        "Detection takes 70% of the time, classification 25% and cropping 5%. The detector dominates: "
-                        "a faster system needs a smaller input, a larger minimum face or a faster detector (notebook "
-                        "02 compares them), not a smaller classifier.")
-    classifier = describe_stage_times(times, {"detect": 0.3, "crop": 0.05, "classify": 0.65})
-    assert classifier.endswith("The classifier dominates: a smaller classifier, or fewer faces per batch, would "
-                               "speed the system up.")
-
-
 def test_a_released_ensemble_is_the_default_only_when_its_publictest_accuracy_is_higher(tmp_path):
     from emotion.app.pipeline import default_model_path
     from emotion.provenance import write_results

@@ -404,82 +404,9 @@ def detector_speed_table(peer: dict[str, Any]):
     return pd.DataFrame(rows).T
 
 
-PEER_ALPHA = 0.01
-"""Significance level at which McNemar's test must reject "the two classifiers are equally accurate" before a
-sentence calls one of them the more accurate."""
-
-
-def describe_classifiers(classifier: dict[str, Any], alpha: float = PEER_ALPHA) -> str:
-    """Which classifier is the more accurate on PrivateTest, from a ``06_peer_comparison.json`` ``classifier`` entry:
-    the one with the higher accuracy when McNemar's p is below ``alpha``, otherwise neither."""
-    ours, fer = classifier["ours"]["accuracy"]["estimate"], classifier["fer"]["accuracy"]["estimate"]
-    p_value = classifier["mcnemar_ours_vs_fer"]["p_value"]
-    if p_value >= alpha:
-        return (f"The two classifiers' PrivateTest accuracies do not differ at the {alpha:g} level "
-                f"(McNemar p = {p_value:.3g}); ")
-    winner = "Our classifier" if ours > fer else "The `fer` package's bundled classifier"
-    return f"{winner} is the more accurate of the two on PrivateTest (McNemar p = {p_value:.3g} < {alpha:g}); "
-
-
-def describe_conditions(conditions: dict[str, Any] | None, quiet_below: float = 0.25) -> str:
-    """Whether the machine was quiet while the comparison ran (``conditions``: :func:`run_conditions`), so a reader
-    knows how far its times can be trusted; "" for files written before conditions were recorded."""
-    if not conditions or conditions.get("other_cores") is None:
-        return ""
-    other, cores = conditions["other_cores"], conditions["cpu_cores"]
-    if other < quiet_below:
-        return f" Other work kept {other:.2f} of the {cores} cores busy during the run: the machine was quiet."
-    return (f" Other work kept {other:.2f} of the {cores} cores busy during the run, so both sides' times are "
-            "pessimistic; their ratio is fairer than either.")
-
-
 def run_conditions(busy_before: float | None, busy_after: float | None, own_cpu_seconds: float,
                    wall_seconds: float) -> dict[str, Any]:
     """What else the machine did during a run: ``other_cores`` (:func:`emotion.machine.other_cores`; the run's
     own CPU time includes its subprocesses), the run's wall seconds and the machine's cores."""
     return {"other_cores": other_cores(busy_before, busy_after, own_cpu_seconds, wall_seconds),
             "wall_seconds": wall_seconds, "cpu_cores": cpu_cores()}
-
-
-def describe_fastest(peer: dict[str, Any]) -> str:
-    """One sentence on the fastest-against-fastest comparison of a ``06_peer_comparison.json`` payload (its
-    ``fastest`` entry, :func:`fastest_comparison`), naming which parts of :data:`PIPELINE_SPEED_GOAL`'s goal hold;
-    empty when the payload predates it."""
-    fastest = peer.get("fastest")
-    if not fastest:
-        return ""
-    checks = fastest["checks"]
-    missed = [name for name, held in checks.items() if not held]
-    recall = fastest["recall"]
-    accuracy = fastest.get("accuracy")
-    return (f"Fastest against fastest, our pipeline with {fastest['ours']} processes "
-            f"{fastest['photos_per_second_ratio']:.1f}x as many photos per second as fer with {fastest['fer']} "
-            f"({fastest['faces_per_second_ratio']:.1f}x the faces per second), with detection recall "
-            f"{recall['ours']:.0%} against {recall['fer']:.0%} on the annotated faces of {RECALL_MIN_HEIGHT} px or "
-            "more"
-            + (f" and a classifier {accuracy['ours']:.1%} against {accuracy['fer']:.1%} accurate on PrivateTest"
-               if accuracy else "")
-            + f"; the goal ({fastest['goal']:g}x the photos per second, recall at least fer's, a more accurate "
-            "classifier) is " + ("met." if not missed else f"missed on {', '.join(missed)}.")
-            + describe_conditions(peer.get("conditions")))
-
-
-def describe_single_network(peer: dict[str, Any]) -> str:
-    """One sentence on the ``single_network`` entry of a ``06_peer_comparison.json`` payload (a single network run
-    beside an ensemble default): its accuracy and speed against the default's with the same detector; empty when the
-    payload has none."""
-    single = peer.get("single_network")
-    if not single:
-        return ""
-    detector = single["detector"]
-    default = (peer["end_to_end"][detector]["ours"] if detector in peer["end_to_end"]
-               else peer["ours_only"][detector])
-    accuracy = single["accuracy"]
-    return (f" The default classifier ({peer['model']}) is an ensemble, which classifies each face once per member; "
-            f"the single network best on PublicTest ({single['model']}) ran too, with {detector}: "
-            f"{accuracy['estimate']:.1%} on PrivateTest (95 % interval {accuracy['low']:.1%}-{accuracy['high']:.1%}; "
-            f"McNemar against fer p = {single['mcnemar_vs_fer']['p_value']:.3g}) against the ensemble's "
-            f"{peer['classifier']['ours']['accuracy']['estimate']:.1%}, at "
-            f"{single['end_to_end']['photos_per_second']:.1f} photos/s against {default['photos_per_second']:.1f} "
-            f"(classifier stage {single['end_to_end']['ms_per_photo_by_stage']['classify']:.1f} against "
-            f"{default['ms_per_photo_by_stage']['classify']:.1f} ms a photo).")

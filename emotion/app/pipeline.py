@@ -402,19 +402,3 @@ def prediction_document(pipeline: EmotionPipeline, outcomes: Sequence[FileOutcom
             "files": [outcome.as_dict() for outcome in outcomes],
             "missing": [{"path": str(path), "error": reason} for path, reason in missing],
             "timing": timing}
-
-
-def describe_stage_times(times: dict, shares: dict[str, float]) -> str:
-    """Notebook 06's sentence on where the pipeline's time goes (:meth:`StageTimes.as_dict` and each stage's share of
-    detect + crop + classify).
-
-    Rule: the stage with the larger share of detection and classification dominates, and the sentence names the
-    lever that follows from it."""
-    text = (f"On {times['images']} photos the pipeline found {times['faces']} faces in {times['total_seconds']:.1f} s: "
-            f"{times['ms_per_image']:.0f} ms per photo, {times['faces_per_second']:.1f} faces per second. Detection "
-            f"takes {shares['detect']:.0%} of the time, classification {shares['classify']:.0%} and cropping "
-            f"{shares['crop']:.0%}. ")
-    if shares["detect"] > shares["classify"]:
-        return text + ("The detector dominates: a faster system needs a smaller input, a larger minimum face or a "
-                       "faster detector (notebook 02 compares them), not a smaller classifier.")
-    return text + "The classifier dominates: a smaller classifier, or fewer faces per batch, would speed the system up."

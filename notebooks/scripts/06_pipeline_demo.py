@@ -41,9 +41,9 @@ from emotion.faces.detection_eval import load_annotations
 from emotion.data.image_files import read_image_file
 from emotion.paths import data_root
 from emotion.errors import DataMissingError
-from emotion.app.peer import (describe_classifiers, describe_fastest, describe_single_network,
-                              detector_speed_table, peer_table, select_photos)
-from emotion.app.pipeline import EmotionPipeline, annotate, crop_face, describe_stage_times
+from emotion.app import pipeline_prose
+from emotion.app.peer import detector_speed_table, peer_table, select_photos
+from emotion.app.pipeline import EmotionPipeline, annotate, crop_face
 from emotion.study.results import cpu_cores, package_versions, read_results, write_results
 from emotion.app.webapp import create_app
 from emotion.app.webapp_browser import capture_upload
@@ -97,7 +97,7 @@ results["timing"] = times
 stage_table.round(3)
 
 # %%
-display(Markdown("**What this shows.** " + describe_stage_times(times, stage_table["share"].to_dict())))
+display(Markdown("**What this shows.** " + pipeline_prose.describe_stage_times(results["timing"])))
 
 # %% [markdown]
 # ## What does it get wrong?
@@ -123,17 +123,7 @@ results["classifier_confidence"] = {"faces": int(top_scores.size),
 detection
 
 # %%
-confidence = results["classifier_confidence"]
-display(Markdown(
-    f"**What this shows.** Of the {detection['annotated_faces']} annotated faces {detection['min_height']} px or taller in these photos, "
-    f"the detector found {detection['found']}"
-    + (f" ({detection['recall']:.0%})" if detection["recall"] is not None else "")
-    + "; notebook 02 measures which kinds of face it misses (by size, pose and occlusion). "
-    + (f"The classifier's top probability has a median of {confidence['median']:.2f}, and "
-       f"{confidence['share_below_0_5']:.0%} of faces get less than 0.5: on photos unlike FER2013 (profile views, "
-       f"small or blurred faces, crowds) its answer is often a guess, as the least confident crops show."
-       if confidence["faces"] else "No face was classified.")
-))
+display(Markdown("**What this shows.** " + pipeline_prose.describe_detection_and_confidence(results)))
 
 # %% [markdown]
 # ## How does it compare with the `fer` package?
@@ -151,22 +141,7 @@ if peer is None:
 else:
     display(peer_table(peer))
     display(detector_speed_table(peer))
-    classifier = peer["classifier"]
-    display(Markdown(
-        f"**What this shows.** On PrivateTest our classifier ({peer['model']}) scores "
-        f"{classifier['ours']['accuracy']['estimate']:.1%} and fer's {classifier['fer']['accuracy']['estimate']:.1%} "
-        f"(McNemar p = {classifier['mcnemar_ours_vs_fer']['p_value']:.3g}); end to end, our faces per second are "
-        + ", ".join(f"{entry['faces_per_second_ratio']:.1f}x fer's with {family} ({entry['ours']['faces']} faces found "
-                    f"against {entry['fer']['faces']}, median {entry['ours']['ms_per_photo_median']:.0f} against "
-                    f"{entry['fer']['ms_per_photo_median']:.0f} ms per photo)" for family, entry in peer["end_to_end"].items())
-        + ". On faces both systems found, they give the same emotion "
-        + ", ".join(f"{entry['agreement']['agreement']:.0%} of the time with {family}" for family, entry in peer["end_to_end"].items()
-                    if entry["agreement"]["agreement"] is not None)
-        + ". " + describe_classifiers(classifier)
-        + "faces per second counts the faces each system found, so a detector that finds more faces scores higher. "
-        + describe_fastest(peer)
-        + describe_single_network(peer)
-    ))
+    display(Markdown("**What this shows.** " + pipeline_prose.describe_peer_comparison(peer)))
 
 # %% [markdown]
 # ## Try it in a browser
@@ -197,10 +172,7 @@ except DataMissingError as missing:
 # guess with a confidence, not a measurement.
 
 # %%
-results["headline"] = [
-    {"quantity": f"pipeline ({detector} + {pipeline.model_path.stem}): ms per photo", "value": round(times["ms_per_image"], 1),
-     "split": f"{times['images']} WIDER photos", "protocol": f"one photo at a time, {cpu_cores()}-core CPU, after warm-up"},
-]
+results["headline"] = pipeline_prose.headline_rows(results, cpu_cores())
 write_results(results_dir / "06_pipeline_demo.json", results, mode=mode, seed=seed)
 
 # %%
