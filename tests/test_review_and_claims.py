@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -265,3 +268,192 @@ def test_budget_evidence_keeps_each_architectures_longest_curve(tmp_path):
     assert (entry["curve"], entry["longest_epochs"], entry["status"], entry["epochs"]) == \
         ("basic_cnn_40ep", 40, "converged", (20, 40))
     assert entry["publictest_change_points"] == pytest.approx(0.3) and entry["cpu_hours"] == pytest.approx(4.0)
+
+
+def still_rising(model, epochs=30):
+    return {"converged": False, "status": "still rising", "publictest_change_points": 3.9, "epochs": (14, epochs),
+            "curve": f"{model}_{epochs}ep", "longest_epochs": epochs, "cpu_hours": 2.0}
+
+
+def band_placement(direction):
+    return {"direction": direction, "value": 0.5, "band_min": 0.4, "band_max": 0.45}
+
+
+EXPERIMENTS = {"kfold": {"verdict": "reproduced", "evidence": "3-fold at 5 epochs", "source": "results/03_kfold_x.json",
+                         "fold_models": band_placement("below")},
+               "augmentation_ablation": {"verdict": "reproduced", "evidence": "gap", "gap": band_placement("above"),
+                                         "source": "results/03_ablation_noaugment.json"},
+               "experiments": {"model": "basic_cnn", "epochs": 5}}
+
+
+def ledger_by_id(evidence):
+    return {entry["id"]: entry for entry in claims_ledger(evidence)}
+
+
+def test_a_run_shorter_than_where_its_curve_converged_is_not_settled():
+    from emotion.analysis.claims import budget_gate, budget_record
+
+    # basic_cnn's curve converged from 20 to 40 epochs: a 20-epoch run is settled, a 19-epoch one is not.
+    assert budget_record({"budgets": SETTLED}, [("basic_cnn", 20)])[0]["settled"] is True
+    short = budget_record({"budgets": SETTLED}, [("basic_cnn", 19)])[0]
+    assert (short["settled"], short["status"]) == (False, "shorter than its converged budget")
+    assert budget_gate({"budgets": SETTLED}, [("basic_cnn", 19)], "reproduced", then="then X") == (
+        "inconclusive at this budget", "basic_cnn: its curve converged from 20 epochs, but these runs stopped at 19; "
+        "next: the same runs at 20 epochs; then X")
+
+
+def test_kfold_and_augmentation_verdicts_go_through_the_budget_gate():
+    settled = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "experiments": {"model": "basic_cnn", "epochs": 20}})
+    assert (settled["kfold"]["verdict"], settled["augmentation"]["verdict"]) == ("reproduced", "reproduced")
+    assert settled["kfold"]["budget"][0]["settled"] is True and settled["kfold"]["needs"] == ""
+    # The same outcomes from 5-epoch runs of a model whose curve was still rising decide nothing.
+    rising = ledger_by_id({**EXPERIMENTS, "budgets": {"basic_cnn": still_rising("basic_cnn")}})
+    for key in ("kfold", "augmentation"):
+        assert rising[key]["verdict"] == "inconclusive at this budget"
+        assert rising[key]["needs"].startswith("basic_cnn: its curve was still rising (+3.90 PublicTest points")
+    assert rising["kfold"]["needs"].endswith("then K-fold and holdout runs at that budget")
+    # Without knowing which runs the experiments were, they count as unsettled too.
+    unknown = ledger_by_id({key: value for key, value in EXPERIMENTS.items() if key != "experiments"})
+    assert unknown["kfold"]["verdict"] == "inconclusive at this budget"
+
+
+def test_the_outcome_rules_flip_at_the_band_edges():
+    from emotion.analysis.claims import augmentation_rule, class_weighting_rule, kfold_rule
+
+    assert [augmentation_rule(side) for side in ("above", "inside", "below")] == [
+        "reproduced", "inconclusive", "not reproduced"]
+    assert (kfold_rule("above"), kfold_rule("inside"), kfold_rule("below")) == (
+        "not reproduced", "reproduced", "reproduced")
+    assert (class_weighting_rule("above", "fear"), class_weighting_rule("above", "disgust"),
+            class_weighting_rule("inside", "fear")) == ("reproduced", "partly reproduced", "inconclusive")
+
+
+def test_the_disgust_verdict_rests_on_the_reference_model_and_its_budget():
+    imbalance = {"worst_f1_class": "fear", "rarest_class": "disgust", "model": "wide_crop_cnn_cycle3",
+                 "spearman_training_count_vs_f1": None}
+    entry = ledger_by_id({"imbalance": imbalance, "budgets": SETTLED})["disgust"]
+    # No budget curve for the reference model: "not the worst class" is decided on an unconverged model.
+    assert entry["verdict"] == "inconclusive at this budget" and "undefined" in entry["evidence"]
+    assert entry["needs"].startswith("wide_crop_cnn_cycle3: a budget curve")
+    settled = ledger_by_id({"imbalance": {**imbalance, "model": "basic_cnn"}, "budgets": SETTLED})["disgust"]
+    assert settled["verdict"] == "not reproduced" and settled["budget"][0]["settled"]
+    weighted = {"f1": {"disgust": band_placement("above")}, "worst_class_after_weighting": "fear",
+                "evidence": "class-weighted", "source": "results/03_ablation_cw.json"}
+    worst = {**imbalance, "worst_f1_class": "disgust", "model": "basic_cnn"}
+    outcome = ledger_by_id({"imbalance": worst, "budgets": SETTLED, "class_weighted": weighted,
+                            "experiments": {"model": "basic_cnn", "epochs": 5}})["disgust"]
+    assert outcome["verdict"] == "inconclusive at this budget"  # the 5-epoch weighting run is short of 20 epochs
+    assert "then class-weighted and unweighted runs at that budget" in outcome["needs"]
+    outcome = ledger_by_id({"imbalance": worst, "budgets": SETTLED, "class_weighted": weighted,
+                            "experiments": {"model": "basic_cnn", "epochs": 40}})["disgust"]
+    assert outcome["verdict"] == "reproduced" and outcome["source"] == "results/03_ablation_cw.json"
+
+
+def test_accuracies_in_the_ledger_are_named_as_the_stored_release_files():
+    models = {"resnet34": {**interval(0.5985), "weights_dtype": "float16"}, "basic_cnn": interval(0.6356)}
+    evidence = {"budgets": SETTLED, "models": models, "mcnemar": {"resnet34_vs_basic_cnn": {"p_value": 0.001}}}
+    ledger = ledger_by_id(evidence)
+    assert "stored release files: resnet34 (float16 weights) 0.5985 vs basic_cnn 0.6356" in \
+        ledger["resnet_vs_cnn"]["evidence"]
+    assert ledger["fer2013_accuracy"]["evidence"].startswith(
+        "the stored release file of resnet34 (float16 weights): 59.85%")
+
+
+def test_every_ledger_entry_carries_its_claims_id_and_a_budget_record():
+    from emotion.analysis.claims import CLAIMS, TRAINED_CLAIMS
+
+    ledger = claims_ledger({})
+    assert [entry["id"] for entry in ledger] == list(CLAIMS) and all(entry["budget"] == [] for entry in ledger)
+    assert TRAINED_CLAIMS < set(CLAIMS)
+
+
+def test_a_verdict_is_found_again_with_its_claim_and_a_loose_one_is_reported():
+    from emotion.analysis.ledger import stated_verdicts, verdict_tag
+
+    entry = {"id": "kfold", "verdict": "inconclusive at this budget"}
+    disgust = {"id": "disgust", "verdict": "not reproduced"}
+    text = (f"K-fold: {verdict_tag(entry)}; the ledger's {verdict_tag(disgust)}. Outcome of the test: **reproduced**, "
+            "and augmentation: partly reproduced.")
+    tagged, untagged = stated_verdicts(text)
+    assert tagged == [("kfold", "inconclusive at this budget"), ("disgust", "not reproduced")]
+    assert len(untagged) == 2 and "**reproduced**" in untagged[0] and "partly reproduced" in untagged[1]
+    assert stated_verdicts("It reproduces the paper's figure.") == ([], [])
+
+
+def test_two_verdicts_for_one_claim_are_a_conflict():
+    from emotion.analysis.ledger import document_verdicts, verdict_conflicts
+
+    ledger = claims_ledger({})  # "not yet measured" for kfold, ...
+    old_style = [{key: value for key, value in entry.items() if key != "id"} for entry in ledger]
+    document = {"claims": old_style, "kfold": {"verdict": "reproduced", "claim_id": "kfold"},
+                "class_weighting": {"verdict": "reproduced"}}
+    tagged, untagged = document_verdicts(document)
+    assert ("/kfold", "kfold", "reproduced") in tagged and untagged == ["/class_weighting: 'reproduced'"]
+    assert len(tagged) == len(ledger) + 1
+    assert verdict_conflicts(tagged, ledger) == [
+        "/kfold: claim `kfold` is stated as 'reproduced', the ledger says 'not yet measured'"]
+    assert verdict_conflicts([("07", "nonexistent", "reproduced")], ledger) == [
+        "07: claim `nonexistent` is not in the ledger"]
+
+
+def test_a_refutation_on_unconverged_runs_is_caught():
+    from emotion.analysis.ledger import unsettled_refutations
+
+    settled = ledger_by_id({"imbalance": {"worst_f1_class": "fear", "rarest_class": "disgust", "model": "basic_cnn",
+                                          "spearman_training_count_vs_f1": 0.1}, "budgets": SETTLED})["disgust"]
+    assert settled["verdict"] == "not reproduced" and unsettled_refutations([settled]) == []
+    rushed = {**settled, "budget": [{**settled["budget"][0], "settled": False, "status": "still rising"}]}
+    assert unsettled_refutations([rushed]) == [
+        "claim `disgust`: 'not reproduced' although basic_cnn (still rising) had not converged"]
+    unrecorded = {key: value for key, value in settled.items() if key not in ("budget", "id")}
+    assert unsettled_refutations([unrecorded]) == [
+        "claim `disgust`: 'not reproduced' with no record of whether its runs had converged"]
+    assert unsettled_refutations([{**rushed, "id": "detectors", "claim": "x"}]) == []  # not a trained claim
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def committed_ledger():
+    path = REPOSITORY / "results" / "05_claims.json"
+    if not path.is_file():
+        pytest.skip("results/05_claims.json is not committed yet: run notebook 05 in full mode (make figures)")
+    return json.loads(path.read_text())["claims"]
+
+
+def markdown_outputs(notebook: Path):
+    """Every text/markdown output of a committed executed notebook, as (where, text)."""
+    for index, cell in enumerate(json.loads(notebook.read_text())["cells"]):
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown")
+            if text:
+                yield f"{notebook.name}, cell {index}", "".join(text)
+
+
+def test_no_two_notebooks_or_results_files_give_one_claim_two_verdicts():
+    """Every verdict the committed notebooks print (text/markdown outputs) and the results files hold agrees with
+    the ledger notebook 05 wrote, and none is stated without its claim's id (so no notebook decides a claim on its
+    own). Fails until the notebooks are re-run when the committed outputs predate the rule."""
+    from emotion.analysis.ledger import document_verdicts, stated_verdicts, verdict_conflicts
+
+    ledger = committed_ledger()
+    stated, loose = [], []
+    for notebook in sorted((REPOSITORY / "notebooks").glob("0*.ipynb")):
+        for where, text in markdown_outputs(notebook):
+            tagged, untagged = stated_verdicts(text)
+            stated += [(where, key, verdict) for key, verdict in tagged]
+            loose += [f"{where}: {context}" for context in untagged]
+    for path in sorted((REPOSITORY / "results").glob("*.json")):
+        tagged, untagged = document_verdicts(json.loads(path.read_text()), path.name)
+        stated += tagged
+        loose += [f"results/{entry} (a verdict that names no claim)" for entry in untagged]
+    problems = verdict_conflicts(stated, ledger) + [f"{entry} (state it with ledger.verdict_tag)" for entry in loose]
+    assert problems == [], ("verdicts that disagree with results/05_claims.json or name no claim:\n"
+                            + "\n".join(problems))
+
+
+def test_no_committed_refutation_rests_on_unconverged_runs():
+    from emotion.analysis.ledger import unsettled_refutations
+
+    problems = unsettled_refutations(committed_ledger())
+    assert problems == [], "re-run notebook 05 in full mode; the ledger says:\n" + "\n".join(problems)

@@ -4,6 +4,7 @@ Comparing the released models with each other and the paper (``compare``, notebo
 experiments (``ablations``, notebook 07), per-class confidence intervals (``uncertainty``), calibration
 (``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the methodology review of
 notebook 05 (``review``), the app's default model evaluated as chosen (``selection``) and the ledger of the
-paper's claims with verdicts (``claims``); the sentences notebooks 04, 05 and 07 print, each a tested function of their
+paper's claims with verdicts (``claims``; read, stated and checked across notebooks in ``ledger``);
+the sentences notebooks 04, 05 and 07 print, each a tested function of their
 results (``comparison_prose``, ``evaluation_prose``, ``review_prose``).
 """

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
+from emotion.analysis.claims import augmentation_rule, class_weighting_rule, kfold_rule
 from emotion.provenance import read_results
 
 
@@ -177,8 +178,7 @@ def class_weighting_verdict(treated: dict, band: dict[str, Any], source: str) ->
     recall = per_class_effect(treated, band, "recall")
     per_class_f1 = {name: treated["test"]["per_class"][name]["f1"] for name in CLASS_NAMES}
     worst = min(per_class_f1, key=per_class_f1.get)
-    lifted = f1["disgust"]["direction"] == "above"
-    verdict = ("reproduced" if lifted and worst != "disgust" else "partly reproduced" if lifted else "inconclusive")
+    verdict = class_weighting_rule(f1["disgust"]["direction"], worst)  # the ledger's rule, before its budget gate
     evidence = (f"class-weighted training at the same budget ({band['epochs']} epochs, one run): disgust F1 "
                 f"{f1['disgust']['value']:.2f} vs {f1['disgust']['band_min']:.2f}-{f1['disgust']['band_max']:.2f} over "
                 f"{len(band['runs'])} seeds, recall {recall['disgust']['value']:.2f} vs "
@@ -204,7 +204,7 @@ def augmentation_verdict(without: dict, band: dict[str, Any], source: str) -> di
                 "source": source}
     placed = against_band(gap, band["generalisation_gap"])
     accuracy = against_band(without["test"]["accuracy"], band["accuracy"])
-    verdict = {"above": "reproduced", "below": "not reproduced", "inside": "inconclusive"}[placed["direction"]]
+    verdict = augmentation_rule(placed["direction"])
     evidence = (f"at {band['epochs']} epochs (one run without), Training minus PrivateTest accuracy is "
                 f"{gap * 100:.1f} points without "
                 f"augmentation vs {band['generalisation_gap']['min'] * 100:.1f}-"
@@ -225,7 +225,7 @@ def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, A
     """
     folds = against_band(kfold["privatetest_accuracy_mean"], band["accuracy"])
     ensemble = against_band(kfold["ensemble_privatetest"]["accuracy"], band["accuracy"])
-    verdict = "not reproduced" if folds["direction"] == "above" else "reproduced"
+    verdict = kfold_rule(folds["direction"])
     evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models "
                 f"{kfold['privatetest_accuracy_mean']:.2%} "
                 f"mean PrivateTest accuracy, their ensemble {kfold['ensemble_privatetest']['accuracy']:.2%} "

@@ -1,0 +1,136 @@
+"""The claims ledger as the study reads and states it, around the rules of :mod:`emotion.analysis.claims`.
+
+The evidence read from results files (:func:`file_evidence`), the ledger notebook 05 wrote (:func:`read_ledger`),
+the one form a verdict is stated in anywhere (:func:`verdict_tag`, found again by :func:`stated_verdicts` in text and
+:func:`document_verdicts` in results files), and the two checks that keep the study to one verdict per claim: every
+stated verdict agrees with the ledger (:func:`verdict_conflicts`), and no "not reproduced" rests on runs that had not
+converged (:func:`unsettled_refutations`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from emotion.analysis.claims import CLAIMS, TRAINED_CLAIMS, VERDICTS, Claim, budget_evidence, detector_evidence
+from emotion.provenance import read_results
+
+LEDGER_FILE = "05_claims.json"
+"""The ledger notebook 05 writes under ``results/``."""
+
+
+def file_evidence(results_dir: Path) -> dict:
+    """The part of the ledger's evidence read from results files (notebook 05 adds what it predicts: ``models``,
+    ``mcnemar``, ``imbalance``, ``ckplus``): ``detectors`` (:func:`emotion.analysis.claims.detector_evidence`),
+    ``budgets`` (:func:`emotion.analysis.claims.budget_evidence`), ``training_cost`` (``03_training_cost.json``),
+    the experiments' outcomes (:func:`emotion.analysis.ablations.ledger_evidence`: ``class_weighted``,
+    ``augmentation_ablation``, ``kfold``, ``paper_recipe``) and ``experiments``, the seed band's model and epochs
+    (the budget those outcomes rest on; absent without a seed band)."""
+    from emotion.analysis import ablations
+    from emotion.classify.training_cost import load_training_cost
+    from emotion.errors import DataMissingError
+
+    results_dir = Path(results_dir)
+    evidence = {"detectors": detector_evidence(results_dir), "budgets": budget_evidence(results_dir),
+                "training_cost": load_training_cost(results_dir / "03_training_cost.json"),
+                **ablations.ledger_evidence(results_dir)}
+    try:
+        recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
+    except DataMissingError:
+        return evidence
+    return {**evidence, "experiments": {"model": recipe["model"], "epochs": int(recipe["epochs"])}}
+
+
+def read_ledger(results_dir: Path) -> dict[str, Claim]:
+    """The ledger notebook 05 wrote (``results_dir/05_claims.json``) as ``{claim id: entry}``, empty before it ran."""
+    path = Path(results_dir) / LEDGER_FILE
+    return {} if not path.is_file() else {claim_id(entry): entry for entry in read_results(path)["claims"]}
+
+
+def claim_id(entry: Claim) -> str:
+    """The id (:data:`emotion.analysis.claims.CLAIMS`) of a ledger entry: its ``id``, or for a ledger written before
+    entries had one, the id whose text it carries.
+
+    Raises:
+        ValueError: the entry names no claim of the ledger.
+    """
+    if entry.get("id") in CLAIMS:
+        return entry["id"]
+    for key, text in CLAIMS.items():
+        if entry.get("claim") == text:
+            return key
+    raise ValueError(f"no claim of the ledger reads {entry.get('claim')!r} (ids: {', '.join(CLAIMS)})")
+
+
+def verdict_tag(entry: Claim) -> str:
+    """How every notebook states a claim's verdict: ``**<verdict>** (claim `<id>`)``, the one form
+    :func:`stated_verdicts` finds again, so that a verdict stated anywhere can be checked against the ledger."""
+    return f"**{entry['verdict']}** (claim `{claim_id(entry)}`)"
+
+
+_TAGGED = re.compile(r"\*\*(?P<verdict>[^*\n]+)\*\* \(claim `(?P<id>\w+)`\)")
+_VERDICT_WORDS = re.compile(
+    r"\b(?:" + "|".join(re.escape(verdict) for verdict in sorted(VERDICTS, key=len, reverse=True)) + r")\b",
+    flags=re.IGNORECASE)
+
+
+def stated_verdicts(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The verdicts a text states: ``(tagged, untagged)``; ``tagged`` lists ``(claim id, verdict)`` for each
+    :func:`verdict_tag`, ``untagged`` the context of each verdict word (:data:`emotion.analysis.claims.VERDICTS`)
+    outside a tag: a verdict no one can check against the ledger."""
+    tagged = [(match["id"], match["verdict"]) for match in _TAGGED.finditer(text)]
+    rest = _TAGGED.sub(" ", text)
+    untagged = [" ".join(rest[max(0, match.start() - 60):match.end() + 20].split())
+                for match in _VERDICT_WORDS.finditer(rest)]
+    return tagged, untagged
+
+
+def document_verdicts(document: Any, where: str = "") -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The verdicts a results document holds: every dict with a ``verdict`` key, as ``(path, claim id, verdict)``
+    when it names its claim (``claim_id`` or ``id``, or a ledger entry's ``claim`` text), else ``"path: verdict"``
+    in the second list (untagged)."""
+    tagged: list[tuple[str, str, str]] = []
+    untagged: list[str] = []
+    if isinstance(document, dict):
+        if "verdict" in document:
+            named = document.get("claim_id", document.get("id"))
+            try:
+                tagged.append((where or "/", named if named in CLAIMS else claim_id(document), document["verdict"]))
+            except ValueError:
+                untagged.append(f"{where or '/'}: {document['verdict']!r}")
+        items = list(document.items())
+    elif isinstance(document, list):
+        items = [(str(index), item) for index, item in enumerate(document)]
+    else:
+        return tagged, untagged
+    for key, item in items:
+        found, loose = document_verdicts(item, f"{where}/{key}")
+        tagged += found
+        untagged += loose
+    return tagged, untagged
+
+
+def verdict_conflicts(stated: list[tuple[str, str, str]], ledger: list[Claim]) -> list[str]:
+    """Every statement ``(where, claim id, verdict)`` that names a claim the ledger does not hold or gives a claim
+    another verdict than the ledger's, one message each; empty when every statement agrees."""
+    verdicts = {claim_id(entry): entry["verdict"] for entry in ledger}
+    return [f"{where}: claim `{key}` is not in the ledger" if key not in verdicts else
+            f"{where}: claim `{key}` is stated as {verdict!r}, the ledger says {verdicts[key]!r}"
+            for where, key, verdict in stated if verdicts.get(key) != verdict]
+
+
+def unsettled_refutations(ledger: list[Claim]) -> list[str]:
+    """Ledger entries that say "not reproduced" from evidence that could not decide it: a claim resting on trained
+    models (:data:`emotion.analysis.claims.TRAINED_CLAIMS`) whose ``budget`` record is missing or holds a run that
+    had not settled (:func:`emotion.analysis.claims.budget_record`). Empty when the ledger keeps the budget rule."""
+    problems = []
+    for entry in ledger:
+        key = claim_id(entry)
+        if entry["verdict"] != "not reproduced" or key not in TRAINED_CLAIMS:
+            continue
+        if "budget" not in entry:
+            problems.append(f"claim `{key}`: 'not reproduced' with no record of whether its runs had converged")
+        problems += [f"claim `{key}`: 'not reproduced' although {run['model']} ({run['status']}) had not converged"
+                     for run in entry.get("budget", []) if not run["settled"]]
+    return problems
