@@ -12,7 +12,7 @@ import pytest
 
 from emotion.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from emotion.study.notebooks import PER_MODEL_NOTEBOOK, RUNS_DIR, run_notebook, source_fingerprint, study_notebooks
-from emotion.study.prose import unbacked_numbers
+from emotion.study.prose import overstated_caps_in, unbacked_generated_numbers, unbacked_numbers
 
 NOTEBOOKS = study_notebooks()
 IDS = [path.stem for path in NOTEBOOKS]
@@ -69,6 +69,12 @@ def test_committed_notebook_is_its_last_full_run_unedited(path):
 def test_notebook_prose_states_only_numbers_its_results_back(path):
     problems = unbacked_numbers(path)
     assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_generated_sentences_state_only_backed_numbers_and_no_cap_a_result_passed(path):
+    problems = [str(problem) for problem in unbacked_generated_numbers(path)] + overstated_caps_in(path)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")

@@ -59,3 +59,54 @@ def test_study_constants_back_design_numbers_and_a_notebook_without_results_is_r
     assert unbacked_numbers(notebook, tmp_path / "results") == []
     with pytest.raises(DataMissingError, match="no results/08_"):
         unbacked_numbers(write_notebook(tmp_path / "08_other.ipynb", "7 classes"), tmp_path / "results")
+
+
+def write_executed(path, generated, markdown="# 09 · Demo"):
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(Markdown(describe(results)))")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": generated})]
+    notebook.cells = [nbformat.v4.new_markdown_cell(markdown), cell]
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_generated_sentences_are_read_against_every_results_file_except_differences_in_points(tmp_path):
+    from emotion.study.prose import unbacked_generated_numbers
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "07_other.json").write_text(json.dumps({"meta": {}, "seed_band": {"sd": 0.0081}}))
+    (results / "09_demo.json").write_text(json.dumps({"meta": {}, "accuracy": 0.6617}))
+    notebook = write_executed(tmp_path / "09_demo.ipynb",
+                              "It reaches 66.17 %, +1.5 points over the band (sd 0.81 points, a 25.27-point gap), "
+                              "and 3.1 fps.")
+    problems = unbacked_generated_numbers(notebook, results)
+    assert [(problem.cell, problem.number) for problem in problems] == [(1, "3.1")]
+    assert "generated text of cell 1" in str(problems[0])
+
+
+def test_a_percentage_called_a_cap_is_wrong_when_a_higher_test_accuracy_was_measured():
+    from emotion.study.prose import overstated_caps
+
+    assert overstated_caps("Agreement is 67.4 %, which caps the accuracy.", 0.7024) == [
+        "Agreement is 67.4 %, which caps the accuracy."]
+    assert overstated_caps("Agreement is 67.4 %, which caps the accuracy.", 0.6740) == []  # not above the cap
+    assert overstated_caps("Agreement is 67.4 %, which is label noise, not a limit.", 0.7024) == []
+    # A cap stated without its number refers back to the sentence before it.
+    assert len(overstated_caps("The crowd agrees on 67.4 %. Label noise caps what a model can reach.", 0.7024)) == 1
+    assert overstated_caps("The crowd agrees on 71.0 %. Label noise caps what a model can reach.", 0.7024) == []
+
+
+def test_only_measured_test_accuracies_count_against_a_cap(tmp_path):
+    from emotion.study.prose import overstated_caps_in, test_accuracies
+
+    document = {"meta": {"accuracy": 0.99}, "test": {"accuracy": 0.70, "per_class": {"happy": {"recall": 0.9}}},
+                "train_fit": {"accuracy": 0.79}, "history": [{"val_accuracy": 0.71}], "goal": {"accuracy": 0.72},
+                "models": {"a": {"intervals": {"accuracy": {"estimate": 0.69, "low": 0.67, "confidence": 0.95}}}},
+                "privatetest_accuracy": 0.68}
+    assert sorted(test_accuracies(document)) == [0.68, 0.69, 0.70]
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "05_x.json").write_text(json.dumps(document))
+    notebook = write_executed(tmp_path / "01_demo.ipynb", "Agreement is 69.5 %: it caps any classifier.")
+    assert [problem.split(":")[0] for problem in overstated_caps_in(notebook, results)] == ["01_demo.ipynb, cell 1"]

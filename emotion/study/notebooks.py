@@ -112,13 +112,15 @@ def run_notebook(
         ) from error
     seconds = time.perf_counter() - started
     if mode == "full":
-        from emotion.study.prose import unbacked_numbers
+        from emotion.study.prose import overstated_caps_in, unbacked_generated_numbers, unbacked_numbers
 
-        unbacked = unbacked_numbers(output, RESULTS_DIR)
+        unbacked = [str(problem) for problem in unbacked_numbers(output, RESULTS_DIR)
+                    + unbacked_generated_numbers(output, RESULTS_DIR)] + overstated_caps_in(output, RESULTS_DIR)
         if unbacked:
             raise NotebookFailed(
-                f"{notebook.name}: its markdown states numbers that no results file backs (the committed notebook is "
-                "left as it was; write them from the results in a code cell, or fix the prose):\n"
+                f"{notebook.name}: its prose states numbers that no results file backs, or calls a percentage a cap "
+                "that a measured accuracy passed (the committed notebook is left as it was, the executed one is at "
+                f"{output}; write the number into the results, or fix the sentence):\n"
                 + "\n".join(f"  {problem}" for problem in unbacked))
         stamp_fingerprint(output)
         kept = Path(keep_as) if keep_as else notebook

@@ -12,6 +12,13 @@ fenced code, link targets, URLs, dotted versions (``25.10.3``), notebook numbers
 ``Notebooks 03-05``), citation years (``et al., 2016``), and numbers glued to a word or a hyphen (``ResNet-18``,
 ``FER2013``, ``48x48``, ``-34``).
 
+Generated sentences (the markdown a code cell displays, written by the package's ``describe_*`` functions) are read
+too, as a reader reads them (:func:`unbacked_generated_numbers`): their numbers must be in *some* results file, since a
+notebook may quote another's (notebook 04 quotes notebook 07's seed band), except differences stated in points
+(``+1.5 points``, ``a 25.27-point distance``), which the describe functions derive and their tests check. And words
+are read against numbers where a rule exists (:func:`overstated_caps`): a sentence that calls a percentage a cap, a
+ceiling or an upper bound is wrong when a results file holds an accuracy above it.
+
 Small integers appear in almost every results file, so a wrong small integer can slip through; the check is meant to
 catch the numbers a reader quotes (accuracies, counts, times), which are specific enough to fail when they are stale.
 """
@@ -49,9 +56,10 @@ class UnbackedNumber:
     cell: int
     number: str
     context: str
+    where: str = "markdown cell"
 
     def __str__(self) -> str:
-        return f"{self.notebook}, markdown cell {self.cell}: {self.number!r} is in no results file ({self.context!r})"
+        return f"{self.notebook}, {self.where} {self.cell}: {self.number!r} is in no results file ({self.context!r})"
 
 
 def study_constants() -> dict[str, float]:
@@ -157,3 +165,98 @@ def unbacked_numbers(notebook: Path, results_dir: Path = RESULTS_DIR) -> list[Un
             for index, cell in enumerate(cells) if cell["cell_type"] == "markdown"
             for token, context in stated_numbers("".join(cell["source"]))
             if not number_is_backed(token, pool)]
+
+
+POINTS_AFTER = re.compile(r"\s?-?\s?points?\b")
+"""What follows a number stated as a difference in percentage points (``+1.5 points``, ``25.27-point``)."""
+CAP_WORDS = re.compile(r"\b(caps?|capping|ceiling|upper bound|cannot (?:be )?exceed(?:ed)?)\b", flags=re.IGNORECASE)
+"""Words that state a percentage as a limit no classifier passes."""
+PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?%")
+
+
+def generated_markdown(notebook: Path) -> list[tuple[int, str]]:
+    """The markdown the code cells of an executed ``notebook`` display, as ``(cell index, text)``."""
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    return [(index, "".join(output["data"]["text/markdown"]))
+            for index, cell in enumerate(cells) if cell["cell_type"] == "code"
+            for output in cell.get("outputs", []) if "text/markdown" in output.get("data", {})]
+
+
+def results_pool(results_dir: Path = RESULTS_DIR) -> set[float]:
+    """Every number of every results file in ``results_dir`` (``meta`` left out) and the study constants.
+
+    Raises:
+        DataFormatError: a results file is not valid JSON.
+    """
+    pool = set(map(float, study_constants().values()))
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            number_pool(json.loads(path.read_text()), pool)
+        except json.JSONDecodeError as error:
+            raise DataFormatError(f"{path}, line {error.lineno}: not valid JSON ({error.msg}).") from error
+    return pool
+
+
+def unbacked_generated_numbers(notebook: Path, results_dir: Path = RESULTS_DIR,
+                               pool: set[float] | None = None) -> list[UnbackedNumber]:
+    """Every number the generated sentences of an executed ``notebook`` state that no results file backs, differences
+    stated in points left out (empty when clean). ``pool``: :func:`results_pool`, when already read."""
+    pool = results_pool(results_dir) if pool is None else pool
+    problems = []
+    for index, text in generated_markdown(notebook):
+        plain = prose_text(text)
+        for match in NUMBER.finditer(plain):
+            token = match.group(1)
+            if token.count(".") > 1 or POINTS_AFTER.match(plain, match.end()) or number_is_backed(token, pool):
+                continue
+            context = " ".join(plain[max(0, match.start() - 40):match.end() + 25].split())
+            problems.append(UnbackedNumber(Path(notebook).name, index, token, context, where="generated text of cell"))
+    return problems
+
+
+def test_accuracies(value: Any, path: tuple[str, ...] = ()) -> list[float]:
+    """Every measured FER2013 accuracy (0-1) in a results document: a number whose own key (or, for an interval's
+    ``estimate``, its parent's) names an accuracy, on a path that names no training fit, history, goal, interval bound
+    or other data set (CK+, FER+, AffectNet). ``meta`` is left out."""
+    if isinstance(value, dict):
+        return [found for name, item in value.items() if name != "meta"
+                for found in test_accuracies(item, (*path, str(name).lower()))]
+    if isinstance(value, (list, tuple)):
+        return [found for item in value for found in test_accuracies(item, (*path, "[]"))]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1 or not path:
+        return []
+    own = path[-2] if path[-1] == "estimate" and len(path) > 1 else path[-1]
+    excluded = ("train", "history", "goal", "confidence", "low", "high", "interval", "ckplus", "ferplus", "affectnet")
+    if "accuracy" in own and not any(word in part for part in path for word in excluded
+                                                 if not (word == "interval" and part == "intervals")):
+        return [float(value)]
+    return []
+
+
+def overstated_caps(text: str, highest_accuracy: float) -> list[str]:
+    """The sentences of ``text`` that call a percentage a cap, ceiling or upper bound (:data:`CAP_WORDS`) when an
+    accuracy of ``highest_accuracy`` (0-1) was measured above it; a cap sentence that states no percentage is read
+    with the percentages of the sentence before it."""
+    sentences = re.split(r"(?<=[.!?])\s+", prose_text(text))
+    problems = []
+    for index, sentence in enumerate(sentences):
+        if not CAP_WORDS.search(sentence):
+            continue
+        # A cap stated without its number ("caps the accuracy any classifier can reach") refers back to the
+        # sentence before it.
+        stated = list(PERCENT.finditer(sentence)) or (list(PERCENT.finditer(sentences[index - 1])) if index else [])
+        if any(float(match.group(1)) / 100 < highest_accuracy - 5e-4 for match in stated):
+            problems.append(" ".join(sentence.split()))
+    return problems
+
+
+def overstated_caps_in(notebook: Path, results_dir: Path = RESULTS_DIR) -> list[str]:
+    """:func:`overstated_caps` over an executed ``notebook``'s markdown cells and generated sentences, against the
+    highest accuracy in any results file of ``results_dir``; each problem names the notebook and cell."""
+    highest = max((value for path in sorted(Path(results_dir).glob("*.json"))
+                   for value in test_accuracies(json.loads(path.read_text()))), default=0.0)
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    texts = [(index, "".join(cell["source"])) for index, cell in enumerate(cells) if cell["cell_type"] == "markdown"]
+    texts += generated_markdown(notebook)
+    return [f"{Path(notebook).name}, cell {index}: {sentence!r} (an accuracy of {highest:.2%} was measured)"
+            for index, text in texts for sentence in overstated_caps(text, highest)]
