@@ -2,7 +2,8 @@
 
 import pytest
 
-from emotion.classify.release import core_share, describe_training_run, recipe_rows, with_cumulative_time
+from emotion.classify.release import core_share, recipe_rows, with_cumulative_time
+from emotion.classify.training_prose import describe_training_run
 
 
 def history(cpu_seconds, epoch_seconds=100.0, epochs=4, last_accuracy=0.60, last_val=0.65):

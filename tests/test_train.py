@@ -148,7 +148,8 @@ def test_pipeline_benchmark_reports_both_rates_and_their_ratio(splits):
 
 
 def test_a_stored_benchmark_is_reused_only_when_its_settings_match(splits, tmp_path):
-    from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
+    from emotion.classify.input_benchmark import reuse_or_measure
+    from emotion.classify.training_prose import describe_pipeline_benchmark
     from emotion.machine import onednn_expected
     from emotion.provenance import write_results
 
@@ -279,22 +280,6 @@ def test_a_run_folder_from_before_a_recipe_field_existed_still_resumes(tmp_path,
     assert resumed.summary["started"]["commit"] is None and "before start records" in resumed.summary["started"]["note"]
     with pytest.raises(ConfigurationError, match="differs in: class_weighting"):
         train_model(tiny_config(epochs=1, class_weighting="balanced"), *splits[:2], run_dir=run_dir, verbose=0)
-
-
-def test_the_pipeline_sentence_separates_noise_from_a_real_cost():
-    from emotion.classify.input_benchmark import describe_pipeline_benchmark
-
-    def benchmark(ratios, median):
-        return {"real_images_per_second": 62.0, "synthetic_images_per_second": 96.0, "real_rounds": ratios,
-                "round_ratios": ratios, "ratio": median}
-
-    noisy = describe_pipeline_benchmark(benchmark([0.65, 0.62, 1.0], 0.65), "basic_cnn")
-    assert "median 65% (misses the 90% goal)" in noisy and "spread over 38 points" in noisy
-    assert "above 100 %" not in noisy
-    steady = describe_pipeline_benchmark(benchmark([0.64, 0.66, 0.65], 0.65), "basic_cnn")
-    assert "costs about 35 % of the training rate" in steady and "cannot tell" not in steady
-    fast = describe_pipeline_benchmark(benchmark([0.95, 1.02, 0.97], 0.97), "crop_cnn")
-    assert "(meets the 90% goal)" in fast and "above 100 % can only be load noise" in fast
 
 
 def test_mixed_precision_is_granted_only_where_bfloat16_runs_in_hardware():

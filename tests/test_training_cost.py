@@ -6,7 +6,6 @@ import pytest
 
 from emotion.classify.training_cost import (
     cost_markdown,
-    describe_cost,
     epoch_cost,
     project_full_epoch,
     speedups,
@@ -37,16 +36,6 @@ ROWS = [row("resnet18", True, 300.0), row("resnet18", False, 1080.0), row("basic
 
 def test_speedups_pair_each_model_and_recipe_measured_both_ways():
     assert speedups(ROWS) == {"resnet18 (study)": pytest.approx(3.6), "basic_cnn (study)": pytest.approx(0.9)}
-
-
-def test_the_cost_paragraph_names_the_cpu_the_gains_and_the_losses():
-    document = {"meta": {"cpu_model": "AMD EPYC", "cpu_cores": 2, "native_bf16": False}, "limit": 1000, "rows": ROWS}
-    text = describe_cost(document)
-    assert text.startswith("Measured on AMD EPYC (2 cores, native bfloat16: no), one process at a time, the second "
-                           "of two epochs on 1,000 images per split")
-    assert "3.6x faster for resnet18 (study), 0.9x faster for basic_cnn (study)" in text
-    assert text.endswith("They cost time for basic_cnn (study).")
-    assert "`make training-cost` measures it" in describe_cost(None)
 
 
 def test_the_readme_table_has_one_row_per_model_with_onednn_on():

@@ -14,38 +14,6 @@ from emotion import CLASS_NAMES
 from emotion.classify.inputs import make_dataset
 from emotion.classify.train import TrainConfig, compile_model, training_policy
 
-PIPELINE_GOAL = 0.9
-"""The input pipeline's goal: the real pipeline trains at least this share of the synthetic-tensor rate."""
-
-
-def describe_pipeline_benchmark(benchmark: dict, model_name: str) -> str:
-    """The sentences notebook 03 prints for a :func:`benchmark_input_pipeline` result: both rates, the per-round
-    ratios, the goal, and what the spread of the rounds allows one to conclude."""
-    ratios = benchmark["round_ratios"]
-    median = benchmark["ratio"]
-    text = (f"With the real pipeline {model_name} trains at {benchmark['real_images_per_second']:.0f} img/s; on "
-            f"synthetic tensors at {benchmark['synthetic_images_per_second']:.0f} img/s (medians of "
-            f"{len(benchmark['real_rounds'])} rounds). Within each round the real / synthetic ratio was "
-            + ", ".join(f"{ratio:.0%}" for ratio in ratios)
-            + f"; median {median:.0%} ({'meets' if median >= PIPELINE_GOAL else 'misses'} the "
-              f"{PIPELINE_GOAL:.0%} goal).")
-    spread = max(ratios) - min(ratios)
-    if len(ratios) > 1 and spread > abs(1 - median):
-        text += (f" The rounds spread over {spread * 100:.0f} points, more than the median's distance from 100 %: "
-                 f"on this shared machine the benchmark cannot tell the pipeline's cost from the load's noise.")
-    elif median < PIPELINE_GOAL:
-        text += (f" The rounds agree within {spread * 100:.0f} points, so the input pipeline costs about "
-                 f"{(1 - median) * 100:.0f} % of the training rate: the model waits for its data.")
-    else:
-        text += " The input pipeline keeps the model busy."
-    if max(ratios) > 1:
-        text += " A ratio above 100 % can only be load noise (real input cannot be cheaper than none)."
-    if benchmark.get("reused_from"):
-        origin = benchmark["reused_from"]
-        text += (f" (Measured by the full run at commit {str(origin.get('commit') or 'unknown')[:7]} and reused from "
-                 f"`results/{origin['file']}`; `recompute_benchmark=True` measures it again.)")
-    return text
-
 
 def _step_timer(keras):
     """A Keras callback that records the wall seconds of each training step (``times``). A step's time includes

@@ -169,11 +169,6 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     return {"model": model_path, "history": history_path, "results": results_path}
 
 
-SHARED_BELOW = 0.85
-"""A run used the machine alone when its median CPU-seconds per wall-second reached this fraction of the cores;
-below it, something else was running beside it (:func:`describe_training_run`)."""
-
-
 def recipe_rows(release: dict) -> dict[str, Any]:
     """The recipe of a released run as the rows of notebook 03's table (optimizer and warm start as recorded)."""
     recipe = release["recipe"]
@@ -202,49 +197,3 @@ def core_share(history: list[dict] | Any) -> float:
     how many cores the run kept busy."""
     rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
     return float(np.median([row["cpu_seconds"] / row["epoch_seconds"] for row in rows]))
-
-
-def describe_training_run(release: dict, history: list[dict] | Any) -> str:
-    """Notebook 03's sentence on one released run, every clause decided by a rule on the recorded numbers.
-
-    Rules: the checkpoint is the epoch of highest PublicTest accuracy; when that is the last epoch, the budget may
-    still be too short (the sentence says so, and how training accuracy stood against PublicTest's). The run had the
-    machine to itself when its median core share (:func:`core_share`) reached :data:`SHARED_BELOW` of the cores in
-    ``release["meta"]["cpu_cores"]``, else it shared them. A warm-started run's time is given with and without its
-    parent's (:func:`with_cumulative_time`).
-    """
-    rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
-    chosen, epochs = release["chosen_epoch"], release["epochs_run"]
-    last = rows[-1]
-    gap = last["accuracy"] - last["val_accuracy"]
-    text = (f"Over the {epochs} epoch(s), PublicTest accuracy peaked at "
-            f"{release['publictest_accuracy_at_chosen_epoch']:.1%} in epoch {chosen}, whose checkpoint is the "
-            f"released model. In the last epoch training accuracy (on augmented images, with dropout) was "
-            f"{last['accuracy']:.1%} against {last['val_accuracy']:.1%} on PublicTest (gap {gap:+.1%}). ")
-    if chosen == epochs:
-        text += ("PublicTest accuracy was highest at the last epoch, so a longer budget may still help"
-                 + (" (training accuracy is below PublicTest's: the model underfits). " if gap < 0 else ". "))
-    else:
-        text += f"PublicTest accuracy did not improve after epoch {chosen}. "
-    warm = release.get("warm_start")
-    own_cpu = release.get("own_training_cpu_minutes", release["training_cpu_minutes"])
-    own_wall = release.get("own_training_wall_minutes", release["training_wall_minutes"])
-    text += f"Training took {own_wall:.0f} wall-minutes and {own_cpu:.0f} CPU-minutes"
-    if warm:
-        text += (f", starting from the weights of {Path(warm['from']).name}" +
-                 (f"; with that model's own training, {release['training_cpu_minutes']:.0f} CPU-minutes and "
-                  f"{release['training_wall_minutes']:.0f} wall-minutes in all"
-                  if warm.get("parent_training_cpu_minutes") is not None else
-                  " (whose training time is not recorded, so the total is unknown)"))
-    cores = int(release.get("meta", {}).get("cpu_cores") or 0)
-    share = core_share(rows)
-    seconds = [row["epoch_seconds"] for row in rows]
-    text += (f". An epoch took {release['epoch_wall_seconds_median']:.0f} s (median; {min(seconds):.0f}-"
-             f"{max(seconds):.0f} s) at a median {release['train_images_per_second_median']:.0f} img/s, keeping "
-             f"{share:.2f} cores busy")
-    if cores:
-        text += (f" of the machine's {cores}: " + ("it had the machine to itself." if share >= SHARED_BELOW * cores
-                                                  else "it shared the machine with other work, which slowed it."))
-    else:
-        text += "."
-    return text

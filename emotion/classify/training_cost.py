@@ -28,6 +28,9 @@ FER2013_TRAINING_IMAGES = 28709
 FER2013_TEST_IMAGES = 3589
 """Images in FER2013's Training split and in each of PublicTest and PrivateTest (the per-epoch evaluation passes)."""
 
+SHORT_EPOCH_LIMIT = 3000
+"""Images per split below which a measured epoch is too short to project from faithfully
+(:data:`SHORT_EPOCH_CAVEAT`); the default of ``python -m emotion training-cost --limit``."""
 SHORT_EPOCH_CAVEAT = (", too short: each epoch's fixed costs weigh on so few images, so the table understates the "
                       "speed of the larger models; `make training-cost` measures on 3,000")
 """What the README says of a table measured on fewer than 3,000 images per split: on this machine resnet18 trained
@@ -168,27 +171,6 @@ def load_training_cost(path: Path | str) -> dict[str, Any] | None:
     return read_results(path) if path.is_file() else None
 
 
-def describe_cost(document: dict[str, Any] | None) -> str:
-    """The paragraph notebook 03 prints under the cost table: the CPU, the method, and the oneDNN speed-ups (from
-    ``results/03_training_cost.json``; None: says how to measure it)."""
-    if document is None:
-        return ("The cost per epoch has not been measured on this machine: `make training-cost` measures it "
-                "(about 1.5 hours on 2 cores) and writes `results/03_training_cost.json`.")
-    gains = speedups(document["rows"])
-    meta = document.get("meta", {})
-    text = (f"Measured on {meta.get('cpu_model', 'an unnamed CPU')} ({meta.get('cpu_cores', '?')} cores, native "
-            f"bfloat16: {'yes' if meta.get('native_bf16') else 'no'}), one process at a time, the second of two "
-            f"epochs on {document['limit']:,} images per split, projected to a full FER2013 epoch. ")
-    if gains:
-        ordered = sorted(gains.items(), key=lambda item: item[1], reverse=True)
-        text += ("TensorFlow's oneDNN kernels make an epoch "
-                 + ", ".join(f"{ratio:.1f}x faster for {name}" for name, ratio in ordered) + ". ")
-        slower = [name for name, ratio in ordered if ratio < 1]
-        if slower:
-            text += f"They cost time for {', '.join(slower)}. "
-    return text.strip()
-
-
 def epoch_cost(document: dict[str, Any], model: str, recipe: str = "study", onednn: bool = True) -> dict[str, Any]:
     """The row of ``document`` (``results/03_training_cost.json``) for one model, recipe and kernel choice.
 
@@ -212,7 +194,7 @@ def cost_markdown(document: dict[str, Any] | None) -> str:
     gains = speedups(document["rows"])
     lines = [f"**Training cost** (one full FER2013 epoch on this study's machine, {meta.get('cpu_model', 'CPU')} with "
              f"{meta.get('cpu_cores', '?')} cores, projected from a measured epoch of {document['limit']:,} images per "
-             f"split{SHORT_EPOCH_CAVEAT if document['limit'] < 3000 else ''}; `make training-cost`):", "",
+             f"split{SHORT_EPOCH_CAVEAT if document['limit'] < SHORT_EPOCH_LIMIT else ''}; `make training-cost`):", "",
              "| model (recipe) | wall-min per epoch | CPU-s per epoch | oneDNN on vs off |", "|---|---|---|---|"]
     for row in document["rows"]:
         if not row["requested_onednn"]:

@@ -39,16 +39,14 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from emotion import CLASS_NAMES
-from emotion.classify import augment
+from emotion.classify import augment, training_prose
 from emotion.figures import plots
-from emotion.analysis.compare import PAPER_RESULTS, STUDY_GOALS
 from emotion.classify.evaluate import evaluate_model, load_model
 from emotion.data.fer2013 import load_fer2013
 from emotion.study.results import package_versions, read_results, write_results
-from emotion.classify.input_benchmark import describe_pipeline_benchmark, reuse_or_measure
-from emotion.classify.training_cost import cost_table, describe_cost, load_training_cost
-from emotion.classify.release import describe_training_run, recipe_rows, release_run
+from emotion.classify.input_benchmark import reuse_or_measure
+from emotion.classify.training_cost import cost_table, load_training_cost
+from emotion.classify.release import recipe_rows, release_run
 from emotion.classify.train import TrainConfig, read_history, train_fer2013
 
 figures_dir, results_dir = Path(figures_dir), Path(results_dir)
@@ -58,6 +56,9 @@ train_images, train_labels = data.split("Training")
 test_images, test_labels = data.split("PrivateTest")
 if mode == "smoke":
     test_images, test_labels = test_images[:smoke_images], test_labels[:smoke_images]
+files = {"notebook": f"03_notebook_{model_name}.json", "release": f"03_train_{model_name}.json",
+         "model": f"{model_name}.keras", "curves": f"03_training_curves_{model_name}.png",
+         "confusion": f"03_confusion_{model_name}.png", "smoke_run": f"train_{model_name}"}  # this model's files
 results = {"model": model_name, "headline": []}
 
 # %% [markdown]
@@ -73,12 +74,7 @@ examples = augment.augmentation_examples(face, copies=6, seed=seed)
 plots.save_figure(plots.augmentation_grid(examples, face), figures_dir / "03_augmentation.png")
 change = {name: float(np.abs(images.astype(float) - face).mean()) for name, images in examples.items()}
 results["augmentation"] = {"config": augment.AugmentConfig().as_dict(), "mean_absolute_pixel_change": change}
-display(Markdown(
-    "**What this shows.** Each row is one operation applied six times with different random draws. The mean "
-    "absolute change per pixel (0-255 scale) is " + ", ".join(f"{name} {value:.1f}" for name, value in change.items())
-    + ". The faces stay recognisable: the training pipeline varies pose, framing, sharpness and exposure, and hides "
-    "part of the face with random erasing, without changing what a human would call the emotion."
-))
+display(Markdown("**What this shows.** " + training_prose.describe_augmentation(results["augmentation"])))
 
 # %% [markdown]
 # ## Does the input pipeline keep the model fed?
@@ -93,10 +89,10 @@ display(Markdown(
 # %%
 benchmark = reuse_or_measure(TrainConfig(model=model_name, seed=seed), train_images[:4096], train_labels[:4096],
                              steps=benchmark_steps if mode == "full" else 3, rounds=3 if mode == "full" else 1,
-                             cache=results_dir / f"03_notebook_{model_name}.json" if mode == "full" else None,
+                             cache=results_dir / files["notebook"] if mode == "full" else None,
                              recompute=recompute_benchmark)
 results["pipeline_benchmark"] = benchmark
-display(Markdown("**What this shows.** " + describe_pipeline_benchmark(benchmark, model_name)))
+display(Markdown("**What this shows.** " + training_prose.describe_pipeline_benchmark(benchmark, model_name)))
 
 # %% [markdown]
 # ## What does an epoch cost on this CPU, with TensorFlow's oneDNN kernels off and on?
@@ -112,7 +108,7 @@ display(Markdown("**What this shows.** " + describe_pipeline_benchmark(benchmark
 training_cost = load_training_cost(training_cost_file)
 if training_cost is not None:
     display(cost_table(training_cost["rows"]))
-display(Markdown("**What this shows.** " + describe_cost(training_cost)))
+display(Markdown("**What this shows.** " + training_prose.describe_cost(training_cost)))
 
 # %% [markdown]
 # ## How was the released model trained, and what did it cost?
@@ -122,20 +118,19 @@ display(Markdown("**What this shows.** " + describe_cost(training_cost)))
 
 # %%
 if mode == "smoke":
-    shutil.rmtree(results_dir.parent / f"train_{model_name}", ignore_errors=True)  # start the smoke run afresh
+    shutil.rmtree(results_dir.parent / files["smoke_run"], ignore_errors=True)  # start the smoke run afresh
     smoke_run = train_fer2013(TrainConfig(model=model_name, epochs=1, seed=seed),
-                              run_dir=results_dir.parent / f"train_{model_name}", limit=smoke_images, verbose=0)
+                              run_dir=results_dir.parent / files["smoke_run"], limit=smoke_images, verbose=0)
     release_run(smoke_run, models_dir, results_dir, mode="smoke")
-release = read_results(results_dir / f"03_train_{model_name}.json")
+release = read_results(results_dir / files["release"])
 history = pd.DataFrame(read_history(models_dir / release["history_file"]))
 pd.Series(recipe_rows(release), name=model_name).to_frame()
 
 # %%
 chosen = release["chosen_epoch"]
-plots.save_figure(plots.training_curves(history, chosen, f"{model_name}: training on FER2013 Training, "
-                                                          f"checkpoint chosen on PublicTest"),
-                  figures_dir / f"03_training_curves_{model_name}.png")
-display(Markdown("**What this shows.** " + describe_training_run(release, history)))
+title = f"{model_name}: training on FER2013 Training, checkpoint chosen on PublicTest"
+plots.save_figure(plots.training_curves(history, chosen, title), figures_dir / files["curves"])
+display(Markdown("**What this shows.** " + training_prose.describe_training_run(release, history)))
 
 # %% [markdown]
 # ## How well does the chosen checkpoint do on PrivateTest?
@@ -149,34 +144,19 @@ display(Markdown("**What this shows.** " + describe_training_run(release, histor
 # %%
 # A release stored with float16 weights (over the 50 MB cap) records the accuracy of the stored file separately.
 released_accuracy = release.get("model_storage", {}).get("accuracy_stored", release["test"]["accuracy"])
-model = load_model(models_dir / f"{model_name}.keras")
+model = load_model(models_dir / files["model"])
 plain = evaluate_model(model, test_images, test_labels)
 flipped = evaluate_model(model, test_images, test_labels, tta="flip")
 tencrop = evaluate_model(model, test_images, test_labels, tta="tencrop")
 results["privatetest"] = {"plain": plain, "flip_tta": flipped, "tencrop_tta": tencrop,
                           "released_accuracy": released_accuracy,
                           "reproduces_release": abs(plain["accuracy"] - released_accuracy) < 1e-9}
-plots.save_figure(plots.confusion_heatmap(np.array(plain["confusion_matrix"]),
-                                          f"{model_name}: PrivateTest confusion (rows: true class)"),
-                  figures_dir / f"03_confusion_{model_name}.png")
+title = f"{model_name}: PrivateTest confusion (rows: true class)"
+plots.save_figure(plots.confusion_heatmap(np.array(plain["confusion_matrix"]), title), figures_dir / files["confusion"])
 pd.DataFrame(plain["per_class"]).T.round(3)
 
 # %%
-recall = {name: values["recall"] for name, values in plain["per_class"].items()}
-weakest, strongest = min(recall, key=recall.get), max(recall, key=recall.get)
-display(Markdown(
-    f"**What this shows.** On {plain['n']:,} PrivateTest faces the released {model_name} reaches "
-    f"{plain['accuracy']:.2%} accuracy and {plain['macro_f1']:.3f} macro-F1 "
-    f"({'identical to' if results['privatetest']['reproduces_release'] else 'different from'} the number recorded "
-    f"at release for the released file, {released_accuracy:.2%}). Flip TTA gives {flipped['accuracy']:.2%} "
-    f"({flipped['accuracy'] - plain['accuracy']:+.2%}) at twice the inference cost, ten-crop TTA "
-    f"{tencrop['accuracy']:.2%} ({tencrop['accuracy'] - plain['accuracy']:+.2%}) at ten times. "
-    f"Recall is highest for *{strongest}* ({recall[strongest]:.0%})"
-    f" and lowest for *{weakest}* ({recall[weakest]:.0%}); the confusion matrix shows where the errors go. "
-    f"For reference, the paper reports {PAPER_RESULTS['basic_cnn']['accuracy']:.0%} for its basic CNN and "
-    f"{PAPER_RESULTS['resnet34']['accuracy']:.2%} for its ResNet-34; the study's goal for the basic CNN is "
-    f"{STUDY_GOALS['basic_cnn']['text']}."
-))
+display(Markdown("**What this shows.** " + training_prose.describe_privatetest(results, release)))
 
 # %% [markdown]
 # ## What about AffectNet?
@@ -192,24 +172,9 @@ display(Markdown(
 # ## Conclusion
 
 # %%
-results["headline"] = [
-    {"quantity": f"{model_name}: accuracy with flip TTA", "value": round(flipped["accuracy"], 4),
-     "split": "PrivateTest", "protocol": f"released checkpoint (epoch {chosen}, chosen on PublicTest)"},
-    {"quantity": f"{model_name}: accuracy with ten-crop TTA", "value": round(tencrop["accuracy"], 4),
-     "split": "PrivateTest", "protocol": f"released checkpoint (epoch {chosen}, chosen on PublicTest)"},
-    {"quantity": f"{model_name}: input pipeline: real / synthetic training rate (ratio)", "value": round(benchmark["ratio"], 3),
-     "split": "Training", "protocol": "alternating benchmark rounds, same model"},
-]
-write_results(results_dir / f"03_notebook_{model_name}.json", results, mode=mode, seed=seed)
-display(Markdown(
-    f"The released {model_name} was trained for {release['epochs_run']} epoch(s) "
-    f"({release['training_cpu_minutes']:.0f} CPU-minutes of training in all); its PublicTest-chosen checkpoint "
-    f"(epoch {chosen}) scores {plain['accuracy']:.2%} accuracy and {plain['macro_f1']:.3f} macro-F1 on PrivateTest "
-    f"({flipped['accuracy']:.2%} with flip TTA, {tencrop['accuracy']:.2%} with ten-crop TTA). The input pipeline delivers {benchmark['ratio']:.0%} of the "
-    f"synthetic-data speed. Notebook 04 puts the models side by side (CNN vs ResNet-18/34/50, accuracy vs "
-    f"training CPU-minutes, K-fold vs holdout). All numbers above are in "
-    f"`results/03_notebook_{model_name}.json` and `results/03_train_{model_name}.json`."
-))
+results["headline"] = training_prose.headline_rows(results, release)
+write_results(results_dir / files["notebook"], results, mode=mode, seed=seed)
+display(Markdown(training_prose.describe_conclusion(results, release)))
 
 # %%
 package_versions()  # Python, TensorFlow, Keras, OpenCV, dlib, mtcnn and the rest, as run

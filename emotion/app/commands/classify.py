@@ -124,7 +124,8 @@ def _kfold(arguments: argparse.Namespace) -> int:
 
 
 def _training_cost(arguments: argparse.Namespace) -> int:
-    from emotion.classify.training_cost import COST_MODELS, describe_cost, measure_epoch_cost
+    from emotion.classify.training_cost import COST_MODELS, measure_epoch_cost
+    from emotion.classify.training_prose import describe_cost
     from emotion.study.results import read_results, write_results
 
     pairs = [pair for pair in COST_MODELS if not arguments.models or pair[0] in arguments.models]
