@@ -173,16 +173,16 @@ def test_detector_claims_follow_their_stated_rules():
         "- **dlib cannot detect small faces**: does not hold as stated (dlib HOG (upsample 1) finds 11.0% of faces")
 
 
-def test_the_calibration_sentence_follows_the_temperature():
-    from emotion.analysis.review import describe_calibration
+def test_the_release_summary_names_the_stored_file_and_its_dtype():
+    from emotion.analysis.review import release_summary
 
-    numbers = {"mean_confidence": 0.71, "accuracy": 0.66, "ece_before": 0.052, "ece_after": 0.013}
-    over = describe_calibration({**numbers, "temperature": 1.31}, "m")
-    assert over == ("*m*'s mean confidence is 0.71 for an accuracy of 0.66; its expected calibration error is 0.052. "
-                    "It is over-confident: a temperature of 1.31, fitted on PublicTest, brings the ECE on PrivateTest "
-                    "to 0.013 without changing a single prediction.")
-    under = describe_calibration({**numbers, "temperature": 0.84}, "m")
-    assert "It is under-confident (label smoothing" in under and "over-confident" not in under
+    models = {"resnet34": {"model_file": "resnet34.keras", "chosen_epoch": 9, "model_storage": {
+        "dtype": "float16", "accuracy_float32": 0.5968, "accuracy_stored": 0.5985}},
+        "basic_cnn": {"model_file": "basic_cnn.keras", "chosen_epoch": 14}}
+    summary = release_summary(models, 3589)
+    assert summary["resnet34"] == {"file": "resnet34.keras", "chosen_epoch": 9, "images": 3589,
+                                   "weights_dtype": "float16", "float32_checkpoint_accuracy": 0.5968}
+    assert (summary["basic_cnn"]["weights_dtype"], summary["basic_cnn"]["float32_checkpoint_accuracy"]) == (None, None)
 
 
 def paper_run(clean, test_chosen, epochs=10):

@@ -29,6 +29,20 @@ def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, 
     return models
 
 
+def release_summary(models: dict[str, dict[str, Any]], images: int) -> dict[str, dict[str, Any]]:
+    """What notebook 05 scores for each :func:`released_models` entry: the stored release file (``file``), the epoch
+    PublicTest chose, the number of PrivateTest ``images``, the weights' dtype (``weights_dtype``: float16 when the
+    float32 model was over the size cap; None when the release predates the record) and, for a float16 file, the
+    float32 training checkpoint's PrivateTest accuracy (``float32_checkpoint_accuracy``, else None)."""
+    summary = {}
+    for name, entry in models.items():
+        storage = entry.get("model_storage") or {}
+        summary[name] = {"file": entry["model_file"], "chosen_epoch": entry["chosen_epoch"], "images": int(images),
+                         "weights_dtype": storage.get("dtype"),
+                         "float32_checkpoint_accuracy": storage.get("accuracy_float32")}
+    return summary
+
+
 def per_class_table(labels: np.ndarray, predictions: np.ndarray) -> pd.DataFrame:
     """The paper's Table 4 layout: precision, recall, F1 and support per class, then macro and weighted averages
     and accuracy (the layout of scikit-learn's classification report, from
@@ -186,17 +200,3 @@ def saliency_by_region(maps: np.ndarray) -> dict[str, float]:
     thirds = np.array_split(np.arange(maps.shape[1]), 3)
     names = ("upper third (eyes, brows)", "middle third (nose, cheeks)", "lower third (mouth, chin)")
     return {name: float(maps[:, rows].mean()) for name, rows in zip(names, thirds)}
-
-
-def describe_calibration(calibration: dict[str, Any], model: str) -> str:
-    """Notebook 05's sentence on calibration (:func:`calibration_review`'s numbers).
-
-    Rule: a fitted temperature above 1 softens the probabilities, so the model was over-confident; at or below 1 it
-    sharpens them, so it was under-confident (label smoothing pulls probabilities toward uniform)."""
-    c = calibration
-    direction = ("It is over-confident" if c["temperature"] > 1 else
-                 "It is under-confident (label smoothing pulls probabilities toward uniform)")
-    return (f"*{model}*'s mean confidence is {c['mean_confidence']:.2f} for an accuracy of {c['accuracy']:.2f}; its "
-            f"expected calibration error is {c['ece_before']:.3f}. {direction}: a temperature of "
-            f"{c['temperature']:.2f}, fitted on PublicTest, brings the ECE on PrivateTest to {c['ece_after']:.3f} "
-            "without changing a single prediction.")

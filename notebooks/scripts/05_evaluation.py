@@ -5,8 +5,13 @@
 # its numbers, are its probabilities honest, what does it look at, how much of its "error" is disagreement about the
 # label, how much do duplicates between Training and PrivateTest flatter it, how badly does it fail out of
 # distribution, and which of the paper's claims survive? (The training-side questions -- spread over seeds,
-# test-set selection bias, class weighting, augmentation -- are measured by notebook 07 from the experiment runs; the
-# ledger here uses the same functions, `emotion.analysis.ablations`, for its verdicts.)
+# test-set selection bias, class weighting, augmentation -- are measured by notebook 07 from the experiment runs. Every
+# verdict on a claim comes from one rule in `emotion.analysis.claims`, applied here; notebook 07 states the ledger's
+# verdicts, never its own.)
+#
+# **What is scored.** Each model's stored release file (`models/<name>.keras`, the file the app loads; float16 weights
+# where a float32 model was over the size cap, and the first table says which). Its accuracy can differ slightly from
+# the float32 training checkpoint's that notebook 04 reports.
 #
 # **Produces** (full mode): `figures/05_confusion_<model>.png`, `figures/05_confused_pairs.png`,
 # `figures/05_intervals.png`, `figures/05_reliability.png`, `figures/05_gradcam.png`, `results/05_evaluation.json`
@@ -35,8 +40,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from emotion import CLASS_NAMES
-from emotion.analysis import ablations, claims, review
-from emotion.classify.training_cost import load_training_cost
+from emotion.analysis import claims, evaluation_prose, review
+from emotion.analysis.ledger import file_evidence
 from emotion.figures import evaluation_plots, plots
 from emotion.data.cohn_kanade import load_ckplus
 from emotion.data.datacheck import missing_ckplus_note
@@ -45,15 +50,15 @@ from emotion.classify.evaluate import load_model, predict_probabilities
 from emotion.data.fer2013 import class_counts, load_fer2013
 from emotion.data.ferplus import VOTE_COLUMNS, load_ferplus_votes, majority_labels
 from emotion.data.leakage import find_duplicates, rows_with_copy_in
-from emotion.study.results import package_versions, read_results, write_results
-from emotion.analysis.saliency import MIN_MAP_SIDE, grad_cam, last_spatial_layer
+from emotion.study.results import package_versions, write_results
+from emotion.analysis.saliency import grad_cam, last_spatial_layer
 from emotion.analysis.uncertainty import per_class_intervals
 
 figures_dir, results_dir = Path(figures_dir), Path(results_dir)
 limit = None if mode == "full" else 300
 resamples = bootstrap_resamples if mode == "full" else 200
 results = {"protocol": "fit on Training, checkpoint chosen on PublicTest (notebook 03), PrivateTest predicted once "
-                       "here; temperature fitted on PublicTest", "headline": []}
+                       "here from each stored release file; temperature fitted on PublicTest", "headline": []}
 
 # %% [markdown]
 # ## Which models, and what do they predict?
@@ -68,8 +73,7 @@ loaded = {name: load_model(entry["path"]) for name, entry in models.items()}
 probabilities = {name: predict_probabilities(model, data.images[test_rows]) for name, model in loaded.items()}
 public_probabilities = {name: predict_probabilities(model, data.images[public_rows]) for name, model in loaded.items()}
 predictions = {name: values.argmax(axis=1) for name, values in probabilities.items()}
-results["models"] = {name: {"file": entry["model_file"], "chosen_epoch": entry["chosen_epoch"],
-                            "images": int(len(test_rows))} for name, entry in models.items()}
+results["models"] = review.release_summary(models, len(test_rows))
 pd.DataFrame(results["models"]).T
 
 # %% [markdown]
@@ -100,13 +104,7 @@ groups = [(f"{pair['true']} as {pair['predicted']}",
                                               CLASS_NAMES.index(pair["predicted"]), seed=seed)]) for pair in pairs]
 plots.save_figure(evaluation_plots.image_rows(groups), figures_dir / "05_confused_pairs.png")
 results["confused_pairs"] = {"model": reference, "pairs": pairs}
-display(Markdown(
-    f"**What this shows.** For *{reference}* (the released model best on PublicTest), the most confused pair is "
-    f"*{pairs[0]['true']}* predicted as *{pairs[0]['predicted']}* ({pairs[0]['share_of_true']:.0%} of the "
-    f"{pairs[0]['true']} images), then " + ", ".join(f"*{p['true']}* as *{p['predicted']}* ({p['share_of_true']:.0%})"
-    for p in pairs[1:]) + ". The figure shows examples of each; the FER+ section below measures how many such errors "
-    "are disagreements about the label rather than mistakes."
-))
+display(Markdown("**What this shows.** " + evaluation_prose.describe_confused_pairs(results["confused_pairs"])))
 
 # %% [markdown]
 # ## How uncertain are the numbers?
@@ -120,33 +118,16 @@ for name in models:
     results["models"][name]["per_class_intervals"] = {
         metric: dict(zip(CLASS_NAMES, entries)) for metric, entries in
         per_class_intervals(labels, predictions[name], resamples=resamples, seed=seed).items()}
-names = list(models)
 results["mcnemar"] = review.pairwise_mcnemar(labels, predictions)
-plots.save_figure(evaluation_plots.interval_plot({name: results["models"][name]["intervals"]["accuracy"] for name in names},
-                                                 "PrivateTest accuracy", claims.PAPER_FER2013_ACCURACY, f"paper's {claims.PAPER_FER2013_ACCURACY:.2%}"),
+plots.save_figure(evaluation_plots.interval_plot({name: results["models"][name]["intervals"]["accuracy"] for name in models},
+                                                 "PrivateTest accuracy (stored release files)",
+                                                 claims.PAPER_FER2013_ACCURACY, f"paper's {claims.PAPER_FER2013_ACCURACY:.2%}"),
                   figures_dir / "05_intervals.png")
-pd.DataFrame({name: {"accuracy": f"{v['accuracy']['estimate']:.4f} ({v['accuracy']['low']:.4f}-{v['accuracy']['high']:.4f})",
-                     "macro-F1": f"{v['macro_f1']['estimate']:.4f} ({v['macro_f1']['low']:.4f}-{v['macro_f1']['high']:.4f})"}
-              for name, v in ((n, results["models"][n]["intervals"]) for n in names)}).T
+evaluation_prose.accuracy_table(results["models"])
 
 # %%
-widths = {name: results["models"][name]["intervals"]["accuracy"]["high"] - results["models"][name]["intervals"]["accuracy"]["low"]
-          for name in names}
-display(Markdown(
-    f"**What this shows.** With {len(labels):,} test images the 95 % interval of an accuracy is about "
-    f"{100 * np.mean(list(widths.values())):.1f} points wide (±{50 * np.mean(list(widths.values())):.1f}): a difference between two "
-    f"models' accuracies smaller than that is not, by itself, evidence, whatever a results table's decimals suggest. "
-    + (f"McNemar's test on the same images is sharper than comparing intervals: see `mcnemar` in the results file."
-       if len(names) > 1 else "Only one model is released so far, so there is no pair to test.")
-    + " Per class the intervals are wider (widest F1 interval: *"
-    + max(results["models"][reference]["per_class_intervals"]["f1"].items(), key=lambda item: item[1]["high"] - item[1]["low"])[0]
-    + "*): "
-    + ", ".join(f"*{name}* F1 {entry['estimate']:.2f} ({entry['low']:.2f}-{entry['high']:.2f})" for name, entry in
-                results["models"][reference]["per_class_intervals"]["f1"].items())
-    + f" for *{reference}* (all models' per-class precision, recall and F1 intervals are in the results file). "
-    "Spread over training seeds is a different uncertainty (which training run, not which test images): notebook 07 "
-    "measures it."
-))
+display(Markdown("**What this shows.** "
+                 + evaluation_prose.describe_intervals(results["models"], results["mcnemar"], reference)))
 
 # %% [markdown]
 # ## Are the probabilities honest? Calibration before and after temperature scaling
@@ -155,9 +136,9 @@ display(Markdown(
 numbers, bins = review.calibration_review(public_probabilities[reference], public_labels,
                                          probabilities[reference], labels)
 plots.save_figure(evaluation_plots.reliability_diagram(bins, numbers["ece_by_variant"]), figures_dir / "05_reliability.png")
-results["calibration"] = {**numbers, "model": reference}
-c = results["calibration"]
-display(Markdown("**What this shows.** " + review.describe_calibration(c, reference)))
+results["calibration"] = {**numbers, "model": reference,
+                          "label_smoothing": models[reference].get("recipe", {}).get("label_smoothing")}
+display(Markdown("**What this shows.** " + evaluation_prose.describe_calibration(results["calibration"])))
 
 # %% [markdown]
 # ## What does the model look at? Class-activation maps per class
@@ -168,16 +149,10 @@ maps = grad_cam(loaded[reference], data.images[test_rows][indices], predictions[
 feature_map = loaded[reference].get_layer(last_spatial_layer(loaded[reference])).output.shape[1:3]
 plots.save_figure(evaluation_plots.saliency_grid(data.images[test_rows][indices], maps, titles, columns=7),
                   figures_dir / "05_gradcam.png")
-thirds = review.saliency_by_region(maps)
-results["saliency"] = {"model": reference, "images": int(len(indices)), "mean_map_by_face_third": thirds}
-display(Markdown(
-    f"**What this shows.** For one right and one wrong example per class, HiResCAM maps (a Grad-CAM variant that "
-    f"keeps gradient and activation position by position, faithful for a dense head; computed on "
-    f"*{reference}*'s {feature_map[0]}x{feature_map[1]} feature maps, the last of at least {MIN_MAP_SIDE}x{MIN_MAP_SIDE} before the head, from the pre-softmax score) show which regions raised the predicted "
-    f"class's score. Averaged over these {len(indices)} faces the map is strongest in the "
-    f"{max(thirds, key=thirds.get)}. {len(indices)} examples illustrate, they do not prove: read the figure as a sanity "
-    f"check that the model looks at the face, not at the border or a watermark."
-))
+results["saliency"] = {"model": reference, "images": int(len(indices)),
+                       "mean_map_by_face_third": review.saliency_by_region(maps),
+                       "feature_map": [int(side) for side in feature_map]}
+display(Markdown("**What this shows.** " + evaluation_prose.describe_saliency(results["saliency"])))
 
 # %% [markdown]
 # ## How many "errors" are disagreements about the label? FER+ on PrivateTest
@@ -186,15 +161,8 @@ display(Markdown(
 votes = load_ferplus_votes(expected_rows=len(data.labels))
 ferplus_labels = majority_labels(votes[list(VOTE_COLUMNS)].to_numpy())[test_rows]
 results["ferplus"] = {name: review.ferplus_review(labels, predictions[name], ferplus_labels) for name in models}
-f = results["ferplus"][reference]
 display(pd.DataFrame(results["ferplus"]).T.round(4))
-display(Markdown(
-    f"**What this shows.** *{reference}* scores {f['accuracy_fer2013_labels']:.1%} against FER2013's labels and "
-    f"{f['accuracy_ferplus_majority']:.1%} against the FER+ majority on the {f['images_with_ferplus_majority']:,} "
-    f"images that have one. Of its {f['fer2013_errors']:,} errors, {f['errors_where_ferplus_majority_agrees_with_model']:,} "
-    f"({f['share_of_errors_that_are_label_disagreements']:.0%}) are images where ten annotators side with the model "
-    f"against the original label."
-))
+display(Markdown("**What this shows.** " + evaluation_prose.describe_ferplus(results["ferplus"][reference], reference)))
 
 # %% [markdown]
 # ## Does leakage flatter the score? Test images with an exact copy in Training
@@ -203,14 +171,7 @@ display(Markdown(
 duplicates = find_duplicates(data.images, data.labels, data.usage)
 leaked = np.isin(test_rows, rows_with_copy_in(duplicates, data.usage, "PrivateTest", "Training"))
 results["leakage"] = {name: review.leakage_review(labels, predictions[name], leaked, resamples, seed) for name in models}
-l = results["leakage"][reference]
-display(Markdown(
-    f"**What this shows.** {l['with_copy_in_training']['n']} of the {len(test_rows):,} PrivateTest images have an "
-    f"exact copy in Training. *{reference}* is right on "
-    + (f"{l['with_copy_in_training']['accuracy']['estimate']:.1%} of them " if "accuracy" in l["with_copy_in_training"] else "")
-    + f"against {l['without']['accuracy']['estimate']:.1%} on the rest; removing them moves its accuracy from "
-    f"{l['accuracy_all']:.2%} to {l['accuracy_if_leaked_images_removed']:.2%}."
-))
+display(Markdown("**What this shows.** " + evaluation_prose.describe_leakage(results["leakage"][reference], reference)))
 
 # %% [markdown]
 # ## Is disgust worst because it is rare?
@@ -219,16 +180,7 @@ display(Markdown(
 training_counts = class_counts(data.labels, data.usage)["Training"].to_dict()
 results["imbalance"] = {**review.imbalance_review(tables[reference], training_counts), "model": reference,
                         "training_counts": training_counts}
-i = results["imbalance"]
-display(Markdown(
-    f"**What this shows.** The lowest F1 belongs to *{i['worst_f1_class']}* and the rarest class is *{i['rarest_class']}*; "
-    f"across the seven classes, F1 and the number of training images have a Spearman correlation of "
-    + (f"{i['spearman_training_count_vs_f1']:.2f} (p = {i['spearman_p_value']:.2f}, only {len(CLASS_NAMES)} points). "
-       if i["spearman_training_count_vs_f1"] is not None else "no defined value (every class has the same F1). ")
-    + "Correlation is not cause: a class can be hard for other reasons (notebook 01 shows how often *fear* is "
-    "relabelled by FER+). The causal test, class-weighted training at the same budget, is in notebook 07; when "
-    "disgust is both the rarest and the worst class, its outcome gives this claim's verdict in the ledger below."
-))
+display(Markdown("**What this shows.** " + evaluation_prose.describe_imbalance(results["imbalance"])))
 
 # %% [markdown]
 # ## How does it do out of distribution? CK+48 (posed, lab conditions)
@@ -249,69 +201,44 @@ else:
     ck_predictions = {name: predict_probabilities(model, ck.images[:limit]).argmax(axis=1) for name, model in loaded.items()}
     results["ckplus"] = {name: {**review.ckplus_review(ck.labels[:limit], ck_predictions[name], ck.subjects[:limit]),
                                 "dropped": ck.dropped, "model": name} for name in models}
-    k = results["ckplus"][reference]
     display(pd.DataFrame({name: {key: value for key, value in entry.items() if not isinstance(value, dict)}
                           for name, entry in results["ckplus"].items()}).T)
-    display(Markdown(
-        f"**What this shows.** *{reference}* scores {k['accuracy_per_image']:.1%} per image on CK+48 "
-        f"({k['images']} images, {k['subjects']} subjects; {k['accuracy_mean_over_subjects']:.1%} averaged per subject) "
-        f"against {results['models'][reference]['intervals']['accuracy']['estimate']:.1%} on FER2013's PrivateTest, and "
-        f"answers *neutral* for {k['share_predicted_neutral']:.0%} of these expressive faces. The paper's "
-        f"{claims.PAPER_OWN_PHOTOS['accuracy']:.1%} on its own {claims.PAPER_OWN_PHOTOS['photos']} photos cannot be checked (they are not published); "
-        + f"on CK+48 this model's accuracy changes by "
-        f"{100 * (k['accuracy_per_image'] - results['models'][reference]['intervals']['accuracy']['estimate']):+.1f} points "
-        f"from PrivateTest (CK+48 has no neutral class and posed, frontal faces, so the two numbers are not on the same "
-        f"task)."
-    ))
+    display(Markdown("**What this shows.** " + evaluation_prose.describe_ckplus(
+        results["ckplus"][reference], results["models"][reference]["intervals"]["accuracy"]["estimate"])))
 
 # %% [markdown]
 # ## The claims ledger: which of the paper's claims survive?
+#
+# Each verdict comes from one rule of `emotion.analysis.claims`, applied to the numbers above and to the experiment
+# runs' results files. A claim that rests on trained models goes through the budget gate: decided on runs whose budget
+# curve had not converged, it reads "inconclusive at this budget" and names what would settle it.
 
 # %%
-detector_results = claims.detector_evidence(Path(released_results_dir))
-evidence = {"models": {name: {"intervals": results["models"][name]["intervals"],
+# The numbers predicted above, and from results files: detectors (notebook 02), each architecture's budget curve
+# (only a converged one can decide what a model reaches), the training cost, and the experiment runs
+# (results/03_ablation_*.json, results/03_kfold_*.json) with the seed band's model and epochs.
+evidence = {**file_evidence(Path(released_results_dir)),
+            "models": {name: {"intervals": results["models"][name]["intervals"],
                               "training_cpu_minutes": models[name]["training_cpu_minutes"],
-                              "publictest_accuracy": models[name]["publictest_accuracy_at_chosen_epoch"]}
+                              "publictest_accuracy": models[name]["publictest_accuracy_at_chosen_epoch"],
+                              "epochs": models[name]["epochs_run"],
+                              "weights_dtype": results["models"][name]["weights_dtype"]}
                        for name in models},
-            "mcnemar": results["mcnemar"], "imbalance": results["imbalance"],
-            "ckplus": results["ckplus"].get(reference), "detectors": detector_results,
-            # Each architecture's budget curve: only a converged one can decide what a model reaches.
-            "budgets": claims.budget_evidence(Path(released_results_dir)),
-            "training_cost": load_training_cost(Path(released_results_dir) / "03_training_cost.json"),
-            # Class weighting, augmentation and K-fold: the experiment runs (results/03_ablation_*.json,
-            # results/03_kfold_*.json), judged against their seed band as in notebook 07.
-            **ablations.ledger_evidence(Path(released_results_dir))}
+            "mcnemar": results["mcnemar"], "imbalance": results["imbalance"], "ckplus": results["ckplus"].get(reference)}
 ledger = claims.claims_ledger(evidence)
 write_results(results_dir / "05_claims.json", {"claims": ledger, "protocol": results["protocol"]}, mode=mode, seed=seed)
-pd.DataFrame(ledger).set_index("claim")
+display(Markdown(evaluation_prose.ledger_table(ledger)))
 
 # %% [markdown]
 # ## Conclusion
 
 # %%
-verdicts = pd.Series([entry["verdict"] for entry in ledger]).value_counts()
-display(Markdown(
-    f"The released models were scored once on PrivateTest, with checkpoints chosen on PublicTest. Their accuracies "
-    f"carry 95 % intervals about {100 * np.mean(list(widths.values())):.1f} points wide; {f['share_of_errors_that_are_label_disagreements']:.0%} "
-    f"of the reference model's errors are images where FER+'s annotators side with the model; removing the leaked "
-    f"duplicates moves its accuracy by {100 * (l['accuracy_if_leaked_images_removed'] - l['accuracy_all']):+.2f} points; "
-    + (f"on CK+48 it scores {k['accuracy_per_image']:.1%}. " if results["ckplus"] else
-       "CK+48 was not in the data folder, so its section was skipped. ")
-    + f"Of the paper's {len(ledger)} claims: "
-    + ", ".join(f"{count} {verdict}" for verdict, count in verdicts.items())
-    + ". The cell below writes every number to `results/05_evaluation.json`, each estimate with its split, protocol "
-    "and interval."
-))
+display(Markdown(evaluation_prose.describe_conclusion(
+    results["models"], reference, results["ferplus"][reference], results["leakage"][reference],
+    results["ckplus"].get(reference), ledger)))
 
 # %%
-for name in models:
-    interval = results["models"][name]["intervals"]["accuracy"]
-    results["headline"].append({"quantity": f"{name}: accuracy (95 % CI)",
-                                "value": f"{interval['estimate']:.4f} ({interval['low']:.4f}-{interval['high']:.4f})",
-                                "split": "PrivateTest", "protocol": "epoch chosen on PublicTest; bootstrap over images"})
-    results["headline"] += [{"quantity": f"{name}: accuracy on CK+48 (out of distribution)",
-                             "value": round(results["ckplus"][name]["accuracy_per_image"], 4),
-                             "split": "CK+48 (6 classes)", "protocol": "per image"}] if results["ckplus"] else []
+results["headline"] = evaluation_prose.headline_rows(results["models"], results["ckplus"])
 write_results(results_dir / "05_evaluation.json", results, mode=mode, seed=seed)
 
 # %%
