@@ -8,6 +8,7 @@ from emotion.classify.training_cost import (
     cost_markdown,
     epoch_cost,
     project_full_epoch,
+    speed_change,
     speedups,
 )
 from emotion.errors import ConfigurationError
@@ -44,7 +45,7 @@ def test_the_readme_table_has_one_row_per_model_with_onednn_on():
     assert lines[0].startswith("**Training cost** (one full FER2013 epoch on this study's machine, AMD EPYC with 2")
     assert "of 1,000 images per split, too short: each epoch's fixed costs" in lines[0]
     assert lines[4:] == ["| `resnet18` (study) | 5.0 | 540 | 3.6x faster |",
-                         "| `basic_cnn` (study) | 4.5 | 486 | 0.9x faster |",
+                         "| `basic_cnn` (study) | 4.5 | 486 | 1.1x slower |",
                          "| `resnet34` (paper) | 8.0 | 864 | not measured |"]
     assert cost_markdown(None) == ""
 
@@ -54,3 +55,9 @@ def test_a_missing_row_says_how_to_measure_it():
     assert epoch_cost(document, "resnet34", "paper")["full_epoch_wall_seconds"] == 480.0
     with pytest.raises(ConfigurationError, match="no row for resnet50 .study recipe, oneDNN on.: run `make training"):
         epoch_cost(document, "resnet50")
+
+
+def test_a_speed_ratio_near_one_is_no_real_change_and_a_slow_down_is_never_called_faster():
+    assert speed_change(1.05) == "1.1x faster" and speed_change(3.5) == "3.5x faster"
+    assert speed_change(1.049) == "no real change (1.05x)" and speed_change(0.97) == "no real change (0.97x)"
+    assert speed_change(0.951) == "no real change (0.95x)" and speed_change(0.95) == "1.1x slower"

@@ -28,6 +28,9 @@ FER2013_TRAINING_IMAGES = 28709
 FER2013_TEST_IMAGES = 3589
 """Images in FER2013's Training split and in each of PublicTest and PrivateTest (the per-epoch evaluation passes)."""
 
+SAME_SPEED_BAND = 0.05
+"""oneDNN on / off speed ratios within this distance of 1 are called no real change: one measured epoch per setting
+cannot resolve less (:func:`speed_change`)."""
 SHORT_EPOCH_LIMIT = 3000
 """Images per split below which a measured epoch is too short to project from faithfully
 (:data:`SHORT_EPOCH_CAVEAT`); the default of ``python -m emotion training-cost --limit``."""
@@ -184,6 +187,16 @@ def epoch_cost(document: dict[str, Any], model: str, recipe: str = "study", oned
                              f"{'on' if onednn else 'off'}): run `make training-cost`.")
 
 
+def speed_change(ratio: float) -> str:
+    """A oneDNN on / off speed ratio in words: ``"3.5x faster"``, ``"1.3x slower"``, or ``"no real change (0.97x)"``
+    within :data:`SAME_SPEED_BAND` of 1."""
+    if ratio >= 1 + SAME_SPEED_BAND:
+        return f"{ratio:.1f}x faster"
+    if ratio <= 1 - SAME_SPEED_BAND:
+        return f"{1 / ratio:.1f}x slower"
+    return f"no real change ({ratio:.2f}x)"
+
+
 def cost_markdown(document: dict[str, Any] | None) -> str:
     """The README's training-cost table (markdown) from ``results/03_training_cost.json``: per model and recipe, a
     full FER2013 epoch's wall minutes and CPU-seconds with oneDNN on, and the speed-up over oneDNN off; "" when the
@@ -200,7 +213,7 @@ def cost_markdown(document: dict[str, Any] | None) -> str:
         if not row["requested_onednn"]:
             continue
         name = f"{row['model']} ({row['recipe']})"
-        gain = f"{gains[name]:.1f}x faster" if name in gains else "not measured"
+        gain = speed_change(gains[name]) if name in gains else "not measured"
         lines.append(f"| `{row['model']}` ({row['recipe']}) | {row['full_epoch_wall_seconds'] / 60:.1f} | "
                      f"{row['full_epoch_cpu_seconds']:,.0f} | {gain} |")
     return "\n".join(lines)

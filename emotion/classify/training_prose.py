@@ -15,7 +15,7 @@ from typing import Any
 from emotion import CLASS_NAMES
 from emotion.classify.evaluate import TENCROP_VIEWS
 from emotion.classify.release import core_share
-from emotion.classify.training_cost import SHORT_EPOCH_LIMIT, speedups
+from emotion.classify.training_cost import SAME_SPEED_BAND, SHORT_EPOCH_LIMIT, speedups
 from emotion.paper import PAPER_FER2013_ACCURACY, PAPER_RESULTS
 
 PIPELINE_GOAL = 0.9
@@ -23,9 +23,6 @@ PIPELINE_GOAL = 0.9
 SHARED_BELOW = 0.85
 """A run used the machine alone when its median CPU-seconds per wall-second reached this fraction of the cores;
 below it, something else was running beside it (:func:`describe_training_run`)."""
-SAME_SPEED_BAND = 0.05
-"""oneDNN on / off speed ratios within this distance of 1 are called no real change: one measured epoch per setting
-cannot resolve less."""
 TTA_VIEWS = {"flip_tta": 2, "tencrop_tta": TENCROP_VIEWS}
 """How many views of a face each test-time augmentation classifies: its inference cost in plain passes."""
 TTA_NAMES = {"flip_tta": "flip", "tencrop_tta": "ten-crop"}

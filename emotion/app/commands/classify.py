@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from emotion.app.commands.arguments import at_least_one
+from emotion.classify.training_cost import SHORT_EPOCH_LIMIT
 from emotion.paths import MODELS_DIR, RESULTS_DIR
 
 
@@ -49,7 +50,7 @@ def register(commands) -> None:
     train.set_defaults(handler=_train)
     cost = commands.add_parser("training-cost", help="one epoch's cost per model, oneDNN off and on -> "
                                                      "results/03_training_cost.json (minutes; one model at a time)")
-    cost.add_argument("--limit", type=at_least_one, default=3000,
+    cost.add_argument("--limit", type=at_least_one, default=SHORT_EPOCH_LIMIT,
                       help="images per split in each measured epoch (default 3000; shorter epochs are dominated by "
                            "each epoch's fixed costs and understate a model's speed)")
     cost.add_argument("--models", nargs="*", help="only these architectures (default: all)")
