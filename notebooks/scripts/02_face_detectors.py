@@ -45,7 +45,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from emotion.analysis import claims
-from emotion.faces import detection_eval
+from emotion.faces import detection_eval, detection_prose
 from emotion.figures import detection_plots
 from emotion.faces.detectors import DEFAULT_SETTINGS, DETECTORS, available_detectors, create_detector
 from emotion.paths import data_root
@@ -63,6 +63,7 @@ benchmark_images = detection_eval.load_image_table(faces_folder)["image"].tolist
 names, skipped = available_detectors(detector_names)
 for name, reason in skipped.items():
     print(f"skipped {name}: {reason}")
+labels = {name: detection_plots.label(name) for name in names}
 settings = {name: {**DEFAULT_SETTINGS[name], **detector_settings.get(name, {})} for name in names}
 results = {"protocol": "WIDER FACE official evaluation restricted to the evaluated images of the 700-image "
                        "validation subset: IoU >= 0.5, faces outside the level ignored, AP from 1000 thresholds",
@@ -124,8 +125,8 @@ timing
 # %%
 levels = {name: detection_eval.evaluate_levels(run.detections, annotations, run.timings["image"])
           for name, run in runs.items()}
-save_figure(detection_plots.precision_recall_curves(levels, {name: len(run.timings) for name, run in runs.items()}),
-            figures_dir / "02_precision_recall.png")
+image_counts = {name: len(run.timings) for name, run in runs.items()}
+save_figure(detection_plots.precision_recall_curves(levels, image_counts), figures_dir / "02_precision_recall.png")
 common_images = benchmark_images[:dlib_cnn_limit]
 common = {name: detection_eval.evaluate_levels(run.detections, annotations, common_images)
           for name, run in runs.items()}
@@ -146,23 +147,15 @@ results["average_precision_common_images"] = {
     "values": {name: {level: common[name][level].average_precision for level in common[name]} for name in names}}
 results["published_average_precision"] = detection_eval.PUBLISHED_AP
 results["faces_per_level"] = {level: levels[names[0]][level].faces for level in detection_eval.LEVELS}
+results["highest_recall"] = {name: {level: float(result.recall.max()) for level, result in levels[name].items()}
+                             for name in names}
 ap_table.T
 
 # %%
-ranked = pd.Series({name: levels[name]["hard"].average_precision for name in names}).sort_values(ascending=False)
-highest_recall = {name: float(levels[name]["hard"].recall.max()) for name in names}
-display(Markdown(
-    f"**What this shows.** On {len(benchmark_images)} images ({results['faces_per_level']['easy']:,} Easy, "
-    f"{results['faces_per_level']['medium']:,} Medium and {results['faces_per_level']['hard']:,} Hard faces), the "
-    f"ranking at the Hard level is " + ", ".join(
-        f"{detection_plots.label(name)} {ap:.3f}" for name, ap in ranked.items()) +
-    f"; at Easy it is " + ", ".join(
-        f"{detection_plots.label(name)} {levels[name]['easy'].average_precision:.3f}" for name in ranked.index) +
-    f". The curves end where a detector returns nothing more: the highest Hard recall reached is " + ", ".join(
-        f"{detection_plots.label(name)} {highest_recall[name]:.2f}" for name in ranked.index) +
-    f", which bounds its Hard AP whatever its precision. dlib CNN ran on {len(common_images)} images only; the "
-    f"columns 'first {len(common_images)} images' compare all detectors on those same images."
-))
+display(Markdown(detection_prose.accuracy_paragraph(
+    results["average_precision"], results["average_precision_common_images"]["values"],
+    {name: results["highest_recall"][name]["hard"] for name in names}, results["faces_per_level"], image_counts,
+    labels)))
 
 # %% [markdown]
 # ## Is our MTCNN within 0.05 of its published AP, and if not, why?
@@ -173,8 +166,9 @@ mtcnn_gap = {level: levels["mtcnn"][level].average_precision - detection_eval.PU
 mtcnn_strict = runs["mtcnn"].detections[runs["mtcnn"].detections["score"] >= DETECTORS["mtcnn"].operating_score]
 strict_levels = detection_eval.evaluate_levels(mtcnn_strict, annotations, runs["mtcnn"].timings["image"])
 evaluated_faces = annotations[annotations["image"].isin(benchmark_images) & (annotations["hard"] == 1)]
-loose_easy = {name: detection_eval.evaluate_level(runs[name].detections, annotations, runs[name].timings["image"],
-                                                  "easy", iou_threshold=detection_eval.LOOSE_IOU_THRESHOLD).average_precision for name in names}
+loose_mtcnn = {level: detection_eval.evaluate_level(runs["mtcnn"].detections, annotations, runs["mtcnn"].timings["image"],
+                                                   level, iou_threshold=detection_eval.LOOSE_IOU_THRESHOLD).average_precision
+               for level in detection_eval.LEVELS}
 easy_found = {name: detection_eval.face_outcomes(runs[name].detections, annotations, runs[name].timings["image"],
                                                  -np.inf)[0].query("easy == 1") for name in names}
 easy_recall_by = {name: {column: faces.groupby(column)["found"].mean().round(3).to_dict()
@@ -186,8 +180,12 @@ results["mtcnn_check"] = {
     "ap_with_package_default_onet_threshold_0_8": {level: r.average_precision for level, r in strict_levels.items()},
     "max_recall": {level: float(levels["mtcnn"][level].recall.max()) for level in detection_eval.LEVELS},
     "hard_faces_below_min_face_size": float((evaluated_faces["h"] < min_face).mean()),
-    "ap_easy_at_iou_0_3": loose_easy,
+    "ap_at_iou_0_3": loose_mtcnn,
     "easy_recall_all_scores_by_attribute": easy_recall_by,
+    "easy_recall_all_scores": {name: float(faces["found"].mean()) for name, faces in easy_found.items()},
+    "yunet_difference_from_published": {
+        level: levels["yunet"][level].average_precision - detection_eval.PUBLISHED_AP["yunet"][level]
+        for level in detection_eval.LEVELS} if "yunet" in names else None,
     "min_face_size": min_face,
 }
 pd.DataFrame({"ours": {level: levels["mtcnn"][level].average_precision for level in detection_eval.LEVELS},
@@ -196,34 +194,15 @@ pd.DataFrame({"ours": {level: levels["mtcnn"][level].average_precision for level
               "highest recall reached": results["mtcnn_check"]["max_recall"]}).round(3)
 
 # %%
-check = results["mtcnn_check"]
-display(Markdown(
-    f"**What this shows.** Our MTCNN AP differs from the published values by "
-    f"{detection_eval.describe_published_gaps(check['difference_from_published'])}" +
-    f". Three things decide the Hard number. (1) The minimum face size: with `min_face_size={check['min_face_size']}` "
-    f"the image pyramid never looks for faces smaller than {check['min_face_size']} px, yet "
-    f"{check['hard_faces_below_min_face_size']:.1%} of the Hard faces here are shorter than that, so recall at Hard "
-    f"tops out at {check['max_recall']['hard']:.3f}. (2) The score threshold: keeping only detections the package "
-    f"accepts by default (ONet >= {DETECTORS['mtcnn'].operating_score:g}) gives AP {check['ap_with_package_default_onet_threshold_0_8']['hard']:.3f} "
-    f"at Hard instead of {levels['mtcnn']['hard'].average_precision:.3f}: the low-score tail is where Hard recall "
-    f"lives. (3) The data: {len(benchmark_images)} of {detection_eval.WIDER_VALIDATION_IMAGES:,} images, and the `mtcnn` package is a TensorFlow re-port of "
-    f"the original Caffe/Matlab model, not the code behind the leaderboard entry. "
-    f"At Easy the shortfall is recall, not box placement or threshold: even with every detection kept MTCNN finds "
-    f"{check['max_recall']['easy']:.1%} of the Easy faces; loosening the match to IoU >= {detection_eval.LOOSE_IOU_THRESHOLD:g} moves its Easy AP only "
-    f"to {loose_easy['mtcnn']:.3f}, and ONet >= {DETECTORS['mtcnn'].operating_score:g} gives {check['ap_with_package_default_onet_threshold_0_8']['easy']:.3f}. "
-    f"The missed Easy faces are the turned, occluded and blurred ones: MTCNN finds "
-    f"{easy_recall_by['mtcnn']['pose'].get(1, 0):.0%} of atypical-pose, "
-    f"{easy_recall_by['mtcnn']['occlusion'].get(2, 0):.0%} of heavily occluded and "
-    f"{easy_recall_by['mtcnn']['blur'].get(2, 0):.0%} of heavily blurred Easy faces"
-    + (f" (YuNet: {easy_recall_by['yunet']['pose'].get(1, 0):.0%}, {easy_recall_by['yunet']['occlusion'].get(2, 0):.0%}, "
-       f"{easy_recall_by['yunet']['blur'].get(2, 0):.0%}; " + detection_eval.describe_reference_check("YuNet", {
-           level: levels["yunet"][level].average_precision - detection_eval.PUBLISHED_AP["yunet"][level]
-           for level in detection_eval.LEVELS}) + ")" if "yunet" in names else "") +
-    f". This `mtcnn` port drops those faces somewhere in its three stages (thresholds "
-    f"{settings['mtcnn']['threshold_pnet']}/{settings['mtcnn']['threshold_rnet']}/{settings['mtcnn']['threshold_onet']}), "
-    f"so no evaluation threshold can bring them back; lower stage thresholds might, at a higher cost per image, "
-    f"and were not tried here."
-))
+check, references = results["mtcnn_check"], [name for name in ("mtcnn", "yunet") if name in names]
+display(Markdown(detection_prose.mtcnn_gap_paragraph(
+    results["average_precision"]["mtcnn"], check["max_recall"], check["ap_at_iou_0_3"],
+    check["ap_with_package_default_onet_threshold_0_8"], DETECTORS["mtcnn"].operating_score, check["min_face_size"],
+    check["hard_faces_below_min_face_size"], len(benchmark_images),
+    [settings["mtcnn"][key] for key in ("threshold_pnet", "threshold_rnet", "threshold_onet")],
+    {name: easy_recall_by[name] for name in references},
+    {name: check["easy_recall_all_scores"][name] for name in references}, labels,
+    check["yunet_difference_from_published"])))
 
 # %% [markdown]
 # ## Which faces does each detector miss: small, turned away, occluded?
@@ -246,6 +225,7 @@ every_recall = {name: float(detection_eval.face_outcomes(run.detections, annotat
                             .query("invalid == 0")["found"].mean()) for name, run in runs.items()}
 evaluated_valid = annotations[annotations["image"].isin(benchmark_images) & (annotations["invalid"] == 0)]
 tiny_share = float((evaluated_valid["h"] < detection_eval.HEIGHT_BINS[1]).mean())
+results["share_of_valid_faces_under_16px"] = tiny_share
 results["recall_at_default_score"] = breakdown
 results["recall_faces_under_32px"] = small_recall
 results["false_positives_per_image"] = false_positives
@@ -264,30 +244,9 @@ pd.DataFrame({
 }).round(3).T
 
 # %%
-display(Markdown(
-    f"**What this shows.** Size is the first-order effect: for faces {detection_eval.HEIGHT_BINS[-2]:g} px and taller every detector finds " + ", ".join(
-        f"{detection_plots.label(n)} {breakdown[n]['height']['>=128']['recall']:.0%}" for n in names) +
-    f"; under {detection_eval.HEIGHT_BINS[2]:g} px the recall drops to " + ", ".join(
-        f"{detection_plots.label(n)} {small_recall[n]:.0%}" for n in names) +
-    f". Faces in atypical pose are found by " + ", ".join(
-        f"{detection_plots.label(n)} {breakdown[n]['pose']['atypical']['recall']:.0%}" for n in names) +
-    f" (typical pose: " + ", ".join(
-        f"{breakdown[n]['pose']['typical']['recall']:.0%}" for n in names) +
-    f"). False positives per image at the default score: " + ", ".join(
-        f"{detection_plots.label(n)} {false_positives[n]:.2f}" for n in names) +
-    f". Box shape matters too: Viola-Jones and dlib return square boxes from brows to mouth while WIDER boxes run "
-    f"from hairline to chin, so some true hits overlap their face by less than {detection_eval.IOU_THRESHOLD:g}. At IoU >= {detection_eval.LOOSE_IOU_THRESHOLD:g} overall recall "
-    f"becomes " + ", ".join(f"{detection_plots.label(n)} {loose_recall[n]:.0%} (from {strict_recall[n]:.0%})"
-                            for n in names) +
-    f". The default score matters as much: keeping every detection of the study settings, overall recall is " +
-    ", ".join(f"{detection_plots.label(n)} {every_recall[n]:.0%}" for n in names) +
-    detection_eval.describe_strict_default(
-        {n: {level: levels[n][level].average_precision for level in detection_eval.LEVELS} for n in names},
-        strict_recall, {n: DETECTORS[n].operating_score for n in names}, {n: detection_plots.label(n) for n in names}) +
-    f". dlib CNN's numbers come from its {dlib_cnn_limit} images only. {tiny_share:.0%} of the valid faces here are "
-    f"under {detection_eval.HEIGHT_BINS[1]:g} px high, below every detector's smallest window, so absolute recall is low; the comparison between "
-    f"detectors is what matters."
-))
+display(Markdown(detection_prose.misses_paragraph(
+    breakdown, false_positives, strict_recall, loose_recall, every_recall, results["average_precision"],
+    {name: DETECTORS[name].operating_score for name in names}, tiny_share, image_counts, labels)))
 
 # %% [markdown]
 # ## How fast is each detector, and how does its cost grow with image size?
@@ -308,9 +267,11 @@ mtcnn_variants = {"study settings (min face 14 px, low thresholds)": {},
                       {"min_face_size": 20, "threshold_rnet": 0.7, "threshold_onet": 0.8},
                   "min face 40 px, package thresholds":
                       {"min_face_size": 40, "threshold_rnet": 0.7, "threshold_onet": 0.8}}
-mtcnn_640 = {variant: detection_eval.speed_at_sizes(create_detector("mtcnn", **overrides), speed_sources, [(640, 480)],
-                                                    repeats=speed_repeats).iloc[0].to_dict()
-             for variant, overrides in mtcnn_variants.items()}
+mtcnn_640 = {}
+for variant, overrides in mtcnn_variants.items():
+    variant_detector = create_detector("mtcnn", **overrides)
+    mtcnn_640[variant] = {"settings": dict(variant_detector.settings), **detection_eval.speed_at_sizes(
+        variant_detector, speed_sources, [(640, 480)], repeats=speed_repeats).iloc[0].to_dict()}
 speed_conditions = {"threads": detection_eval.thread_settings(), "load_average_before": list(load_before),
                     "load_average_after": list(os.getloadavg())}
 save_figure(detection_plots.cost_by_size(speed), figures_dir / "02_speed_by_size.png")
@@ -340,17 +301,11 @@ pd.DataFrame(batch_rows).round(2)
 
 # %%
 fps_640 = {variant: 1000 / row["median_ms"] for variant, row in mtcnn_640.items()}
-display(Markdown(
-    f"**What this shows.** At 640x480, one image at a time: " + ", ".join(
-        f"{detection_plots.label(n)} {speed[(speed.detector == n) & (speed.width == 640)]['median_ms'].iloc[0]:.0f} ms"
-        for n in names) +
-    f" (median). MTCNN at 640x480 reaches " + ", ".join(f"{fps:.1f} fps with {v}" for v, fps in fps_640.items()) +
-    f", against the {claims.PAPER_MTCNN_FPS:g} fps {claims.PAPER_MTCNN_FPS_SOURCE}. Raising "
-    f"the minimum face size is the main lever: the pyramid loses its largest, most expensive levels. Batching gives "
-    + detection_eval.describe_batching(batch_rows, speed_conditions["threads"]["cpu_count"]) + " "
-    + detection_eval.describe_load(speed_conditions["load_average_before"][0], speed_conditions["load_average_after"][0],
-                                   speed_conditions["threads"]["cpu_count"])
-))
+speed_640 = speed[speed["width"] == 640].set_index("detector")[["median_ms", "p90_ms"]].to_dict(orient="index")
+display(Markdown(detection_prose.speed_paragraph(
+    speed_640, mtcnn_640, claims.PAPER_MTCNN_FPS, claims.PAPER_MTCNN_FPS_SOURCE, batch_rows,
+    speed_conditions["threads"]["cpu_count"], speed_conditions["load_average_before"][0],
+    speed_conditions["load_average_after"][0], labels)))
 
 # %% [markdown]
 # ## Speed against accuracy: which detectors are worth their cost?
@@ -366,15 +321,12 @@ for _, row in pareto.sort_values("ms_per_image_median").iterrows():
         best = row["ap_hard"]
         front.append(row["detector"])
 results["pareto_front_hard"] = front
-display(Markdown(
-    f"**What this shows.** Ordered by median time per benchmark image, the detectors that improve Hard AP over every "
-    f"faster one (the Pareto front) are: " + ", ".join(
-        f"{detection_plots.label(n)} ({summaries[n]['ms_per_image_median']:.0f} ms, Hard AP "
-        f"{levels[n]['hard'].average_precision:.3f})" for n in front) +
-    f". Any detector off that list is both slower and less accurate than one on it: " + ", ".join(
-        f"{detection_plots.label(n)} ({summaries[n]['ms_per_image_median']:.0f} ms, "
-        f"{levels[n]['hard'].average_precision:.3f})" for n in names if n not in front) + "."
-))
+display(Markdown(detection_prose.speed_accuracy_paragraph(
+    {name: summaries[name]["ms_per_image_median"] for name in names},
+    {name: levels[name]["hard"].average_precision for name in names}, front,
+    {name: (runs[name].conditions.get("load_average") or [None])[0] for name in names},
+    runs[names[0]].conditions.get("threads", speed_conditions["threads"])["cpu_count"], image_counts,
+    {name: common[name]["hard"].average_precision for name in names}, labels)))
 
 # %% [markdown]
 # ## What do the failures look like? The same hard images through every detector
@@ -415,27 +367,15 @@ display(Markdown(claims.describe_detector_claims(verdicts)))
 #
 # The cell below writes every number of this notebook to `results/02_face_detectors.json` with the git commit,
 # package versions, mode and machine load. The measurements replace the paper's qualitative look: they rank the
-# detectors by AP at each WIDER level, show where each one fails (size first, then pose and occlusion), and put a
+# detectors by AP at each WIDER level, show where each one fails (by face size, pose and occlusion), and put a
 # price on each in milliseconds. For the emotion pipeline, which works on faces large enough to read an expression,
 # the question is less "which finds the most faces" than "which finds faces of 48 px and up reliably and cheaply":
 # the recall-by-size figure and the Pareto figure answer it.
 
 # %%
-for name in ("mtcnn", "yunet"):
-    if name in names:
-        results["headline"].append({
-            "quantity": f"{detection_plots.label(name)} AP Easy / Medium / Hard",
-            "value": " / ".join(f"{levels[name][level].average_precision:.3f}" for level in detection_eval.LEVELS),
-            "split": f"WIDER FACE val subset, {len(runs[name].timings)} images",
-            "protocol": "official WIDER evaluation on the subset; published (full val) "
-                        + detection_eval.published_ap_text()})
-results["headline"].append({
-    "quantity": "MTCNN frames/s at 640x480 (package defaults; min face 40 px)",
-    "value": f"{fps_640['package defaults (min face 20 px, 0.6/0.7/0.8)']:.1f}; "
-             f"{fps_640['min face 40 px, package thresholds']:.1f}",
-    "split": f"{speed_images} resized WIDER images",
-    "protocol": f"median of one-image calls, {speed_conditions['threads']['cpu_count']} CPU cores, "
-                f"load {speed_conditions['load_average_after'][0]:.1f}"})
+results["headline"] += detection_prose.headline_entries(
+    results["average_precision"], image_counts, fps_640, speed_images, speed_conditions["threads"]["cpu_count"],
+    speed_conditions["load_average_after"][0], labels)
 results["run_minutes_detection"] = {name: float(run.timings["milliseconds"].sum() / 60000) for name, run in runs.items()}
 write_results(results_dir / "02_face_detectors.json", results, mode=mode, seed=seed)
 
