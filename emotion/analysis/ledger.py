@@ -48,6 +48,13 @@ def read_ledger(results_dir: Path) -> dict[str, Claim]:
     return {} if not path.is_file() else {claim_id(entry): entry for entry in read_results(path)["claims"]}
 
 
+def without_verdict(outcome: dict) -> dict:
+    """An experiment's outcome (:func:`emotion.analysis.ablations.class_weighting_verdict` and its siblings) as a
+    results file other than the ledger records it: placements and evidence without the ``verdict``, which is the
+    outcome before the budget gate; only the ledger states a claim's verdict."""
+    return {key: value for key, value in outcome.items() if key != "verdict"}
+
+
 def claim_id(entry: Claim) -> str:
     """The id (:data:`emotion.analysis.claims.CLAIMS`) of a ledger entry: its ``id``, or for a ledger written before
     entries had one, the id whose text it carries.

@@ -8,9 +8,11 @@
 #
 # **How.** Short runs of one recipe (the basic CNN, 5 epochs, the study's augmentation and schedule) that differ in one
 # thing each: several seeds (the *seed band*: the spread a new seed alone produces), balanced class weights, no
-# augmentation, `mixed_bfloat16`, and the study's own 40x40-crop architecture (`crop_cnn`). A change is called an effect only when it moves a number outside every seed's value.
-# That bar is modest: with n seeds, a change with no effect lands above all of them with probability 1/(n+1) (25 %
-# for three), so each verdict below is stated with that chance, and a value inside the band is "inconclusive".
+# augmentation, `mixed_bfloat16`, and the study's own 40x40-crop architecture (`crop_cnn`). A change is called an
+# effect only when it moves a number outside every seed's value. That bar is modest: with n seeds, a change with no
+# effect lands above all of them with probability 1/(n+1) (25 % for three), so each placement below is stated with that
+# chance. And it is the spread at this short budget: the recipe had not converged, so none of these runs can settle
+# what a model reaches.
 # Every run also recorded its PrivateTest predictions after each epoch (`audit_privatetest_accuracy` in its history),
 # never read during training, so that we can replay the paper's protocol of choosing the epoch on the test set.
 #
@@ -18,8 +20,9 @@
 # both modes read those files (smoke mode writes its outputs under `build/smoke/`).
 #
 # **Produces** (full mode): `figures/07_experiments.png`, `figures/07_selection_audit.png`,
-# `figures/07_class_weighting.png` and `results/07_methodology.json`. The claims ledger in notebook 05 uses the same
-# functions (`emotion.analysis.ablations`) for its class-imbalance, augmentation and K-fold verdicts.
+# `figures/07_class_weighting.png` and `results/07_methodology.json`. This notebook decides no claim of the paper: the
+# claims ledger (notebook 05, rules in `emotion.analysis.claims`) gives each claim its one verdict, weighing these runs
+# and whether they had converged, and where a section below names a verdict it quotes the ledger.
 #
 # **Run time:** the README's run-time table (from `results/00_runtimes.json`) has the measured figures for each mode.
 
@@ -33,13 +36,13 @@ released_results_dir = "../results"  # where the experiment runs' results/03_abl
 # %%
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
 from emotion import CLASS_NAMES
 from emotion.figures import ablation_plots, plots
-from emotion.analysis import ablations
+from emotion.analysis import ablations, review_prose
+from emotion.analysis.ledger import read_ledger, without_verdict
 from emotion.classify.models import CROP_SIZE
 from emotion.errors import DataMissingError
 from emotion.study.results import cpu_cores, package_versions, read_results, write_results
@@ -49,6 +52,7 @@ runs = ablations.read_runs(released_results_dir)
 grouped = ablations.group_runs(runs)
 band = ablations.seed_band(grouped["band"])
 treatments = grouped["treatments"]
+ledger = read_ledger(released_results_dir)  # the claims' verdicts, as notebook 05 wrote them
 results = {"protocol": "every run: fit on Training, epoch chosen on PublicTest, PrivateTest evaluated once on that "
                        "epoch; the per-epoch PrivateTest audit was recorded but never used in training",
            "band_recipe": grouped["band_recipe"], "headline": []}
@@ -61,9 +65,7 @@ results = {"protocol": "every run: fit on Training, epoch chosen on PublicTest, 
 # (un-augmented) minus its PrivateTest accuracy.
 
 # %%
-labels = {name: f"seed {payload['recipe']['seed']}" for name, payload in grouped["band"].items()}
-labels.update({entry["name"]: f"{entry['label']} (seed {entry['payload']['recipe']['seed']})"
-               for entry in treatments.values()})
+labels = review_prose.run_labels(grouped)
 overview = pd.DataFrame({labels[name]: {
     "run": name, "epochs": payload["epochs_run"], "chosen epoch": payload["chosen_epoch"],
     "PrivateTest accuracy": payload["test"]["accuracy"], "macro-F1": payload["test"]["macro_f1"],
@@ -88,17 +90,7 @@ plots.save_figure(ablation_plots.runs_against_band(values, band_labels, {
     "accuracy": "PrivateTest accuracy", "macro_f1": "PrivateTest macro-F1",
     "gap": "generalisation gap (Training - PrivateTest)"}), figures_dir / "07_experiments.png")
 results["seed_band"] = band
-a, m = band["accuracy"], band["macro_f1"]
-display(Markdown(
-    f"**What this shows.** Over {a['n']} seeds of the same {band['epochs']}-epoch recipe, PrivateTest accuracy spans "
-    f"{a['min']:.2%} to {a['max']:.2%} (mean {a['mean']:.2%}, standard deviation {100 * a['sd']:.2f} points) and "
-    f"macro-F1 {m['min']:.3f} to {m['max']:.3f}. Each seed cost "
-    + ", ".join(f"{minutes:.0f}" for minutes in band["training_cpu_minutes_per_seed"])
-    + f" CPU-minutes ({', '.join(f'{minutes:.0f}' for minutes in band['training_wall_minutes_per_seed'])} wall-minutes "
-    f"on the shared {cpu_cores()}-core CPU). A one-run difference between two recipes smaller than this spread says nothing; "
-    f"the bootstrap interval of notebook 05 measures a different uncertainty (which test images), not this one "
-    f"(which training run)."
-))
+display(Markdown("**What this shows.** " + review_prose.describe_seed_band(band, cpu_cores())))
 
 # %% [markdown]
 # ## Test-set selection bias: what if the epoch had been chosen on PrivateTest?
@@ -133,28 +125,21 @@ display(Markdown("**What this shows.** " + ablations.describe_selection_bias(bia
 # ## Is disgust worst because it is rare? Class-weighted training at the same budget
 #
 # Balanced class weights make every class weigh the same in the loss (disgust, the rarest class of Training, counts as
-# much as happy, the most common; notebook 01 counts them). If rarity is what holds disgust back, its recall and F1 should rise above the seed band.
+# much as happy, the most common; notebook 01 counts them). If rarity is what holds disgust back, its F1 should rise
+# above the seed band (its recall rises under weighting whatever the cause, so F1 is what tells).
 
 # %%
 weighted = treatments.get("class_weighting")
 if weighted is None:
     raise DataMissingError("no class-weighted run in the results: run `make experiments`.")
-class_verdict = ablations.class_weighting_verdict(weighted["payload"], band, f"results/03_ablation_{weighted['name']}.json")
-results["class_weighting"] = class_verdict
+results["class_weighting"] = without_verdict(ablations.class_weighting_verdict(
+    weighted["payload"], band, f"results/03_ablation_{weighted['name']}.json"))
 plots.save_figure(ablation_plots.per_class_against_band(
     band["per_class"]["recall"], {name: weighted["payload"]["test"]["per_class"][name]["recall"] for name in CLASS_NAMES},
     "recall", "class-weighted"), figures_dir / "07_class_weighting.png")
-moved = {name: entry["direction"] for name, entry in class_verdict["recall"].items() if entry["direction"] != "inside"}
-display(Markdown(
-    f"**What this shows.** {class_verdict['evidence']}. Recall left the seed band for "
-    + (", ".join(f"*{name}* ({direction})" for name, direction in moved.items()) or "no class")
-    + f". Outcome of this test of the paper's explanation (\"because it has the fewest samples\"): "
-    f"**{class_verdict['verdict']}**; the claim as a whole gets its one verdict in the claims ledger (notebook 05), "
-    "which also asks whether disgust is the worst class of the reference model. Overall accuracy with weighting: "
-    f"{weighted['payload']['test']['accuracy']:.2%}, "
-    f"{ablations.against_band(weighted['payload']['test']['accuracy'], band['accuracy'])['direction']} the band's "
-    f"{band['accuracy']['min']:.2%}-{band['accuracy']['max']:.2%}."
-))
+weighted_accuracy = ablations.against_band(weighted["payload"]["test"]["accuracy"], band["accuracy"])
+display(Markdown("**What this shows.** " + review_prose.describe_class_weighting(
+    results["class_weighting"], band, weighted_accuracy, ledger.get("disgust"))))
 
 # %% [markdown]
 # ## Does augmentation reduce overfitting?
@@ -162,18 +147,13 @@ display(Markdown(
 # %%
 unaugmented = treatments.get("augment")
 if unaugmented is None:
-    augmentation = {"verdict": "not yet measured", "evidence": "no run without augmentation in the results "
-                    "(`make experiments` trains basic_cnn_5ep_noaugment_seed1)"}
+    results["augmentation"] = {"status": "no run without augmentation in the results (`make experiments` trains "
+                                         "basic_cnn_5ep_noaugment_seed1)"}
 else:
-    augmentation = ablations.augmentation_verdict(unaugmented["payload"], band,
-                                                  f"results/03_ablation_{unaugmented['name']}.json")
-results["augmentation"] = augmentation
-display(Markdown(
-    f"**What this shows.** {augmentation['evidence']}. Verdict on the paper's claim: **{augmentation['verdict']}**. "
-    + (f"The budget is short ({band['epochs']} epochs) and the verdict rests on one run without augmentation; with "
-       f"{band['accuracy']['n']} seeds a run with no effect would land above every seed's gap with probability "
-       f"{augmentation['gap']['chance_above_if_no_effect']:.0%}." if "gap" in augmentation else "")
-))
+    results["augmentation"] = without_verdict(ablations.augmentation_verdict(
+        unaugmented["payload"], band, f"results/03_ablation_{unaugmented['name']}.json"))
+display(Markdown("**What this shows.** "
+                 + review_prose.describe_augmentation(results["augmentation"], band, ledger.get("augmentation"))))
 
 # %% [markdown]
 # ## Does `mixed_bfloat16` change accuracy?
@@ -182,23 +162,10 @@ display(Markdown(
 bf16 = treatments.get("mixed_precision")
 if bf16 is None:
     results["mixed_precision"] = {"status": "not run: make experiments trains basic_cnn_5ep_bf16_seed1"}
-    display(Markdown("**What this shows.** The `mixed_bfloat16` run is not in the results yet."))
 else:
-    placed = ablations.against_band(bf16["payload"]["test"]["accuracy"], band["accuracy"])
-    cost = ablations.compute_cost(bf16["payload"], grouped["band"])
-    results["mixed_precision"] = {"accuracy": placed, "run": bf16["name"], **cost}
-    display(Markdown(
-        f"**What this shows.** Under `mixed_bfloat16` the same recipe reached {placed['value']:.2%} "
-        f"({placed['direction']} the seed band {placed['band_min']:.2%}-{placed['band_max']:.2%}). An epoch took "
-        f"{cost['cpu_seconds_per_epoch']:.0f} CPU-seconds with {cost['cores_used']:.1f} of the {cpu_cores()} cores busy on "
-        f"average; the float32 seed runs took "
-        + ", ".join(f"{cost['band_cpu_seconds_per_epoch'][name]:.0f} ({cost['band_cores_used'][name]:.1f} cores)"
-                    for name in cost["band_cpu_seconds_per_epoch"])
-        + f": {cost['cpu_ratio_vs_band_median']:.2f}x the band's median CPU-seconds per epoch. Fewer than {cpu_cores()} "
-        f"cores busy means another job shared the machine, which also moves CPU-seconds, so differences of a few percent "
-        f"are noise. The network alone may gain more from bfloat16 than a whole epoch does: every epoch here also "
-        f"pays for the float32 input pipeline and the PublicTest pass."
-    ))
+    results["mixed_precision"] = {"accuracy": ablations.against_band(bf16["payload"]["test"]["accuracy"], band["accuracy"]),
+                                  "run": bf16["name"], **ablations.compute_cost(bf16["payload"], grouped["band"])}
+display(Markdown("**What this shows.** " + review_prose.describe_mixed_precision(results["mixed_precision"], cpu_cores())))
 
 # %% [markdown]
 # ## Does the 40x40 centre crop (`crop_cnn`) change accuracy at the same budget?
@@ -210,43 +177,21 @@ else:
 cropped = treatments.get("model")
 if cropped is None or cropped["payload"]["recipe"]["model"] != "crop_cnn":
     results["crop"] = {"status": "not run: make experiments trains crop_cnn_5ep_seed1"}
-    display(Markdown("**What this shows.** The `crop_cnn` run at the band's recipe is not in the results yet."))
 else:
-    placed = ablations.against_band(cropped["payload"]["test"]["accuracy"], band["accuracy"])
-    placed_f1 = ablations.against_band(cropped["payload"]["test"]["macro_f1"], band["macro_f1"])
-    cost = ablations.compute_cost(cropped["payload"], grouped["band"])
-    results["crop"] = {"run": cropped["name"], "accuracy": placed, "macro_f1": placed_f1, **cost}
-    display(Markdown(
-        f"**What this shows.** `crop_cnn` with the band's recipe reached {placed['value']:.2%} accuracy "
-        f"({placed['direction']} the seed band {placed['band_min']:.2%}-{placed['band_max']:.2%}) and macro-F1 "
-        f"{placed_f1['value']:.3f} ({placed_f1['direction']} {placed_f1['band_min']:.3f}-{placed_f1['band_max']:.3f})"
-        f", at {cost['cpu_seconds_per_epoch']:.0f} CPU-seconds per epoch ({cost['cores_used']:.1f} cores busy), "
-        f"{cost['cpu_ratio_vs_band_median']:.2f}x the basic CNN seeds' median. With {band['accuracy']['n']} seeds in "
-        f"the band, a change with no effect lands outside it on one given side with probability "
-        f"{1 / (band['accuracy']['n'] + 1):.0%}."
-    ))
+    results["crop"] = {"run": cropped["name"],
+                       "accuracy": ablations.against_band(cropped["payload"]["test"]["accuracy"], band["accuracy"]),
+                       "macro_f1": ablations.against_band(cropped["payload"]["test"]["macro_f1"], band["macro_f1"]),
+                       **ablations.compute_cost(cropped["payload"], grouped["band"])}
+display(Markdown("**What this shows.** " + review_prose.describe_crop(results["crop"], band)))
 
 # %% [markdown]
 # ## Conclusion
 
 # %%
-results["headline"] = [
-    {"quantity": f"spread over {band['accuracy']['n']} seeds ({grouped['band_recipe']['model']}, {band['epochs']} epochs): accuracy min-max",
-     "value": f"{band['accuracy']['min']:.4f}-{band['accuracy']['max']:.4f}", "split": "PrivateTest",
-     "protocol": "epoch chosen on PublicTest, per seed"},
-    {"quantity": "test-set selection bias: mean inflation from choosing the epoch on PrivateTest",
-     "value": round(float(np.mean(inflations)), 4), "split": "PrivateTest",
-     "protocol": f"per-epoch audit of {len(bias)} runs"},
-]
+results["headline"] = review_prose.headline_rows(band, grouped["band_recipe"], inflations)
 write_results(results_dir / "07_methodology.json", results, mode=mode, seed=seed)
-display(Markdown(
-    f"A new seed moves this recipe's PrivateTest accuracy by up to {100 * (band['accuracy']['max'] - band['accuracy']['min']):.1f} "
-    f"points; choosing epochs on the test set would have added {100 * np.mean(inflations):.2f} points on average; "
-    f"the class-weighting test: {class_verdict['verdict']}; augmentation against overfitting: "
-    f"{augmentation['verdict']}; "
-    f"the {CROP_SIZE}x{CROP_SIZE} crop: {results['crop'].get('accuracy', {}).get('direction', results['crop'].get('status'))} the seed band. "
-    f"All numbers are in `results/07_methodology.json`; the claims ledger (notebook 05) cites the runs' own files."
-))
+display(Markdown(review_prose.describe_conclusion(band, inflations, results["class_weighting"], results["crop"], ledger,
+                                                  CROP_SIZE)))
 
 # %%
 package_versions()  # Python, TensorFlow, Keras, OpenCV, dlib, mtcnn and the rest, as run
