@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion.analysis.compare import best_model_goal, compare_levers, goal_status, released_histories, released_table
+from emotion.analysis.compare import best_model_goal, compare_levers, lineage_histories, released_table
+from emotion.analysis.comparison_prose import goal_status
 from emotion.provenance import write_results
 
 
@@ -33,7 +34,7 @@ def test_released_table_has_a_row_per_model_and_the_papers_number_where_stated(t
     assert table.loc["basic_cnn", "paper_accuracy"] == 0.5
     assert np.isnan(table.loc["mobilenet", "paper_accuracy"])
     assert table.loc["mobilenet", "privatetest_accuracy_flip_tta"] == 0.56
-    histories = released_histories(table, tmp_path / "models")
+    histories = lineage_histories(table, tmp_path / "models")
     assert histories["basic_cnn"]["epoch"].tolist() == [1, 2]
 
 
@@ -45,9 +46,11 @@ def test_no_release_gives_an_empty_table_with_the_columns(tmp_path):
     assert empty.columns.tolist() == released_table(tmp_path).columns.tolist()
     assert empty.columns.tolist() == [  # the documented columns
         "architecture", "parameters", "epochs", "chosen_epoch", "publictest_accuracy", "privatetest_accuracy",
-        "privatetest_macro_f1", "privatetest_accuracy_flip_tta", "privatetest_accuracy_tencrop_tta",
-        "training_cpu_minutes", "training_wall_minutes", "own_training_cpu_minutes", "own_training_wall_minutes",
-        "warm_start_from", "train_images_per_second", "paper_accuracy", "precision", "stored_as", "history_file"]
+        "privatetest_accuracy_stored_file", "privatetest_macro_f1", "privatetest_accuracy_flip_tta",
+        "privatetest_accuracy_tencrop_tta", "training_cpu_minutes", "training_wall_minutes", "own_training_cpu_minutes",
+        "own_training_wall_minutes", "warm_start_from", "lineage_epochs", "cores_used", "own_quiet_cpu_minutes",
+        "quiet_cpu_minutes", "quiet_cost_basis", "train_images_per_second", "paper_accuracy", "precision", "stored_as",
+        "history_file"]
 
 
 def test_a_run_released_under_its_own_name_gets_its_own_row_and_keeps_its_architecture(tmp_path):
@@ -158,31 +161,6 @@ def test_a_budget_curve_names_the_columns_it_lacks():
         budget_curve(pd.DataFrame({"epoch": [1], "val_accuracy": [0.5], "audit_privatetest_accuracy": [0.5]}))
 
 
-def test_the_goal_sentence_names_accuracy_budget_and_what_is_missing():
-    from emotion.analysis.compare import check_best_model_goal, describe_goal
-
-    def sentence(accuracy, cpu_hours):
-        return describe_goal({**check_best_model_goal(accuracy, cpu_hours), "privatetest_accuracy": accuracy,
-                              "training_cpu_hours": cpu_hours, "training_wall_hours": cpu_hours / 2})
-
-    assert sentence(0.7312, 5.5) == ("73.12% on PrivateTest after 5.5 CPU-hours (2.8 wall-hours) of training, against "
-                                     "the goal of at least 72% from at most 6 CPU-hours: met")
-    assert sentence(0.6617, 1.7).endswith(": not met (5.8 points short)")
-    assert sentence(0.75, 7.0).endswith(": not met (over the CPU budget)")
-    assert sentence(0.70, 7.0).endswith(": not met (2.0 points short, over the CPU budget)")
-
-
-def test_the_budget_curve_sentence_lists_reached_budgets_and_where_the_run_ended():
-    from emotion.analysis.compare import describe_budget_curve
-
-    curve = pd.DataFrame({"budget_cpu_hours": [1.0, 2.0], "reached": [True, False], "epochs": [3, 5],
-                          "chosen_epoch": [3, 5], "cpu_hours": [0.9, 1.5], "wall_hours": [0.5, 0.8],
-                          "publictest_accuracy": [0.5, 0.6], "privatetest_accuracy": [0.51, 0.62]})
-    assert describe_budget_curve("m", curve) == ("*m* read at each CPU-hour budget it reached: 1 CPU-h: 51.00% "
-                                                 "(epoch 3) (the run ended after 1.50 CPU-hours, 5 epochs)")
-    assert describe_budget_curve("m", curve.iloc[:0]).endswith(": none (no epoch finished within the smallest budget)")
-
-
 def _budget_run(results_dir, name, epochs, publictest, cpu_minutes, prefix="03_ablation_", **recipe):
     write_results(results_dir / f"{prefix}{name}.json", {
         "model": recipe.get("model", "basic_cnn"), "recipe": {"model": "basic_cnn", "seed": 0, **recipe,
@@ -217,7 +195,8 @@ def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
     ([10, 20], [0.64, 0.62], [1.0, 2.0], "falling", -2.0),
 ])
 def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest, cpu_hours, status, change):
-    from emotion.analysis.compare import convergence, describe_convergence
+    from emotion.analysis.compare import convergence
+    from emotion.analysis.comparison_prose import describe_convergence
 
     curve = pd.DataFrame({"epochs": epochs, "publictest_accuracy": publictest, "cpu_hours": cpu_hours})
     verdict = convergence(curve)
@@ -234,17 +213,6 @@ def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest
         assert status.split()[0] in sentence or (status == "capped" and "cap" in sentence)
 
 
-def test_the_tta_sentence_states_the_choice_and_its_gain():
-    from emotion.analysis.compare import describe_tta_choice
-
-    choice = {"model": "m", "selection_accuracy": {"none": 0.68, "flip": 0.681, "tencrop": 0.6835},
-              "chosen": "tencrop", "test": {"accuracy": 0.6999, "macro_f1": 0.673},
-              "privatetest_accuracy_interval": {"low": 0.685, "high": 0.715}}
-    sentence = describe_tta_choice(choice, plain_accuracy=0.6941)
-    assert "none 68.00%, flip 68.10%, tencrop 68.35%, so PublicTest chooses *tencrop*" in sentence
-    assert "PrivateTest is 69.99% (95 % bootstrap interval 68.50%-71.50%, macro-F1 0.673), +0.58 points" in sentence
-
-
 def test_budget_verdicts_have_a_row_per_curve(tmp_path):
     from emotion.analysis.compare import budget_runs, budget_verdicts
 
@@ -256,3 +224,105 @@ def test_budget_verdicts_have_a_row_per_curve(tmp_path):
         "publictest_change_points": pytest.approx(1.4), "status": "still rising",
         "longest_run_cpu_hours": pytest.approx(117 / 60)}]
     assert budget_verdicts({}).empty
+
+
+def _quiet_cost_file(results_dir, **cpu_seconds):
+    """A results/03_training_cost.json with one oneDNN-on row of the study's recipe per model."""
+    write_results(results_dir / "03_training_cost.json", {"limit": 1000, "rows": [
+        {"model": name, "recipe": "study", "requested_onednn": True, "full_epoch_cpu_seconds": seconds}
+        for name, seconds in cpu_seconds.items()]}, mode="smoke", seed=0)
+
+
+def _lineage(tmp_path):
+    """wide (4 epochs) -> wide_cycle2 (2 epochs, warm-started from wide), priced at 900 CPU-s an epoch quietly."""
+    models = tmp_path / "models"
+    _quiet_cost_file(tmp_path, wide_crop_cnn=900.0)
+    write_release(tmp_path, models, "wide", 0.60, model="wide_crop_cnn", model_file="wide.keras", epochs_run=4,
+                  training_cpu_minutes=100.0, training_wall_minutes=50.0)
+    write_release(tmp_path, models, "wide_cycle2", 0.62, model="wide_crop_cnn", model_file="wide_cycle2.keras",
+                  epochs_run=2, training_cpu_minutes=130.0, training_wall_minutes=70.0, own_training_cpu_minutes=30.0,
+                  own_training_wall_minutes=20.0, warm_start={"from": "models/wide.keras"},
+                  model_storage={"dtype": "float16", "accuracy_stored": 0.621})
+    history = "epoch,cpu_seconds,epoch_seconds,val_accuracy,audit_privatetest_accuracy\n"
+    (models / "wide_history.csv").write_text(history + "".join(
+        f"{epoch},1000,500,{0.40 + epoch / 100},{0.41 + epoch / 100}\n" for epoch in range(4)))
+    (models / "wide_cycle2_history.csv").write_text(history + "0,1000,500,0.50,0.52\n1,1000,500,0.55,0.56\n")
+    return released_table(tmp_path), models
+
+
+def test_a_warm_started_release_carries_its_whole_lineage_and_its_stored_files_accuracy(tmp_path):
+    from emotion.analysis.lineage_cost import lineage, lineage_label, set_cost
+
+    table, _ = _lineage(tmp_path)
+    assert lineage(table, "wide_cycle2") == ["wide", "wide_cycle2"]
+    assert lineage_label(table, "wide_cycle2") == "4 + 2 epochs"
+    assert table.loc["wide_cycle2", "lineage_epochs"] == "4 + 2"
+    assert table.loc["wide_cycle2", "own_quiet_cpu_minutes"] == pytest.approx(2 * 900 / 60)
+    assert table.loc["wide_cycle2", "quiet_cpu_minutes"] == pytest.approx(6 * 900 / 60)  # parents' epochs counted
+    assert table.loc["wide_cycle2", "cores_used"] == pytest.approx(1.5)  # its own 30 CPU- over 20 wall-minutes
+    assert table.loc["wide_cycle2", "privatetest_accuracy"] == 0.62
+    assert table.loc["wide_cycle2", "privatetest_accuracy_stored_file"] == 0.621
+    assert table.loc["wide", "privatetest_accuracy_stored_file"] == 0.60  # float32: the stored file is the checkpoint
+    assert set_cost(table, ["wide", "wide_cycle2"], "quiet") == pytest.approx(90.0)  # the parent counted once
+    assert set_cost(table, ["wide_cycle2"], "measured") == pytest.approx(130.0)
+
+
+def test_a_lineage_budget_curve_starts_at_the_parents_first_epoch_and_ends_at_the_release(tmp_path):
+    from emotion.analysis.compare import lineage_budget_curve
+
+    table, models = _lineage(tmp_path)
+    curve = lineage_budget_curve(table, "wide_cycle2", models, budgets_cpu_hours=(0.5, 1.0, 2.0))
+    assert curve["budget_cpu_hours"].tolist() == [0.5, 1.0, 1.5]  # 6 quiet epochs of 0.25 CPU-hours: the end
+    assert curve["chosen_epoch"].tolist() == [2, 4, 6] and curve["run"].tolist() == ["wide", "wide", "wide_cycle2"]
+    assert curve["cost_basis"].unique().tolist() == ["quiet"]
+    assert curve.iloc[-1]["cpu_hours"] * 60 == pytest.approx(table.loc["wide_cycle2", "quiet_cpu_minutes"])
+
+
+def test_a_run_is_priced_quietly_only_by_a_row_of_its_own_recipe(tmp_path):
+    from emotion.analysis.lineage_cost import quiet_epoch_cost
+    from emotion.classify.recipes import TrainConfig
+
+    document = {"limit": 1000, "rows": [{"model": "basic_cnn", "recipe": "study", "requested_onednn": True,
+                                         "full_epoch_cpu_seconds": 496.0}]}
+    study = TrainConfig(model="basic_cnn").as_dict()
+    assert quiet_epoch_cost(study, document) == {"cpu_seconds": 496.0, "recipe": "study", "exact": True,
+                                                 "basis": "quiet float32 epoch of basic_cnn (study recipe)"}
+    assert not quiet_epoch_cost({**study, "mixed_precision": True}, document)["exact"]
+    assert quiet_epoch_cost({**study, "batch_size": 256}, document) is None  # no row of that recipe
+    assert quiet_epoch_cost(study, None) is None
+
+
+def test_a_levers_cost_is_counted_quietly_where_both_runs_are_priced(tmp_path):
+    _quiet_cost_file(tmp_path, basic_cnn=480.0, crop_cnn=240.0)
+    recipe = {"model": "basic_cnn", "epochs": 5, "seed": 1, "mixed_precision": False}
+    for name, changes, minutes, wall in [("basic_cnn_5ep_seed1", {}, 18.0, 19.0),
+                                         ("crop_cnn_5ep_seed1", {"model": "crop_cnn"}, 18.0, 11.0),
+                                         ("basic_cnn_5ep_bf16_seed1", {"mixed_precision": True}, 19.0, 18.0)]:
+        write_results(tmp_path / f"03_ablation_{name}.json", {
+            "model": changes.get("model", "basic_cnn"), "recipe": {**recipe, **changes}, "epochs_run": 5,
+            "test": {"accuracy": 0.53, "macro_f1": 0.4}, "publictest_accuracy_at_chosen_epoch": 0.5,
+            "training_cpu_minutes": minutes, "training_wall_minutes": wall}, mode="smoke", seed=1)
+    levers = {row["lever"]: row for row in compare_levers(tmp_path)}
+    crop, bf16 = levers["40x40 centre crop"], levers["mixed_bfloat16"]
+    assert crop["cost_basis"] == "quiet" and crop["counted_cpu_minutes_change"] == pytest.approx(-20.0)
+    assert crop["cpu_minutes_change"] == 0.0  # as recorded, under different loads: 0.95 vs 1.64 cores
+    assert bf16["quiet_cpu_minutes_change"] is None  # mixed_bfloat16 was never priced quietly
+    assert bf16["cost_basis"] == "measured at a comparable load" and bf16["counted_cpu_minutes_change"] == 1.0
+
+
+def test_every_run_of_a_budget_curve_gets_its_curves_verdict():
+    from emotion.analysis.compare import convergence_by_run
+
+    rising = pd.DataFrame({"run": ["b", "b_30"], "epochs": [14, 30], "publictest_accuracy": [0.60, 0.64],
+                           "cpu_hours": [1.0, 2.0]})
+    verdicts = convergence_by_run({"b_30": rising})
+    assert set(verdicts) == {"b", "b_30"} and verdicts["b"]["status"] == "still rising"
+    assert verdicts["b"]["curve"] == "b_30"
+
+
+def test_validation_peaks_count_epochs_as_the_history_does():
+    from emotion.analysis.compare import validation_peaks
+
+    history = pd.DataFrame({"epoch": [46, 47, 48], "val_accuracy": [0.60, 0.62, 0.61]})
+    assert validation_peaks({"m": history}) == {"m": {"peak_publictest_accuracy": 0.62, "peak_epoch": 47,
+                                                      "first_epoch": 46, "last_epoch": 48}}

@@ -1,10 +1,12 @@
 """Step 4 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): what the numbers mean.
 
-Comparing the released models with each other and the paper (``compare``, notebook 04), reading the training
+Comparing the released models with each other and the paper (``compare``, notebook 04) at the cost of their whole
+lineage, each epoch at its quiet price (``lineage_cost``), reading the training
 experiments (``ablations``, notebook 07), per-class confidence intervals (``uncertainty``), calibration
 (``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the methodology review of
 notebook 05 (``review``), the app's default model evaluated as chosen (``selection``) and the ledger of the
 paper's claims with verdicts (``claims``; read, stated and checked across notebooks in ``ledger``);
 the sentences notebooks 04, 05 and 07 print, each a tested function of their
-results (``comparison_prose``, ``evaluation_prose``, ``review_prose``).
+results (``comparison_prose``, with notebook 04's tables in ``comparison_tables``; ``evaluation_prose``,
+``review_prose``).
 """

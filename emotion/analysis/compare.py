@@ -12,6 +12,16 @@ import pandas as pd
 
 from emotion import AUDIT_COLUMN
 from emotion.analysis.ablations import differing_fields
+from emotion.analysis.lineage_cost import (
+    QUIET_COST_FILE,
+    cost_change,
+    lineage,
+    lineage_history,
+    lineage_sum,
+    quiet_epoch_cost,
+    run_cost,
+    set_cost,
+)
 from emotion.classify.release import release_name
 from emotion.errors import DataMissingError
 from emotion.paper import PAPER_RESULTS
@@ -26,8 +36,10 @@ STUDY_GOALS = {
 
 BEST_MODEL_GOAL = {"accuracy": 0.72, "training_cpu_hours": 6.0}
 """The study's goal for its best model: at least 72 % PrivateTest accuracy from at most 6 CPU-hours of training (3
-hours of both cores of the study's 2-core machine; every member, stage and restart counted). CPU-hours, not wall
-hours, because a run that shares the machine takes longer without costing more."""
+hours of both cores of the study's 2-core machine; every member, stage, parent and restart counted). The CPU-hours
+are priced at the quiet per-epoch cost (:func:`emotion.analysis.lineage_cost.quiet_epoch_cost`) wherever it was
+measured: the CPU time a run records depends on what else the shared machine ran
+(:data:`emotion.analysis.lineage_cost.SAME_LOAD_CORES`)."""
 
 PUBLISHED_ANCHORS = {
     "Pramerdorfer & Kampel 2016, VGG": 0.727,
@@ -44,13 +56,6 @@ BUDGET_POINTS_CPU_HOURS = (1.0, 2.0, 4.0, 6.0)
 """The training budgets at which :func:`budget_curve` reads a run."""
 
 
-def goal_status(name: str, accuracy: float) -> str | None:
-    """``"goal <text>: met"`` or ``"... not met"`` for a model with a goal in :data:`STUDY_GOALS`, else None."""
-    goal = STUDY_GOALS.get(name)
-    if goal is None:
-        return None
-    return f"goal {goal['text']}: {'met' if goal['low'] <= accuracy <= goal['high'] else 'not met'}"
-
 
 def check_best_model_goal(accuracy: float, training_cpu_hours: float) -> dict:
     """:data:`BEST_MODEL_GOAL` for one PrivateTest accuracy and its training CPU-hours (a model or an ensemble):
@@ -60,37 +65,22 @@ def check_best_model_goal(accuracy: float, training_cpu_hours: float) -> dict:
             "shortfall_points": max(0.0, (BEST_MODEL_GOAL["accuracy"] - accuracy) * 100)}
 
 
-def describe_goal(goal: dict) -> str:
-    """One sentence on :data:`BEST_MODEL_GOAL` for a :func:`check_best_model_goal` outcome (``goal``) that also
-    carries ``privatetest_accuracy``, ``training_cpu_hours`` and ``training_wall_hours``."""
-    verdict = "met" if goal["accuracy_met"] and goal["budget_met"] else (
-        "not met (" + ", ".join(part for part in (
-            f"{goal['shortfall_points']:.1f} points short" if not goal["accuracy_met"] else "",
-            "over the CPU budget" if not goal["budget_met"] else "") if part) + ")")
-    return (f"{goal['privatetest_accuracy']:.2%} on PrivateTest after {goal['training_cpu_hours']:.1f} CPU-hours "
-            f"({goal['training_wall_hours']:.1f} wall-hours) of training, against the goal of at least "
-            f"{BEST_MODEL_GOAL['accuracy']:.0%} from at most {BEST_MODEL_GOAL['training_cpu_hours']:.0f} CPU-hours: "
-            f"{verdict}")
-
-
-def describe_budget_curve(name: str, curve: pd.DataFrame) -> str:
-    """One sentence on a :func:`budget_curve`: the PrivateTest accuracy at each budget the run reached, and where
-    the run stopped when it reached none or not all."""
-    reached = curve[curve["reached"]] if len(curve) else curve
-    parts = [f"{row.budget_cpu_hours:g} CPU-h: {row.privatetest_accuracy:.2%} (epoch {row.chosen_epoch})"
-             for row in reached.itertuples()]
-    text = f"*{name}* read at each CPU-hour budget it reached: " + ("; ".join(parts) if parts else "none")
-    if len(curve) and not curve["reached"].all():
-        last = curve.iloc[-1]
-        text += f" (the run ended after {last['cpu_hours']:.2f} CPU-hours, {int(last['epochs'])} epochs)"
-    elif not len(curve):
-        text += " (no epoch finished within the smallest budget)"
-    return text
+def goal_check(accuracy: float, quiet_cpu_minutes: float | None, measured_cpu_minutes: float,
+               wall_minutes: float) -> dict:
+    """:func:`check_best_model_goal` for a model or a set of them: its CPU budget checked at the quiet price when
+    there is one (``cost_basis`` "quiet"), else as recorded ("measured"); with ``privatetest_accuracy``,
+    ``training_cpu_hours`` (the hours checked), ``measured_training_cpu_hours`` and ``training_wall_hours``."""
+    quiet = quiet_cpu_minutes is not None and quiet_cpu_minutes == quiet_cpu_minutes
+    hours = (quiet_cpu_minutes if quiet else measured_cpu_minutes) / 60
+    return {"privatetest_accuracy": float(accuracy), "training_cpu_hours": float(hours),
+            "cost_basis": "quiet" if quiet else "measured", "measured_training_cpu_hours": measured_cpu_minutes / 60,
+            "training_wall_hours": wall_minutes / 60, **check_best_model_goal(accuracy, hours)}
 
 
 def best_model_goal(table: pd.DataFrame) -> dict:
-    """Check :data:`BEST_MODEL_GOAL` on the released model with the highest PublicTest accuracy of ``table``
-    (:func:`released_table`): its PrivateTest accuracy, training CPU- and wall-hours and whether each part is met.
+    """:func:`goal_check` of the released model with the highest PublicTest accuracy of ``table``
+    (:func:`released_table`), ``model``: its training checkpoint's PrivateTest accuracy and its whole lineage's
+    training time (``quiet_cpu_minutes`` where the table has it).
 
     Raises:
         DataMissingError: no model is released (the table is empty)."""
@@ -99,15 +89,12 @@ def best_model_goal(table: pd.DataFrame) -> dict:
                                "committed models/ and results/) before comparing models.")
     best = table["publictest_accuracy"].idxmax()
     row = table.loc[best]
-    cpu_hours = float(row["training_cpu_minutes"]) / 60
-    accuracy = float(row["privatetest_accuracy"])
-    return {"model": best, "privatetest_accuracy": accuracy, "training_cpu_hours": cpu_hours,
-            "training_wall_hours": float(row["training_wall_minutes"]) / 60,
-            **check_best_model_goal(accuracy, cpu_hours)}
+    return {"model": best, **goal_check(row["privatetest_accuracy"], row.get("quiet_cpu_minutes"),
+                                        float(row["training_cpu_minutes"]), float(row["training_wall_minutes"]))}
 
 
 def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOURS,
-                 audit_column: str = AUDIT_COLUMN) -> pd.DataFrame:
+                 audit_column: str = AUDIT_COLUMN, cost_column: str = "cpu_seconds") -> pd.DataFrame:
     """Read one run at several training budgets: for each budget, the epoch chosen on PublicTest among the epochs
     finished within that many CPU-hours, and that epoch's PrivateTest accuracy (the per-epoch audit column).
 
@@ -119,6 +106,8 @@ def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOUR
         history: per-epoch rows with ``epoch``, ``cpu_seconds``, ``epoch_seconds``, ``val_accuracy`` and
             ``audit_column`` (:func:`emotion.classify.run_folder.read_history` as a DataFrame).
         budgets_cpu_hours: the budgets to read.
+        cost_column: the per-epoch CPU seconds the budgets count (``quiet_cpu_seconds`` of :func:`lineage_history`
+            prices every epoch at the quiet cost).
 
     Returns:
         One row per budget: ``budget_cpu_hours``, ``reached`` (whether the run trained that long), ``epochs``
@@ -131,12 +120,12 @@ def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOUR
     """
     from emotion.errors import DataFormatError
 
-    missing = [column for column in ("epoch", "cpu_seconds", "epoch_seconds", "val_accuracy", audit_column)
+    missing = [column for column in ("epoch", cost_column, "epoch_seconds", "val_accuracy", audit_column)
                if column not in history.columns]
     if missing:
         raise DataFormatError(f"the history lacks the column(s) {', '.join(missing)} that a budget curve needs.")
     history = history.sort_values("epoch")
-    cpu_hours = history["cpu_seconds"].cumsum() / 3600
+    cpu_hours = history[cost_column].cumsum() / 3600
     wall_hours = history["epoch_seconds"].cumsum() / 3600
     rows = []
     for budget in budgets_cpu_hours:
@@ -155,30 +144,41 @@ def budget_curve(history: pd.DataFrame, budgets_cpu_hours=BUDGET_POINTS_CPU_HOUR
 
 
 def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
-    """One row per released model, from ``results_dir/03_train_*.json``.
+    """One row per released model, from ``results_dir/03_train_*.json`` (and its ``03_notebook_<name>.json`` and
+    :data:`QUIET_COST_FILE` where present).
 
     Returns:
-        DataFrame indexed by release name (:func:`emotion.classify.release.release_name`) with columns ``architecture``
-        (the registry model), ``parameters``, ``epochs``, ``chosen_epoch``,
-        ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``, ``privatetest_macro_f1``,
-        ``privatetest_accuracy_flip_tta``, ``privatetest_accuracy_tencrop_tta`` (from notebook 03's
-        ``results/03_notebook_<name>.json``, NaN until it ran), ``training_cpu_minutes``, ``training_wall_minutes``
-        (of the whole lineage for a warm-started model), ``own_training_cpu_minutes``, ``own_training_wall_minutes``
-        (the run itself: what an ensemble of a model and its parent adds up), ``warm_start_from`` (the parent's
-        release name, "" for none), ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none), ``precision`` (the training
-        dtype policy), ``stored_as`` (the released weights' dtype) and ``history_file``.
+        DataFrame indexed by release name (:func:`emotion.classify.release.release_name`) with columns
+        ``architecture`` (the registry model), ``parameters``, ``epochs`` (of the run itself), ``chosen_epoch``,
+        ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy`` and ``privatetest_macro_f1`` (the
+        training checkpoint, float32 weights), ``privatetest_accuracy_stored_file`` (the released file: differs where
+        it stores float16 weights), ``privatetest_accuracy_flip_tta`` (the checkpoint), ``privatetest_accuracy_tencrop_tta``
+        (the released file, from notebook 03; NaN until it ran), ``training_cpu_minutes``, ``training_wall_minutes``
+        (the whole lineage, as recorded), ``own_training_cpu_minutes``, ``own_training_wall_minutes`` (the run
+        itself), ``warm_start_from`` (the parent's release name, "" for none), ``lineage_epochs`` (e.g. "45 + 8 + 8",
+        :func:`lineage`), ``cores_used`` (the run's own CPU over wall time: how much of the machine it had),
+        ``own_quiet_cpu_minutes`` and ``quiet_cpu_minutes`` (the run's and the whole lineage's epochs priced at
+        :func:`quiet_epoch_cost`; NaN where a run of the lineage has no price), ``quiet_cost_basis`` (how the price
+        was found), ``train_images_per_second``, ``paper_accuracy`` (NaN where the paper gives none), ``precision``
+        (the training dtype policy), ``stored_as`` (the released weights' dtype) and ``history_file``.
         Empty (with these columns) when nothing is released.
 
     Raises:
         DataFormatError: a results file is not valid JSON with a ``meta`` block.
     """  # noqa: E501
+    results_dir = Path(results_dir)
+    training_cost = read_results(results_dir / QUIET_COST_FILE) if (results_dir / QUIET_COST_FILE).is_file() else None
     rows = []
-    for path in sorted(Path(results_dir).glob("03_train_*.json")):
+    for path in sorted(results_dir.glob("03_train_*.json")):
         document = read_results(path)
         name = release_name(document)
-        notebook = Path(results_dir) / f"03_notebook_{name}.json"
+        notebook = results_dir / f"03_notebook_{name}.json"
         tencrop = (read_results(notebook).get("privatetest", {}).get("tencrop_tta", {}).get("accuracy", float("nan"))
                    if notebook.is_file() else float("nan"))
+        storage = document.get("model_storage", {})
+        own_cpu = document.get("own_training_cpu_minutes", document["training_cpu_minutes"])
+        own_wall = document.get("own_training_wall_minutes", document["training_wall_minutes"])
+        price = quiet_epoch_cost(_full_recipe(document), training_cost)
         rows.append({
             "model": name,
             "architecture": document["model"],
@@ -187,28 +187,58 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
             "chosen_epoch": document["chosen_epoch"],
             "publictest_accuracy": document["publictest_accuracy_at_chosen_epoch"],
             "privatetest_accuracy": document["test"]["accuracy"],
+            "privatetest_accuracy_stored_file": storage.get("accuracy_stored", document["test"]["accuracy"]),
             "privatetest_macro_f1": document["test"]["macro_f1"],
             "privatetest_accuracy_flip_tta": document.get("test_tta", {}).get("accuracy", float("nan")),
             "privatetest_accuracy_tencrop_tta": tencrop,
             "training_cpu_minutes": document["training_cpu_minutes"],
             "training_wall_minutes": document["training_wall_minutes"],
-            "own_training_cpu_minutes": document.get("own_training_cpu_minutes", document["training_cpu_minutes"]),
-            "own_training_wall_minutes": document.get("own_training_wall_minutes", document["training_wall_minutes"]),
+            "own_training_cpu_minutes": own_cpu,
+            "own_training_wall_minutes": own_wall,
             "warm_start_from": Path(document["warm_start"]["from"]).stem if "warm_start" in document else "",
+            "cores_used": own_cpu / own_wall if own_wall else float("nan"),
+            "own_quiet_cpu_minutes": (document["epochs_run"] * price["cpu_seconds"] / 60 if price
+                                      else float("nan")),
+            "quiet_cost_basis": price["basis"] if price else "no quiet price of this recipe",
             "train_images_per_second": document["train_images_per_second_median"],
             "paper_accuracy": PAPER_RESULTS.get(name, {}).get("accuracy", float("nan")),
             "precision": "mixed_bfloat16" if document.get("recipe", {}).get("mixed_precision") else "float32",
-            "stored_as": document.get("model_storage", {}).get("dtype", "float32"),
+            "stored_as": storage.get("dtype", "float32"),
             "history_file": document["history_file"],
         })
     columns = ["architecture", "parameters", "epochs", "chosen_epoch", "publictest_accuracy", "privatetest_accuracy",
-               "privatetest_macro_f1", "privatetest_accuracy_flip_tta", "privatetest_accuracy_tencrop_tta",
-               "training_cpu_minutes",
-               "training_wall_minutes", "own_training_cpu_minutes", "own_training_wall_minutes", "warm_start_from",
+               "privatetest_accuracy_stored_file", "privatetest_macro_f1", "privatetest_accuracy_flip_tta",
+               "privatetest_accuracy_tencrop_tta", "training_cpu_minutes", "training_wall_minutes",
+               "own_training_cpu_minutes", "own_training_wall_minutes", "warm_start_from", "lineage_epochs",
+               "cores_used", "own_quiet_cpu_minutes", "quiet_cpu_minutes", "quiet_cost_basis",
                "train_images_per_second", "paper_accuracy", "precision", "stored_as", "history_file"]
     if not rows:
         return pd.DataFrame(columns=columns).rename_axis("model")
-    return pd.DataFrame(rows).set_index("model")[columns]
+    table = pd.DataFrame(rows).set_index("model")
+    table["lineage_epochs"] = [" + ".join(str(table.loc[member, "epochs"]) for member in lineage(table, name))
+                               for name in table.index]
+    table["quiet_cpu_minutes"] = [lineage_sum(table, name, "own_quiet_cpu_minutes") for name in table.index]
+    return table[columns]
+
+
+def lineage_budget_curve(table: pd.DataFrame, name: str, models_dir: Path | str = MODELS_DIR,
+                         budgets_cpu_hours=BUDGET_POINTS_CPU_HOURS) -> pd.DataFrame:
+    """:func:`budget_curve` of ``name``'s whole lineage (:func:`lineage_history`): every epoch priced at the quiet
+    cost when each run of the lineage has one, else as recorded, read at each budget below the lineage's total and
+    at the total itself, so that the curve ends where ``table`` places the release.
+
+    Returns:
+        :func:`budget_curve`'s rows (``chosen_epoch`` counted through the lineage) plus ``run`` (the release whose
+        epoch was chosen) and ``cost_basis`` ("quiet" or "measured").
+    """
+    history = lineage_history(table, name, models_dir)
+    quiet = bool(history["quiet_cpu_seconds"].notna().all())
+    column = "quiet_cpu_seconds" if quiet else "cpu_seconds"
+    total = float(history[column].sum()) / 3600
+    curve = budget_curve(history, [budget for budget in budgets_cpu_hours if budget < total] + [total],
+                         cost_column=column)
+    runs = history.set_index("epoch")["run"]
+    return curve.assign(run=curve["chosen_epoch"].map(runs), cost_basis="quiet" if quiet else "measured")
 
 
 def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
@@ -217,6 +247,65 @@ def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR)
 
     return {name: pd.DataFrame(read_history(Path(models_dir) / row["history_file"]))
             for name, row in table.iterrows()}
+
+
+def lineage_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
+    """Each release's own per-epoch history with ``epoch`` counted through its lineage (a warm-started run's first
+    epoch follows its parents' last: :func:`emotion.analysis.lineage_cost.lineage_history`), by model name."""
+    return {name: (history := lineage_history(table, name, models_dir))[history["run"] == name]
+            for name in table.index}
+
+
+def validation_peaks(histories: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """Where each history's PublicTest accuracy (``val_accuracy``) peaked: ``{name: {"peak_publictest_accuracy",
+    "peak_epoch", "first_epoch", "last_epoch"}}``, epochs as the history counts them."""
+    return {name: {"peak_publictest_accuracy": float(history["val_accuracy"].max()),
+                   "peak_epoch": int(history.loc[history["val_accuracy"].idxmax(), "epoch"]),
+                   "first_epoch": int(history["epoch"].min()), "last_epoch": int(history["epoch"].max())}
+            for name, history in histories.items()}
+
+
+def released_ensembles(results_dir: Path | str, table: pd.DataFrame, basis: str) -> dict[str, tuple[float, float]]:
+    """Every released ensemble (``results_dir/03_ensemble_*.json``) as ``{name: (training CPU-minutes of its
+    members' lineages, each counted once, PrivateTest accuracy of the stored file)}``, the minutes priced on
+    ``basis`` (:func:`emotion.analysis.lineage_cost.set_cost`; as recorded where a member has no quiet price)."""
+    ensembles = {}
+    for document in map(read_results, sorted(Path(results_dir).glob("03_ensemble_*.json"))):
+        minutes = set_cost(table, document["members"], basis) if set(document["members"]) <= set(table.index) else None
+        if minutes is None or minutes != minutes:
+            minutes = document["training_cpu_minutes"]
+        ensembles[document["run"]] = (minutes, document["test"]["accuracy"])
+    return ensembles
+
+
+def kfold_summary(results_dir: Path | str, table: pd.DataFrame, folds: int) -> dict:
+    """Notebook 04's K-fold entry: the ledger's K-fold evidence (:func:`emotion.analysis.ablations.ledger_evidence`)
+    with the run's ``folds``, ``recipe``, ``per_fold`` rows and recorded ``training_cpu_minutes``; the holdout seeds'
+    mean (``holdout_training_cpu_minutes``) and the run's ratio to it (``recorded_cpu_minutes_ratio``); the cores
+    each kept busy (``holdout_cores_used``, the seeds' median of CPU over wall time; ``cores_used`` of the K-fold run,
+    None when it recorded no wall time). Before a K-fold run exists: ``status`` and what ``folds`` folds would cost
+    per released model, (K-1) x its own run at the quiet price (as recorded where it has none)."""
+    import numpy as np
+
+    from emotion.analysis.ablations import group_runs, ledger_evidence, read_runs, seed_band
+
+    kfold = ledger_evidence(Path(results_dir)).get("kfold")
+    if kfold is None:
+        minutes = table["own_quiet_cpu_minutes"].fillna(table["own_training_cpu_minutes"])
+        return {"status": "not run: make experiments runs it", "folds": folds,
+                "estimated_training_cpu_minutes": {name: value * (folds - 1) for name, value in minutes.items()},
+                "estimate": "K folds x (K-1)/K of the images x the model's own run, same epochs, at the quiet "
+                            "price of its epochs (as recorded where it has none)"}
+    run = read_results(Path(results_dir) / Path(kfold["source"]).name)
+    band = seed_band(group_runs(read_runs(results_dir))["band"])
+    cores = [cpu / wall for cpu, wall in zip(band["training_cpu_minutes_per_seed"],
+                                             band["training_wall_minutes_per_seed"])]
+    holdout, wall = float(np.mean(band["training_cpu_minutes_per_seed"])), run.get("training_wall_minutes")
+    return {**kfold, "per_fold": run["per_fold"], "recipe": run["recipe"], "folds": run["folds"],
+            "training_cpu_minutes": run["training_cpu_minutes"], "holdout_training_cpu_minutes": holdout,
+            "recorded_cpu_minutes_ratio": run["training_cpu_minutes"] / holdout,
+            "cores_used": run["training_cpu_minutes"] / wall if wall else None,
+            "holdout_cores_used": float(np.median(cores))}
 
 
 LEVERS = {
@@ -240,9 +329,15 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
 
     The crop lever is the pair ``basic_cnn`` -> ``crop_cnn`` (the only architectures that differ in the crop
     alone). Each row: ``lever``, ``runs`` ("a -> b", from the cheaper or baseline run), ``from_accuracy``,
-    ``to_accuracy`` (PrivateTest), ``accuracy_change_points``, ``macro_f1_change``, ``cpu_minutes_change``
-    (training CPU-minutes) and ``publictest_change_points``.
+    ``to_accuracy`` (PrivateTest, the training checkpoints), ``accuracy_change_points``, ``macro_f1_change``,
+    ``publictest_change_points``, ``cpu_minutes_change`` (recorded training CPU-minutes, whatever the load),
+    ``from_cores_used``, ``to_cores_used`` (each run's CPU over wall time), ``quiet_cpu_minutes_change`` (the epochs at
+    the quiet price; None unless both runs have one of their own precision), and what the change of cost counts as
+    (:func:`emotion.analysis.lineage_cost.cost_change`): ``counted_cpu_minutes_change`` (None when the costs are not
+    comparable) and ``cost_basis``.
     """
+    path = Path(results_dir) / QUIET_COST_FILE
+    training_cost = read_results(path) if path.is_file() else None
     documents = _run_documents(results_dir)
     names = sorted(documents)
     rows = []
@@ -258,6 +353,9 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                                "mixed_bfloat16": a["mixed_precision"]}[lever]
             before, after = (second, first) if baseline_second else (first, second)
             x, y = documents[before], documents[after]
+            costs = [run_cost(document, _full_recipe(document), training_cost) for document in (x, y)]
+            counted = cost_change(*costs)
+            quiet = [cost["quiet_cpu_minutes"] if cost["exact"] else None for cost in costs]
             if lever == "epoch budget":
                 lever = f"epoch budget {_full_recipe(x)['epochs']} -> {_full_recipe(y)['epochs']}"
             rows.append({
@@ -268,6 +366,9 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                 "publictest_change_points": 100 * (y["publictest_accuracy_at_chosen_epoch"]
                                                    - x["publictest_accuracy_at_chosen_epoch"]),
                 "cpu_minutes_change": y["training_cpu_minutes"] - x["training_cpu_minutes"],
+                "from_cores_used": costs[0]["cores_used"], "to_cores_used": costs[1]["cores_used"],
+                "quiet_cpu_minutes_change": quiet[1] - quiet[0] if None not in quiet else None,
+                "counted_cpu_minutes_change": counted["cpu_minutes_change"], "cost_basis": counted["basis"],
             })
     return rows
 
@@ -352,23 +453,6 @@ def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
             else "falling"}
 
 
-def describe_convergence(name: str, verdict: dict) -> str:
-    """One sentence on a :func:`convergence` verdict (used by notebooks 04 and 05)."""
-    if verdict["epochs"] is None:
-        return (f"*{name}* has no doubling of its epoch budget yet"
-                + (f"; its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap" if verdict["capped"] else ""))
-    shorter, longer = verdict["epochs"]
-    change = verdict["publictest_change_points"]
-    text = f"*{name}*: {shorter} -> {longer} epochs moved PublicTest by {change:+.2f} points"
-    return text + {
-        "converged": f", under {CONVERGED_POINTS} points: converged",
-        "capped": (f", and its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap: not converged, "
-                   "stopped there"),
-        "still rising": ": still rising",
-        "falling": ": falling (the longer budget overfits or the run is noisy)",
-    }[verdict["status"]]
-
-
 def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: int = 0) -> dict:
     """:func:`emotion.classify.evaluate.choose_tta` for the release ``models_dir/<name>.keras``, with a bootstrap
     interval of the PrivateTest accuracy.
@@ -389,16 +473,12 @@ def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: in
     return {"model": name, **choice, "privatetest_accuracy_interval": interval}
 
 
-def describe_tta_choice(choice: dict, plain_accuracy: float) -> str:
-    """One sentence on a :func:`release_tta_choice` result against the model's PrivateTest accuracy without TTA."""
-    scores = choice["selection_accuracy"]
-    interval = choice["privatetest_accuracy_interval"]
-    listed = ", ".join(f"{mode} {value:.2%}" for mode, value in scores.items())
-    return (f"PublicTest accuracy of *{choice['model']}* by test-time augmentation: {listed}, so PublicTest chooses "
-            f"*{choice['chosen']}*. Scored once with it, PrivateTest is {choice['test']['accuracy']:.2%} (95 % "
-            f"bootstrap interval {interval['low']:.2%}-{interval['high']:.2%}, macro-F1 "
-            f"{choice['test']['macro_f1']:.3f}), {100 * (choice['test']['accuracy'] - plain_accuracy):+.2f} points "
-            f"on the {plain_accuracy:.2%} without TTA")
+def convergence_by_run(curves: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """Each run of a :func:`budget_runs` curve with its curve's :func:`convergence` verdict (and ``curve``, its
+    name): the only evidence the study accepts on whether a run's recipe had converged or its budget limited it. A
+    run on no curve has no entry: one run at one budget cannot say (a peak in its last epochs is what a cosine
+    schedule gives whatever the budget)."""
+    return {run: {**convergence(curve), "curve": name} for name, curve in curves.items() for run in curve["run"]}
 
 
 def budget_verdicts(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:

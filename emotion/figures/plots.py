@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from emotion import CLASS_NAMES
+from emotion.analysis.lineage_cost import lineage_label
 
 FIGURE_DPI = 150
 
@@ -250,35 +251,51 @@ def stage_bars(milliseconds: pd.Series, xlabel: str) -> plt.Figure:
     return figure
 
 
+COST_AXES = {
+    "training_cpu_minutes": "training CPU-minutes",
+    "quiet_cpu_minutes": "training CPU-minutes, whole lineage, each epoch at its quiet cost",
+}
+"""The x-axis label of :func:`accuracy_vs_compute` for each cost column of the released table it can draw."""
+
+
 def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | None = None,
                         anchors: dict[str, float] | None = None, budget_cpu_minutes: float | None = None,
-                        ensembles: dict[str, tuple[float, float]] | None = None) -> plt.Figure:
-    """PrivateTest accuracy against training CPU-minutes, one labelled point per released model, with the paper's
-    reported accuracy of the same model as a dashed line where it states one.
+                        ensembles: dict[str, tuple[float, float]] | None = None,
+                        cost_column: str = "training_cpu_minutes") -> plt.Figure:
+    """PrivateTest accuracy (of the training checkpoint) against the training CPU-minutes of each model's whole
+    lineage, one point per released model labelled with its lineage's epochs
+    (:func:`emotion.analysis.lineage_cost.lineage_label`), with the paper's reported accuracy of the same model as a
+    dashed line where it states one.
 
     Args:
         table: :func:`emotion.analysis.compare.released_table`.
-        curves: ``{model: budget curve}`` (:func:`emotion.analysis.compare.budget_curve`) drawn as lines through their
-            points: what the run had reached after each budget.
+        curves: ``{model: budget curve}`` (:func:`emotion.analysis.compare.lineage_budget_curve`) drawn as lines
+            through their points: what the model's lineage had reached after each budget, in the same cost unit.
         anchors: ``{label: accuracy}`` of published models (:data:`emotion.analysis.compare.PUBLISHED_ANCHORS`), drawn as
             dotted lines.
         budget_cpu_minutes: a training budget drawn as a vertical line.
         ensembles: ``{name: (training CPU-minutes of all members, PrivateTest accuracy)}`` of released ensembles,
             drawn as stars.
+        cost_column: the table's cost column on the x axis (:data:`COST_AXES`); a model without a value there is
+            drawn at its recorded ``training_cpu_minutes`` as an open circle, labelled "as recorded".
     """  # noqa: E501
+    if table[cost_column].isna().all():
+        cost_column = "training_cpu_minutes"  # no model has the cost asked for: all are drawn as recorded
+    recorded = table[cost_column].isna()
+    costs = table[cost_column].fillna(table["training_cpu_minutes"])
     figure, axis = plt.subplots(figsize=(8.5, 6.4))
     for name, (minutes, accuracy) in (ensembles or {}).items():
         axis.scatter(minutes, accuracy, marker="*", s=160, color="black", zorder=4, label=f"ensemble {name}")
     for name, curve in (curves or {}).items():
         axis.plot(curve["cpu_hours"] * 60, curve["privatetest_accuracy"], marker="s", markersize=4, linewidth=1,
-                  color="0.35", label=f"{name} after 1, 2, 4, 6 CPU-h (one run)")
+                  color="0.35", label=f"{name}: its lineage's checkpoints at each CPU-hour budget")
     for index, (label, accuracy) in enumerate((anchors or {}).items()):
         axis.axhline(accuracy, color=f"0.{3 + 2 * index}", linestyle=(0, (1, 1 + index)), linewidth=1.2,
                      label=f"published: {label}, {accuracy:.1%}")
     if budget_cpu_minutes is not None:
         axis.axvline(budget_cpu_minutes, color="0.55", linestyle="-.", linewidth=1,
                      label=f"budget: {budget_cpu_minutes / 60:.0f} CPU-h")
-    right = max([float(table["training_cpu_minutes"].max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
+    right = max([float(costs.max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
                 + [minutes for minutes, _ in (ensembles or {}).values()]
                 + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
     right = max(right * 1.08, 1.0)
@@ -296,12 +313,10 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     placed: list[tuple[float, float, float]] = []  # left, right, baseline, in points
     for index, (name, row) in enumerate(table.iterrows()):
         color = f"C{index}"
-        x, y = row["training_cpu_minutes"], row["privatetest_accuracy"]
-        axis.scatter(x, y, color=color, s=50, zorder=3)
-        parent = row.get("warm_start_from") or ""
-        epochs = (f"{table.loc[parent, 'epochs']} + {row['epochs']} epochs" if parent in table.index else
-                  f"{row['epochs']} epochs" + (f" from {parent}" if parent else ""))
-        text = f"{name} ({epochs})"
+        x, y = costs[name], row["privatetest_accuracy"]
+        axis.scatter(x, y, s=50, zorder=3, **({"facecolors": "none", "edgecolors": color} if recorded[name]
+                                               else {"color": color}))
+        text = f"{name} ({lineage_label(table, name)}" + (", as recorded)" if recorded[name] else ")")
         leftwards = x > 0.66 * right
         px, py = (value * to_points for value in axis.transData.transform((x, y)))
         width = 5.4 * len(text)
@@ -316,9 +331,9 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
                          label=f"paper's {name}: {row['paper_accuracy']:.2%}")
     axis.set_xlim(0, right)
-    axis.set_xlabel("training CPU-minutes")
+    axis.set_xlabel(COST_AXES[cost_column])
     axis.set_ylabel("PrivateTest accuracy")
-    axis.set_title("Accuracy vs training compute (checkpoints chosen on PublicTest)")
+    axis.set_title("Accuracy vs training compute of each lineage (checkpoints chosen on PublicTest)")
     if axis.get_legend_handles_labels()[0]:
         # Below the axes, where it cannot hide a point.
         axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
@@ -330,12 +345,13 @@ def validation_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
     """PublicTest accuracy per epoch of each model, side by side on one axis.
 
     Args:
-        histories: ``{model name: history}`` with columns ``epoch`` and ``val_accuracy``.
+        histories: ``{model name: history}`` with columns ``epoch`` (counted through a warm-started run's lineage:
+            :func:`emotion.analysis.compare.lineage_histories`) and ``val_accuracy``.
     """
     figure, axis = plt.subplots(figsize=(7.5, 4.5))
     for name, history in histories.items():
         axis.plot(history["epoch"], history["val_accuracy"], marker="o", markersize=3, label=name)
-    axis.set_xlabel("epoch")
+    axis.set_xlabel("epoch (a warm-started run counts on from its parents' epochs)")
     axis.set_ylabel("PublicTest accuracy")
     axis.set_title("PublicTest accuracy per epoch of each released model")
     axis.legend(fontsize=8)
