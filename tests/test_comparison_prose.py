@@ -132,12 +132,14 @@ def test_a_run_on_a_budget_curve_is_converged_or_budget_limited_by_the_curve_alo
 def test_the_resnet_paragraph_compares_depths_only_when_every_curve_converged():
     resnets = {"resnet18": {"parameters": 11_183_431, "after stem (px)": 12},
                "resnet34": {"parameters": 21_299_015, "after stem (px)": 12}}
-    models = {"resnet18": model(0.6069, lineage_epochs="13"), "resnet34": model(0.5968)}
+    models = {"resnet18": model(0.6069, lineage_epochs="13"), "resnet34": model(0.5968, precision="mixed_bfloat16")}
     converged = curve(["resnet18", "resnet34", "r_long"], [10, 13, 26], [0.60, 0.60, 0.601])
     results = {"resnet_table": resnets, "models": models, "budget_curves": {"curves": {"r_long": converged}}}
     text = prose.describe_resnets(results)
     assert "*resnet18*: 11,183,431 parameters" in text and "same 12x12 maps after its stem" in text
     assert "*resnet18* 60.69% (13 epochs, 80 CPU-minutes at the quiet price of each epoch)" in text
+    assert "*resnet34* 59.68% (10 epochs, 80 CPU-minutes at the quiet price of a float32 epoch, though it trained " \
+           "under mixed_bfloat16)" in text
     assert text.endswith("Every one's budget curve converged, so the scores compare the depths.")
     results["budget_curves"]["curves"]["r_long"][-1]["publictest_accuracy"] = 0.60 + CONVERGED_POINTS / 100
     assert text != (rising := prose.describe_resnets(results))

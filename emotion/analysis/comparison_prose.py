@@ -23,6 +23,7 @@ from emotion.analysis.compare import (
     PUBLISHED_ANCHOR_EPOCHS,
     STUDY_GOALS,
     convergence,
+    convergence_by_run,
 )
 from emotion.analysis.comparison_tables import cores_pair
 from emotion.analysis.lineage_cost import SAME_LOAD_CORES, comparable_load
@@ -121,15 +122,11 @@ def describe_tta_choice(choice: dict, stored_file_accuracy: float) -> str:
 
 
 def run_convergence(results: dict) -> dict[str, dict]:
-    """Each run on a budget curve of ``results["budget_curves"]["curves"]`` with its curve's
-    :func:`emotion.analysis.compare.convergence` verdict (and ``curve``): the evidence every sentence on whether a
-    run had converged reads. A run on no curve has no entry."""
-    verdicts = {}
-    for name, records in results.get("budget_curves", {}).get("curves", {}).items():
-        curve = pd.DataFrame(records)
-        verdict = convergence(curve)
-        verdicts.update({run: {**verdict, "curve": name} for run in curve["run"]})
-    return verdicts
+    """:func:`emotion.analysis.compare.convergence_by_run` of the budget curves the notebook wrote
+    (``results["budget_curves"]["curves"]``): each run on a curve with its curve's verdict, the evidence every
+    sentence on whether a run had converged reads. A run on no curve has no entry."""
+    curves = results.get("budget_curves", {}).get("curves", {})
+    return convergence_by_run({name: pd.DataFrame(records) for name, records in curves.items()})
 
 
 def describe_run_convergence(names: list[str], verdicts: dict[str, dict]) -> str:
@@ -180,9 +177,13 @@ def describe_resnets(results: dict) -> str:
 
 
 def _minutes(row: dict) -> str:
-    """A release's training CPU-minutes, whole lineage, at the quiet price or, without one, as recorded."""
+    """A release's training CPU-minutes, whole lineage, at the quiet price (named as a float32 epoch's for a run
+    trained under mixed_bfloat16, which was not priced itself) or, without one, as recorded."""
     quiet = row.get("quiet_cpu_minutes")
     if _known(quiet):
+        if row.get("precision") == "mixed_bfloat16":
+            return (f"{quiet:,.0f} CPU-minutes at the quiet price of a float32 epoch, though it trained under "
+                    "mixed_bfloat16")
         return f"{quiet:,.0f} CPU-minutes {QUIET}"
     return f"{row['training_cpu_minutes']:,.0f} CPU-minutes as recorded (no quiet price)"
 
