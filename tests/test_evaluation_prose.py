@@ -102,9 +102,9 @@ def test_the_saliency_sentence_groups_thirds_within_the_margin():
 
     clear = prose.describe_saliency(saliency(0.100, 0.1101, 0.05))  # 10.1 % above the next: stands alone
     assert "10x10 feature maps, the last of at least 6x6" in clear
-    assert "is strongest in the middle third (0.110) and weaker in the upper third (0.100) and the lower third" in clear
+    assert "is strongest in the middle third at 0.110 and weaker in the upper third at 0.100 and the lower" in clear
     even = prose.describe_saliency(saliency(0.100, 0.1099, 0.05))
-    assert "strongest in the middle third (0.110) and the upper third (0.100), about even, and weaker in the lower" \
+    assert "strongest in the middle third at 0.110 and the upper third at 0.100, about even, and weaker in the lower" \
         in even
     assert "is about even across the face" in prose.describe_saliency(saliency(0.100, 0.105, 0.101))
 

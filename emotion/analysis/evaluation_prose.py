@@ -177,7 +177,7 @@ def describe_saliency(saliency: dict) -> str:
     rest = [name for name in ranked if name not in top]
 
     def listed(names: list[str]) -> str:
-        return " and ".join(f"the {name} ({thirds[name]:.3f})" for name in names)
+        return " and ".join(f"the {name} at {thirds[name]:.3f}" for name in names)
 
     if not rest:
         finding = f"is about even across the face ({', '.join(f'{name} {thirds[name]:.3f}' for name in ranked)})"

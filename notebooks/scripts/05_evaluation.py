@@ -79,7 +79,8 @@ pd.DataFrame(results["models"]).T
 # %% [markdown]
 # ## Per class: the paper's Table 4 layout
 #
-# Precision, recall and F1 per class on PrivateTest, with macro and weighted averages. The paper's own per-class
+# Precision, recall and F1 per class on PrivateTest (each model's stored release file), with macro and
+# weighted averages. The paper's own per-class
 # values are not part of the study's materials, so only its headline numbers are compared (claims ledger below).
 
 # %%
