@@ -241,14 +241,6 @@ def lineage_budget_curve(table: pd.DataFrame, name: str, models_dir: Path | str 
     return curve.assign(run=curve["chosen_epoch"].map(runs), cost_basis="quiet" if quiet else "measured")
 
 
-def released_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
-    """The per-epoch history of each model of :func:`released_table` (read from ``models_dir``), by model name."""
-    from emotion.classify.run_folder import read_history
-
-    return {name: pd.DataFrame(read_history(Path(models_dir) / row["history_file"]))
-            for name, row in table.iterrows()}
-
-
 def lineage_histories(table: pd.DataFrame, models_dir: Path | str = MODELS_DIR) -> dict[str, pd.DataFrame]:
     """Each release's own per-epoch history with ``epoch`` counted through its lineage (a warm-started run's first
     epoch follows its parents' last: :func:`emotion.analysis.lineage_cost.lineage_history`), by model name."""
