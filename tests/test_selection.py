@@ -41,8 +41,9 @@ def test_the_wording_flips_at_the_edges_of_the_unchosen_range(chosen_private, wo
 
 def test_the_sentence_names_where_out_of_distribution_accuracy_was_measured():
     assert "not measured: CK+48 was not in the data folder" in describe_default_model(selection(0.70))
-    text = describe_default_model(selection(0.70), ckplus_accuracy=0.654)
+    text = describe_default_model(selection(0.70), ckplus_accuracy=0.654, interval={"low": 0.685, "high": 0.715})
     assert "CK+48" in text and "65.4%" in text and "46.8%" in text and "111 real photos" in text
+    assert "reaches 70.00% (95 % interval 68.50%-71.50%), rank 1 of 4" in text
 
 
 def test_inputs_that_cannot_give_an_estimate_are_refused():

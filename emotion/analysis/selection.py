@@ -57,7 +57,8 @@ def selection_inflation(publictest: Mapping[str, float], privatetest: Mapping[st
     }
 
 
-def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | None = None) -> str:
+def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | None = None,
+                           interval: dict[str, float] | None = None) -> str:
     """The sentences notebook 05 prints about the app's default model: its PrivateTest accuracy as chosen, whether
     its PublicTest number is inflated by the choice (the wording follows where its drop falls against the unchosen
     candidates' range: above it "inflated", inside it "within the spread", below it "no sign"), and where its
@@ -67,6 +68,7 @@ def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | N
     Args:
         selection: :func:`selection_inflation`'s result.
         ckplus_accuracy: the default's per-image accuracy on CK+48, or None when CK+48 was not evaluated.
+        interval: the bootstrap interval of its PrivateTest accuracy (``low``, ``high``), stated when given.
     """
     # In the prose a change is PrivateTest minus PublicTest (points), so a fall reads as negative.
     change, others_median = -100 * selection["drop"], -100 * selection["others_median_drop"]
@@ -83,8 +85,9 @@ def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | N
                    "PublicTest number")
     text = (f"The app's default, *{selection['chosen']}*, was chosen as the best of {selection['candidates']} releases "
             f"on PublicTest ({selection['publictest']:.2%}). Scored once on PrivateTest, which nothing chose on, it "
-            f"reaches {selection['privatetest']:.2%} (rank {selection['privatetest_rank']} of "
-            f"{selection['candidates']} there). From PublicTest to PrivateTest it changes by {change:+.1f} points, "
+            f"reaches {selection['privatetest']:.2%}"
+            + (f" (95 % interval {interval['low']:.2%}-{interval['high']:.2%})" if interval else "")
+            + f", rank {selection['privatetest_rank']} of {selection['candidates']} there. From PublicTest to PrivateTest it changes by {change:+.1f} points, "
             f"the unchosen releases by {others_median:+.1f} (median): {verdict}. ")
     if ckplus_accuracy is None:
         text += "Its out-of-distribution accuracy was not measured: CK+48 was not in the data folder."
