@@ -357,13 +357,14 @@ def describe_levers(results: dict) -> str:
 
 def describe_kfold(results: dict) -> str:
     """The paragraph of the K-fold section (``results["kfold"]``, :func:`emotion.analysis.compare.kfold_summary`):
-    before a run, what K folds would cost; after, the ledger's evidence and verdict, where the fold models and their
+    before a run, what K folds would cost; after, the ledger's evidence, where the fold models and their
     ensemble fall against the holdout seed band, and what K-fold costs: by construction K models on (K-1)/K of
     Training each, and the recorded CPU-minutes' ratio only when both were recorded under a comparable load
-    (:func:`emotion.analysis.lineage_cost.comparable_load`)."""
+    (:func:`emotion.analysis.lineage_cost.comparable_load`). The verdict on the paper's claim is left to the claims
+    ledger (notebook 05, claim ``kfold``), which first asks whether the runs' budget had converged."""
     kfold = results["kfold"]
     folds = kfold["folds"]
-    if "verdict" not in kfold:
+    if "per_fold" not in kfold:
         return (f"**What this shows.** No K-fold run is in the results yet. A {folds}-fold run trains {folds} models "
                 f"on {folds - 1}/{folds} of Training each, about {folds - 1}x the training of one holdout run: "
                 + ", ".join(f"*{name}* about {minutes / 60:.1f} CPU-hours"
@@ -381,8 +382,8 @@ def describe_kfold(results: dict) -> str:
     return (f"**What this shows.** {kfold['evidence']}. On average the fold models are "
             f"{kfold['fold_models']['direction']} the holdout seed band; the ensemble of all {folds} is "
             f"{kfold['ensemble']['direction']} it ({100 * kfold['ensemble']['difference']:+.2f} points from the band's "
-            f"mean), for {cost}. Verdict on the paper's claim that K-fold is no better than holdout: "
-            f"**{kfold['verdict']}** (for single models; an ensemble is a different thing from a training protocol).")
+            f"mean), for {cost}. The verdict on the paper's claim that K-fold is no better than holdout is the claims "
+            "ledger's (notebook 05, claim `kfold`), which first asks whether these runs' budget had converged.")
 
 
 def describe_ensemble(results: dict) -> str:
@@ -438,7 +439,7 @@ def headline(results: dict) -> list[dict]:
 
 def describe_conclusion(results: dict) -> str:
     """The conclusion: the releases, the best by PublicTest against the goal (training checkpoint, whole lineage's
-    cost as counted), the registry architectures not trained, the ensemble's score and the K-fold verdict."""
+    cost as counted), the registry architectures not trained, the ensemble's score and where the K-fold verdict is."""
     goal, ensemble, kfold = results["best_model_goal"], results["ensemble"]["privatetest"], results["kfold"]
     return (f"Released: {', '.join(results['models'])}. Best by PublicTest: *{goal['model']}*, "
             f"{_percent(goal['privatetest_accuracy'])} on PrivateTest ({CHECKPOINT}) after {_hours(goal)}) for its "
@@ -447,4 +448,5 @@ def describe_conclusion(results: dict) -> str:
             f"{'within' if goal['budget_met'] else 'over'} its {BEST_MODEL_GOAL['training_cpu_hours']:.0f} CPU-hours. "
             f"Registry architectures not trained: {', '.join(results['not_released']) or 'none'}. Ensemble chosen on "
             f"PublicTest: {_percent(ensemble['accuracy'])} ({' + '.join(ensemble['members'])}). K-fold vs holdout: "
-            f"{kfold.get('verdict', kfold.get('status'))}. The numbers are in `results/04_compare_models.json`.")
+            + ("the claims ledger's verdict (notebook 05, claim `kfold`)" if "per_fold" in kfold else kfold["status"])
+            + ". The numbers are in `results/04_compare_models.json`.")

@@ -87,8 +87,9 @@ def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | N
             f"on PublicTest ({selection['publictest']:.2%}). Scored once on PrivateTest, which nothing chose on, it "
             f"reaches {selection['privatetest']:.2%}"
             + (f" (95 % interval {interval['low']:.2%}-{interval['high']:.2%})" if interval else "")
-            + f", rank {selection['privatetest_rank']} of {selection['candidates']} there. From PublicTest to PrivateTest it changes by {change:+.1f} points, "
-            f"the unchosen releases by {others_median:+.1f} (median): {verdict}. ")
+            + f", rank {selection['privatetest_rank']} of {selection['candidates']} there. From PublicTest to "
+            f"PrivateTest it changes by {change:+.1f} points, the unchosen releases by {others_median:+.1f} (median): "
+            f"{verdict}. ")
     if ckplus_accuracy is None:
         text += "Its out-of-distribution accuracy was not measured: CK+48 was not in the data folder."
     else:
