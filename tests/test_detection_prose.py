@@ -68,10 +68,19 @@ def test_a_shortfall_below_the_published_ap_names_the_recall_cap_and_the_share_o
     assert "raises AP by 0.028 to 0.814, within ±0.05 of the published value" in text
     assert "account for 43% of the 0.065 gap, missed faces for the rest." in text
     uncapped = prose.describe_level_shortfall("easy", 0.7, 0.851, 0.9, 0.7)
-    assert "so recall alone does not cap it" in uncapped and "box placement is not it" in uncapped
+    assert "so recall alone does not stop it" in uncapped and "box placement is not it" in uncapped
     far = prose.describe_level_shortfall("medium", 0.6, 0.82, 0.7, 0.65)
     assert "still 0.170 below the published value" in far
     assert prose.describe_level_shortfall("hard", 0.7, 0.607, 0.8, 0.72) == "At Hard our AP is above the published one."
+
+
+def test_the_loose_match_gains_are_the_numbers_the_shortfall_sentence_states():
+    gains = prose.loose_match_gains({"easy": 0.786, "hard": 0.7}, {"easy": 0.851, "hard": 0.607},
+                                    {"easy": 0.814, "hard": 0.72})
+    assert gains["easy"] == pytest.approx({"shortfall": 0.065, "gain_at_loose_match": 0.028,
+                                           "share_of_shortfall": 0.028 / 0.065})
+    assert gains["hard"]["share_of_shortfall"] == 0.0 and gains["hard"]["shortfall"] == pytest.approx(-0.093)
+    assert prose.loose_match_gains({"easy": 0.5}, {"easy": 0.6}, {"easy": 0.9})["easy"]["share_of_shortfall"] == 1.0
 
 
 def test_easy_misses_are_called_more_only_where_recall_is_below_the_overall_one():
@@ -138,7 +147,7 @@ def test_tiny_faces_are_below_every_window_only_when_no_detector_finds_them():
                                        "mtcnn": recall_table((0.108, 0.45, 0.7, 0.78, 0.83))}, 0.27, LABELS)
     assert found.startswith("27% of the valid faces here are under 16 px high. MTCNN finds 10.8% of them; "
                             "Viola-Jones finds none (recall at most 1%)")
-    assert "smallest window" not in found and "at 73%" in found
+    assert "smallest window" not in found and "finds at most 73% of all valid faces" in found
     none = prose.describe_tiny_faces({"haar": recall_table((0.0, 0.1, 0.4, 0.5, 0.8)),
                                       "mtcnn": recall_table((0.005, 0.45, 0.7, 0.78, 0.83))}, 0.27, LABELS)
     assert "no detector finds them (recall at most 1% each: Viola-Jones 0.0%, MTCNN 0.5%)" in none

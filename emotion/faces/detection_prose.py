@@ -145,6 +145,20 @@ def accuracy_paragraph(average_precision: Mapping[str, Mapping[str, float]],
                    + ", which bounds its Hard AP whatever its precision.")
 
 
+def loose_match_gains(average_precision: Mapping[str, float], published: Mapping[str, float],
+                      loose_average_precision: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Per level: how far our AP falls short of the published one (``shortfall``, negative when above it), the AP
+    that loosening the match to IoU >= :data:`LOOSE_IOU_THRESHOLD` adds (``gain_at_loose_match``), and the share of a
+    positive shortfall that gain accounts for (``share_of_shortfall``, 0-1; 0 when there is no shortfall), the numbers
+    :func:`describe_level_shortfall` states, for the results file."""
+    gains = {}
+    for level, value in average_precision.items():
+        shortfall, gain = published[level] - value, loose_average_precision[level] - value
+        gains[level] = {"shortfall": shortfall, "gain_at_loose_match": gain,
+                        "share_of_shortfall": min(max(gain, 0.0) / shortfall, 1.0) if shortfall > 0 else 0.0}
+    return gains
+
+
 def describe_level_shortfall(level: str, average_precision: float, published: float, highest_recall: float,
                              loose_average_precision: float, tolerance: float = PUBLISHED_AP_TOLERANCE) -> str:
     """Why MTCNN's AP at one level is below the published one, from two measurements: a highest recall (every
@@ -152,17 +166,18 @@ def describe_level_shortfall(level: str, average_precision: float, published: fl
     AP gained by loosening the match to IoU >= :data:`LOOSE_IOU_THRESHOLD` is the part of the gap that boxes
     overlapping their face by less than :data:`IOU_THRESHOLD` explain."""
     name = _LEVEL_NAMES[level]
-    gap = published - average_precision
+    numbers = loose_match_gains({level: average_precision}, {level: published}, {level: loose_average_precision})[level]
+    gap, gain, share = numbers["shortfall"], numbers["gain_at_loose_match"], numbers["share_of_shortfall"]
     if gap <= 0:
         return f"At {name} our AP is above the published one."
     if highest_recall < published:
         recall = (f"even with every detection kept MTCNN reaches only {highest_recall:.1%} of the {name} faces, less "
-                  f"than the published AP of {published:.3f}, and AP cannot exceed recall, so no score threshold "
-                  f"could reach the published value at IoU >= {IOU_THRESHOLD:g}")
+                  f"than the published AP of {published:.3f}, and AP is at most the highest recall, so no score "
+                  f"threshold could reach the published value at IoU >= {IOU_THRESHOLD:g}")
     else:
         recall = (f"with every detection kept MTCNN reaches {highest_recall:.1%} of the {name} faces, above the "
-                  f"published AP of {published:.3f}, so recall alone does not cap it")
-    gain, still = loose_average_precision - average_precision, published - loose_average_precision
+                  f"published AP of {published:.3f}, so recall alone does not stop it")
+    still = published - loose_average_precision
     loosened = f"loosening the match to IoU >= {LOOSE_IOU_THRESHOLD:g}"
     if gain <= 0.0005:
         return f"At {name}, {recall}; {loosened} leaves AP at {loose_average_precision:.3f}: box placement is not it."
@@ -170,7 +185,7 @@ def describe_level_shortfall(level: str, average_precision: float, published: fl
              else f"still {still:.3f} below the published value")
     return (f"At {name}, {recall}; {loosened} raises AP by {gain:.3f} to {loose_average_precision:.3f}, {where}: "
             f"boxes that overlap their face by {LOOSE_IOU_THRESHOLD:g} to {IOU_THRESHOLD:g} account for "
-            f"{min(gain / gap, 1):.0%} of the {gap:.3f} gap" + ("." if gain >= gap else ", missed faces for the rest."))
+            f"{share:.0%} of the {gap:.3f} gap" + ("." if gain >= gap else ", missed faces for the rest."))
 
 
 def describe_easy_misses(recall_by_attribute: Mapping[str, Mapping[str, Mapping[int, float]]],
@@ -302,16 +317,16 @@ def describe_tiny_faces(breakdown: Mapping[str, Mapping], tiny_share: float, lab
                         none_found: float = NONE_FOUND_RECALL) -> str:
     """The faces under :data:`HEIGHT_BINS` [1] px (``tiny_share`` of the valid faces) and each detector's recall on
     them. They are "below every detector's smallest window" only when every detector's recall there is at most
-    ``none_found``; otherwise the sentence names who finds some. They cap the overall recall of a detector that finds
-    none of them at ``1 - tiny_share``."""
+    ``none_found``; otherwise the sentence names who finds some. A detector that finds none of them finds at most
+    ``1 - tiny_share`` of all valid faces."""
     recall = {name: _group(table, "height", "<16") for name, table in breakdown.items()}
     if not tiny_share or all(value is None for value in recall.values()):
         return f"No valid face here is under {HEIGHT_BINS[1]:g} px high."
     recall = {name: value for name, value in recall.items() if value is not None}
     finders = [name for name, value in recall.items() if value > none_found]
     text = f"{tiny_share:.0%} of the valid faces here are under {HEIGHT_BINS[1]:g} px high"
-    cap = (f"these faces alone cap the overall recall of a detector that finds none of them at {1 - tiny_share:.0%}, "
-           "one reason absolute recall is low on these images; the comparison between detectors is what matters.")
+    cap = (f"a detector that finds none of them finds at most {1 - tiny_share:.0%} of all valid faces, one reason "
+           "absolute recall is low on these images; the comparison between detectors is what matters.")
     if not finders:
         return (text + f" and no detector finds them (recall at most {none_found:.0%} each: "
                 + ", ".join(f"{labels[name]} {value:.1%}" for name, value in recall.items())

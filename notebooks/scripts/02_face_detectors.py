@@ -181,6 +181,8 @@ results["mtcnn_check"] = {
     "max_recall": {level: float(levels["mtcnn"][level].recall.max()) for level in detection_eval.LEVELS},
     "hard_faces_below_min_face_size": float((evaluated_faces["h"] < min_face).mean()),
     "ap_at_iou_0_3": loose_mtcnn,
+    "loose_match_gains": detection_prose.loose_match_gains(
+        results["average_precision"]["mtcnn"], detection_eval.PUBLISHED_AP["mtcnn"], loose_mtcnn),
     "easy_recall_all_scores_by_attribute": easy_recall_by,
     "easy_recall_all_scores": {name: float(faces["found"].mean()) for name, faces in easy_found.items()},
     "yunet_difference_from_published": {
@@ -226,6 +228,7 @@ every_recall = {name: float(detection_eval.face_outcomes(run.detections, annotat
 evaluated_valid = annotations[annotations["image"].isin(benchmark_images) & (annotations["invalid"] == 0)]
 tiny_share = float((evaluated_valid["h"] < detection_eval.HEIGHT_BINS[1]).mean())
 results["share_of_valid_faces_under_16px"] = tiny_share
+results["recall_reachable_without_faces_under_16px"] = 1 - tiny_share
 results["recall_at_default_score"] = breakdown
 results["recall_faces_under_32px"] = small_recall
 results["false_positives_per_image"] = false_positives
