@@ -92,6 +92,7 @@ def test_a_percentage_called_a_cap_is_wrong_when_a_higher_test_accuracy_was_meas
         "Agreement is 67.4 %, which caps the accuracy."]
     assert overstated_caps("Agreement is 67.4 %, which caps the accuracy.", 0.6740) == []  # not above the cap
     assert overstated_caps("Agreement is 67.4 %, which is label noise, not a limit.", 0.7024) == []
+    assert overstated_caps("Agreement is 67.4 %. This is not a ceiling: a model can score above it.", 0.7024) == []
     # A cap stated without its number refers back to the sentence before it.
     assert len(overstated_caps("The crowd agrees on 67.4 %. Label noise caps what a model can reach.", 0.7024)) == 1
     assert overstated_caps("The crowd agrees on 71.0 %. Label noise caps what a model can reach.", 0.7024) == []

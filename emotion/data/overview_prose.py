@@ -89,21 +89,30 @@ def describe_class_balance(results: dict[str, Any]) -> str:
     return text
 
 
+def pixel_summary(statistics: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """What :func:`describe_pixel_statistics` states about ``statistics`` (``{class: {"images", "pixel_mean", ...}}``),
+    for the results file: the image-weighted ``overall_mean`` of the class means (every image has the same number of
+    pixels), the ``darkest`` and ``brightest`` class and the ``gap`` between their means (grey levels)."""
+    means = {name: row["pixel_mean"] for name, row in statistics.items()}
+    images = sum(row["images"] for row in statistics.values())
+    darkest, brightest = min(means, key=means.get), max(means, key=means.get)
+    return {"overall_mean": sum(row["images"] * row["pixel_mean"] for row in statistics.values()) / images,
+            "darkest": darkest, "brightest": brightest, "gap": means[brightest] - means[darkest]}
+
+
 def describe_pixel_statistics(results: dict[str, Any]) -> str:
     """The paragraph under the mean faces: what the figure shows, and whether brightness differs between classes.
 
-    Inputs: ``results["pixel_statistics"]`` (``{class: {"images", "pixel_mean", ...}}``). The overall mean is the
-    image-weighted mean of the class means (every image has the same number of pixels). The first two sentences read
+    Inputs: ``results["pixel_statistics"]`` (``{class: {"images", "pixel_mean", ...}}``), summed up by
+    :func:`pixel_summary` (which the notebook also writes to its results). The first two sentences read
     the mean-face figure, which depends only on the fixed file. Rule: a spread of class means of at least
     :data:`BRIGHTNESS_GAP_NOTABLE` grey levels is named as a cue a model could learn; brightness augmentation is
     described as making it noisier, not removing it (its shift is zero on average).
     """
     statistics = results["pixel_statistics"]
     means = {name: row["pixel_mean"] for name, row in statistics.items()}
-    images = sum(row["images"] for row in statistics.values())
-    overall = sum(row["images"] * row["pixel_mean"] for row in statistics.values()) / images
-    darkest, brightest = min(means, key=means.get), max(means, key=means.get)
-    gap = means[brightest] - means[darkest]
+    summary = pixel_summary(statistics)
+    overall, darkest, brightest, gap = (summary[key] for key in ("overall_mean", "darkest", "brightest", "gap"))
     text = ("The mean faces are recognisable faces, so the crops are roughly aligned and centred: eyes, nose and mouth "
             "sit in the same place in every class, and the classes differ most visibly around the mouth. "
             f"The mean pixel value is {overall:.1f} of 255; per class it ranges from {means[darkest]:.1f} "

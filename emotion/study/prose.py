@@ -233,14 +233,19 @@ def test_accuracies(value: Any, path: tuple[str, ...] = ()) -> list[float]:
     return []
 
 
+NEGATED_CAP = re.compile(r"\b(?:not|no|never)\s+(?:a\s+|an\s+|the\s+|any\s+)?(?:cap|ceiling|upper bound)\b",
+                         flags=re.IGNORECASE)
+"""A cap word denied ("is not a ceiling"): such a sentence makes no cap claim."""
+
+
 def overstated_caps(text: str, highest_accuracy: float) -> list[str]:
     """The sentences of ``text`` that call a percentage a cap, ceiling or upper bound (:data:`CAP_WORDS`) when an
     accuracy of ``highest_accuracy`` (0-1) was measured above it; a cap sentence that states no percentage is read
-    with the percentages of the sentence before it."""
+    with the percentages of the sentence before it, and one that denies the cap (:data:`NEGATED_CAP`) is left alone."""
     sentences = re.split(r"(?<=[.!?])\s+", prose_text(text))
     problems = []
     for index, sentence in enumerate(sentences):
-        if not CAP_WORDS.search(sentence):
+        if not CAP_WORDS.search(sentence) or NEGATED_CAP.search(sentence):
             continue
         # A cap stated without its number ("caps the accuracy any classifier can reach") refers back to the
         # sentence before it.

@@ -85,6 +85,7 @@ plots.save_figure(plots.sample_grid(train_images, train_labels, per_class=sample
 plots.save_figure(plots.mean_faces(train_images, train_labels), figures_dir / "01_mean_faces.png")
 statistics = fer2013.pixel_statistics(data.images, data.labels)
 results["pixel_statistics"] = statistics.round(4).to_dict(orient="index")
+results["pixel_summary"] = overview_prose.pixel_summary(results["pixel_statistics"])
 statistics.round(3)
 
 # %%
