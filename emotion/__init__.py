@@ -9,7 +9,7 @@ reports), ``overlap`` (stages of a folder run overlapped on threads, with a boun
 Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``, ``data.affectnet``,
 ``data.image_files``, ``data.wider_face``, ``data.wider_subset``, ``data.datacheck``, ``data.overview_prose``.
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.detection_metrics``,
-``faces.detection_prose``, ``faces.cropping``, ``faces.crop_tool``.
+``faces.detection_prose``, ``faces.speed_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,
 ``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.kfold``,
 ``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
