@@ -4,7 +4,7 @@ a run.
 
 The folder is read by :mod:`emotion.data.wider_face`, the detections are scored by
 :mod:`emotion.faces.detection_metrics` (the official WIDER FACE protocol) and notebook 02's sentences about them come
-from :mod:`emotion.faces.detection_prose`.
+from :mod:`emotion.faces.detection_prose` and :mod:`emotion.faces.speed_prose`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 
 # Notebook 02 reads the whole WIDER FACE evaluation as ``detection_eval.<name>``, and notebook 06 and
 # ``python -m emotion detect-eval`` import load_annotations and load_image_table from here: the names that moved to
-# emotion.data.wider_face, emotion.faces.detection_metrics and emotion.faces.detection_prose stay importable here.
+# emotion.data.wider_face and emotion.faces.detection_metrics stay importable here.
 from emotion.data.wider_face import (  # noqa: F401  (re-exported)
     LEVELS,
     hard_examples,
@@ -45,14 +45,6 @@ from emotion.faces.detection_metrics import (  # noqa: F401  (re-exported, but f
     evaluate_levels,
     face_outcomes,
     recall_table,
-)
-from emotion.faces.detection_prose import (  # noqa: F401  (re-exported)
-    describe_batching,
-    describe_load,
-    describe_published_gaps,
-    describe_reference_check,
-    describe_strict_default,
-    published_ap_text,
 )
 from emotion.faces.detectors import FaceDetector, faces_to_array
 

@@ -45,7 +45,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from emotion.analysis import claims
-from emotion.faces import detection_eval, detection_prose
+from emotion.faces import detection_eval, detection_prose, speed_prose
 from emotion.figures import detection_plots
 from emotion.faces.detectors import DEFAULT_SETTINGS, DETECTORS, available_detectors, create_detector
 from emotion.paths import data_root
@@ -305,7 +305,7 @@ pd.DataFrame(batch_rows).round(2)
 # %%
 fps_640 = {variant: 1000 / row["median_ms"] for variant, row in mtcnn_640.items()}
 speed_640 = speed[speed["width"] == 640].set_index("detector")[["median_ms", "p90_ms"]].to_dict(orient="index")
-display(Markdown(detection_prose.speed_paragraph(
+display(Markdown(speed_prose.speed_paragraph(
     speed_640, mtcnn_640, claims.PAPER_MTCNN_FPS, claims.PAPER_MTCNN_FPS_SOURCE, batch_rows,
     speed_conditions["threads"]["cpu_count"], speed_conditions["load_average_before"][0],
     speed_conditions["load_average_after"][0], labels)))
@@ -324,7 +324,7 @@ for _, row in pareto.sort_values("ms_per_image_median").iterrows():
         best = row["ap_hard"]
         front.append(row["detector"])
 results["pareto_front_hard"] = front
-display(Markdown(detection_prose.speed_accuracy_paragraph(
+display(Markdown(speed_prose.speed_accuracy_paragraph(
     {name: summaries[name]["ms_per_image_median"] for name in names},
     {name: levels[name]["hard"].average_precision for name in names}, front,
     {name: (runs[name].conditions.get("load_average") or [None])[0] for name in names},
