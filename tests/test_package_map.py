@@ -95,3 +95,51 @@ def test_the_readme_layout_names_every_module_and_every_tracked_folder():
     for name in folders:
         assert (root / name).is_dir(), f"{name}/ no longer exists: update this test and the README"
         assert name.rsplit("/", 1)[-1] + "/" in layout, f"the README's Layout section lacks {name}/"
+
+
+MAX_MODULE_LINES = 500
+"""A module longer than this is doing two jobs (the house style): split it by job."""
+STAGE_RANK = {"data": 1, "faces": 2, "classify": 3, "analysis": 4, "figures": 5, "study": 5, "app": 6}
+"""The study's flow; the top-level modules (errors, paths, machine, provenance, paper, overlap) are its base, rank 0."""
+
+
+def _stage(dotted: str) -> int | None:
+    parts = dotted.split(".")
+    if parts[0] != "emotion":
+        return None
+    return STAGE_RANK.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def test_no_module_is_over_the_size_of_one_job():
+    long = {str(path.relative_to(PACKAGE)): len(path.read_text().splitlines()) for path in PACKAGE.rglob("*.py")}
+    assert {name: lines for name, lines in long.items() if lines > MAX_MODULE_LINES} == {}
+
+
+def _upward_imports(source: str, module: str) -> list[str]:
+    """The imports in ``source`` (module ``module``), at any depth, of a later stage than the module's own."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            targets = [node.module] + ([f"emotion.{alias.name}" for alias in node.names] if node.module == "emotion"
+                                       else [])
+        elif isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [f"{module} imports {target} (line {node.lineno})" for target in targets
+                  if _stage(target) is not None and _stage(target) > _stage(module)]
+    return found
+
+
+def test_stages_import_downward_only_even_inside_functions():
+    upward = [problem for path in PACKAGE.rglob("*.py") if path.name != "__main__.py"  # the entry point is on top
+              for problem in _upward_imports(path.read_text(),
+                                             ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts))]
+    assert upward == []
+
+
+def test_the_import_check_sees_an_upward_import_even_a_lazy_one():
+    source = "from emotion.paths import RESULTS_DIR\n\ndef f():\n    from emotion.app.pipeline import EmotionPipeline\n"
+    assert _upward_imports(source, "emotion.analysis.selection") == [
+        "emotion.analysis.selection imports emotion.app.pipeline (line 4)"]
+    assert _upward_imports(source, "emotion.app.webapp") == []
