@@ -73,13 +73,16 @@ def _cell(value: float | None, pattern: str) -> str:
 
 def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """One row per released model: PrivateTest accuracy of the released file (no TTA) with its 95 % bootstrap
-    interval and macro-F1 (``05_evaluation.json``), epochs trained, the epoch PublicTest chose and training
-    CPU-minutes (``04_compare_models.json``); then one row per released ensemble (``03_ensemble_*.json``: the stored
-    file's PrivateTest accuracy with its interval, and its members' training)."""
+    interval and macro-F1 (``05_evaluation.json``), epochs trained, the epoch PublicTest chose, the whole lineage's
+    epochs when the run was warm-started, and the lineage's training CPU-minutes as recorded
+    (``04_compare_models.json``; notebook 04 also prices them at this machine's quiet cost of an epoch); then one row
+    per released ensemble (``03_ensemble_*.json``: the stored file's PrivateTest accuracy with its interval, and its
+    members' training)."""
     results_dir = Path(results_dir)
     compare, evaluation = (_optional(results_dir / "04_compare_models.json"),
                            _optional(results_dir / "05_evaluation.json"))
-    header = ("| model | PrivateTest accuracy [95 % CI] | macro-F1 | epochs (chosen) | training CPU-min |\n"
+    header = ("| model | PrivateTest accuracy [95 % CI] | macro-F1 | epochs (chosen) | training CPU-min, whole "
+              "lineage, as recorded |\n"
               "|---|---|---|---|---|")
     if compare is None:
         return header + "\n| (no results yet: run `make figures`) | | | | |"
@@ -95,7 +98,10 @@ def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
                     f"{intervals['accuracy']['estimate']:.2%} [{intervals['accuracy']['low']:.1%}, "
                     f"{intervals['accuracy']['high']:.1%}]")
         macro = "" if intervals is None else f"{intervals['macro_f1']['estimate']:.3f}"
-        rows.append(f"| `{name}` | {accuracy} | {macro} | {model['epochs']} ({model['chosen_epoch']}) | "
+        lineage = model.get("lineage_epochs")
+        epochs = f"{model['epochs']} ({model['chosen_epoch']})" + (
+            f" after {lineage.rsplit(' + ', 1)[0]}" if lineage and lineage != str(model["epochs"]) else "")
+        rows.append(f"| `{name}` | {accuracy} | {macro} | {epochs} | "
                     f"{_cell(model.get('training_cpu_minutes'), '{:,.0f}')} |")
     for path in sorted(results_dir.glob("03_ensemble_*.json")):
         ensemble = read_results(path)
