@@ -18,6 +18,29 @@ NOTEBOOKS = study_notebooks()
 IDS = [path.stem for path in NOTEBOOKS]
 MAX_LOOP_LINES = 8
 """The longest loop a notebook's code cell may hold; anything longer is logic for the package."""
+MAX_FSTRING_LINES = 60
+"""The most lines of f-strings all notebooks' code cells may hold together: interpretive prose is written by tested
+``describe_*`` functions of the package, so what is left are labels and titles."""
+
+
+def fstring_lines(source: str) -> int:
+    """Lines of ``source`` that an f-string token covers."""
+    import io
+    import re
+    import tokenize
+
+    covered = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING and re.match(r"^[rRbBuU]*[fF]", token.string):
+            covered.update(range(token.start[0], token.end[0] + 1))
+    return len(covered)
+
+
+def test_the_narrative_is_written_by_the_package_not_by_notebook_f_strings():
+    counts = {path.stem: sum(fstring_lines(cell.source) for cell in nbformat.read(path, as_version=4).cells
+                             if cell.cell_type == "code") for path in NOTEBOOKS}
+    assert sum(counts.values()) <= MAX_FSTRING_LINES, counts
+    assert fstring_lines('x = 1\ntext = (f"a {x}"\n        f"b")\nplain = "c"\n') == 2
 
 
 def test_there_are_notebooks():
