@@ -268,8 +268,6 @@ display(Markdown(evaluation_prose.ledger_table(ledger)))
 display(Markdown(evaluation_prose.describe_conclusion(
     results["models"], reference, results["ferplus"][reference], results["leakage"][reference],
     results["ckplus"].get(reference), ledger)))
-
-# %%
 results["headline"] = evaluation_prose.headline_rows(results["models"], results["ckplus"])
 write_results(results_dir / "05_evaluation.json", results, mode=mode, seed=seed)
 
