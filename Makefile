@@ -51,7 +51,7 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 	$(PY) -m emotion ensemble --name wide_crop_ensemble
 
 # Budget curves of the CNN-vs-ResNet models: each run doubles a model's last budget with the same recipe until the
-# last doubling moved PublicTest by under half a point (notebook 04 reads each curve and says whether it converged),
+# last doubling moved PublicTest by under half a point (notebook 05 reads each curve and says whether it converged),
 # and ResNet-34 under the paper's own recipe (SGD, batch 256, its augmentations) for its full 60 epochs. Every run
 # resumes from its last finished epoch. What an epoch costs on this machine, per model, with TensorFlow's oneDNN
 # kernels on and off: results/03_training_cost.json (`make training-cost`; notebook 03 shows it).
@@ -67,7 +67,7 @@ training-cost: setup check-data ## One epoch's cost per model with oneDNN off an
 	$(PY) -m emotion training-cost
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
-experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/07 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
+experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/05 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --name basic_cnn_5ep_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 2 --name basic_cnn_5ep_seed2
 	$(PY) -m emotion train $(EXPERIMENT) --seed 3 --name basic_cnn_5ep_seed3
@@ -101,16 +101,16 @@ peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 G
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check -r peer/requirements-fer.txt && \
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check --no-deps facenet-pytorch==2.6.0; }
 
-peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/06_peer_comparison.json
+peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/07_peer_comparison.json
 	$(PY) -m emotion peer-compare
 
-tune-pipeline: setup check-data ## Speed and recall of the pipeline per detector image size -> results/06_pipeline_tuning.json
+tune-pipeline: setup check-data ## Speed and recall of the pipeline per detector image size -> results/07_pipeline_tuning.json
 	$(PY) -m emotion tune-pipeline
 
 serve: setup ## The web app for trying the system on a photo: http://127.0.0.1:8000/ (Ctrl+C stops it)
 	$(PY) -m emotion serve
 
-webapp-load: setup check-data ## Bounded load test of the web app (200 requests, 8 at a time) -> results/06_webapp_load.json
+webapp-load: setup check-data ## Bounded load test of the web app (200 requests, 8 at a time) -> results/07_webapp_load.json
 	$(PY) -m emotion serve-load
 	$(PY) -m emotion results-table --write README.md
 

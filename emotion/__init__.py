@@ -18,8 +18,8 @@ Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``,
 ``analysis.selection``, ``analysis.claims``,
 ``analysis.ledger``, ``analysis.lineage_cost``; the sentences
-notebooks 04, 05 and 07 print: ``analysis.comparison_prose`` (with its tables, ``analysis.comparison_tables``),
-``analysis.evaluation_prose``, ``analysis.review_prose``.
+notebooks 04, 05, 06 and 08 print: ``analysis.review_prose``, ``analysis.comparison_prose`` (with its tables,
+``analysis.comparison_tables``), ``analysis.evaluation_prose``, ``analysis.ledger_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
 Study outputs: ``study.results``, ``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``,
 ``study.report_check``, ``study.model_card``.

@@ -1,6 +1,6 @@
-"""Notebook 04's sentences (emotion.analysis.comparison_prose) and the cost rules they state
+"""Notebook 05's sentences (emotion.analysis.comparison_prose) and the cost rules they state
 (emotion.analysis.lineage_cost): each wording that depends on a number, on both sides of the threshold that flips it,
-and every sentence fed the committed results/04_compare_models.json."""
+and every sentence fed the committed results/05_compare_models.json."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from emotion.analysis import comparison_prose as prose
 from emotion.analysis.compare import BEST_MODEL_GOAL, CONVERGED_POINTS, goal_check
 from emotion.analysis.lineage_cost import SAME_LOAD_CORES, comparable_load, cost_change
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "04_compare_models.json"
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "05_compare_models.json"
 
 
 def model(accuracy=0.6, **extra):
@@ -245,7 +245,7 @@ def test_the_kfold_cost_ratio_is_stated_only_under_a_comparable_load(cores, fair
     text = prose.describe_kfold(kfold_results(cores))
     assert ("3.0x the recorded training CPU-minutes of one holdout run, under a comparable load" in text) is fair
     assert ("not a fair ratio" in text) is not fair
-    assert "is the claims ledger's (notebook 05, claim `kfold`)" in text
+    assert "is the claims ledger's (notebook 08, claim `kfold`)" in text
     assert text.count("**") == 2  # the "What this shows." lead only: no verdict of its own
     estimate = prose.describe_kfold({"kfold": {"status": "not run", "folds": 5,
                                                "estimated_training_cpu_minutes": {"m": 240.0}}})
@@ -294,7 +294,7 @@ def test_the_conclusion_and_headline_state_the_goal_the_weights_and_the_cost_bas
 
 def _committed() -> dict:
     if not RESULTS.is_file():
-        pytest.skip(f"{RESULTS} is not there: run notebook 04 in full mode")
+        pytest.skip(f"{RESULTS} is not there: run notebook 05 in full mode")
     return json.loads(RESULTS.read_text())
 
 
@@ -364,6 +364,6 @@ def test_each_sentence_states_the_numbers_of_the_committed_results(sentence):
     try:
         text, expected = sentence(results)
     except KeyError as error:
-        pytest.skip(f"results/04_compare_models.json lacks {error}, which this sentence reads: re-run notebook 04 "
+        pytest.skip(f"results/05_compare_models.json lacks {error}, which this sentence reads: re-run notebook 05 "
                     "in full mode")
     assert expected and all(part in text for part in expected), (expected, text)

@@ -1,5 +1,5 @@
 """``check-data``: which notebook reads which data set (kept true against the notebooks' code), required sets stop
-the run, optional ones say what is skipped; and notebook 05 runs without CK+48, saying why."""
+the run, optional ones say what is skipped; and notebook 06 runs without CK+48, saying why."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def test_the_table_of_data_sets_matches_what_each_notebook_reads():
         assert read == listed, f"{notebook.name} reads {read}, datacheck.DATA_SETS says {listed}"
 
 
-def test_the_ckplus_section_named_in_the_skip_line_is_notebook_05s():
-    headings = [cell.source.splitlines()[0] for cell in nbformat.read(NOTEBOOKS_DIR / "05_evaluation.ipynb", 4).cells
+def test_the_ckplus_section_named_in_the_skip_line_is_notebook_06s():
+    headings = [cell.source.splitlines()[0] for cell in nbformat.read(NOTEBOOKS_DIR / "06_evaluation.ipynb", 4).cells
                 if cell.cell_type == "markdown" and cell.source.startswith("## ")]
     assert f"## {datacheck.CKPLUS_SECTION}" in headings
 
@@ -53,11 +53,11 @@ def test_an_empty_data_root_stops_with_instructions_and_names_the_blocked_notebo
     for name in ("FER2013", "FER+ votes", "WIDER FACE val subset"):
         assert f"[MISSING] {name} (required" in captured.out
     assert "build-wider-subset --wider-val" in captured.out and "WIDER_val.zip" in captured.out
-    assert "[skip] CK+48 (optional; notebook 05)" in captured.out and datacheck.CKPLUS_SECTION in captured.out
+    assert "[skip] CK+48 (optional; notebook 06)" in captured.out and datacheck.CKPLUS_SECTION in captured.out
     assert "[skip] YuNet face detector" in captured.out
     assert re.search(r"02_face_detectors .*cannot run without WIDER FACE val subset", captured.out)
-    assert re.search(r"07_methodology_review .*ready", captured.out)
-    assert "Notebooks 01, 02, 03, 04, 05, 06 cannot run" in captured.err
+    assert re.search(r"04_methodology_review .*ready", captured.out)
+    assert "Notebooks 01, 02, 03, 05, 06, 07 cannot run" in captured.err
 
 
 def test_missing_ckplus_note_says_why_and_how_and_is_silent_when_present(tmp_path):
@@ -116,7 +116,7 @@ def linked_root(real_data_root: Path, folder: Path, leave_out: str) -> Path:
 def test_the_real_data_passes(real_data_root, capsys):
     assert main(["check-data", "--data", str(real_data_root)]) == 0
     out = capsys.readouterr().out
-    assert "[ok ] WIDER FACE val subset (required; notebooks 02, 06)" in out and "700 images, sha256 verified" in out
+    assert "[ok ] WIDER FACE val subset (required; notebooks 02, 07)" in out and "700 images, sha256 verified" in out
     assert "[MISSING]" not in out and "[skip]" not in out
 
 
@@ -125,7 +125,7 @@ def test_without_ckplus_the_check_passes_and_says_what_is_skipped(real_data_root
     assert main(["check-data", "--data", str(root)]) == 0
     out = capsys.readouterr().out
     assert "[skip] CK+48" in out and "To include it: CK+ (Lucey et al., 2010)" in out
-    assert re.search(r"05_evaluation .*runs without CK\+48", out)
+    assert re.search(r"06_evaluation .*runs without CK\+48", out)
 
 
 def test_without_faces_or_with_a_changed_image_the_check_fails(real_data_root, tmp_path, capsys):
@@ -149,12 +149,12 @@ def test_without_faces_or_with_a_changed_image_the_check_fails(real_data_root, t
 def test_notebook_05_runs_without_ckplus_and_says_why(real_data_root, tmp_path, monkeypatch):
     root = linked_root(real_data_root, tmp_path / "root", "ckplus48")
     monkeypatch.setenv("EMOTION_DATA", str(root))
-    run = run_notebook(NOTEBOOKS_DIR / "05_evaluation.ipynb", "smoke", output_root=tmp_path / "out")
+    run = run_notebook(NOTEBOOKS_DIR / "06_evaluation.ipynb", "smoke", output_root=tmp_path / "out")
     executed = nbformat.read(run.output, as_version=4)
     assert not [output for cell in executed.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
                 if output.get("output_type") == "error"]
     shown = json.dumps([cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"])
     assert "Skipped: CK+48 is not in the data folder" in shown and "on request" in shown
-    results = json.loads((tmp_path / "out" / "results" / "05_evaluation.json").read_text())
+    results = json.loads((tmp_path / "out" / "results" / "06_evaluation.json").read_text())
     assert results["ckplus"] == {} and "Skipped" in results["ckplus_skipped"]
     assert not [row for row in results["headline"] if "CK+48" in row["quantity"]]

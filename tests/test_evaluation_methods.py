@@ -1,4 +1,4 @@
-"""Uncertainty, calibration, CK+ loading and Grad-CAM on inputs built here (the evaluation methods of notebook 05)."""
+"""Uncertainty, calibration, CK+ loading and Grad-CAM on inputs built here (the evaluation methods of notebook 06)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notebook 05's sentences (emotion.analysis.evaluation_prose): each wording on both sides of the number that flips
+"""Notebook 06's sentences (emotion.analysis.evaluation_prose): each wording on both sides of the number that flips
 it, and every function fed the committed full-mode results."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from emotion import CLASS_NAMES
 from emotion.analysis import evaluation_prose as prose
-from emotion.analysis.claims import SIGNIFICANCE, claims_ledger
+from emotion.analysis.claims import SIGNIFICANCE
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -157,36 +157,30 @@ def test_the_ckplus_sentence_names_the_weakest_classes():
     assert "Its lowest recall is on *fear* (28%) and *disgust* (29%)." in text and "for 6% of these" in text
 
 
-def test_the_ledger_table_and_conclusion_state_each_verdict_with_its_claim():
+def test_the_conclusion_states_no_verdict_and_hands_the_claims_to_the_ledger():
     from emotion.analysis.ledger import stated_verdicts
 
-    ledger = claims_ledger({})
-    ledger[0]["evidence"] = "a | b"
-    table = prose.ledger_table(ledger)
-    assert "| a / b | " in table and table.count("(claim `") == len(ledger)
-    tagged, untagged = stated_verdicts(table)
-    assert [key for key, _ in tagged] == [entry["id"] for entry in ledger] and untagged == []
     models = {"a": model(0.6)}
     leakage = {"accuracy_all": 0.7024, "accuracy_if_leaked_images_removed": 0.6871}
     ferplus = {"share_of_errors_that_are_label_disagreements": 0.3745}
-    text = prose.describe_conclusion(models, "a", ferplus, leakage, None, ledger)
+    text = prose.describe_conclusion(models, "a", ferplus, leakage, None)
     assert "about 3.0 points wide; 37% of *a*'s errors" in text and "by -1.53 points; CK+48 was not" in text
-    assert stated_verdicts(text)[1] == [] and len(stated_verdicts(text)[0]) == len(ledger)
+    assert stated_verdicts(text) == ([], []) and "the claims ledger (notebook 08)" in text
     assert "on CK+48 it scores 70.0%." in prose.describe_conclusion(models, "a", ferplus, leakage,
-                                                                    {"accuracy_per_image": 0.7}, ledger)
+                                                                    {"accuracy_per_image": 0.7})
 
 
 def committed(name):
     path = RESULTS / name
     if not path.is_file():
-        pytest.skip(f"results/{name} is not committed yet: run notebook 05 in full mode (make figures)")
+        pytest.skip(f"results/{name} is not committed yet: run notebook 06 in full mode (make figures)")
     return json.loads(path.read_text())
 
 
 def test_the_sentences_state_the_committed_full_run():
-    results, ledger = committed("05_evaluation.json"), committed("05_claims.json")["claims"]
+    results = committed("06_evaluation.json")
     if results["meta"]["mode"] != "full":
-        pytest.skip("results/05_evaluation.json is not from a full run")
+        pytest.skip("results/06_evaluation.json is not from a full run")
     reference = results["confused_pairs"]["model"]
     models, ferplus = results["models"], results["ferplus"][reference]
     first = results["confused_pairs"]["pairs"][0]
@@ -206,12 +200,10 @@ def test_the_sentences_state_the_committed_full_run():
     if results["ckplus"]:
         ck = results["ckplus"][reference]
         assert f"{ck['accuracy_per_image']:.1%} per image" in prose.describe_ckplus(ck, accuracy)
-    assert all(entry["verdict"] in prose.ledger_table(ledger) for entry in ledger)
-    conclusion = prose.describe_conclusion(models, reference, ferplus, leakage, results["ckplus"].get(reference),
-                                           ledger)
+    conclusion = prose.describe_conclusion(models, reference, ferplus, leakage, results["ckplus"].get(reference))
     assert f"{ferplus['share_of_errors_that_are_label_disagreements']:.0%} of *{reference}*'s errors" in conclusion
     table = prose.accuracy_table(models)
     assert table.loc[reference, "accuracy (95 % CI)"].startswith(f"{accuracy:.4f}")
     if "weights_dtype" not in models[reference]:
-        pytest.skip("results/05_evaluation.json predates the stored file's dtype: re-run notebook 05 in full mode")
+        pytest.skip("results/06_evaluation.json predates the stored file's dtype: re-run notebook 06 in full mode")
     assert prose.release_file(reference, models[reference]).startswith(f"*{reference}* (stored release file")

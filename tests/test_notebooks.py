@@ -157,7 +157,7 @@ def test_the_training_notebook_runs_once_per_released_model_in_full_mode_only(tm
                         ({"model_name": "resnet18"}, RUNS_DIR / "03_train_resnet18.ipynb"),
                         ({"model_name": "resnet34"}, RUNS_DIR / "03_train_resnet34.ipynb")]
     assert notebook_variants(notebook, "smoke", tmp_path) == [({}, None)]
-    assert notebook_variants(Path("notebooks/04_compare_models.ipynb"), "full", tmp_path) == [({}, None)]
+    assert notebook_variants(Path("notebooks/05_compare_models.ipynb"), "full", tmp_path) == [({}, None)]
 
 
 @pytest.mark.notebooks

@@ -154,7 +154,7 @@ def test_the_pipelines_detection_side_is_the_one_the_tuning_run_chose():
     from emotion.paths import RESULTS_DIR
     from emotion.provenance import read_results
 
-    tuning = read_results(RESULTS_DIR / "06_pipeline_tuning.json")
+    tuning = read_results(RESULTS_DIR / "07_pipeline_tuning.json")
     assert tuning["meta"]["mode"] == "full"
     assert PIPELINE_DETECTOR_OPTIONS.get(tuning["detector"], {}).get("max_side") == tuning["chosen_side"]
     assert tuning["options"] == {key: value for key, value in PIPELINE_DETECTOR_OPTIONS[tuning["detector"]].items()

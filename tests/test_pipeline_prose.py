@@ -1,4 +1,4 @@
-"""Notebook 06's sentences (emotion.app.pipeline_prose): each wording on both sides of the threshold that picks it,
+"""Notebook 07's sentences (emotion.app.pipeline_prose): each wording on both sides of the threshold that picks it,
 and the committed results files stated as they are."""
 
 from __future__ import annotations
@@ -164,12 +164,12 @@ def test_the_module_loads_without_tensorflow_or_the_rest_of_the_app():
 
 
 def test_the_committed_results_are_stated_as_they_are():
-    demo_path, peer_path = RESULTS_DIR / "06_pipeline_demo.json", RESULTS_DIR / "06_peer_comparison.json"
+    demo_path, peer_path = RESULTS_DIR / "07_pipeline_demo.json", RESULTS_DIR / "07_peer_comparison.json"
     if not demo_path.is_file():
-        pytest.skip(f"{demo_path} does not exist: run notebook 06 in full mode")
+        pytest.skip(f"{demo_path} does not exist: run notebook 07 in full mode")
     demo = read_results(demo_path)
     if not {"timing", "detection", "classifier_confidence", "system"} <= set(demo):
-        pytest.skip(f"{demo_path} predates the keys notebook 06 writes now: re-run it in full mode")
+        pytest.skip(f"{demo_path} predates the keys notebook 07 writes now: re-run it in full mode")
     times = demo["timing"]
     stages = pipeline_prose.describe_stage_times(times)
     detect_share = times["detect_seconds"] / (times["detect_seconds"] + times["crop_seconds"]

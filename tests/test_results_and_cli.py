@@ -74,16 +74,16 @@ def test_the_compact_tables_have_one_row_per_model_and_per_detector(tmp_path):
     from emotion.study.results import compact_results, detector_table, model_table
 
     model = {"epochs": 30, "chosen_epoch": 25, "training_cpu_minutes": 102.7}
-    write_results(tmp_path / "04_compare_models.json", {"models": {
+    write_results(tmp_path / "05_compare_models.json", {"models": {
         "crop_cnn": {**model, "privatetest_accuracy": 0.6617}, "mobilenet": {**model, "privatetest_accuracy": 0.53,
                                                                                 "training_cpu_minutes": None}}},
         mode="full", seed=0)
     interval = {"accuracy": {"estimate": 0.66174, "low": 0.6464, "high": 0.6768}, "macro_f1": {"estimate": 0.60617}}
-    write_results(tmp_path / "05_evaluation.json", {"models": {"crop_cnn": {"images": 3589, "intervals": interval}}},
+    write_results(tmp_path / "06_evaluation.json", {"models": {"crop_cnn": {"images": 3589, "intervals": interval}}},
                   mode="full", seed=0)
     rows = model_table(tmp_path).splitlines()[2:]
     assert rows == ["| `crop_cnn` | 66.17% [64.6%, 67.7%] | 0.606 | 30 (25) | 103 |",
-                    "| `mobilenet` | not evaluated (notebook 05) |  | 30 (25) | not measured |"]
+                    "| `mobilenet` | not evaluated (notebook 06) |  | 30 (25) | not measured |"]
     write_results(tmp_path / "02_face_detectors.json", {
         "average_precision": {"haar": {"easy": 0.41, "medium": 0.377, "hard": 0.2172},
                               "yunet": {"easy": 0.882, "medium": 0.869, "hard": 0.745}},
@@ -104,8 +104,8 @@ def test_check_data_reports_missing_fer2013_with_instructions(tmp_path, capsys):
     assert main(["check-data", "--data", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "[MISSING] FER2013" in out and "Challenges in Representation Learning" in out
-    assert "[MISSING] WIDER FACE val subset (required; notebooks 02, 06)" in out
-    assert "[skip] CK+48 (optional; notebook 05)" in out
+    assert "[MISSING] WIDER FACE val subset (required; notebooks 02, 07)" in out
+    assert "[skip] CK+48 (optional; notebook 06)" in out
 
 
 def test_check_data_accepts_a_valid_variant_and_says_it_differs(tmp_path, capsys):
@@ -250,7 +250,7 @@ def test_runtimes_record_the_other_work_beside_each_run_and_the_table_marks_it(t
 def test_the_model_table_adds_a_row_per_released_ensemble(tmp_path):
     from emotion.study.results import model_table
 
-    write_results(tmp_path / "04_compare_models.json", {"models": {"a": {
+    write_results(tmp_path / "05_compare_models.json", {"models": {"a": {
         "privatetest_accuracy": 0.69, "epochs": 45, "chosen_epoch": 43, "training_cpu_minutes": 481.0}}},
                   mode="full", seed=0)
     write_results(tmp_path / "03_ensemble_pair.json", {
@@ -258,7 +258,7 @@ def test_the_model_table_adds_a_row_per_released_ensemble(tmp_path):
         "privatetest_accuracy_interval": {"low": 0.687, "high": 0.717}, "training_cpu_minutes": 600.6},
                   mode="full", seed=0)
     rows = model_table(tmp_path).splitlines()
-    assert rows[2] == "| `a` | not evaluated (notebook 05) |  | 45 (43) | 481 |"
+    assert rows[2] == "| `a` | not evaluated (notebook 06) |  | 45 (43) | 481 |"
     assert rows[3] == ("| `pair` (average of `b` + `a`) | 70.24% [68.7%, 71.7%] | 0.671 | their own | "
                        "601 (lineage counted once) |")
 

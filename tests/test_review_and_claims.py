@@ -1,4 +1,4 @@
-"""Notebook 05's review computations and the claims ledger's rules, on numbers built here."""
+"""Notebook 06's review computations and the claims ledger's rules (notebook 08), on numbers built here."""
 
 from __future__ import annotations
 
@@ -176,12 +176,14 @@ def test_detector_claims_follow_their_stated_rules():
 def test_the_release_summary_names_the_stored_file_and_its_dtype():
     from emotion.analysis.review import release_summary
 
+    training = {"epochs_run": 10, "publictest_accuracy_at_chosen_epoch": 0.6, "training_cpu_minutes": 80.0}
     models = {"resnet34": {"model_file": "resnet34.keras", "chosen_epoch": 9, "model_storage": {
-        "dtype": "float16", "accuracy_float32": 0.5968, "accuracy_stored": 0.5985}},
-        "basic_cnn": {"model_file": "basic_cnn.keras", "chosen_epoch": 14}}
+        "dtype": "float16", "accuracy_float32": 0.5968, "accuracy_stored": 0.5985}, **training},
+        "basic_cnn": {"model_file": "basic_cnn.keras", "chosen_epoch": 14, **training}}
     summary = release_summary(models, 3589)
     assert summary["resnet34"] == {"file": "resnet34.keras", "chosen_epoch": 9, "images": 3589,
-                                   "weights_dtype": "float16", "float32_checkpoint_accuracy": 0.5968}
+                                   "weights_dtype": "float16", "float32_checkpoint_accuracy": 0.5968,
+                                   "epochs": 10, "publictest_accuracy": 0.6, "training_cpu_minutes": 80.0}
     assert (summary["basic_cnn"]["weights_dtype"], summary["basic_cnn"]["float32_checkpoint_accuracy"]) == (None, None)
 
 
@@ -415,40 +417,23 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def committed_ledger():
-    path = REPOSITORY / "results" / "05_claims.json"
+    path = REPOSITORY / "results" / "08_claims.json"
     if not path.is_file():
-        pytest.skip("results/05_claims.json is not committed yet: run notebook 05 in full mode (make figures)")
+        pytest.skip("results/08_claims.json is not committed yet: run notebook 08 in full mode (make figures)")
     return json.loads(path.read_text())["claims"]
-
-
-def markdown_outputs(notebook: Path):
-    """Every text/markdown output of a committed executed notebook, as (where, text)."""
-    for index, cell in enumerate(json.loads(notebook.read_text())["cells"]):
-        for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/markdown")
-            if text:
-                yield f"{notebook.name}, cell {index}", "".join(text)
 
 
 def test_no_two_notebooks_or_results_files_give_one_claim_two_verdicts():
     """Every verdict the committed notebooks print (text/markdown outputs) and the results files hold agrees with
-    the ledger notebook 05 wrote, and none is stated without its claim's id (so no notebook decides a claim on its
+    the ledger notebook 08 wrote, and none is stated without its claim's id (so no notebook decides a claim on its
     own). Fails until the notebooks are re-run when the committed outputs predate the rule."""
-    from emotion.analysis.ledger import document_verdicts, stated_verdicts, verdict_conflicts
+    from emotion.analysis.ledger import study_verdicts, verdict_conflicts
+    from emotion.study.notebooks import study_notebooks
 
-    ledger = committed_ledger()
-    stated, loose = [], []
-    for notebook in sorted((REPOSITORY / "notebooks").glob("0*.ipynb")):
-        for where, text in markdown_outputs(notebook):
-            tagged, untagged = stated_verdicts(text)
-            stated += [(where, key, verdict) for key, verdict in tagged]
-            loose += [f"{where}: {context}" for context in untagged]
-    for path in sorted((REPOSITORY / "results").glob("*.json")):
-        tagged, untagged = document_verdicts(json.loads(path.read_text()), path.name)
-        stated += tagged
-        loose += [f"results/{entry} (a verdict that names no claim)" for entry in untagged]
-    problems = verdict_conflicts(stated, ledger) + [f"{entry} (state it with ledger.verdict_tag)" for entry in loose]
-    assert problems == [], ("verdicts that disagree with results/05_claims.json or name no claim:\n"
+    stated, loose = study_verdicts(study_notebooks(REPOSITORY / "notebooks"), REPOSITORY / "results")
+    problems = verdict_conflicts(stated, committed_ledger()) + [f"{entry} (state it with ledger.verdict_tag)"
+                                                                for entry in loose]
+    assert problems == [], ("verdicts that disagree with results/08_claims.json or name no claim:\n"
                             + "\n".join(problems))
 
 
@@ -456,4 +441,4 @@ def test_no_committed_refutation_rests_on_unconverged_runs():
     from emotion.analysis.ledger import unsettled_refutations
 
     problems = unsettled_refutations(committed_ledger())
-    assert problems == [], "re-run notebook 05 in full mode; the ledger says:\n" + "\n".join(problems)
+    assert problems == [], "re-run notebook 08 in full mode; the ledger says:\n" + "\n".join(problems)

@@ -1,4 +1,4 @@
-"""Notebook 07's sentences (emotion.analysis.review_prose): each wording on both sides of the number that flips it,
+"""Notebook 04's sentences (emotion.analysis.review_prose): each wording on both sides of the number that flips it,
 verdicts only as the ledger gives them, and every function fed the committed full-mode results."""
 
 from __future__ import annotations
@@ -58,30 +58,27 @@ def weighting(f1_direction, worst):
 
 def test_the_class_weighting_outcome_is_told_without_a_verdict_of_its_own():
     accuracy = placed(0.4556, 0.5319, 0.5400)
-    entry = {"id": "disgust", "verdict": "inconclusive at this budget"}
-    text = prose.describe_class_weighting(weighting("above", "fear"), BAND, accuracy, entry)
+    text = prose.describe_class_weighting(weighting("above", "fear"), BAND, accuracy)
     assert text.startswith("Class-weighted training at the same budget. Recall left the seed band for *disgust* "
                            "(above).")
     assert "disgust's F1 rose above every seed's and the worst class after weighting is *fear*" in text
     assert "45.56%, below the band's 53.19%-54.00%" in text
-    assert stated_verdicts(text) == ([("disgust", "inconclusive at this budget")], [])
-    still = prose.describe_class_weighting(weighting("above", "disgust"), BAND, accuracy, entry)
+    assert "the claims ledger's (notebook 08, claim `disgust`)" in text and stated_verdicts(text) == ([], [])
+    still = prose.describe_class_weighting(weighting("above", "disgust"), BAND, accuracy)
     assert "rose above every seed's and disgust is still the worst class" in still
-    flat = prose.describe_class_weighting(weighting("inside", "disgust"), BAND, accuracy, None)
-    assert "did not rise above the seed band" in flat and "has not written yet" in flat
-    assert stated_verdicts(flat) == ([], [])
+    flat = prose.describe_class_weighting(weighting("inside", "disgust"), BAND, accuracy)
+    assert "did not rise above the seed band" in flat and stated_verdicts(flat) == ([], [])
 
 
-def test_the_augmentation_sentence_places_the_gap_and_quotes_the_ledger():
-    entry = {"id": "augmentation", "verdict": "inconclusive at this budget"}
+def test_the_augmentation_sentence_places_the_gap_and_hands_the_claim_to_the_ledger():
     for gap, words in ((0.041, "above every augmented seed's"), (0.0125, "inside the augmented seeds' range"),
                        (0.011, "below every augmented seed's")):
         augmentation = {"evidence": "at 5 epochs (one run without)", "gap": placed(gap, 0.012, 0.013),
                         "accuracy": placed(0.5748, 0.5319, 0.5400)}
-        text = prose.describe_augmentation(augmentation, BAND, entry)
+        text = prose.describe_augmentation(augmentation, BAND)
         assert f"the generalisation gap is {words}" in text and "accuracy is above the seed band" in text
-        assert stated_verdicts(text) == ([("augmentation", "inconclusive at this budget")], [])
-    missing = prose.describe_augmentation({"status": "no run without augmentation in the results"}, BAND, None)
+        assert "(notebook 08, claim `augmentation`)" in text and stated_verdicts(text) == ([], [])
+    missing = prose.describe_augmentation({"status": "no run without augmentation in the results"}, BAND)
     assert missing.startswith("no run without augmentation in the results. ") and stated_verdicts(missing)[1] == []
 
 
@@ -111,22 +108,20 @@ def test_the_crop_sentence_places_both_metrics():
     assert "not in the results yet" in prose.describe_crop({"status": "not run"}, BAND)
 
 
-def test_the_conclusion_quotes_the_ledgers_verdicts_only():
-    ledger = {"disgust": {"id": "disgust", "verdict": "inconclusive at this budget"},
-              "augmentation": {"id": "augmentation", "verdict": "reproduced"}}
+def test_the_conclusion_states_no_verdict_and_points_to_the_ledger():
     crop = {"accuracy": placed(0.5313, 0.5319, 0.5400)}
-    text = prose.describe_conclusion(BAND, [0.001, 0.0012], weighting("above", "fear"), crop, ledger, 40)
+    text = prose.describe_conclusion(BAND, [0.001, 0.0012], weighting("above", "fear"), crop, 40)
     assert "by up to 0.8 points at 5 epochs; choosing epochs on the test set would have added 0.11 points" in text
     assert "class weighting lifted disgust's F1" in text and "the 40x40 crop: below the seed band." in text
-    assert stated_verdicts(text) == ([("disgust", "inconclusive at this budget"), ("augmentation", "reproduced")], [])
-    unwritten = prose.describe_conclusion(BAND, [0.0], weighting("inside", "disgust"), {"status": "x"}, {}, 40)
-    assert "did not lift" in unwritten and "crop: not run." in unwritten and "has not been written" in unwritten
+    assert stated_verdicts(text) == ([], []) and "claims ledger (notebook 08)" in text
+    unrun = prose.describe_conclusion(BAND, [0.0], weighting("inside", "disgust"), {"status": "x"}, 40)
+    assert "did not lift" in unrun and "crop: not run." in unrun
 
 
 def test_the_sentences_state_the_committed_full_run():
-    path = RESULTS / "07_methodology.json"
+    path = RESULTS / "04_methodology.json"
     if not path.is_file():
-        pytest.skip("results/07_methodology.json is not committed yet: run notebook 07 in full mode (make figures)")
+        pytest.skip("results/04_methodology.json is not committed yet: run notebook 04 in full mode (make figures)")
     results = json.loads(path.read_text())
     band = results["seed_band"]
     assert f"{band['accuracy']['min']:.2%} to {band['accuracy']['max']:.2%}" in prose.describe_seed_band(band, 2)
@@ -135,15 +130,15 @@ def test_the_sentences_state_the_committed_full_run():
         assert f"reached {mixed['accuracy']['value']:.2%}" in prose.describe_mixed_precision(mixed, 2)
     if "accuracy" in crop:
         assert f"reached {crop['accuracy']['value']:.2%} accuracy" in prose.describe_crop(crop, band)
-    augmentation = prose.describe_augmentation(results["augmentation"], band, None)
+    augmentation = prose.describe_augmentation(results["augmentation"], band)
     if "gap" in results["augmentation"]:
         assert f"probability {results['augmentation']['gap']['chance_above_if_no_effect']:.0%}" in augmentation
     weighting_run = results["class_weighting"]
     accuracy = {"value": 0.5, "band_min": band["accuracy"]["min"], "band_max": band["accuracy"]["max"],
                 "direction": "below"}
-    text = prose.describe_class_weighting(weighting_run, band, accuracy, None)
+    text = prose.describe_class_weighting(weighting_run, band, accuracy)
     assert f"worst class after weighting is *{weighting_run['worst_class_after_weighting']}*" in text or \
         "still the worst class" in text
     if "verdict" in weighting_run:
-        pytest.skip("results/07_methodology.json predates the rule that only the ledger states verdicts: re-run "
-                    "notebook 07 in full mode")
+        pytest.skip("results/04_methodology.json predates the rule that only the ledger states verdicts: re-run "
+                    "notebook 04 in full mode")

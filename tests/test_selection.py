@@ -76,10 +76,10 @@ def test_the_default_is_the_best_release_on_publictest_and_missing_files_do_not_
 
 
 def test_the_committed_default_is_evaluated_as_chosen():
-    notebook_results = RESULTS_DIR / "05_evaluation.json"
+    notebook_results = RESULTS_DIR / "06_evaluation.json"
     document = json.loads(notebook_results.read_text())
     if "default_model" not in document:
-        pytest.skip("results/05_evaluation.json predates the default-model section: run notebook 05 in full mode")
+        pytest.skip("results/06_evaluation.json predates the default-model section: run notebook 06 in full mode")
     entry = document["default_model"]
     assert entry["selection"]["chosen"] == best_release(RESULTS_DIR, MODELS_DIR)
     assert f"{entry['selection']['privatetest']:.2%}" in entry["text"]

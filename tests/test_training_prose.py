@@ -144,7 +144,7 @@ def test_the_privatetest_paragraph_states_recall_the_top_confusion_and_the_paper
     assert "highest for *happy* (90%) and lowest for *disgust* (10%)" in text
     assert "the most frequent confusion is *sad* taken for *neutral* (30 faces)" in text
     assert "the paper's basic CNN baseline, reported as about 50 %; this run is +13.6 points from it." in text
-    assert "goal" not in text.replace("Notebook 04 judges the study's accuracy goals.", "")
+    assert "goal" not in text.replace("Notebook 05 judges the study's accuracy goals.", "")
     other = training_prose.describe_privatetest(scores(0.70, 0.70, 0.70), release(model="wide_crop_cnn"))
     assert (f"the paper reports no figure for wide_crop_cnn; its best FER2013 accuracy is "
             f"{PAPER_FER2013_ACCURACY:.2%}; this run is +7.1 points from it.") in other
@@ -163,7 +163,7 @@ def test_the_conclusion_gives_a_warm_started_run_its_own_and_its_lineage_s_minut
 def test_the_conclusion_gives_the_pipeline_the_benchmark_s_verdict():
     steady = scores(0.6, 0.6, 0.6)
     text = training_prose.describe_conclusion(steady, release())
-    assert "a median 98% of the synthetic-data rate (meets the 90% goal). Notebook 04" in text
+    assert "a median 98% of the synthetic-data rate (meets the 90% goal). Notebook 05" in text
     noisy = copy.deepcopy(steady)
     noisy["pipeline_benchmark"] = benchmark([0.95, 1.10, 1.06], 1.06)
     text = training_prose.describe_conclusion(noisy, release())

@@ -303,7 +303,7 @@ def test_sample_photos_are_notebook_06s_photos_that_exist(tmp_path):
     images.mkdir()
     for name in ("b.jpg", "c.jpg", "d.jpg"):
         (images / name).write_bytes(b"x")
-    write_results(tmp_path / "06_pipeline_demo.json", {"system": {"photos": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]}},
+    write_results(tmp_path / "07_pipeline_demo.json", {"system": {"photos": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]}},
                   mode="full", seed=0)
     assert sample_photos(tmp_path, images, count=2) == {"b.jpg": images / "b.jpg", "c.jpg": images / "c.jpg"}
     assert sample_photos(tmp_path / "nowhere", images) == {}
@@ -441,7 +441,7 @@ def test_the_load_test_sends_a_bounded_number_of_requests_and_records_them(tiny_
     resident_mib = psutil.Process().memory_info().rss / 2**20
     assert measurement["rss_mib_before"] <= measurement["rss_mib_after"] + 64
     assert measurement["rss_mib_after"] == pytest.approx(resident_mib, rel=0.25)
-    path = write_results(tmp_path / "06_webapp_load.json", load_results(measurement), mode="full", seed=0)
+    path = write_results(tmp_path / "07_webapp_load.json", load_results(measurement), mode="full", seed=0)
     document = read_results(path)
     assert [row["quantity"] for row in document["headline"]] == ["web app: requests per second",
                                                                  "web app: p95 latency (ms)"]
@@ -479,6 +479,6 @@ def test_a_load_test_below_the_protocol_is_written_as_a_smoke_run(tiny_model, tm
     photo_path.write_bytes(encode(photo()))
     assert main(["serve-load", "--model", str(tiny_model), "--detector", "haar", "--photo", str(photo_path),
                  "--requests", "3", "--concurrency", "2", "--results", str(tmp_path)]) == 0
-    document = read_results(tmp_path / "06_webapp_load.json")
+    document = read_results(tmp_path / "07_webapp_load.json")
     assert document["meta"]["mode"] == "smoke"
     assert document["split"] == "3 requests of one photo (photo.jpg), 2 concurrent"

@@ -1,12 +1,12 @@
 """Step 4 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): what the numbers mean.
 
-Comparing the released models with each other and the paper (``compare``, notebook 04) at the cost of their whole
+Comparing the released models with each other and the paper (``compare``, notebook 05) at the cost of their whole
 lineage, each epoch at its quiet price (``lineage_cost``), reading the training
-experiments (``ablations``, notebook 07), per-class confidence intervals (``uncertainty``), calibration
-(``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the methodology review of
-notebook 05 (``review``), the app's default model evaluated as chosen (``selection``) and the ledger of the
-paper's claims with verdicts (``claims``; read, stated and checked across notebooks in ``ledger``);
-the sentences notebooks 04, 05 and 07 print, each a tested function of their
-results (``comparison_prose``, with notebook 04's tables in ``comparison_tables``; ``evaluation_prose``,
-``review_prose``).
+experiments (``ablations``, notebook 04), per-class confidence intervals (``uncertainty``), calibration
+(``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the evaluation of notebook 06
+(``review``), the app's default model evaluated as chosen (``selection``) and the ledger of the paper's claims with
+verdicts (``claims``, notebook 08; read, stated and checked across notebooks in ``ledger``);
+the sentences notebooks 04, 05, 06 and 08 print, each a tested function of their
+results (``review_prose``; ``comparison_prose``, with notebook 05's tables in ``comparison_tables``;
+``evaluation_prose``; ``ledger_prose``).
 """

@@ -9,7 +9,7 @@ modest: with n seeds, a change with no effect at all still lands above every see
 (``chance_above_if_no_effect``), 25 % for three seeds. Verdicts that rest on one treated run are therefore stated
 with that chance, and a value inside the band gives "inconclusive", not a refutation.
 
-Every function here is pure (dicts and arrays in, dicts out); notebook 07_methodology_review draws and narrates them.
+Every function here is pure (dicts and arrays in, dicts out); notebook 05_methodology_review draws and narrates them.
 """
 
 from __future__ import annotations
@@ -377,7 +377,7 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
 
 
 def describe_paper_recipe(summary: dict[str, Any], paper_accuracy: float) -> str:
-    """Notebook 04's sentence on a :func:`paper_recipe_summary`: both protocols against the paper's number, and how
+    """Notebook 05's sentence on a :func:`paper_recipe_summary`: both protocols against the paper's number, and how
     much of the distance to it the test-chosen epoch explains."""
     text = (f"*{summary['run']}* (the paper's recipe, {summary['epochs']} of its {summary['paper_epochs']} epochs, "
             f"{summary['cpu_hours']:.1f} CPU-hours, {summary['wall_hours']:.1f} wall-hours) scores "
@@ -440,7 +440,7 @@ def ledger_evidence(results_dir: Path | str) -> dict[str, dict]:
 
 
 def describe_selection_bias(bias: dict[str, dict], across: dict[str, Any], band: dict[str, Any]) -> str:
-    """Notebook 07's sentence on choosing by PrivateTest (:func:`selection_bias` per run,
+    """Notebook 04's sentence on choosing by PrivateTest (:func:`selection_bias` per run,
     :func:`choice_bias_across_runs`, :func:`seed_band`).
 
     Rules: the across-runs choice differs when its inflation is above 0; the largest epoch-choice inflation is

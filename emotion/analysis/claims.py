@@ -1,7 +1,7 @@
 """The claims ledger: every claim of the paper (:data:`CLAIMS`, by id), a verdict computed from the study's numbers
-by one rule per claim, and the evidence. This is the one home of every verdict rule: notebook 05 applies them all
-(:func:`claims_ledger`) and writes ``results/05_claims.json``; another notebook that names a verdict reads that file
-and states it with :func:`emotion.analysis.ledger.verdict_tag`.
+by one rule per claim, and the evidence. This is the one home of every verdict rule: notebook 08, the last, applies
+them all (:func:`claims_ledger`) to every other notebook's results and writes ``results/08_claims.json``; no other
+notebook states a verdict (they name a claim by its id and hand it to the ledger).
 
 Verdicts (:data:`VERDICTS`): ``reproduced``, ``not reproduced``, ``partly reproduced``, ``inconclusive`` (the
 study's test could not tell, e.g. a treated run inside the spread over seeds), ``inconclusive at this budget`` (the
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-# The paper's numbers live in emotion.paper; notebooks 02, 04 and 05 read them as claims.PAPER_*, so they stay here.
+# The paper's numbers live in emotion.paper; notebooks 02, 05 and 06 read them as claims.PAPER_*, so they stay here.
 from emotion.paper import (  # noqa: F401  (PAPER_MTCNN_FPS_SOURCE is re-exported)
     PAPER_FER2013_ACCURACY,
     PAPER_MTCNN_FPS,
@@ -285,7 +285,7 @@ def _released(evidence: dict, model: str) -> str:
 def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     resnets = [name for name in evidence.get("models", {}) if name.startswith("resnet")]
     if "basic_cnn" not in evidence.get("models", {}) or not resnets:
-        return _claim("resnet_vs_cnn", "not yet measured", "", "results/05_evaluation.json",
+        return _claim("resnet_vs_cnn", "not yet measured", "", "results/06_evaluation.json",
                       "released basic_cnn and a released paper-faithful ResNet (make train)")
     # The ResNet that stands for "ResNet" is the one the protocol would pick: best on PublicTest, not on PrivateTest.
     best = max(resnets, key=lambda name: evidence["models"][name].get("publictest_accuracy", _accuracy(evidence, name)))
@@ -297,13 +297,13 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
                   "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced",
                   f"PrivateTest accuracy of the stored release files: {_released(evidence, best)} "
                   f"{_accuracy(evidence, best):.4f} vs basic_cnn {_accuracy(evidence, 'basic_cnn'):.4f}; McNemar p = "
-                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else ""), "results/05_evaluation.json")
+                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else ""), "results/06_evaluation.json")
 
 
 def resnet50_claim(evidence: dict) -> Claim:
     models = evidence.get("models", {})
     if "resnet50" not in models or "resnet34" not in models:
-        return _claim("resnet50_vs_resnet34", "not yet measured", "", "results/05_evaluation.json",
+        return _claim("resnet50_vs_resnet34", "not yet measured", "", "results/06_evaluation.json",
                       "released paper-faithful resnet34 and resnet50 at the same budget: `python -m emotion train "
                       "--model resnet50 --epochs 10 --mixed-precision --release` (resnet34's recipe)")
     test = evidence["mcnemar"]["resnet50_vs_resnet34"]
@@ -315,7 +315,7 @@ def resnet50_claim(evidence: dict) -> Claim:
                   f"PrivateTest accuracy of the stored release files: {_released(evidence, 'resnet50')} "
                   f"{_accuracy(evidence, 'resnet50'):.4f} vs {_released(evidence, 'resnet34')} "
                   f"{_accuracy(evidence, 'resnet34'):.4f}; McNemar p = {test['p_value']:.3g}",
-                  "results/05_evaluation.json")
+                  "results/06_evaluation.json")
 
 
 def fer2013_accuracy_claim(evidence: dict) -> Claim:
@@ -372,7 +372,7 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
                   f"{interval['low']:.2%}-{interval['high']:.2%}) on PrivateTest, epoch chosen on PublicTest"
                   + (f", after {minutes:.0f} training CPU-minutes" if minutes is not None else "")
                   + f"; the paper's {PAPER_FER2013_ACCURACY:.2%} chose its stopping point on the test set",
-                  "results/05_evaluation.json")
+                  "results/06_evaluation.json")
 
 
 def _paper_budget_cost(evidence: dict, paper: dict) -> str:
@@ -418,7 +418,7 @@ def disgust_claim(evidence: dict) -> Claim:
     :func:`class_weighting_rule` outcome. All rest on trained models, so :func:`budget_gate` decides if it stands."""
     imbalance = evidence.get("imbalance")
     if not imbalance:
-        return _claim("disgust", "not yet measured", "", "results/05_evaluation.json", "a released model")
+        return _claim("disgust", "not yet measured", "", "results/06_evaluation.json", "a released model")
     model = imbalance["model"]
     runs = [(model, _epochs(evidence, model))]
     worst_is_rarest = imbalance["worst_f1_class"] == imbalance["rarest_class"] == "disgust"
@@ -428,11 +428,11 @@ def disgust_claim(evidence: dict) -> Claim:
             + ("undefined (every class has the same F1)" if spearman is None else f"{spearman:.2f} over 7 classes"))
     then = "then the worst class of a model trained at a converged budget"
     if not worst_is_rarest:
-        return _gated("disgust", evidence, runs, "not reproduced", text, "results/05_evaluation.json", then=then)
+        return _gated("disgust", evidence, runs, "not reproduced", text, "results/06_evaluation.json", then=then)
     intervention = evidence.get("class_weighted")
     if intervention is None:
         return _gated("disgust", evidence, runs, "partly reproduced", text + "; the cause is untested",
-                      "results/05_evaluation.json",
+                      "results/06_evaluation.json",
                       "class-weighted training at the same budget, to test 'because rare'", then)
     outcome = class_weighting_rule(intervention["f1"]["disgust"]["direction"],
                                    intervention["worst_class_after_weighting"])
@@ -448,7 +448,7 @@ def own_photos_claim(evidence: dict) -> Claim:
         f"{_released(evidence, ckplus['model'])} scores {ckplus['accuracy_per_image']:.1%} per image on CK+48 "
         f"({ckplus['images']} posed images, {ckplus['subjects']} subjects)")
     return _claim("own_photos", "not testable here", context or "the photos are not published",
-                  "results/05_evaluation.json")
+                  "results/06_evaluation.json")
 
 
 def affectnet_claim(evidence: dict) -> Claim:

@@ -271,7 +271,7 @@ def released_ensembles(results_dir: Path | str, table: pd.DataFrame, basis: str)
 
 
 def kfold_summary(results_dir: Path | str, table: pd.DataFrame, folds: int) -> dict:
-    """Notebook 04's K-fold entry: the ledger's K-fold evidence (:func:`emotion.analysis.ablations.ledger_evidence`,
+    """Notebook 05's K-fold entry: the ledger's K-fold evidence (:func:`emotion.analysis.ablations.ledger_evidence`,
     without its verdict, which only the ledger states)
     with the run's ``folds``, ``recipe``, ``per_fold`` rows and recorded ``training_cpu_minutes``; the holdout seeds'
     mean (``holdout_training_cpu_minutes``) and the run's ratio to it (``recorded_cpu_minutes_ratio``); the cores
@@ -294,7 +294,7 @@ def kfold_summary(results_dir: Path | str, table: pd.DataFrame, folds: int) -> d
     cores = [cpu / wall for cpu, wall in zip(band["training_cpu_minutes_per_seed"],
                                              band["training_wall_minutes_per_seed"])]
     holdout, wall = float(np.mean(band["training_cpu_minutes_per_seed"])), run.get("training_wall_minutes")
-    # Only the claims ledger (notebook 05) states the claim's verdict, after its budget gate.
+    # Only the claims ledger (notebook 08) states the claim's verdict, after its budget gate.
     evidence = {key: value for key, value in kfold.items() if key != "verdict"}
     return {**evidence, "per_fold": run["per_fold"], "recipe": run["recipe"], "folds": run["folds"],
             "training_cpu_minutes": run["training_cpu_minutes"], "holdout_training_cpu_minutes": holdout,

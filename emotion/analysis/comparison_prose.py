@@ -1,7 +1,7 @@
-"""The sentences notebook 04 prints comparing the released models (accuracy, curves, cost, levers), each a tested
+"""The sentences notebook 05 prints comparing the released models (accuracy, curves, cost, levers), each a tested
 function of the results it states.
 
-Every function takes the notebook's ``results`` dict (what it writes to ``results/04_compare_models.json``) or a part
+Every function takes the notebook's ``results`` dict (what it writes to ``results/05_compare_models.json``) or a part
 of it, and returns markdown or a table to display. Three rules run through them:
 
 - an accuracy always says which weights it is of: the *training checkpoint* (float32, ``privatetest_accuracy``) or the
@@ -86,7 +86,7 @@ def describe_goal(goal: dict, weights: str = CHECKPOINT) -> str:
 def describe_released(results: dict) -> str:
     """The paragraph under the released-models table: each release's PrivateTest accuracy and macro-F1 of its
     training checkpoint with its study goal (:func:`goal_status`); the stored file's accuracy for every release that
-    stores weights other than float32 (``stored_as``), since notebook 05 and the README quote the stored files; the
+    stores weights other than float32 (``stored_as``), since notebook 06 and the README quote the stored files; the
     model the study picks on PublicTest against the goal (:func:`describe_goal`); the registry architectures with
     no release. Inputs: ``results["models"]``, ``results["best_model_goal"]``, ``results["not_released"]``."""
     models, goal = results["models"], results["best_model_goal"]
@@ -101,7 +101,7 @@ def describe_released(results: dict) -> str:
             + "; ".join(parts) + ".")
     if stored:
         text += (f" The {STORED}s that store smaller weights score differently: " + ", ".join(stored)
-                 + f"; notebook 05 and the README quote the {STORED}s.")
+                 + f"; notebook 06 and the README quote the {STORED}s.")
     return (text + f" The model the study would pick (highest PublicTest accuracy, never PrivateTest) is "
             f"*{goal['model']}*: " + describe_goal(goal) + ". Registry architectures with no release: "
             + (", ".join(results["not_released"]) or "none") + ".")
@@ -345,7 +345,7 @@ def describe_levers(results: dict) -> str:
                f", {SEED_RANGE_WORDS[abs(lever['accuracy_change_points']) >= spread]}") + "." for lever in levers)
     if band:
         accuracy = band["accuracy"]
-        text += (f" Each is one seed; notebook 07's seed band ({_percent(accuracy['min'])}-"
+        text += (f" Each is one seed; notebook 04's seed band ({_percent(accuracy['min'])}-"
                  f"{_percent(accuracy['max'])} over {len(band['runs'])} seeds at {band['epochs']} epochs, a range of "
                  f"{100 * (accuracy['max'] - accuracy['min']):.2f} points) is the yardstick, measured at its own "
                  "budget only.")
@@ -361,7 +361,7 @@ def describe_kfold(results: dict) -> str:
     ensemble fall against the holdout seed band, and what K-fold costs: by construction K models on (K-1)/K of
     Training each, and the recorded CPU-minutes' ratio only when both were recorded under a comparable load
     (:func:`emotion.analysis.lineage_cost.comparable_load`). The verdict on the paper's claim is left to the claims
-    ledger (notebook 05, claim ``kfold``), which first asks whether the runs' budget had converged."""
+    ledger (notebook 08, claim ``kfold``), which first asks whether the runs' budget had converged."""
     kfold = results["kfold"]
     folds = kfold["folds"]
     if "per_fold" not in kfold:
@@ -383,7 +383,7 @@ def describe_kfold(results: dict) -> str:
             f"{kfold['fold_models']['direction']} the holdout seed band; the ensemble of all {folds} is "
             f"{kfold['ensemble']['direction']} it ({100 * kfold['ensemble']['difference']:+.2f} points from the band's "
             f"mean), for {cost}. The verdict on the paper's claim that K-fold is no better than holdout is the claims "
-            "ledger's (notebook 05, claim `kfold`), which first asks whether these runs' budget had converged.")
+            "ledger's (notebook 08, claim `kfold`), which first asks whether these runs' budget had converged.")
 
 
 def describe_ensemble(results: dict) -> str:
@@ -414,7 +414,7 @@ def describe_ensemble(results: dict) -> str:
 
 
 def headline(results: dict) -> list[dict]:
-    """The headline rows of ``results/04_compare_models.json`` (the README's list): the best release by PublicTest
+    """The headline rows of ``results/05_compare_models.json`` (the README's list): the best release by PublicTest
     (training checkpoint), with the TTA PublicTest chose (stored file), and the ensemble chosen on PublicTest."""
     goal, choice, ensemble = results["best_model_goal"], results["tta_choice"], results["ensemble"]
     scored, interval = ensemble["privatetest"], choice["privatetest_accuracy_interval"]
@@ -448,5 +448,5 @@ def describe_conclusion(results: dict) -> str:
             f"{'within' if goal['budget_met'] else 'over'} its {BEST_MODEL_GOAL['training_cpu_hours']:.0f} CPU-hours. "
             f"Registry architectures not trained: {', '.join(results['not_released']) or 'none'}. Ensemble chosen on "
             f"PublicTest: {_percent(ensemble['accuracy'])} ({' + '.join(ensemble['members'])}). K-fold vs holdout: "
-            + ("the claims ledger's verdict (notebook 05, claim `kfold`)" if "per_fold" in kfold else kfold["status"])
-            + ". The numbers are in `results/04_compare_models.json`.")
+            + ("the claims ledger's verdict (notebook 08, claim `kfold`)" if "per_fold" in kfold else kfold["status"])
+            + ". The numbers are in `results/05_compare_models.json`.")

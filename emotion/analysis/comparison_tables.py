@@ -1,4 +1,4 @@
-"""The tables notebook 04 displays beside its sentences (:mod:`emotion.analysis.comparison_prose`), built from the
+"""The tables notebook 05 displays beside its sentences (:mod:`emotion.analysis.comparison_prose`), built from the
 results it writes: every accuracy column names the weights it is of (training checkpoint or stored file) and every
 cost column how it is counted (quiet price or as recorded, whole lineage).
 """
@@ -13,7 +13,7 @@ def _percent(value: float) -> str:
 
 
 def models_table(models: dict[str, dict]) -> pd.io.formats.style.Styler:
-    """The first table of notebook 04 from ``results["models"]``: one row per release, its accuracies named by the
+    """The first table of notebook 05 from ``results["models"]``: one row per release, its accuracies named by the
     weights they are of (training checkpoint or stored file) and the epochs of its whole lineage."""
     frame = pd.DataFrame(models).T
     columns = {
@@ -35,7 +35,7 @@ def models_table(models: dict[str, dict]) -> pd.io.formats.style.Styler:
 
 
 def cost_table(models: dict[str, dict]) -> pd.DataFrame:
-    """The cost table of notebook 04 from ``results["models"]``: per release the epochs of its whole lineage, its
+    """The cost table of notebook 05 from ``results["models"]``: per release the epochs of its whole lineage, its
     training checkpoint's PrivateTest accuracy, the lineage's CPU-minutes at the quiet price and as recorded, the
     cores its own run kept busy (how loaded the machine was) and how the quiet price was found."""
     frame = pd.DataFrame(models).T

@@ -1,10 +1,11 @@
-"""The sentences notebook 05 prints about the evaluation (per-class scores, confusions, uncertainty, calibration,
-saliency, label noise, leakage, out-of-distribution data, the claims ledger), each a tested function of the results
-it states: the dicts notebook 05 writes to ``results/05_evaluation.json`` and ``results/05_claims.json``.
+"""The sentences notebook 06 prints about the evaluation (per-class scores, confusions, uncertainty, calibration,
+saliency, label noise, leakage, out-of-distribution data), each a tested function of the results it states: the
+dicts notebook 06 writes to ``results/06_evaluation.json``. Notebook 06 states no verdict: the claims ledger
+(notebook 08) weighs these numbers.
 
 Every accuracy stated here is that of a model's stored release file (``models/<name>.keras``, the file the app
 loads), not of its training checkpoint: a release stored with float16 weights scores slightly differently from the
-float32 checkpoint notebook 04 reports (:func:`release_file`).
+float32 checkpoint notebook 05 reports (:func:`release_file`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from emotion import CLASS_NAMES
-from emotion.analysis.claims import SIGNIFICANCE, Claim
-from emotion.analysis.ledger import verdict_tag
+from emotion.analysis.claims import SIGNIFICANCE
 from emotion.analysis.saliency import MIN_MAP_SIDE
 
 SALIENCY_EVEN_MARGIN = 0.10
@@ -23,7 +23,7 @@ this share (10 %)."""
 
 
 def release_file(name: str, model: dict) -> str:
-    """How notebook 05 names what it scored: ``*name*`` and its stored release file, with the weights' dtype when the
+    """How notebook 06 names what it scored: ``*name*`` and its stored release file, with the weights' dtype when the
     release records it, and for a float16 file the float32 training checkpoint's accuracy beside it.
 
     Args:
@@ -53,7 +53,7 @@ def accuracy_table(models: dict[str, dict]) -> pd.DataFrame:
 
 
 def headline_rows(models: dict[str, dict], ckplus: dict[str, dict]) -> list[dict]:
-    """The headline rows notebook 05 writes for the README: each stored release file's PrivateTest accuracy with its
+    """The headline rows notebook 06 writes for the README: each stored release file's PrivateTest accuracy with its
     interval, and its CK+48 accuracy when CK+ was scored (``ckplus`` empty otherwise)."""
     rows = []
     for name, model in models.items():
@@ -128,7 +128,7 @@ def describe_intervals(models: dict[str, dict], mcnemar: dict[str, dict], refere
             + ", ".join(f"*{name}* {entry['estimate']:.2f} ({entry['low']:.2f}-{entry['high']:.2f})"
                         for name, entry in f1.items())
             + " (every model's per-class precision, recall and F1 intervals are in the results file). Spread over "
-            "training seeds is a different uncertainty (which training run, not which test images): notebook 07 "
+            "training seeds is a different uncertainty (which training run, not which test images): notebook 04 "
             "measures it.")
 
 
@@ -247,8 +247,8 @@ def describe_imbalance(imbalance: dict) -> str:
                  + f" at {SIGNIFICANCE}). ")
     return text + ("Correlation is not cause: a class can be hard for other reasons, such as ambiguous labels "
                    "(notebook 01 counts how often FER+ relabels each class). The causal test, class-weighted training "
-                   "at the same budget, is in notebook 07; the claims ledger below weighs both and the budget the "
-                   "models were trained at.")
+                   "at the same budget, is in notebook 04; the claims ledger (notebook 08, claim `disgust`) weighs "
+                   "both and the budget the models were trained at.")
 
 
 def describe_ckplus(ckplus: dict, privatetest_accuracy: float) -> str:
@@ -265,22 +265,10 @@ def describe_ckplus(ckplus: dict, privatetest_accuracy: float) -> str:
             "the paper's test on its own photos cannot be checked (they are not published).")
 
 
-def _cell(text: str) -> str:
-    return str(text).replace("|", "/").replace("\n", " ")
-
-
-def ledger_table(ledger: list[Claim]) -> str:
-    """The claims ledger as a markdown table: claim, verdict (:func:`emotion.analysis.ledger.verdict_tag`), evidence
-    and what would settle it (``needs``)."""
-    rows = [f"| {_cell(entry['claim'])} | {verdict_tag(entry)} | {_cell(entry['evidence'])} | "
-            f"{_cell(entry['needs']) or '-'} |" for entry in ledger]
-    return "\n".join(["| claim | verdict | evidence | what would settle it |", "|---|---|---|---|", *rows])
-
-
-def describe_conclusion(models: dict[str, dict], reference: str, ferplus: dict, leakage: dict, ckplus: dict | None,
-                        ledger: list[Claim]) -> str:
-    """Notebook 05's conclusion: the interval width, the reference model's label disagreements, the leakage shift and
-    CK+48 score (or that CK+ was skipped), and every claim's verdict as the ledger gives it."""
+def describe_conclusion(models: dict[str, dict], reference: str, ferplus: dict, leakage: dict,
+                        ckplus: dict | None) -> str:
+    """Notebook 06's conclusion: the interval width, the reference model's label disagreements, the leakage shift and
+    CK+48 score (or that CK+ was skipped), and where the claims are decided (notebook 08's ledger)."""
     shift = 100 * (leakage["accuracy_if_leaked_images_removed"] - leakage["accuracy_all"])
     return (f"The stored release files were scored once on PrivateTest, with checkpoints chosen on PublicTest. Their "
             f"accuracies carry 95 % intervals about {100 * interval_width(models):.1f} points wide; "
@@ -289,7 +277,6 @@ def describe_conclusion(models: dict[str, dict], reference: str, ferplus: dict, 
             f"{shift:+.2f} points; "
             + (f"on CK+48 it scores {ckplus['accuracy_per_image']:.1%}. " if ckplus else
                "CK+48 was not in the data folder, so its section was skipped. ")
-            + f"The ledger's verdicts on the paper's {len(ledger)} claims: "
-            + ", ".join(verdict_tag(entry) for entry in ledger)
-            + ". The cell below writes every number to `results/05_evaluation.json`, each estimate with its split, "
-            "protocol and interval.")
+            + "The cell below writes every number to `results/06_evaluation.json`, each estimate with its split, "
+            "protocol and interval; the claims ledger (notebook 08) weighs them, with the training runs and their "
+            "budgets, into a verdict on each of the paper's claims.")

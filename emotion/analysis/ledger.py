@@ -1,10 +1,12 @@
 """The claims ledger as the study reads and states it, around the rules of :mod:`emotion.analysis.claims`.
 
-The evidence read from results files (:func:`file_evidence`), the ledger notebook 05 wrote (:func:`read_ledger`),
+The evidence read from results files (:func:`study_evidence`: :func:`file_evidence` and what notebook 06 measured,
+:func:`evaluation_evidence`), the ledger notebook 08 wrote (:func:`read_ledger`),
 the one form a verdict is stated in anywhere (:func:`verdict_tag`, found again by :func:`stated_verdicts` in text and
 :func:`document_verdicts` in results files), and the two checks that keep the study to one verdict per claim: every
 stated verdict agrees with the ledger (:func:`verdict_conflicts`), and no "not reproduced" rests on runs that had not
-converged (:func:`unsettled_refutations`).
+converged (:func:`unsettled_refutations`); :func:`study_verdicts` gathers every verdict the executed notebooks and
+the results files state.
 """
 
 from __future__ import annotations
@@ -14,22 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from emotion.analysis.claims import CLAIMS, TRAINED_CLAIMS, VERDICTS, Claim, budget_evidence, detector_evidence
+from emotion.errors import DataFormatError, DataMissingError
 from emotion.provenance import read_results
 
-LEDGER_FILE = "05_claims.json"
-"""The ledger notebook 05 writes under ``results/``."""
+LEDGER_FILE = "08_claims.json"
+"""The ledger notebook 08 writes under ``results/``."""
+EVALUATION_FILE = "06_evaluation.json"
+"""What notebook 06 measured on the released models, under ``results/``."""
 
 
 def file_evidence(results_dir: Path) -> dict:
-    """The part of the ledger's evidence read from results files (notebook 05 adds what it predicts: ``models``,
-    ``mcnemar``, ``imbalance``, ``ckplus``): ``detectors`` (:func:`emotion.analysis.claims.detector_evidence`),
+    """The part of the ledger's evidence read from the training and detector results files (:func:`study_evidence`
+    adds what notebook 06 measured): ``detectors`` (:func:`emotion.analysis.claims.detector_evidence`),
     ``budgets`` (:func:`emotion.analysis.claims.budget_evidence`), ``training_cost`` (``03_training_cost.json``),
     the experiments' outcomes (:func:`emotion.analysis.ablations.ledger_evidence`: ``class_weighted``,
     ``augmentation_ablation``, ``kfold``, ``paper_recipe``) and ``experiments``, the seed band's model and epochs
     (the budget those outcomes rest on; absent without a seed band)."""
     from emotion.analysis import ablations
     from emotion.classify.training_cost import load_training_cost
-    from emotion.errors import DataMissingError
 
     results_dir = Path(results_dir)
     evidence = {"detectors": detector_evidence(results_dir), "budgets": budget_evidence(results_dir),
@@ -42,8 +46,70 @@ def file_evidence(results_dir: Path) -> dict:
     return {**evidence, "experiments": {"model": recipe["model"], "epochs": int(recipe["epochs"])}}
 
 
+def evaluation_evidence(evaluation: dict[str, Any], source: str = EVALUATION_FILE) -> dict[str, Any]:
+    """The part of the ledger's evidence that notebook 06 measured, from its results (``results/06_evaluation.json``):
+    ``models`` (per released model: PrivateTest ``intervals``, ``training_cpu_minutes``, ``publictest_accuracy``,
+    ``epochs``, ``weights_dtype``), ``mcnemar``, ``imbalance`` and ``ckplus`` (the reference model's CK+48 review, None
+    when CK+48 was skipped).
+
+    Raises:
+        DataFormatError: the results lack one of these (written before notebook 06 recorded it); names ``source``.
+    """
+    try:
+        reference = evaluation["reference_model"]
+        models = {name: {"intervals": entry["intervals"], "training_cpu_minutes": entry["training_cpu_minutes"],
+                         "publictest_accuracy": entry["publictest_accuracy"], "epochs": entry["epochs"],
+                         "weights_dtype": entry["weights_dtype"]} for name, entry in evaluation["models"].items()}
+        return {"models": models, "mcnemar": evaluation["mcnemar"], "imbalance": evaluation["imbalance"],
+                "ckplus": evaluation.get("ckplus", {}).get(reference)}
+    except (KeyError, TypeError) as error:
+        raise DataFormatError(f"{source} lacks {error} that the claims ledger weighs: it was written by an older "
+                              "notebook 06; re-run it (python -m emotion run-notebooks --mode full --only 06)."
+                              ) from error
+
+
+def study_evidence(results_dir: Path) -> dict[str, Any]:
+    """Everything the claims ledger weighs, read from ``results_dir``: :func:`file_evidence` and
+    :func:`evaluation_evidence` of ``06_evaluation.json``.
+
+    Raises:
+        DataMissingError: notebook 06 has not written its results there yet.
+        DataFormatError: they are from an older notebook 06.
+    """
+    path = Path(results_dir) / EVALUATION_FILE
+    if not path.is_file():
+        raise DataMissingError(f"{path} is missing: the claims ledger weighs what notebook 06 measured; run it first "
+                               "(python -m emotion run-notebooks --mode full --only 06).")
+    return {**file_evidence(results_dir), **evaluation_evidence(read_results(path), str(path))}
+
+
+def study_verdicts(notebooks: list[Path], results_dir: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Every verdict stated in the executed ``notebooks`` (their text/markdown outputs, :func:`stated_verdicts`) and
+    in the results files of ``results_dir`` (:func:`document_verdicts`), the ledger's own file left out: ``(tagged,
+    untagged)``, ``tagged`` as ``(where, claim id, verdict)`` for :func:`verdict_conflicts`, ``untagged`` one message
+    per verdict that names no claim."""
+    import json
+
+    stated: list[tuple[str, str, str]] = []
+    loose: list[str] = []
+    for notebook in notebooks:
+        for index, cell in enumerate(json.loads(Path(notebook).read_text())["cells"]):
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("data", {}).get("text/markdown", ""))
+                tagged, untagged = stated_verdicts(text)
+                stated += [(f"{Path(notebook).name}, cell {index}", key, verdict) for key, verdict in tagged]
+                loose += [f"{Path(notebook).name}, cell {index}: {context}" for context in untagged]
+    for path in sorted(Path(results_dir).glob("*.json")):
+        if path.name == LEDGER_FILE:
+            continue
+        tagged, untagged = document_verdicts(json.loads(path.read_text()), path.name)
+        stated += tagged
+        loose += [f"results/{entry} (a verdict that names no claim)" for entry in untagged]
+    return stated, loose
+
+
 def read_ledger(results_dir: Path) -> dict[str, Claim]:
-    """The ledger notebook 05 wrote (``results_dir/05_claims.json``) as ``{claim id: entry}``, empty before it ran."""
+    """The ledger notebook 08 wrote (``results_dir/08_claims.json``) as ``{claim id: entry}``, empty before it ran."""
     path = Path(results_dir) / LEDGER_FILE
     return {} if not path.is_file() else {claim_id(entry): entry for entry in read_results(path)["claims"]}
 

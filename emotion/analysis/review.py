@@ -1,4 +1,4 @@
-"""The methodology review of notebook 05: each function answers one reviewer's question about released models,
+"""The methodology review of notebook 06: each function answers one reviewer's question about released models,
 from their predictions, and returns plain numbers (so the notebook only calls, shows and writes them)."""
 
 from __future__ import annotations
@@ -30,16 +30,21 @@ def released_models(results_dir: Path, models_dir: Path) -> dict[str, dict[str, 
 
 
 def release_summary(models: dict[str, dict[str, Any]], images: int) -> dict[str, dict[str, Any]]:
-    """What notebook 05 scores for each :func:`released_models` entry: the stored release file (``file``), the epoch
+    """What notebook 06 scores for each :func:`released_models` entry: the stored release file (``file``), the epoch
     PublicTest chose, the number of PrivateTest ``images``, the weights' dtype (``weights_dtype``: float16 when the
     float32 model was over the size cap; None when the release predates the record) and, for a float16 file, the
-    float32 training checkpoint's PrivateTest accuracy (``float32_checkpoint_accuracy``, else None)."""
+    float32 training checkpoint's PrivateTest accuracy (``float32_checkpoint_accuracy``, else None); and what the
+    claims ledger weighs of its training: ``epochs`` run, ``publictest_accuracy`` at the chosen epoch and
+    ``training_cpu_minutes``."""
     summary = {}
     for name, entry in models.items():
         storage = entry.get("model_storage") or {}
         summary[name] = {"file": entry["model_file"], "chosen_epoch": entry["chosen_epoch"], "images": int(images),
                          "weights_dtype": storage.get("dtype"),
-                         "float32_checkpoint_accuracy": storage.get("accuracy_float32")}
+                         "float32_checkpoint_accuracy": storage.get("accuracy_float32"),
+                         "epochs": entry["epochs_run"],
+                         "publictest_accuracy": entry["publictest_accuracy_at_chosen_epoch"],
+                         "training_cpu_minutes": entry["training_cpu_minutes"]}
     return summary
 
 

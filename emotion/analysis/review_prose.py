@@ -1,11 +1,12 @@
-"""The sentences notebook 07 prints in the methodology review (seeds, selection bias, training experiments), each a
-tested function of the results it states: the dicts notebook 07 writes to ``results/07_methodology.json``
+"""The sentences notebook 04 prints in the methodology review (seeds, selection bias, training experiments), each a
+tested function of the results it states: the dicts notebook 04 writes to ``results/04_methodology.json``
 (:func:`emotion.analysis.ablations.seed_band`, :func:`emotion.analysis.ablations.against_band`,
 :func:`emotion.analysis.ablations.compute_cost` and the experiments' placements).
 
-Notebook 07 decides no claim: where a sentence names a claim's verdict, it is the ledger's entry
-(``results/05_claims.json``, :func:`emotion.analysis.ledger.read_ledger`), stated with
-:func:`emotion.analysis.ledger.verdict_tag`; the experiments' own outcomes are told in words that are not verdicts.
+Notebook 04 decides no claim and states no verdict: it comes before the model comparison and the evaluation that
+the ledger also weighs, so where a sentence reaches a claim it names the claim and hands it to the claims ledger
+(notebook 08, rules in :mod:`emotion.analysis.claims`); the experiments' own outcomes are told in words that are not
+verdicts.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from emotion.analysis.claims import Claim
-from emotion.analysis.ledger import verdict_tag
-
 
 def run_labels(grouped: dict[str, Any]) -> dict[str, str]:
-    """How notebook 07 names each run of :func:`emotion.analysis.ablations.group_runs`: ``seed N`` for the seed band's
+    """How notebook 04 names each run of :func:`emotion.analysis.ablations.group_runs`: ``seed N`` for the seed band's
     runs, ``<treatment> (seed N)`` for a treatment."""
     labels = {name: f"seed {payload['recipe']['seed']}" for name, payload in grouped["band"].items()}
     labels.update({entry["name"]: f"{entry['label']} (seed {entry['payload']['recipe']['seed']})"
@@ -28,7 +26,7 @@ def run_labels(grouped: dict[str, Any]) -> dict[str, str]:
 
 
 def headline_rows(band: dict[str, Any], band_recipe: dict[str, Any], inflations: list[float]) -> list[dict]:
-    """Notebook 07's headline rows: the seed band's accuracy range and the mean inflation from choosing the epoch on
+    """Notebook 04's headline rows: the seed band's accuracy range and the mean inflation from choosing the epoch on
     PrivateTest over the audited runs (``inflations``, accuracy units)."""
     return [
         {"quantity": f"spread over {band['accuracy']['n']} seeds ({band_recipe['model']}, {band['epochs']} epochs): "
@@ -53,23 +51,19 @@ def describe_seed_band(band: dict[str, Any], cores: int) -> str:
             + f" wall-minutes on this {cores}-core machine). A one-run difference between two recipes inside this "
             "spread is what a new seed alone produces; with only "
             f"{a['n']} seeds the spread is itself a rough, low estimate, and it is the spread at {band['epochs']} "
-            "epochs, not at convergence. The bootstrap interval of notebook 05 measures a different uncertainty "
+            "epochs, not at convergence. The bootstrap interval of notebook 06 measures a different uncertainty "
             "(which test images), not this one (which training run).")
 
 
-def _ledger_verdict(entry: Claim | None, weighs: str) -> str:
-    """The sentence that hands a claim to the ledger: its verdict there (tagged), or that the ledger is not written."""
-    if entry is None:
-        return ("The claim's verdict belongs to the claims ledger, which notebook 05 has not written yet "
-                "(`results/05_claims.json`).")
-    return f"The claim's one verdict is the ledger's (notebook 05, which {weighs}): {verdict_tag(entry)}."
+def _ledger_verdict(claim: str, weighs: str) -> str:
+    """The sentence that hands ``claim`` (its id in :data:`emotion.analysis.claims.CLAIMS`) to the claims ledger."""
+    return (f"The claim's one verdict is the claims ledger's (notebook 08, claim `{claim}`), which {weighs}.")
 
 
-def describe_class_weighting(weighting: dict[str, Any], band: dict[str, Any], accuracy: dict[str, Any],
-                             ledger_entry: Claim | None) -> str:
+def describe_class_weighting(weighting: dict[str, Any], band: dict[str, Any], accuracy: dict[str, Any]) -> str:
     """The class-weighted run against the seed band (``results["class_weighting"]``: ``evidence``, ``f1``,
     ``recall``, ``worst_class_after_weighting``; ``accuracy``: :func:`emotion.analysis.ablations.against_band` of its
-    overall accuracy) and the disgust claim's verdict from the ledger.
+    overall accuracy), handing the disgust claim to the ledger.
 
     Rule for the outcome, in words that are not a verdict: disgust's F1 above every seed's ("rose above") or not, and
     whether disgust is still the worst class after weighting."""
@@ -84,18 +78,18 @@ def describe_class_weighting(weighting: dict[str, Any], band: dict[str, Any], ac
             + f". For the paper's explanation (\"because it has the fewest samples\"): {outcome}, in one run at "
             f"{band['epochs']} epochs. Overall accuracy with weighting: {accuracy['value']:.2%}, "
             f"{accuracy['direction']} the band's {accuracy['band_min']:.2%}-{accuracy['band_max']:.2%}. "
-            + _ledger_verdict(ledger_entry, "also asks whether disgust is the worst class of the reference model and "
-                                            "whether these runs had converged"))
+            + _ledger_verdict("disgust", "also asks whether disgust is the worst class of the reference model and "
+                                         "whether these runs had converged"))
 
 
-def describe_augmentation(augmentation: dict[str, Any], band: dict[str, Any], ledger_entry: Claim | None) -> str:
+def describe_augmentation(augmentation: dict[str, Any], band: dict[str, Any]) -> str:
     """The run without augmentation against the seed band (``results["augmentation"]``: ``evidence``, and ``gap``
-    and ``accuracy`` placements once measured) and the augmentation claim's verdict from the ledger. Rule: the gap
+    and ``accuracy`` placements once measured), handing the augmentation claim to the ledger. Rule: the gap
     without augmentation is said to be above, inside or below every augmented seed's, with the chance 1/(n+1) that a
     run with no effect lands above them all."""
     if "gap" not in augmentation:
         return augmentation.get("evidence", augmentation.get("status", "")) + ". " + _ledger_verdict(
-            ledger_entry, "weighs the runs once they exist")
+            "augmentation", "weighs the runs once they exist")
     gap, accuracy = augmentation["gap"], augmentation["accuracy"]
     where = {"above": "above every augmented seed's", "inside": "inside the augmented seeds' range",
              "below": "below every augmented seed's"}[gap["direction"]]
@@ -103,7 +97,7 @@ def describe_augmentation(augmentation: dict[str, Any], band: dict[str, Any], le
             f"generalisation gap is {where}, and PrivateTest accuracy is {accuracy['direction']} the seed band; with "
             f"{band['accuracy']['n']} seeds, a run with no effect would land above every seed's gap with probability "
             f"{gap['chance_above_if_no_effect']:.0%}, and this is one run at {band['epochs']} epochs. "
-            + _ledger_verdict(ledger_entry, "also asks whether these runs had converged"))
+            + _ledger_verdict("augmentation", "also asks whether these runs had converged"))
 
 
 def describe_mixed_precision(mixed: dict[str, Any], cores: int) -> str:
@@ -144,17 +138,17 @@ def describe_crop(crop: dict[str, Any], band: dict[str, Any]) -> str:
 
 
 def describe_conclusion(band: dict[str, Any], inflations: list[float], weighting: dict[str, Any],
-                        crop: dict[str, Any], ledger: dict[str, Claim], crop_size: int) -> str:
-    """Notebook 07's conclusion: the seed spread, the mean selection-bias inflation, the class-weighting outcome,
-    the crop run's placement, and the verdicts of the claims these runs bear on, as the ledger gives them."""
+                        crop: dict[str, Any], crop_size: int) -> str:
+    """Notebook 04's conclusion: the seed spread, the mean selection-bias inflation, the class-weighting outcome,
+    the crop run's placement, and where these runs are used next (the model comparison reads the seed band; the
+    claims ledger weighs the runs into the verdicts on the claims they bear on)."""
     lifted = weighting["f1"]["disgust"]["direction"] == "above"
-    verdicts = [verdict_tag(ledger[key]) for key in ("disgust", "augmentation") if key in ledger]
     return (f"A new seed moves this recipe's PrivateTest accuracy by up to "
             f"{100 * (band['accuracy']['max'] - band['accuracy']['min']):.1f} points at {band['epochs']} epochs; "
             f"choosing epochs on the test set would have added {100 * np.mean(inflations):.2f} points on average; "
             f"class weighting {'lifted' if lifted else 'did not lift'} disgust's F1 above the seed band; the "
             f"{crop_size}x{crop_size} crop: "
             + (f"{crop['accuracy']['direction']} the seed band. " if "accuracy" in crop else "not run. ")
-            + ("The ledger's verdicts on the claims these runs bear on: " + ", ".join(verdicts) + ". " if verdicts else
-               "The claims ledger (notebook 05) has not been written yet. ")
-            + "All numbers are in `results/07_methodology.json`; the claims ledger cites the runs' own files.")
+            + "Notebook 05 reads a difference between two models against this seed band; the claims ledger (notebook "
+              "08) weighs these runs, and whether they had converged, into its verdicts on the claims `disgust` and "
+              "`augmentation`. All numbers are in `results/04_methodology.json`; the ledger cites the runs' own files.")

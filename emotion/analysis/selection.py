@@ -59,7 +59,7 @@ def selection_inflation(publictest: Mapping[str, float], privatetest: Mapping[st
 
 def describe_default_model(selection: dict[str, Any], ckplus_accuracy: float | None = None,
                            interval: dict[str, float] | None = None) -> str:
-    """The sentences notebook 05 prints about the app's default model: its PrivateTest accuracy as chosen, whether
+    """The sentences notebook 06 prints about the app's default model: its PrivateTest accuracy as chosen, whether
     its PublicTest number is inflated by the choice (the wording follows where its drop falls against the unchosen
     candidates' range: above it "inflated", inside it "within the spread", below it "no sign"), and where its
     out-of-distribution accuracy was measured (CK+48, or not at all when CK+48 was missing), beside the paper's own

@@ -1,4 +1,4 @@
-"""Per-class bootstrap intervals: how far to trust each class's precision, recall and F1 (notebook 05).
+"""Per-class bootstrap intervals: how far to trust each class's precision, recall and F1 (notebook 06).
 
 The per-class scores are defined once, in :mod:`emotion.classify.evaluate`; this module resamples them. The interval
 of one metric and McNemar's test for paired classifiers are in :mod:`emotion.classify.significance`."""

@@ -1,6 +1,6 @@
 """Step 6 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): the system people use.
 
-The end-to-end pipeline from photo to labelled faces (``pipeline``) and the sentences notebook 06 prints about it
+The end-to-end pipeline from photo to labelled faces (``pipeline``) and the sentences notebook 07 prints about it
 (``pipeline_prose``), its folder run timed sequential against
 overlapped (``folder_benchmark``), the comparison with the PyPI package ``fer``
 (``peer``), the web app with its load test and browser driver (``webapp``, ``webapp_load``, ``webapp_browser``) and

@@ -19,11 +19,11 @@ Commands:
     model-card      write models/MODEL_CARD.md from results/*.json
     notebook-scripts  write notebooks/scripts/NN_slug.py, each notebook's sources as plain text (--check: compare only)
     predict         find faces in photos and classify their emotions (annotated copies, JSON)
-    peer-compare    the `fer` package vs our pipeline on the same inputs (results/06_peer_comparison.json)
+    peer-compare    the `fer` package vs our pipeline on the same inputs (results/07_peer_comparison.json)
     tune-pipeline   choose the pipeline detector's image size on photos the peer comparison does not use
     serve           the web app for trying the system on a photo in a browser (http://127.0.0.1:8000/)
-    serve-load      a bounded load test of the web app (results/06_webapp_load.json)
-    folder-benchmark  predict on a folder, sequential vs overlapped (results/06_folder_benchmark.json)
+    serve-load      a bounded load test of the web app (results/07_webapp_load.json)
+    folder-benchmark  predict on a folder, sequential vs overlapped (results/07_folder_benchmark.json)
 """  # noqa: E501
 
 from __future__ import annotations

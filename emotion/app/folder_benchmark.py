@@ -1,6 +1,6 @@
 """The folder benchmark: photos per second of ``python -m emotion predict FOLDER`` with its stages overlapped (the
 default) against one batch after another (``--sequential``), both in one process with their passes interleaved, and
-a check that both give the same outputs -> ``results/06_folder_benchmark.json``.
+a check that both give the same outputs -> ``results/07_folder_benchmark.json``.
 
 Two workloads: ``annotated_copies`` (``predict FOLDER --out DIR``: every photo's annotated copy is drawn and written
 as PNG, and the copies are compared byte for byte) and ``predictions_only`` (``predict FOLDER --json``: the faces and
@@ -27,7 +27,7 @@ PASSES = 3
 """Passes of each way, interleaved; the speed-up is the ratio of the medians."""
 WARMUP_PHOTOS = 8
 """Photos each way runs once, untimed, before the first pass (runtime set-up, first allocations)."""
-RESULTS_NAME = "06_folder_benchmark.json"
+RESULTS_NAME = "07_folder_benchmark.json"
 WAYS = ("sequential", "overlapped")
 WORKLOADS = {"annotated_copies": True, "predictions_only": False}
 """Workload name -> whether annotated copies are written (``--out``)."""
@@ -130,7 +130,7 @@ def summarise_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def describe_folder_benchmark(payload: dict[str, Any]) -> str:
-    """Sentences on a ``06_folder_benchmark.json`` payload: per workload the two medians with their ranges, the
+    """Sentences on a ``07_folder_benchmark.json`` payload: per workload the two medians with their ranges, the
     speed-up with its range over passes, and whether the outputs were identical; then how busy the machine was.
 
     Rule: a speed-up is stated with its per-pass range; the busiest run's other work is named, because other

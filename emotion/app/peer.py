@@ -220,7 +220,7 @@ def detection_recall(records: list[dict[str, Any]], annotations, min_height: int
                      threshold: float = 0.5) -> dict[str, Any]:
     """Detection recall of one side's photo records (``photo`` path whose file name is the annotation's ``image``,
     ``faces`` with ``box`` x, y, w, h): :func:`~emotion.analysis.error_analysis.photo_detection_recall`, the rule
-    notebook 06 uses, so both report the same quantity."""
+    notebook 07 uses, so both report the same quantity."""
     from emotion.analysis.error_analysis import photo_detection_recall
 
     return photo_detection_recall([Path(record["photo"]).name for record in records],
@@ -265,7 +265,7 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
             fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
             annotations=None, tta: str = "none", passes: int = PEER_PASSES,
             single_model_path: Path | None = None) -> dict[str, Any]:
-    """The whole comparison; returns the payload of ``results/06_peer_comparison.json``.
+    """The whole comparison; returns the payload of ``results/07_peer_comparison.json``.
 
     Args:
         detectors: the detector families both sides run (``haar``, ``mtcnn``: what fer offers).
@@ -358,7 +358,7 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
 
 
 def peer_table(peer: dict[str, Any]):
-    """A DataFrame (rows ``ours`` and ``fer``) of a ``06_peer_comparison.json`` payload: PrivateTest accuracy with
+    """A DataFrame (rows ``ours`` and ``fer``) of a ``07_peer_comparison.json`` payload: PrivateTest accuracy with
     its 95 % interval, macro-F1, and faces per second and ms per photo with each detector family."""
     import pandas as pd
 
@@ -382,7 +382,7 @@ def peer_table(peer: dict[str, Any]):
 
 
 def detector_speed_table(peer: dict[str, Any]):
-    """A DataFrame of each end-to-end configuration of a ``06_peer_comparison.json`` payload (rows ``ours, haar``,
+    """A DataFrame of each end-to-end configuration of a ``07_peer_comparison.json`` payload (rows ``ours, haar``,
     ``fer, mtcnn``, ...): photos and faces per second, median ms per photo, the mean ms per photo of each of our
     pipeline's stages (blank for fer, which does not report them) and detection recall."""
     import pandas as pd

@@ -22,7 +22,7 @@ PIPELINE_DETECTOR_OPTIONS: dict[str, dict] = {"yunet": {"backend": "onnxruntime"
 """Keyword options of the pipeline's detectors, by name. YuNet runs on onnxruntime (the same faces as OpenCV's DNN
 module, in about half the time here). Photos are detected at their own size: ``python -m emotion tune-pipeline``
 found that shrinking them costs more detection recall than its tolerance on photos the peer comparison does not use
-(results/06_pipeline_tuning.json; a test keeps any side it chooses here as ``max_side``)."""
+(results/07_pipeline_tuning.json; a test keeps any side it chooses here as ``max_side``)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def default_model_path(results_dir: Path = RESULTS_DIR, models_dir: Path = MODEL
     (:func:`emotion.classify.release.best_release`: single networks by their chosen checkpoint, ensembles by the stored
     file without test-time augmentation). ``ensembles=False`` considers single networks only (the fastest of the best:
     an ensemble classifies each face once per member). How much choosing on PublicTest flatters that number is
-    measured in notebook 05 (:mod:`emotion.analysis.selection`).
+    measured in notebook 06 (:mod:`emotion.analysis.selection`).
 
     Raises:
         ModelFileError: no released model exists.

@@ -1,8 +1,8 @@
-"""The sentences notebook 06 prints about the end-to-end pipeline (where its time goes, its speed against `fer`),
+"""The sentences notebook 07 prints about the end-to-end pipeline (where its time goes, its speed against `fer`),
 each a tested function of the results it states.
 
-The inputs are the notebook's own results (``results/06_pipeline_demo.json``: ``timing``, ``detection``,
-``classifier_confidence``) and the peer comparison's (``results/06_peer_comparison.json``, written by
+The inputs are the notebook's own results (``results/07_pipeline_demo.json``: ``timing``, ``detection``,
+``classifier_confidence``) and the peer comparison's (``results/07_peer_comparison.json``, written by
 ``make peer-compare``); the thresholds that pick a wording are the named constants below. Nothing here imports
 TensorFlow or the rest of :mod:`emotion.app`.
 """
@@ -45,7 +45,7 @@ def stage_shares(times: dict[str, Any]) -> dict[str, float]:
 
 
 def describe_stage_times(times: dict[str, Any]) -> str:
-    """Notebook 06's paragraph on where the pipeline's time goes (``results["timing"]``: photos, faces, seconds per
+    """Notebook 07's paragraph on where the pipeline's time goes (``results["timing"]``: photos, faces, seconds per
     stage, ms per photo, faces per second).
 
     Rule: the stages are named largest first, the largest with its share. Speeding up one stage can save at most
@@ -71,7 +71,7 @@ def describe_stage_times(times: dict[str, Any]) -> str:
 
 
 def describe_detection_and_confidence(results: dict[str, Any]) -> str:
-    """Notebook 06's paragraph on what the pipeline gets wrong: detection recall on the photos' annotated faces and
+    """Notebook 07's paragraph on what the pipeline gets wrong: detection recall on the photos' annotated faces and
     how sure the classifier is (``results["detection"]``, ``results["classifier_confidence"]``).
 
     Rules: recall is stated only when some face was annotated at the minimum height. The classifier's answer is
@@ -98,7 +98,7 @@ def describe_detection_and_confidence(results: dict[str, Any]) -> str:
 
 
 def describe_classifiers(peer: dict[str, Any], alpha: float = PEER_ALPHA) -> str:
-    """Both classifiers' PrivateTest accuracy and which is the more accurate, from a ``06_peer_comparison.json``
+    """Both classifiers' PrivateTest accuracy and which is the more accurate, from a ``07_peer_comparison.json``
     payload (``model`` and the ``classifier`` entry): the one with the higher accuracy when McNemar's p is below
     ``alpha``, otherwise neither."""
     classifier = peer["classifier"]
@@ -112,7 +112,7 @@ def describe_classifiers(peer: dict[str, Any], alpha: float = PEER_ALPHA) -> str
 
 
 def describe_end_to_end(peer: dict[str, Any]) -> str:
-    """Our pipeline against fer's with each detector family both run (a ``06_peer_comparison.json`` payload's
+    """Our pipeline against fer's with each detector family both run (a ``07_peer_comparison.json`` payload's
     ``end_to_end``): faces per second, faces found, median ms per photo, and how often the two give a face the same
     emotion. The sentence says that faces per second rewards a detector that finds more faces."""
     end_to_end = peer["end_to_end"]
@@ -144,7 +144,7 @@ def describe_conditions(conditions: dict[str, Any] | None, quiet_below: float = 
 
 
 def describe_fastest(peer: dict[str, Any]) -> str:
-    """One sentence on the fastest-against-fastest comparison of a ``06_peer_comparison.json`` payload (its
+    """One sentence on the fastest-against-fastest comparison of a ``07_peer_comparison.json`` payload (its
     ``fastest`` entry, :func:`emotion.app.peer.fastest_comparison`), naming which parts of the speed goal hold,
     followed by :func:`describe_conditions`; empty when the payload predates it."""
     fastest = peer.get("fastest")
@@ -166,7 +166,7 @@ def describe_fastest(peer: dict[str, Any]) -> str:
 
 
 def describe_single_network(peer: dict[str, Any]) -> str:
-    """The ``single_network`` entry of a ``06_peer_comparison.json`` payload (a single network run beside an ensemble
+    """The ``single_network`` entry of a ``07_peer_comparison.json`` payload (a single network run beside an ensemble
     default), as measured: its accuracy and photos per second against the default's with the same detector, and how
     much time per photo it saved against the most a faster classifier could save there (the default's classifier
     share of its stage time). Empty when the payload has none.
@@ -200,7 +200,7 @@ def describe_single_network(peer: dict[str, Any]) -> str:
 
 
 def describe_peer_comparison(peer: dict[str, Any]) -> str:
-    """Notebook 06's paragraph on the comparison with the `fer` package, from a ``06_peer_comparison.json`` payload:
+    """Notebook 07's paragraph on the comparison with the `fer` package, from a ``07_peer_comparison.json`` payload:
     :func:`describe_classifiers`, :func:`describe_end_to_end`, :func:`describe_fastest` and
     :func:`describe_single_network`, in that order (the last two only when the payload has them)."""
     parts = [describe_classifiers(peer), describe_end_to_end(peer), describe_fastest(peer),
@@ -209,7 +209,7 @@ def describe_peer_comparison(peer: dict[str, Any]) -> str:
 
 
 def headline_rows(results: dict[str, Any], cores: int) -> list[dict[str, Any]]:
-    """Notebook 06's README headline row (the pipeline's ms per photo) from its results document, on a machine of
+    """Notebook 07's README headline row (the pipeline's ms per photo) from its results document, on a machine of
     ``cores`` CPU cores."""
     system, times = results["system"], results["timing"]
     return [{"quantity": f"pipeline ({system['detector']} + {Path(system['classifier']).stem}): ms per photo",

@@ -36,7 +36,7 @@ MAX_UPLOAD_PIXELS = 40_000_000
 """Images with more pixels than this are refused before decoding (a decompression bomb guard), as that file's error."""
 
 SAMPLE_COUNT = 6
-"""How many of notebook 06's WIDER photos the upload page offers as samples."""
+"""How many of notebook 07's WIDER photos the upload page offers as samples."""
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -59,14 +59,14 @@ def _request_class():
 
 def sample_photos(results_dir: Path = RESULTS_DIR, images_dir: Path | None = None,
                   count: int = SAMPLE_COUNT) -> dict[str, Path]:
-    """The study's sample photos: the first ``count`` WIDER photos notebook 06 ran the pipeline on
-    (``results/06_pipeline_demo.json``, ``system.photos``) that exist in ``images_dir`` (default
+    """The study's sample photos: the first ``count`` WIDER photos notebook 07 ran the pipeline on
+    (``results/07_pipeline_demo.json``, ``system.photos``) that exist in ``images_dir`` (default
     ``$EMOTION_DATA/faces/images``). Returns ``{file name: path}``; empty when the results file or the data is
     absent."""
     from emotion.provenance import read_results
 
     images_dir = data_root() / "faces" / "images" if images_dir is None else Path(images_dir)
-    demo = Path(results_dir) / "06_pipeline_demo.json"
+    demo = Path(results_dir) / "07_pipeline_demo.json"
     if not demo.is_file():
         return {}
     try:

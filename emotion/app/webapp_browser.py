@@ -3,7 +3,7 @@ setup-browser``) automated with Playwright for Python, pointed at that executabl
 
 :func:`capture_upload` serves an app on 127.0.0.1 (a free port) in a background thread, opens its page, uploads one
 photo through the form, waits until the face boxes and labels are drawn, saves a screenshot and stops the server.
-The browser test (``tests/test_webapp_browser.py``) and notebook 06 (its screenshot of the app) both use it.
+The browser test (``tests/test_webapp_browser.py``) and notebook 07 (its screenshot of the app) both use it.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def capture_upload(app, photo: Path | str, screenshot: Path | str, *, timeout_s:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        # Playwright's sync API refuses to run where an asyncio loop runs (a Jupyter kernel, as in notebook 06), so
+        # Playwright's sync API refuses to run where an asyncio loop runs (a Jupyter kernel, as in notebook 07), so
         # the browser is driven from a thread of its own; its errors come back here.
         with ThreadPoolExecutor(max_workers=1) as pool:
             result = pool.submit(_drive_browser, sync_playwright, PlaywrightError, chromium, server.server_port,

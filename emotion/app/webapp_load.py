@@ -1,7 +1,7 @@
 """A bounded load test of the web app: serve it on 127.0.0.1 (a free port, a thread of this process), send a fixed
 number of ``POST /api/predict`` requests with one photo from a few concurrent clients, stop, and report throughput,
 latency, errors and memory. ``python -m emotion serve-load`` (``make webapp-load``) writes
-``results/06_webapp_load.json``.
+``results/07_webapp_load.json``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 DEFAULT_REQUESTS = 200
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT_S = 600.0
-RESULTS_NAME = "06_webapp_load.json"
+RESULTS_NAME = "07_webapp_load.json"
 
 
 def multipart_body(photo: bytes, name: str) -> tuple[bytes, str]:
@@ -123,7 +123,7 @@ def _milliseconds(value) -> float:
 
 
 def load_results(measurement: dict) -> dict:
-    """The payload of ``results/06_webapp_load.json``: the measurement with its protocol and headline rows."""
+    """The payload of ``results/07_webapp_load.json``: the measurement with its protocol and headline rows."""
     split = (f"{measurement['requests']} requests of one photo ({measurement['photo']}), "
              f"{measurement['concurrency']} concurrent")
     protocol = (f"POST /api/predict to the threaded Werkzeug server on 127.0.0.1 in the measuring process, "

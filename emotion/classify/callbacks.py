@@ -94,7 +94,7 @@ def privatetest_audit_class():
         """Records, after every epoch, the PrivateTest predictions (``audit/privatetest_epochNNN.npy``, uint8 class
         ids) and their accuracy (the ``audit_privatetest_accuracy`` column of history.csv).
 
-        This is for notebook 07's test-set selection-bias measurement only: nothing in training reads it (the
+        This is for notebook 04's test-set selection-bias measurement only: nothing in training reads it (the
         checkpoint is chosen by :class:`BestCheckpoint` on PublicTest, the schedule is fixed in advance). It runs after
         the epoch timer, so its prediction time is not counted in the epoch's wall or CPU seconds.
         """

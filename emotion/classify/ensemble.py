@@ -260,7 +260,7 @@ def release_ensemble(members: Sequence[str], name: str, models_dir: Path | str, 
     The stored file itself is scored: on PublicTest without test-time augmentation (the number
     :func:`emotion.app.pipeline.default_model_path` compares with single models' checkpoints) and with ``tta`` (what
     chose the members), and on PrivateTest once, both ways, with a 95 % bootstrap interval of the plain accuracy
-    (2,000 resamples, seed 0, as notebook 05 gives single models).
+    (2,000 resamples, seed 0, as notebook 06 gives single models).
 
     Args:
         members: release names (``models_dir/<member>.keras``), e.g. :func:`greedy_selection`'s ``members``.

@@ -18,7 +18,7 @@ Registry (:data:`MODEL_NAMES`):
   face (a ``CenterCrop`` layer inside the model, so it still takes 48x48 input). Training sees random 40x40 windows,
   because the augmentation's random shift and scale move the face before the fixed crop. Its convolutions see 0.69
   of the pixels of the basic CNN's, but the 48x48 input pipeline, augmentation and PublicTest pass are unchanged, so
-  a whole epoch costs less in proportion (measured: notebooks 04 and 07). Evaluation can average shifted windows
+  a whole epoch costs less in proportion (measured: notebooks 04 and 05). Evaluation can average shifted windows
   (ten-crop TTA, :func:`emotion.classify.evaluate.predict_probabilities` with ``tta="tencrop"``).
 * ``wide_crop_cnn``: ``crop_cnn`` at 1.5x the width (48, 96, 192, 384 filters), about 2.25x its convolution cost.
   ``crop_cnn``'s training accuracy (augmented, dropout on) stayed below its PublicTest accuracy to its last epoch,

@@ -42,7 +42,7 @@ class TrainConfig:
         model_options: keyword arguments of the architecture (e.g. ``{"dropout": 0.2}``).
         class_weighting: ``"none"``, or ``"balanced"``: each training image's loss is weighted by
             n / (classes x count of its class), so every class carries the same total weight (the class-imbalance
-            experiment of notebook 07).
+            experiment of notebook 04).
         optimizer: one of :data:`OPTIMIZERS`.
         momentum: SGD's momentum (unused by AdamW).
         init_from: a warm start: the path of a ``.keras`` model of the same architecture whose weights the run

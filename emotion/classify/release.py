@@ -91,7 +91,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     over :data:`MAX_MODEL_MIB` in float32 is stored with float16 weights; PrivateTest is then scored again with the
     stored file and both accuracies are recorded under ``model_storage``.
 
-    Ablation run (``ablation=True``): an experiment of notebooks 04/07 (another seed, class weighting, no
+    Ablation run (``ablation=True``): an experiment of notebooks 04/05 (another seed, class weighting, no
     augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
     PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
 

@@ -3,7 +3,7 @@ and McNemar's exact test for two classifiers scored on the same images.
 
 The metrics themselves (accuracy, macro-F1, per-class scores) are defined once, in :mod:`emotion.classify.evaluate`;
 this module resamples them. Ensembles (:mod:`emotion.classify.ensemble`) and every later stage use it; the per-class
-intervals of notebook 05 are in :mod:`emotion.analysis.uncertainty`.
+intervals of notebook 06 are in :mod:`emotion.analysis.uncertainty`.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from emotion.classify.inputs import make_dataset
 # (emotion/app/commands/classify.py) imports them from here. The other names kept importable from here by other
 # modules are used in this one too:
 # TrainConfig, compile_model, training_policy (emotion/classify/input_benchmark.py), read_sessions
-# (emotion/classify/training_cost.py), TrainConfig, read_history (notebooks 03 and 04).
+# (emotion/classify/training_cost.py), TrainConfig, read_history (notebooks 03 and 05).
 from emotion.classify.recipes import (  # noqa: F401  (recipe_config and with_overrides are re-exported)
     CLASS_WEIGHTINGS,
     OPTIMIZERS,

@@ -189,7 +189,7 @@ def describe_privatetest(results: dict[str, Any], release: dict[str, Any]) -> st
     beats the plain model, else the sentence says neither does. The recall extremes and the most frequent confusion
     come from the plain scores. The paper's figure is quoted for an architecture it reports
     (:data:`emotion.paper.PAPER_RESULTS`), else its best (:data:`emotion.paper.PAPER_FER2013_ACCURACY`). Goals are
-    judged in notebook 04, not here.
+    judged in notebook 05, not here.
     """
     scores = results["privatetest"]
     plain = scores["plain"]
@@ -223,7 +223,7 @@ def describe_privatetest(results: dict[str, Any], release: dict[str, Any]) -> st
         text += (f"For reference, the paper reports no figure for {release['model']}; its best FER2013 accuracy is "
                  f"{PAPER_FER2013_ACCURACY:.2%}; this run is {(plain['accuracy'] - PAPER_FER2013_ACCURACY) * 100:+.1f} "
                  "points from it. ")
-    return text + "Notebook 04 judges the study's accuracy goals."
+    return text + "Notebook 05 judges the study's accuracy goals."
 
 
 def describe_conclusion(results: dict[str, Any], release: dict[str, Any]) -> str:
@@ -249,7 +249,7 @@ def describe_conclusion(results: dict[str, Any], release: dict[str, Any]) -> str
             f"{PIPELINE_GOAL:.0%} goal)")
     text += ("; its rounds spread too widely to tell its cost from run-to-run noise. " if benchmark_is_noise(benchmark)
              else ". ")
-    return text + (f"Notebook 04 puts the models side by side (CNN vs ResNet-18/34/50, accuracy vs training "
+    return text + (f"Notebook 05 puts the models side by side (CNN vs ResNet-18/34/50, accuracy vs training "
                    f"CPU-minutes, K-fold vs holdout). All numbers above are in `results/03_notebook_{name}.json` and "
                    f"`results/03_train_{name}.json`.")
 

@@ -18,17 +18,17 @@ from emotion.data.fer2013 import load_fer2013
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.paths import DATA_ENV_VAR, data_root, fer2013_csv, ferplus_csv
 
-NOTEBOOKS = ("01_data_overview", "02_face_detectors", "03_train", "04_compare_models", "05_evaluation",
-             "06_pipeline_demo", "07_methodology_review")
+NOTEBOOKS = ("01_data_overview", "02_face_detectors", "03_train", "04_methodology_review", "05_compare_models",
+             "06_evaluation", "07_pipeline_demo", "08_claims_ledger")
 """The study's notebooks, in reading order (``notebooks/<name>.ipynb``)."""
 
 CKPLUS_SECTION = "How does it do out of distribution? CK+48 (posed, lab conditions)"
-"""The title of notebook 05's CK+48 section, the part of the study that needs CK+48."""
+"""The title of notebook 06's CK+48 section, the part of the study that needs CK+48."""
 CKPLUS_LEFT_OUT = "the CK+48 numbers of its claims ledger, conclusion and headline table"
-"""What notebook 05 leaves out besides its CK+48 section when CK+48 is missing; check-data and the notebook say it."""
-CKPLUS_SKIPPED = f'notebook 05 skips its section "{CKPLUS_SECTION}" and leaves out {CKPLUS_LEFT_OUT}'
+"""What notebook 06 leaves out besides its CK+48 section when CK+48 is missing; check-data and the notebook say it."""
+CKPLUS_SKIPPED = f'notebook 06 skips its section "{CKPLUS_SECTION}" and leaves out {CKPLUS_LEFT_OUT}'
 """What the study loses without CK+48, as check-data says it."""
-YUNET_SKIPPED = ("notebook 02 benchmarks the other detectors without YuNet; notebook 06, the web app and `predict` use "
+YUNET_SKIPPED = ("notebook 02 benchmarks the other detectors without YuNet; notebook 07, the web app and `predict` use "
                  "MTCNN as the pipeline's detector instead")
 """What the study loses without the YuNet model file."""
 YUNET_INSTRUCTIONS = (
@@ -58,14 +58,14 @@ class DataSet:
 
 
 DATA_SETS = (
-    DataSet("FER2013", "fer2013", True, ("01_data_overview", "03_train", "04_compare_models", "05_evaluation")),
-    DataSet("FER+ votes", "fer2013", True, ("01_data_overview", "05_evaluation")),
-    DataSet("WIDER FACE val subset", "faces", True, ("02_face_detectors", "06_pipeline_demo")),
-    DataSet("CK+48", "ckplus48", False, ("05_evaluation",), CKPLUS_SKIPPED),
+    DataSet("FER2013", "fer2013", True, ("01_data_overview", "03_train", "05_compare_models", "06_evaluation")),
+    DataSet("FER+ votes", "fer2013", True, ("01_data_overview", "06_evaluation")),
+    DataSet("WIDER FACE val subset", "faces", True, ("02_face_detectors", "07_pipeline_demo")),
+    DataSet("CK+48", "ckplus48", False, ("06_evaluation",), CKPLUS_SKIPPED),
     DataSet("YuNet face detector", "models/face_detection_yunet_2023mar.onnx", False,
-            ("02_face_detectors", "06_pipeline_demo"), YUNET_SKIPPED),
+            ("02_face_detectors", "07_pipeline_demo"), YUNET_SKIPPED),
 )
-"""Every data set a notebook reads. Notebook 07 reads only results/."""
+"""Every data set a notebook reads. Notebook 04 reads only results/."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ def format_report(root: Path, items: list[CheckItem]) -> str:
 
 
 def missing_ckplus_note(root: Path | None = None) -> str | None:
-    """The sentence notebook 05 shows instead of its CK+48 section when ``root/ckplus48/labels.csv`` (default root:
+    """The sentence notebook 06 shows instead of its CK+48 section when ``root/ckplus48/labels.csv`` (default root:
     :func:`emotion.paths.data_root`) does not exist; ``None`` when it does."""
     root = Path(root) if root is not None else data_root()
     labels = root / "ckplus48" / "labels.csv"

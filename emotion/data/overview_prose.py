@@ -148,7 +148,7 @@ def describe_duplicates(results: dict[str, Any]) -> str:
     if duplicates["blank_images"]:
         text += f"{duplicates['blank_images']:,} images are entirely black. "
     return text + ("We keep the file as published (so our numbers compare with the literature) and measure the "
-                   "leakage's effect on accuracy in notebook 05.")
+                   "leakage's effect on accuracy in notebook 06.")
 
 
 def describe_ferplus_agreement(results: dict[str, Any]) -> str:
@@ -175,7 +175,7 @@ def describe_ferplus_agreement(results: dict[str, Any]) -> str:
     return text + (
         f"FER2013's labels are therefore noisy: on PrivateTest {1 - private:.1%} of the images with a crowd majority "
         "carry a label that majority would not give, and some of a model's errors there may be faces whose FER2013 "
-        "label the crowd disputes (notebook 05 counts them). This agreement is not a ceiling on accuracy: a "
+        "label the crowd disputes (notebook 06 counts them). This agreement is not a ceiling on accuracy: a "
         "classifier trained and scored on FER2013's own labels learns those labels, not the crowd's, and can score "
         "above it.")
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-# Notebook 02 reads the whole WIDER FACE evaluation as ``detection_eval.<name>``, and notebook 06 and
+# Notebook 02 reads the whole WIDER FACE evaluation as ``detection_eval.<name>``, and notebook 07 and
 # ``python -m emotion detect-eval`` import load_annotations and load_image_table from here: the names that moved to
 # emotion.data.wider_face and emotion.faces.detection_metrics stay importable here.
 from emotion.data.wider_face import (  # noqa: F401  (re-exported)

@@ -62,7 +62,7 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
     intervals = (evaluation or {}).get("models", {}).get(name, {}).get("intervals")
     if intervals:
         accuracy, f1 = intervals["accuracy"], intervals["macro_f1"]
-        lines.append(f"- **95 % bootstrap intervals** (`results/05_evaluation.json`): accuracy "
+        lines.append(f"- **95 % bootstrap intervals** (`results/06_evaluation.json`): accuracy "
                      f"{_percent(accuracy['low'])}-{_percent(accuracy['high'])}, "
                      f"macro-F1 {f1['low']:.3f}-{f1['high']:.3f}.")
     lines += [
@@ -91,7 +91,7 @@ def render_model_card(results_dir: Path = RESULTS_DIR) -> str:
     ]
     if not released:
         lines += ["No model has been released yet: `make train` trains them and writes `results/03_train_*.json`.", ""]
-    evaluation_path = results_dir / "05_evaluation.json"
+    evaluation_path = results_dir / "06_evaluation.json"
     evaluation = read_results(evaluation_path) if evaluation_path.is_file() else None
     for result in released:
         lines += _model_section(result, evaluation)

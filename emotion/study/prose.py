@@ -8,13 +8,13 @@ markdown holds only questions, methods and such constants.
 
 The rule (:func:`number_is_backed`): a number stated with ``d`` decimals is backed when some value ``v`` of the pool
 rounds to it at ``d`` decimals, either as it is or as a percentage (``100 v``). Left out of the check: code spans and
-fenced code, link targets, URLs, dotted versions (``25.10.3``), notebook numbers (``# 04 ·`` titles, ``notebook 04``,
+fenced code, link targets, URLs, dotted versions (``25.10.3``), notebook numbers (``# 04 ·`` titles, ``notebook 05``,
 ``Notebooks 03-05``), citation years (``et al., 2016``), and numbers glued to a word or a hyphen (``ResNet-18``,
 ``FER2013``, ``48x48``, ``-34``).
 
 Generated sentences (the markdown a code cell displays, written by the package's ``describe_*`` functions) are read
 too, as a reader reads them (:func:`unbacked_generated_numbers`): their numbers must be in *some* results file, since a
-notebook may quote another's (notebook 04 quotes notebook 07's seed band), except differences stated in points
+notebook may quote another's (notebook 05 quotes notebook 04's seed band), except differences stated in points
 (``+1.5 points``, ``a 25.27-point distance``), which the describe functions derive and their tests check. And words
 are read against numbers where a rule exists (:func:`overstated_caps`): a sentence that calls a percentage a cap, a
 ceiling or an upper bound is wrong when a results file holds an accuracy above it.

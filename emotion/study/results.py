@@ -15,7 +15,7 @@ from typing import Any
 
 from emotion.classify.training_cost import cost_markdown, load_training_cost
 from emotion.errors import DataFormatError, DataMissingError
-from emotion.machine import cpu_cores  # noqa: F401  (re-exported: notebooks 06 and 07 import it from here)
+from emotion.machine import cpu_cores  # noqa: F401  (re-exported: notebooks 04 and 07 import it from here)
 from emotion.paths import RESULTS_DIR
 
 # Writing and reading results files is the base module emotion.provenance's job; the notebooks and
@@ -73,14 +73,14 @@ def _cell(value: float | None, pattern: str) -> str:
 
 def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """One row per released model: PrivateTest accuracy of the released file (no TTA) with its 95 % bootstrap
-    interval and macro-F1 (``05_evaluation.json``), epochs trained, the epoch PublicTest chose, the whole lineage's
+    interval and macro-F1 (``06_evaluation.json``), epochs trained, the epoch PublicTest chose, the whole lineage's
     epochs when the run was warm-started, and the lineage's training CPU-minutes as recorded
-    (``04_compare_models.json``; notebook 04 also prices them at this machine's quiet cost of an epoch); then one row
+    (``05_compare_models.json``; notebook 05 also prices them at this machine's quiet cost of an epoch); then one row
     per released ensemble (``03_ensemble_*.json``: the stored file's PrivateTest accuracy with its interval, and its
     members' training)."""
     results_dir = Path(results_dir)
-    compare, evaluation = (_optional(results_dir / "04_compare_models.json"),
-                           _optional(results_dir / "05_evaluation.json"))
+    compare, evaluation = (_optional(results_dir / "05_compare_models.json"),
+                           _optional(results_dir / "06_evaluation.json"))
     header = ("| model | PrivateTest accuracy [95 % CI] | macro-F1 | epochs (chosen) | training CPU-min, whole "
               "lineage, as recorded |\n"
               "|---|---|---|---|---|")
@@ -94,7 +94,7 @@ def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
 
     for name, model in sorted(compare["models"].items(), key=lambda item: -shown_accuracy(item)):
         intervals = evaluated.get(name, {}).get("intervals")
-        accuracy = ("not evaluated (notebook 05)" if intervals is None else
+        accuracy = ("not evaluated (notebook 06)" if intervals is None else
                     f"{intervals['accuracy']['estimate']:.2%} [{intervals['accuracy']['low']:.1%}, "
                     f"{intervals['accuracy']['high']:.1%}]")
         macro = "" if intervals is None else f"{intervals['macro_f1']['estimate']:.3f}"
@@ -129,10 +129,10 @@ def detector_table(results_dir: Path | str = RESULTS_DIR) -> str:
 
 
 KEY_FIGURES = (
-    ("04_accuracy_vs_compute.png", "accuracy against training compute, every model and the paper's numbers"),
+    ("05_accuracy_vs_compute.png", "accuracy against training compute, every model and the paper's numbers"),
     ("02_speed_accuracy.png", "face detectors: speed against Hard-level AP"),
-    ("05_intervals.png", "PrivateTest accuracy and macro-F1 with 95 % intervals"),
-    ("07_selection_audit.png", "what choosing the epoch on the test set would have added"),
+    ("06_intervals.png", "PrivateTest accuracy and macro-F1 with 95 % intervals"),
+    ("04_selection_audit.png", "what choosing the epoch on the test set would have added"),
 )
 """The figures the README shows beside the compact tables: the ones that answer the study's questions."""
 
@@ -146,7 +146,7 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
     figures = [f"![{caption}](figures/{name})\n*{caption[0].upper() + caption[1:]} (`figures/{name}`).*"
                for name, caption in KEY_FIGURES if (figures_dir / name).is_file()]
     count = len(headline_rows(results_dir))
-    evaluation = _optional(Path(results_dir) / "05_evaluation.json") or {}
+    evaluation = _optional(Path(results_dir) / "06_evaluation.json") or {}
     images = sorted({model["images"] for model in evaluation.get("models", {}).values() if "images" in model})
     scored = f", n = {', '.join(f'{n:,}' for n in images)}" if images else ""
     return "\n".join([

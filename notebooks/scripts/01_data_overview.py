@@ -146,7 +146,7 @@ display(Markdown("**What this shows.** " + overview_prose.describe_ferplus_agree
 # The cell below writes every number of this notebook to `results/01_data_overview.json`, with the git commit,
 # package versions, seed and mode. In short: FER2013 is the original file, heavily imbalanced (disgust is rare), has
 # measurable train/test leakage through exact duplicates, and its labels often differ from a ten-annotator crowd
-# majority: noisy labels, most of all for the classes the crowd relabels (the FER+ paragraph names them). Notebooks 03-05 train and evaluate with these facts in mind: fit on
+# majority: noisy labels, most of all for the classes the crowd relabels (the FER+ paragraph names them). Notebooks 03, 05 and 06 train and evaluate with these facts in mind: fit on
 # Training, choose on PublicTest, report PrivateTest once, and report macro-F1 beside accuracy.
 
 # %%

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 PEER_PHOTOS = 50
-"""WIDER photos of the peer comparison's end-to-end part (the protocol of results/06_peer_comparison.json)."""
+"""WIDER photos of the peer comparison's end-to-end part (the protocol of results/07_peer_comparison.json)."""
 LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 8
-"""The web app's load-test protocol (results/06_webapp_load.json): requests sent, and how many at once."""
+"""The web app's load-test protocol (results/07_webapp_load.json): requests sent, and how many at once."""
 
 
 def bounded(convert, accept, what: str):

@@ -59,7 +59,7 @@ def register(commands) -> None:
     peer.set_defaults(handler=_peer_compare)
 
     tune = commands.add_parser("tune-pipeline", help="choose the pipeline detector's image size on photos the "
-                               "peer comparison does not use -> results/06_pipeline_tuning.json")
+                               "peer comparison does not use -> results/07_pipeline_tuning.json")
     tune.add_argument("--photos", type=at_least_one, default=PEER_PHOTOS,
                       help=f"tuning photos (default {PEER_PHOTOS}; fewer writes a smoke-mode file)")
     tune.add_argument("--detector", default="yunet", help="detector to tune (default yunet)")
@@ -69,7 +69,7 @@ def register(commands) -> None:
 
     serve = commands.add_parser("serve", help="the web app: try the system on a photo in a browser")
     serve_load = commands.add_parser("serve-load", help="a bounded load test of the web app -> "
-                                     "results/06_webapp_load.json")
+                                     "results/07_webapp_load.json")
     for parser_ in (serve, serve_load):
         parser_.add_argument("--detector", default=None, help=DETECTOR_HELP)
         parser_.add_argument("--model", help=MODEL_HELP)
@@ -89,7 +89,7 @@ def register(commands) -> None:
     serve_load.set_defaults(handler=_serve_load)
 
     configure_folder_benchmark(commands.add_parser(
-        "folder-benchmark", help="predict on a folder, sequential vs overlapped -> results/06_folder_benchmark.json"))
+        "folder-benchmark", help="predict on a folder, sequential vs overlapped -> results/07_folder_benchmark.json"))
 
 
 def _predict(arguments: argparse.Namespace) -> int:
@@ -152,7 +152,7 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
                                            time.perf_counter() - started)
     # A run on fewer photos than the protocol's is a quick check, and its file says so.
     mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
-    path = write_results(Path(arguments.results) / "06_peer_comparison.json", payload, mode=mode, seed=0)
+    path = write_results(Path(arguments.results) / "07_peer_comparison.json", payload, mode=mode, seed=0)
     print(f"written: {path}")
     return 0
 
@@ -169,7 +169,7 @@ def _tune_pipeline(arguments: argparse.Namespace) -> int:
     model = load_model(Path(arguments.model) if arguments.model else default_model_path())
     payload = tune_detection_side(model, photos, load_annotations(folder), detector=arguments.detector)
     mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
-    path = write_results(Path(arguments.results) / "06_pipeline_tuning.json", payload, mode=mode, seed=0)
+    path = write_results(Path(arguments.results) / "07_pipeline_tuning.json", payload, mode=mode, seed=0)
     for row in payload["rows"]:
         print(f"max_side {row['max_side'] or 'full':>5}: {row['ms_per_photo_median']:6.1f} ms/photo median, "
               f"{row['photos_per_second']:5.2f} photos/s, recall {row['recall']:.3f}")
@@ -197,7 +197,7 @@ def _serve_load(arguments: argparse.Namespace) -> int:
     else:
         samples = sample_photos()
         if not samples:
-            raise DataMissingError(f"no sample photo under {data_root() / 'faces' / 'images'} (notebook 06's WIDER "
+            raise DataMissingError(f"no sample photo under {data_root() / 'faces' / 'images'} (notebook 07's WIDER "
                                    "photos): set EMOTION_DATA, or pass --photo PATH.")
         photo = next(iter(samples.values()))
     read_image_file(photo)  # a clear error now rather than a refusal in every request

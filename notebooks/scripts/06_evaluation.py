@@ -1,21 +1,20 @@
 # %% [markdown]
-# # 05 · Evaluation and methodology review: how far to trust the numbers
+# # 06 · Evaluation: how far to trust the numbers
 #
 # **Question.** For every released model: how good is it per class (the paper's Table 4 layout), how uncertain are
 # its numbers, are its probabilities honest, what does it look at, how much of its "error" is disagreement about the
-# label, how much do duplicates between Training and PrivateTest flatter it, how badly does it fail out of
-# distribution, and which of the paper's claims survive? (The training-side questions -- spread over seeds,
-# test-set selection bias, class weighting, augmentation -- are measured by notebook 07 from the experiment runs. Every
-# verdict on a claim comes from one rule in `emotion.analysis.claims`, applied here; notebook 07 states the ledger's
-# verdicts, never its own.)
+# label, how much do duplicates between Training and PrivateTest flatter it, and how badly does it fail out of
+# distribution? (The training-side questions -- spread over seeds, test-set selection bias, class weighting,
+# augmentation -- are measured by notebook 04 from the experiment runs. This notebook decides no claim of the paper:
+# the claims ledger, notebook 08, weighs these numbers with the training runs and their budgets.)
 #
 # **What is scored.** Each model's stored release file (`models/<name>.keras`, the file the app loads; float16 weights
 # where a float32 model was over the size cap, and the first table says which). Its accuracy can differ slightly from
-# the float32 training checkpoint's that notebook 04 reports.
+# the float32 training checkpoint's that notebook 05 reports.
 #
-# **Produces** (full mode): `figures/05_confusion_<model>.png`, `figures/05_confused_pairs.png`,
-# `figures/05_intervals.png`, `figures/05_reliability.png`, `figures/05_gradcam.png`, `results/05_evaluation.json`
-# (every number, with split, protocol and 95 % interval) and `results/05_claims.json` (the claims ledger).
+# **Produces** (full mode): `figures/06_confusion_<model>.png`, `figures/06_confused_pairs.png`,
+# `figures/06_intervals.png`, `figures/06_reliability.png`, `figures/06_gradcam.png`, `results/06_evaluation.json`
+# (every number, with split, protocol and 95 % interval).
 #
 # **Run time:** the README's run-time table (from `results/00_runtimes.json`) has the measured figures for each mode
 # (inference only: models are never retrained here; smoke mode uses a few hundred images).
@@ -41,7 +40,6 @@ from IPython.display import Markdown, display
 
 from emotion import CLASS_NAMES
 from emotion.analysis import claims, evaluation_prose, review
-from emotion.analysis.ledger import file_evidence
 from emotion.analysis.selection import describe_default_model, selection_inflation
 from emotion.figures import evaluation_plots, plots
 from emotion.data.cohn_kanade import load_ckplus
@@ -83,7 +81,7 @@ pd.DataFrame(results["models"]).T
 #
 # Precision, recall and F1 per class on PrivateTest (each model's stored release file), with macro and
 # weighted averages. The paper's own per-class
-# values are not part of the study's materials, so only its headline numbers are compared (claims ledger below).
+# values are not part of the study's materials, so only its headline numbers are compared (claims ledger, notebook 08).
 
 # %%
 tables = {name: review.per_class_table(labels, predictions[name]) for name in models}
@@ -93,7 +91,7 @@ for name, table in tables.items():
                          dropna=False).to_numpy()
     results["models"][name]["confusion_matrix"] = matrix.tolist()
     plots.save_figure(plots.confusion_heatmap(matrix, f"{name}: PrivateTest confusion (rows sum to 1)"),
-                      figures_dir / f"05_confusion_{name}.png")
+                      figures_dir / f"06_confusion_{name}.png")
 pd.concat({name: table.round(3) for name, table in tables.items()}, axis=1)
 
 # %% [markdown]
@@ -101,11 +99,12 @@ pd.concat({name: table.round(3) for name, table in tables.items()}, axis=1)
 
 # %%
 reference = max(models, key=lambda name: models[name]["publictest_accuracy_at_chosen_epoch"])
+results["reference_model"] = reference  # the model every single-model section below reviews
 pairs = most_confused_pairs(np.array(results["models"][reference]["confusion_matrix"]), top=4)
 groups = [(f"{pair['true']} as {pair['predicted']}",
            data.images[test_rows][examples_of(labels, predictions[reference], CLASS_NAMES.index(pair["true"]),
                                               CLASS_NAMES.index(pair["predicted"]), seed=seed)]) for pair in pairs]
-plots.save_figure(evaluation_plots.image_rows(groups), figures_dir / "05_confused_pairs.png")
+plots.save_figure(evaluation_plots.image_rows(groups), figures_dir / "06_confused_pairs.png")
 results["confused_pairs"] = {"model": reference, "pairs": pairs}
 display(Markdown("**What this shows.** " + evaluation_prose.describe_confused_pairs(results["confused_pairs"])))
 
@@ -125,7 +124,7 @@ results["mcnemar"] = review.pairwise_mcnemar(labels, predictions)
 plots.save_figure(evaluation_plots.interval_plot({name: results["models"][name]["intervals"]["accuracy"] for name in models},
                                                  "PrivateTest accuracy (stored release files)",
                                                  claims.PAPER_FER2013_ACCURACY, f"paper's {claims.PAPER_FER2013_ACCURACY:.2%}"),
-                  figures_dir / "05_intervals.png")
+                  figures_dir / "06_intervals.png")
 evaluation_prose.accuracy_table(results["models"])
 
 # %%
@@ -138,7 +137,7 @@ display(Markdown("**What this shows.** "
 # %%
 numbers, bins = review.calibration_review(public_probabilities[reference], public_labels,
                                          probabilities[reference], labels)
-plots.save_figure(evaluation_plots.reliability_diagram(bins, numbers["ece_by_variant"]), figures_dir / "05_reliability.png")
+plots.save_figure(evaluation_plots.reliability_diagram(bins, numbers["ece_by_variant"]), figures_dir / "06_reliability.png")
 results["calibration"] = {**numbers, "model": reference,
                           "label_smoothing": models[reference].get("recipe", {}).get("label_smoothing")}
 display(Markdown("**What this shows.** " + evaluation_prose.describe_calibration(results["calibration"])))
@@ -151,7 +150,7 @@ indices, titles = review.saliency_examples(labels, predictions[reference], seed=
 maps = grad_cam(loaded[reference], data.images[test_rows][indices], predictions[reference][indices])
 feature_map = loaded[reference].get_layer(last_spatial_layer(loaded[reference])).output.shape[1:3]
 plots.save_figure(evaluation_plots.saliency_grid(data.images[test_rows][indices], maps, titles, columns=7),
-                  figures_dir / "05_gradcam.png")
+                  figures_dir / "06_gradcam.png")
 results["saliency"] = {"model": reference, "images": int(len(indices)),
                        "mean_map_by_face_third": review.saliency_by_region(maps),
                        "feature_map": [int(side) for side in feature_map]}
@@ -239,37 +238,14 @@ results["default_model"] = default_review
 display(Markdown("**What this shows.** " + default_review["text"]))
 
 # %% [markdown]
-# ## The claims ledger: which of the paper's claims survive?
-#
-# Each verdict comes from one rule of `emotion.analysis.claims`, applied to the numbers above and to the experiment
-# runs' results files. A claim that rests on trained models goes through the budget gate: decided on runs whose budget
-# curve had not converged, it reads "inconclusive at this budget" and names what would settle it.
-
-# %%
-# The numbers predicted above, and from results files: detectors (notebook 02), each architecture's budget curve
-# (only a converged one can decide what a model reaches), the training cost, and the experiment runs
-# (results/03_ablation_*.json, results/03_kfold_*.json) with the seed band's model and epochs.
-evidence = {**file_evidence(Path(released_results_dir)),
-            "models": {name: {"intervals": results["models"][name]["intervals"],
-                              "training_cpu_minutes": models[name]["training_cpu_minutes"],
-                              "publictest_accuracy": models[name]["publictest_accuracy_at_chosen_epoch"],
-                              "epochs": models[name]["epochs_run"],
-                              "weights_dtype": results["models"][name]["weights_dtype"]}
-                       for name in models},
-            "mcnemar": results["mcnemar"], "imbalance": results["imbalance"], "ckplus": results["ckplus"].get(reference)}
-ledger = claims.claims_ledger(evidence)
-write_results(results_dir / "05_claims.json", {"claims": ledger, "protocol": results["protocol"]}, mode=mode, seed=seed)
-display(Markdown(evaluation_prose.ledger_table(ledger)))
-
-# %% [markdown]
 # ## Conclusion
 
 # %%
 display(Markdown(evaluation_prose.describe_conclusion(
     results["models"], reference, results["ferplus"][reference], results["leakage"][reference],
-    results["ckplus"].get(reference), ledger)))
+    results["ckplus"].get(reference))))
 results["headline"] = evaluation_prose.headline_rows(results["models"], results["ckplus"])
-write_results(results_dir / "05_evaluation.json", results, mode=mode, seed=seed)
+write_results(results_dir / "06_evaluation.json", results, mode=mode, seed=seed)
 
 # %%
 package_versions()  # Python, TensorFlow, Keras, OpenCV, dlib, mtcnn and the rest, as run

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · Methodology review: how much of a result is the seed, the test set, or the recipe?
+# # 04 · Methodology review: how much of a result is the seed, the test set, or the recipe?
 #
 # **Question.** Three habits of the paper's protocol can make a number look better than it is: reporting one training
 # run (another seed gives another number), stopping training by watching the test set, and attributing a weak class to
@@ -19,10 +19,13 @@
 # This notebook trains nothing: `make experiments` trains the runs and writes `results/03_ablation_<name>.json`;
 # both modes read those files (smoke mode writes its outputs under `build/smoke/`).
 #
-# **Produces** (full mode): `figures/07_experiments.png`, `figures/07_selection_audit.png`,
-# `figures/07_class_weighting.png` and `results/07_methodology.json`. This notebook decides no claim of the paper: the
-# claims ledger (notebook 05, rules in `emotion.analysis.claims`) gives each claim its one verdict, weighing these runs
-# and whether they had converged, and where a section below names a verdict it quotes the ledger.
+# **Produces** (full mode): `figures/04_experiments.png`, `figures/04_selection_audit.png`,
+# `figures/04_class_weighting.png` and `results/04_methodology.json`.
+#
+# It comes before the model comparison (notebook 05), which reads a difference between two models against this
+# seed band, and decides no claim of the paper: the claims ledger (notebook 08, rules in `emotion.analysis.claims`)
+# gives each claim its one verdict, weighing these runs and whether they had converged; where a section below reaches
+# a claim, it names the claim and leaves the verdict to the ledger.
 #
 # **Run time:** the README's run-time table (from `results/00_runtimes.json`) has the measured figures for each mode.
 
@@ -42,7 +45,7 @@ from IPython.display import Markdown, display
 from emotion import CLASS_NAMES
 from emotion.figures import ablation_plots, plots
 from emotion.analysis import ablations, review_prose
-from emotion.analysis.ledger import read_ledger, without_verdict
+from emotion.analysis.ledger import without_verdict
 from emotion.classify.models import CROP_SIZE
 from emotion.errors import DataMissingError
 from emotion.study.results import cpu_cores, package_versions, read_results, write_results
@@ -52,7 +55,6 @@ runs = ablations.read_runs(released_results_dir)
 grouped = ablations.group_runs(runs)
 band = ablations.seed_band(grouped["band"])
 treatments = grouped["treatments"]
-ledger = read_ledger(released_results_dir)  # the claims' verdicts, as notebook 05 wrote them
 results = {"protocol": "every run: fit on Training, epoch chosen on PublicTest, PrivateTest evaluated once on that "
                        "epoch; the per-epoch PrivateTest audit was recorded but never used in training",
            "band_recipe": grouped["band_recipe"], "headline": []}
@@ -88,7 +90,7 @@ values = {labels[name]: {"accuracy": payload["test"]["accuracy"], "macro_f1": pa
 band_labels = [labels[name] for name in grouped["band"]]
 plots.save_figure(ablation_plots.runs_against_band(values, band_labels, {
     "accuracy": "PrivateTest accuracy", "macro_f1": "PrivateTest macro-F1",
-    "gap": "generalisation gap (Training - PrivateTest)"}), figures_dir / "07_experiments.png")
+    "gap": "generalisation gap (Training - PrivateTest)"}), figures_dir / "04_experiments.png")
 results["seed_band"] = band
 display(Markdown("**What this shows.** " + review_prose.describe_seed_band(band, cpu_cores())))
 
@@ -110,7 +112,7 @@ if not bias:
 across = ablations.choice_bias_across_runs(runs)
 results["selection_bias"] = {"per_run": bias, "across_runs": across}
 plots.save_figure(ablation_plots.selection_audit({name: audited[name]["history"] for name in bias},
-                                                 ablations.AUDIT_COLUMN), figures_dir / "07_selection_audit.png")
+                                                 ablations.AUDIT_COLUMN), figures_dir / "04_selection_audit.png")
 inflations = [entry["inflation"] for entry in bias.values()]
 pd.DataFrame({name: {"epochs": entry["epochs"], "PublicTest picks epoch": entry["publictest_choice"]["epoch"],
                      "PrivateTest there": entry["publictest_choice"]["privatetest"],
@@ -136,10 +138,10 @@ results["class_weighting"] = without_verdict(ablations.class_weighting_verdict(
     weighted["payload"], band, f"results/03_ablation_{weighted['name']}.json"))
 plots.save_figure(ablation_plots.per_class_against_band(
     band["per_class"]["recall"], {name: weighted["payload"]["test"]["per_class"][name]["recall"] for name in CLASS_NAMES},
-    "recall", "class-weighted"), figures_dir / "07_class_weighting.png")
+    "recall", "class-weighted"), figures_dir / "04_class_weighting.png")
 weighted_accuracy = ablations.against_band(weighted["payload"]["test"]["accuracy"], band["accuracy"])
 display(Markdown("**What this shows.** " + review_prose.describe_class_weighting(
-    results["class_weighting"], band, weighted_accuracy, ledger.get("disgust"))))
+    results["class_weighting"], band, weighted_accuracy)))
 
 # %% [markdown]
 # ## Does augmentation reduce overfitting?
@@ -153,7 +155,7 @@ else:
     results["augmentation"] = without_verdict(ablations.augmentation_verdict(
         unaugmented["payload"], band, f"results/03_ablation_{unaugmented['name']}.json"))
 display(Markdown("**What this shows.** "
-                 + review_prose.describe_augmentation(results["augmentation"], band, ledger.get("augmentation"))))
+                 + review_prose.describe_augmentation(results["augmentation"], band)))
 
 # %% [markdown]
 # ## Does `mixed_bfloat16` change accuracy?
@@ -170,7 +172,7 @@ display(Markdown("**What this shows.** " + review_prose.describe_mixed_precision
 # %% [markdown]
 # ## Does the 40x40 centre crop (`crop_cnn`) change accuracy at the same budget?
 #
-# The study's own model is the basic CNN on the central 40x40 of the face (notebook 04). Trained with the band's recipe
+# The study's own model is the basic CNN on the central 40x40 of the face (notebook 05). Trained with the band's recipe
 # and epochs, does it land outside the seed band, and what does an epoch cost it in CPU-seconds?
 
 # %%
@@ -189,8 +191,8 @@ display(Markdown("**What this shows.** " + review_prose.describe_crop(results["c
 
 # %%
 results["headline"] = review_prose.headline_rows(band, grouped["band_recipe"], inflations)
-write_results(results_dir / "07_methodology.json", results, mode=mode, seed=seed)
-display(Markdown(review_prose.describe_conclusion(band, inflations, results["class_weighting"], results["crop"], ledger,
+write_results(results_dir / "04_methodology.json", results, mode=mode, seed=seed)
+display(Markdown(review_prose.describe_conclusion(band, inflations, results["class_weighting"], results["crop"],
                                                   CROP_SIZE)))
 
 # %%

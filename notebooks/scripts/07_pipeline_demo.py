@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 06 · The end-to-end system: from a photo to seven emotion probabilities
+# # 07 · The end-to-end system: from a photo to seven emotion probabilities
 #
 # **Question.** The paper's users ran `app.py` on their own photos: detect faces, crop them to 48x48 grayscale,
 # classify. How does the study's pipeline (YuNet when its model file is present, else MTCNN, + the released
@@ -7,9 +7,9 @@
 # how long does each stage take on this machine's CPU, what does it get wrong, and how does it compare with the `fer`
 # package people use for the same job?
 #
-# **Produces** (full mode): `figures/06_annotated_photos.png`, `figures/06_stage_times.png`,
-# `figures/06_low_confidence_faces.png`, `figures/06_webapp.png` (the web app in a browser) and `results/06_pipeline_demo.json`. The side-by-side comparison with `fer`
-# comes from `results/06_peer_comparison.json`, written by `make peer-compare` (it needs its own environment, so this
+# **Produces** (full mode): `figures/07_annotated_photos.png`, `figures/07_stage_times.png`,
+# `figures/07_low_confidence_faces.png`, `figures/07_webapp.png` (the web app in a browser) and `results/07_pipeline_demo.json`. The side-by-side comparison with `fer`
+# comes from `results/07_peer_comparison.json`, written by `make peer-compare` (it needs its own environment, so this
 # notebook reads it rather than runs it).
 #
 # **Run time:** the README's run-time table (from `results/00_runtimes.json`) has the measured figures for each mode.
@@ -78,7 +78,7 @@ shown = min(len(images), 9)
 plots.save_figure(
     plots.photo_grid([annotate(image, faces) for image, faces in zip(images[:shown], predictions[:shown])],
                      [f"{photo.name[:40]}: {len(faces)} face(s)" for photo, faces in zip(photos[:shown], predictions[:shown])]),
-    figures_dir / "06_annotated_photos.png")
+    figures_dir / "07_annotated_photos.png")
 emotion_counts = pd.Series([face.emotion for faces in predictions for face in faces]).value_counts()
 results["predicted_emotions"] = {name: int(emotion_counts.get(name, 0)) for name in CLASS_NAMES}
 emotion_counts
@@ -92,7 +92,7 @@ stage_table = pd.DataFrame({"seconds": [times["detect_seconds"], times["crop_sec
                            index=["detect", "crop", "classify"])
 stage_table["share"] = stage_table["seconds"] / stage_table["seconds"].sum()
 plots.save_figure(plots.stage_bars(stage_table["seconds"] * 1000 / times["images"], "ms per photo"),
-                  figures_dir / "06_stage_times.png")
+                  figures_dir / "07_stage_times.png")
 results["timing"] = times
 stage_table.round(3)
 
@@ -114,7 +114,7 @@ uncertain = error_analysis.least_confident(predictions, count=8)
 if uncertain:
     plots.save_figure(evaluation_plots.image_rows([(f"{face.emotion} {score:.0%}", crop_face(images[index], face)[None])
                                                    for score, index, face in uncertain], columns=1),
-                      figures_dir / "06_low_confidence_faces.png")
+                      figures_dir / "07_low_confidence_faces.png")
 top_scores = np.array([face.probabilities[face.emotion] for faces in predictions for face in faces])
 results["detection"] = detection
 results["classifier_confidence"] = {"faces": int(top_scores.size),
@@ -134,10 +134,10 @@ display(Markdown("**What this shows.** " + pipeline_prose.describe_detection_and
 # Its results file is read here when it exists.
 
 # %%
-peer_file = results_dir / "06_peer_comparison.json"
+peer_file = results_dir / "07_peer_comparison.json"
 peer = read_results(peer_file) if peer_file.is_file() else None
 if peer is None:
-    display(Markdown("`results/06_peer_comparison.json` does not exist yet: run `make peer-compare`."))
+    display(Markdown("`results/07_peer_comparison.json` does not exist yet: run `make peer-compare`."))
 else:
     display(peer_table(peer))
     display(detector_speed_table(peer))
@@ -156,9 +156,9 @@ else:
 # %%
 app = create_app(pipeline=pipeline, results_dir=results_dir)
 try:
-    browser_run = capture_upload(app, photos[0], figures_dir / "06_webapp.png")
+    browser_run = capture_upload(app, photos[0], figures_dir / "07_webapp.png")
     results["web_app"] = {key: value for key, value in browser_run.items() if key != "screenshot"}
-    display(Image(filename=str(figures_dir / "06_webapp.png"), width=800))
+    display(Image(filename=str(figures_dir / "07_webapp.png"), width=800))
 except DataMissingError as missing:
     browser_run = None
     display(Markdown(f"No screenshot: {missing}"))
@@ -166,14 +166,14 @@ except DataMissingError as missing:
 # %% [markdown]
 # ## Conclusion
 #
-# The cell below writes this notebook's numbers to `results/06_pipeline_demo.json`. The pipeline turns any photo into
+# The cell below writes this notebook's numbers to `results/07_pipeline_demo.json`. The pipeline turns any photo into
 # boxes and seven probabilities from the command line (`python -m emotion predict PHOTO --out DIR`) or from Python;
 # the timing table shows which stage to optimise; on real photos unlike FER2013 its emotion output must be read as a
 # guess with a confidence, not a measurement.
 
 # %%
 results["headline"] = pipeline_prose.headline_rows(results, cpu_cores())
-write_results(results_dir / "06_pipeline_demo.json", results, mode=mode, seed=seed)
+write_results(results_dir / "07_pipeline_demo.json", results, mode=mode, seed=seed)
 
 # %%
 package_versions()  # Python, TensorFlow, Keras, OpenCV, dlib, mtcnn and the rest, as run

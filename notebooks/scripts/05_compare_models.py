@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 04 · Comparing models: CNN vs ResNet, accuracy vs compute, and the paper's numbers
+# # 05 · Comparing models: CNN vs ResNet, accuracy vs compute, and the paper's numbers
 #
 # **Question.** How do the models the study has trained and released compare: with each other (basic CNN vs the
 # paper's ResNets), with the compute each took on this machine's CPU, and with the numbers the paper reports?
@@ -11,13 +11,13 @@
 # (`results/03_kfold_*.json` and the holdout seed runs `results/03_ablation_*.json`, written by `make experiments`) in
 # both modes.
 #
-# **Produces** (full mode): `figures/04_accuracy_vs_compute.png`, `figures/04_validation_curves.png`,
-# `figures/04_budget_curves.png` (once a model has runs at two budgets), `figures/04_paper_recipe.png` (once the paper's
-# recipe has a run) and `results/04_compare_models.json`.
+# **Produces** (full mode): `figures/05_accuracy_vs_compute.png`, `figures/05_validation_curves.png`,
+# `figures/05_budget_curves.png` (once a model has runs at two budgets), `figures/05_paper_recipe.png` (once the paper's
+# recipe has a run) and `results/05_compare_models.json`.
 #
 # **Three rules for every sentence below** (each in a tested function of `emotion.analysis.comparison_prose`):
 # an accuracy names the weights it is of, the *training checkpoint* (float32) or the *stored file* (the released
-# `.keras`, float16 weights where the model was too big; notebook 05 and the README quote these); a cost is the whole
+# `.keras`, float16 weights where the model was too big; notebook 06 and the README quote these); a cost is the whole
 # lineage's (a warm-started model's parents' epochs and its own), each epoch at the quiet price of its model
 # (`emotion.analysis.lineage_cost`); and whether a model had converged is read from budget curves only.
 #
@@ -141,7 +141,7 @@ plots.save_figure(plots.accuracy_vs_compute(table, curves={best: best_curve}, an
                                             budget_cpu_minutes=BEST_MODEL_GOAL["training_cpu_hours"] * 60,
                                             ensembles=released_ensembles(results_dir, table, "quiet"),
                                             cost_column="quiet_cpu_minutes"),
-                  figures_dir / "04_accuracy_vs_compute.png")
+                  figures_dir / "05_accuracy_vs_compute.png")
 display(comparison_tables.cost_table(results["models"]))
 display(Markdown(comparison_prose.describe_compute(results)))
 
@@ -157,7 +157,7 @@ paper_runs = ablations.paper_recipe_runs(released_results_dir)  # the paper's ow
 histories = {**lineage_histories(table, models_dir),
              **{name: pd.DataFrame(run["payload"]["history"]) for name, run in paper_runs.items()}}
 results["validation_peaks"] = validation_peaks(histories)
-plots.save_figure(plots.validation_curves(histories), figures_dir / "04_validation_curves.png")
+plots.save_figure(plots.validation_curves(histories), figures_dir / "05_validation_curves.png")
 display(Markdown(comparison_prose.describe_learning(results)))
 
 # %% [markdown]
@@ -174,7 +174,7 @@ display(Markdown(comparison_prose.describe_learning(results)))
 verdicts = budget_verdicts(curves)
 results["budget_curves"]["verdicts"] = verdicts.to_dict(orient="records")
 if curves:
-    plots.save_figure(plots.budget_curves(curves), figures_dir / "04_budget_curves.png")
+    plots.save_figure(plots.budget_curves(curves), figures_dir / "05_budget_curves.png")
     display(verdicts.style.format({"publictest_change_points": "{:+.2f}", "longest_run_cpu_hours": "{:.2f}"},
                                   na_rep="—").hide(axis="index"))
 display(Markdown(comparison_prose.describe_budget_curves(results)))
@@ -195,7 +195,7 @@ paper = {name: ablations.paper_recipe_summary(name, run["payload"], run["source"
 results["paper_recipe"] = paper
 if paper:
     plots.save_figure(ablation_plots.selection_audit({name: paper_runs[name]["payload"]["history"] for name in paper},
-                                                     ablations.AUDIT_COLUMN), figures_dir / "04_paper_recipe.png")
+                                                     ablations.AUDIT_COLUMN), figures_dir / "05_paper_recipe.png")
     display(comparison_tables.paper_recipe_table(paper))
 display(Markdown(comparison_prose.describe_paper_recipes(results)))
 
@@ -229,7 +229,7 @@ display(Markdown(comparison_prose.describe_levers(results)))
 # (stratified folds of Training; each fold's checkpoint chosen on its held-out fold, never on PublicTest or
 # PrivateTest; PublicTest and PrivateTest scored per fold model and for the ensemble of the K models). The budget this
 # machine affords: a short recipe (`make experiments`: the basic CNN, 5 epochs, K = 3), compared with holdout runs of
-# the same recipe and epochs over several seeds (the seed band of notebook 07). Each fold model sees (K-1)/K of
+# the same recipe and epochs over several seeds (the seed band of notebook 04). Each fold model sees (K-1)/K of
 # Training: that handicap is part of what K-fold costs a single model.
 
 # %%
@@ -274,7 +274,7 @@ display(Markdown(comparison_prose.describe_ensemble(results)))
 
 # %%
 results["headline"] = comparison_prose.headline(results)
-write_results(results_dir / "04_compare_models.json", results, mode=mode, seed=seed)
+write_results(results_dir / "05_compare_models.json", results, mode=mode, seed=seed)
 display(Markdown(comparison_prose.describe_conclusion(results)))
 
 # %%
