@@ -22,7 +22,7 @@ def write_notebook(path, *markdown):
 def test_numbers_are_read_as_prose_writes_them():
     text = ("FER2013 has 35,887 faces; ResNet-18, -34 and -50 reach 62.86 % on 48x48 inputs (`lr = 0.01`, "
             "[link](figures/04_x.png), http://127.0.0.1:8000/, `fer` 25.10.3, notebook 05, Notebooks 03-05, "
-            "Barsoum et al., 2016) with IoU 0.5.")
+            "notebooks 03, 05 and 06, notebooks 04/05, Barsoum et al., 2016) with IoU 0.5.")
     assert [number for number, _ in stated_numbers(text)] == ["35,887", "62.86", "0.5"]
 
 

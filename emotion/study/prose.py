@@ -9,8 +9,8 @@ markdown holds only questions, methods and such constants.
 The rule (:func:`number_is_backed`): a number stated with ``d`` decimals is backed when some value ``v`` of the pool
 rounds to it at ``d`` decimals, either as it is or as a percentage (``100 v``). Left out of the check: code spans and
 fenced code, link targets, URLs, dotted versions (``25.10.3``), notebook numbers (``# 04 ·`` titles, ``notebook 05``,
-``Notebooks 03-05``), citation years (``et al., 2016``), and numbers glued to a word or a hyphen (``ResNet-18``,
-``FER2013``, ``48x48``, ``-34``).
+``Notebooks 03-05``, ``notebooks 03, 05 and 06``), citation years (``et al., 2016``), and numbers glued to a word or
+a hyphen (``ResNet-18``, ``FER2013``, ``48x48``, ``-34``).
 
 Generated sentences (the markdown a code cell displays, written by the package's ``describe_*`` functions) are read
 too, as a reader reads them (:func:`unbacked_generated_numbers`): their numbers must be in *some* results file, since a
@@ -42,7 +42,7 @@ _LEFT_OUT = (
     re.compile(r"`[^`\n]*`"),  # code spans
     re.compile(r"\]\([^)]*\)"),  # link targets
     re.compile(r"https?://\S+"),  # URLs
-    re.compile(r"[Nn]otebooks? \d\d(?:\s*[-–]\s*\d\d)?"),  # notebook references
+    re.compile(r"[Nn]otebooks? \d\d(?:(?:\s*[-–]\s*|, and |, | and | or |/)\d\d)*"),  # notebook references
     re.compile(r"^# \d\d ·", flags=re.MULTILINE),  # the notebook's number in its title
     re.compile(r"et al\.,? \d{4}"),  # citation years
 )
