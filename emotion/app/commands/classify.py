@@ -19,7 +19,9 @@ def register(commands) -> None:
                                 help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
         parser_.add_argument("--model", required=True,
-                             help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
+                             help="an architecture of the registry (emotion.classify.models): basic_cnn, resnet18, "
+                                  "resnet18_keepres (ResNet-18 with a resolution-keeping stem), resnet34, resnet50, "
+                                  "mobilenet, crop_cnn or wide_crop_cnn")
         parser_.add_argument("--recipe", choices=("study", "paper"), default="study",
                              help="study (AdamW, batch 64, 30 epochs, full augmentation; the default) or paper (the "
                                   "paper's: SGD momentum 0.9, batch 256, mirror/rotation/blur/brightness, 60 epochs); "
