@@ -234,3 +234,19 @@ def test_the_tflite_forward_pass_gives_the_keras_numbers_also_from_several_threa
     assert lite(np.zeros((0, 48, 48), np.uint8)).shape == (0, 7)
     with pytest.raises(ValueError, match="images must be"):
         lite(np.zeros((2, 40, 40), np.uint8))
+
+
+def test_predictions_are_stored_as_digits_and_read_back():
+    import numpy as np
+
+    from emotion.classify.evaluate import decode_predictions, encode_predictions
+    from emotion.errors import DataFormatError
+
+    classes = np.array([0, 6, 3, 3, 1])
+    assert encode_predictions(classes) == "06331"
+    np.testing.assert_array_equal(decode_predictions("06331"), classes)
+    with pytest.raises(ValueError, match="0-9"):
+        encode_predictions(np.array([1, 12]))
+    for bad in ("06a31", "", None):
+        with pytest.raises(DataFormatError, match="string of digits"):
+            decode_predictions(bad)

@@ -47,6 +47,7 @@ def test_resnets_have_the_imagenet_parameters_less_the_colour_stem_and_the_1000_
         ("mobilenet", 215_015),
         ("crop_cnn", 1_439_527),
         ("wide_crop_cnn", 3_035_703),
+        ("resnet18_keepres", 11_183_431 - 7 * 7 * 64 + 3 * 3 * 64),  # ResNet-18 with a 3x3 stem kernel
     ],
 )
 def test_parameter_counts_match_the_architectures(models, name, parameters):
@@ -129,3 +130,29 @@ def test_crop_cnn_classifies_the_central_40x40_so_a_changed_border_does_not_matt
 def test_crop_cnn_refuses_a_crop_larger_than_the_input():
     with pytest.raises(ValueError, match="crop must be between 8 and the input side 48"):
         build_model("crop_cnn", crop=56)
+
+
+def test_the_resolution_keeping_stem_doubles_every_stages_resolution_and_changes_nothing_else(models):
+    from emotion.classify.models import resnet
+
+    imagenet, keeping = models["resnet18"], models["resnet18_keepres"]
+    for stage, (paper_side, kept_side) in enumerate(((12, 24), (6, 12), (3, 6), (2, 3)), start=1):
+        assert imagenet.get_layer(f"stage{stage}_block2_out").output.shape[1] == paper_side
+        assert keeping.get_layer(f"stage{stage}_block2_out").output.shape[1] == kept_side
+    assert keeping.get_layer("stem_conv").kernel.shape == (3, 3, 1, 64)
+    assert [layer.name for layer in keeping.layers] == [layer.name for layer in imagenet.layers]
+    with pytest.raises(ValueError, match="unknown ResNet stem 'tiny'"):
+        resnet(18, stem="tiny")
+
+
+def test_the_train_commands_help_names_every_architecture():
+    import argparse
+
+    from emotion.app.commands import classify
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers()
+    classify.register(commands)
+    train = commands.choices["train"]
+    help_text = next(action.help for action in train._actions if "--model" in action.option_strings)
+    assert [name for name in MODEL_NAMES if name not in help_text.replace(",", " ").split()] == []

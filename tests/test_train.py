@@ -71,6 +71,12 @@ def test_a_short_fit_writes_history_checkpoint_and_a_summary(finished_run, split
     assert result.summary["chosen_epoch"] == best_epoch
     assert result.summary["finished"] is True
     assert result.summary["test"]["n"] == len(splits[2][1])
+    # Every PrivateTest prediction is kept, so that two runs can be compared image by image from their results.
+    from emotion.classify.evaluate import decode_predictions
+
+    predictions = decode_predictions(result.summary["test"]["predictions"])
+    assert predictions.shape == splits[2][1].shape
+    assert np.mean(predictions == splits[2][1]) == pytest.approx(result.summary["test"]["accuracy"])
     reloaded = keras.saving.load_model(result.best_model, compile=False)
     assert reloaded.output.shape[-1] == 7
     assert json.loads((result.run_dir / "summary.json").read_text())["chosen_epoch"] == best_epoch

@@ -7,6 +7,7 @@ import pytest
 from emotion.classify.training_cost import (
     cost_markdown,
     epoch_cost,
+    merge_rows,
     project_full_epoch,
     speed_change,
     speedups,
@@ -61,3 +62,34 @@ def test_a_speed_ratio_near_one_is_no_real_change_and_a_slow_down_is_never_calle
     assert speed_change(1.05) == "1.1x faster" and speed_change(3.5) == "3.5x faster"
     assert speed_change(1.049) == "no real change (1.05x)" and speed_change(0.97) == "no real change (0.97x)"
     assert speed_change(0.951) == "no real change (0.95x)" and speed_change(0.95) == "1.1x slower"
+
+
+def cost_row(model, onednn, seconds, recipe="study"):
+    return {"model": model, "recipe": recipe, "requested_onednn": onednn, "full_epoch_wall_seconds": seconds}
+
+
+def test_measuring_some_models_again_replaces_only_their_rows():
+    document = {"limit": 1000, "rows": [cost_row("basic_cnn", True, 100), cost_row("basic_cnn", False, 200),
+                                        cost_row("resnet18", True, 300), cost_row("resnet18", False, 900)]}
+    new = [cost_row("resnet18_keepres", True, 1000), cost_row("resnet18", True, 280)]
+    merged = merge_rows(document, new, 1000)
+    assert [(row["model"], row["requested_onednn"], row["full_epoch_wall_seconds"]) for row in merged] == [
+        ("basic_cnn", True, 100), ("basic_cnn", False, 200), ("resnet18", True, 280), ("resnet18", False, 900),
+        ("resnet18_keepres", True, 1000)]
+    assert merge_rows(None, new, 3000) == new
+    with pytest.raises(ConfigurationError, match="measured on 1000 images per split, these rows on 3000: pass "
+                                                 "--limit 1000"):
+        merge_rows(document, new, 3000)
+
+
+def test_the_cost_command_refuses_an_unknown_model_or_a_mismatched_limit_before_measuring(capsys, monkeypatch):
+    from emotion.app.cli import main
+
+    assert main(["training-cost", "--models", "resnet99"]) == 1
+    assert "no such model in the cost table: resnet99" in capsys.readouterr().err
+    document = {"meta": {}, "limit": 1000, "rows": [cost_row("basic_cnn", True, 100)]}
+    monkeypatch.setattr("emotion.classify.training_cost.load_training_cost", lambda path: document)
+    monkeypatch.setattr("emotion.classify.training_cost.measure_epoch_cost",
+                        lambda *args, **kwargs: pytest.fail("measured before checking the limit"))
+    assert main(["training-cost", "--models", "resnet18", "--limit", "3000"]) == 1
+    assert "pass --limit 1000" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from emotion import CLASS_NAMES, SPLITS
-from emotion.errors import ConfigurationError, ModelFileError
+from emotion.errors import ConfigurationError, DataFormatError, ModelFileError
 
 
 def load_model(path: Path | str):
@@ -320,7 +320,8 @@ def classification_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[
     }
 
 
-def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool | str = False) -> dict[str, Any]:
+def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool | str = False,
+                   keep_predictions: bool = False) -> dict[str, Any]:
     """Predict ``images`` and score against ``labels``; returns :func:`classification_metrics` plus ``tta`` (whether
     any test-time augmentation was used) and ``tta_mode`` (which one, :data:`TTA_MODES`).
 
@@ -329,11 +330,38 @@ def evaluate_model(model, images: np.ndarray, labels: np.ndarray, *, tta: bool |
         images: uint8 (n, 48, 48).
         labels: int (n,).
         tta: see :func:`predict_probabilities`.
+        keep_predictions: also return ``predictions``, every image's predicted class as one digit of a string
+            (:func:`encode_predictions`), so that two runs scored on the same images can be compared image by image
+            (McNemar's test) from their results files alone.
     """
     mode = tta_mode(tta)
-    probabilities = predict_probabilities(model, images, tta=mode)
-    return {**classification_metrics(np.asarray(labels), probabilities.argmax(axis=1)), "tta": mode != "none",
-            "tta_mode": mode}
+    predictions = predict_probabilities(model, images, tta=mode).argmax(axis=1)
+    metrics = {**classification_metrics(np.asarray(labels), predictions), "tta": mode != "none", "tta_mode": mode}
+    return {**metrics, "predictions": encode_predictions(predictions)} if keep_predictions else metrics
+
+
+def encode_predictions(predictions: np.ndarray) -> str:
+    """Predicted classes (int, 0-6) as a string of digits, one per image: 3,589 characters for PrivateTest.
+
+    Raises:
+        ValueError: a class outside 0-9 (one digit each).
+    """
+    predictions = np.asarray(predictions).astype(int).ravel()
+    if predictions.size and (predictions.min() < 0 or predictions.max() > 9):
+        raise ValueError(f"classes must be 0-9 to be stored as digits, got {predictions.min()}-{predictions.max()}")
+    return "".join(map(str, predictions))
+
+
+def decode_predictions(encoded: str) -> np.ndarray:
+    """The classes :func:`encode_predictions` stored, as int64 (n,).
+
+    Raises:
+        DataFormatError: ``encoded`` is not a string of digits.
+    """
+    if not isinstance(encoded, str) or not encoded.isdigit():
+        raise DataFormatError(f"stored predictions must be a string of digits, got {str(encoded)[:40]!r}: the "
+                              "results file was edited or written by other code; retrain or restore it with git.")
+    return np.frombuffer(encoded.encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
 
 
 def probabilities_by_tta(model, images: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:

@@ -13,6 +13,10 @@ Registry (:data:`MODEL_NAMES`):
   filters ([2, 2, 2, 2] and [3, 4, 6, 3] basic blocks; [3, 4, 6, 3] bottleneck blocks with 4x expansion for 50),
   batch normalisation, 1x1 projection shortcuts when the shape changes, global average pooling and a 7-way softmax.
   The stem reduces 48x48 to 12x12 before the first block, which is the measured weakness the study examines.
+* ``resnet18_keepres``: ResNet-18 with a stem that keeps resolution, for the stem question on 48x48 faces: a 3x3/1
+  convolution (64 filters) in place of the 7x7/2 one, then the same 3x3/2 max-pool, so the first stage works on 24x24
+  maps (the ImageNet stem leaves 12x12) and the last on 3x3. Every other layer is ResNet-18's; the convolutions cost
+  about four times as much per image, so it is compared with ``resnet18`` at matched training CPU-seconds.
 * ``mobilenet``: a small MobileNet-style network of depthwise-separable convolutions, the light alternative.
 * ``crop_cnn``: the study's own model for a 2-core CPU budget: the basic CNN's blocks on the central 40x40 of each
   face (a ``CenterCrop`` layer inside the model, so it still takes 48x48 input). Training sees random 40x40 windows,
@@ -39,6 +43,8 @@ INPUT_SHAPE = (48, 48, 1)
 NUM_CLASSES = len(CLASS_NAMES)
 RESNET_STAGE_FILTERS = (64, 128, 256, 512)
 RESNET_BLOCKS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3), "resnet50": (3, 4, 6, 3)}
+RESNET_STEMS = {"imagenet": (7, 2), "keep_resolution": (3, 1)}
+"""The ResNet stems, as (kernel size, stride) of the stem convolution; a 3x3/2 max-pool follows either."""
 """Residual blocks per stage of each ResNet depth (the paper's Table 1 and He et al., 2016, Table 1)."""
 BOTTLENECK_EXPANSION = 4
 CROP_SIZE = 40
@@ -116,26 +122,35 @@ def _bottleneck_block(x, filters: int, strides: int, name: str):
     return layers.ReLU(name=f"{name}_out")(y)
 
 
-def resnet(depth: int, input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES) -> keras.Model:
+def resnet(depth: int, input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, stem: str = "imagenet",
+           name: str | None = None) -> keras.Model:
     """The paper's ResNet-18/34/50: 7x7/2 stem (64), 3x3/2 max-pool, four residual stages, GAP, softmax.
 
+    Args:
+        stem: a key of :data:`RESNET_STEMS`: ``imagenet`` (the paper's 7x7/2 convolution) or ``keep_resolution``
+            (3x3/1, so the first stage sees twice the resolution).
+        name: the model's name (default ``resnet<depth>``).
+
     Raises:
-        ValueError: ``depth`` is not 18, 34 or 50.
+        ValueError: ``depth`` is not 18, 34 or 50, or ``stem`` is not a key of :data:`RESNET_STEMS`.
     """
-    name = f"resnet{depth}"
-    if name not in RESNET_BLOCKS:
+    blocks_of = f"resnet{depth}"
+    if blocks_of not in RESNET_BLOCKS:
         raise ValueError(f"ResNet depth must be 18, 34 or 50, got {depth}")
+    if stem not in RESNET_STEMS:
+        raise ValueError(f"unknown ResNet stem {stem!r}: use one of {', '.join(RESNET_STEMS)}")
     block = _bottleneck_block if depth == 50 else _basic_block
     inputs = keras.Input(shape=input_shape, name="image")
     x = _preprocess(inputs)
-    x = _conv_bn_relu(x, 64, 7, 2, name="stem")
+    kernel_size, strides = RESNET_STEMS[stem]
+    x = _conv_bn_relu(x, 64, kernel_size, strides, name="stem")
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
-    for stage, (filters, blocks) in enumerate(zip(RESNET_STAGE_FILTERS, RESNET_BLOCKS[name]), start=1):
+    for stage, (filters, blocks) in enumerate(zip(RESNET_STAGE_FILTERS, RESNET_BLOCKS[blocks_of]), start=1):
         for index in range(blocks):
             strides = 2 if stage > 1 and index == 0 else 1
             x = block(x, filters, strides, name=f"stage{stage}_block{index + 1}")
     x = layers.GlobalAveragePooling2D(name="global_average_pool")(x)
-    return keras.Model(inputs, _classifier(x, num_classes), name=name)
+    return keras.Model(inputs, _classifier(x, num_classes), name=name or blocks_of)
 
 
 def mobilenet(input_shape=INPUT_SHAPE, num_classes: int = NUM_CLASSES, width: int = 32,
@@ -161,6 +176,8 @@ MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "resnet18": lambda **options: resnet(18, **options),
     "resnet34": lambda **options: resnet(34, **options),
     "resnet50": lambda **options: resnet(50, **options),
+    "resnet18_keepres": lambda **options: resnet(18, **{"stem": "keep_resolution", "name": "resnet18_keepres",
+                                                         **options}),
     "mobilenet": mobilenet,
     "crop_cnn": lambda **options: basic_cnn(**{"crop": CROP_SIZE, "name": "crop_cnn", **options}),
     "wide_crop_cnn": lambda **options: basic_cnn(**{"crop": CROP_SIZE, "block_filters": WIDE_BLOCK_FILTERS,

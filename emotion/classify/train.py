@@ -194,7 +194,7 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
             None if parent_wall is None else parent_wall + summary["training_wall_minutes"])
     if test is not None:
         best_model = keras.saving.load_model(run_dir / BEST_MODEL_FILE, compile=False)
-        summary["test"] = evaluate_model(best_model, *test)
+        summary["test"] = evaluate_model(best_model, *test, keep_predictions=True)
         summary["test_tta"] = evaluate_model(best_model, *test, tta=True)
         # The chosen checkpoint on the Training images themselves, without augmentation or dropout: with the test
         # accuracy it gives the generalisation gap that the augmentation ablation compares (history.csv's training

@@ -39,8 +39,9 @@ SHORT_EPOCH_CAVEAT = (", too short: each epoch's fixed costs weigh on so few ima
 """What the README says of a table measured on fewer than 3,000 images per split: on this machine resnet18 trained
 almost twice as fast measured on 3,000 images per split as on 1,000."""
 
-COST_MODELS = (("basic_cnn", "study"), ("resnet18", "study"), ("resnet34", "study"), ("resnet34", "paper"),
-               ("resnet50", "study"), ("mobilenet", "study"), ("crop_cnn", "study"), ("wide_crop_cnn", "study"))
+COST_MODELS = (("basic_cnn", "study"), ("resnet18", "study"), ("resnet18_keepres", "study"), ("resnet34", "study"),
+               ("resnet34", "paper"), ("resnet50", "study"), ("mobilenet", "study"), ("crop_cnn", "study"),
+               ("wide_crop_cnn", "study"))
 """The (model, recipe) pairs of the table: every architecture under the study's recipe, and ResNet-34 under the
 paper's (batch 256, SGD), whose 60-epoch run the study budgets."""
 
@@ -147,6 +148,32 @@ def speedups(rows: list[dict[str, Any]]) -> dict[str, float]:
             row["full_epoch_wall_seconds"]
     return {f"{model} ({recipe})": times[False] / times[True] for (model, recipe), times in by_key.items()
             if True in times and False in times}
+
+
+def merge_rows(document: dict[str, Any] | None, rows: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The rows of a table that measured some models again: ``document``'s rows (``results/03_training_cost.json``,
+    None when there is none) with each (model, recipe, oneDNN) measured in ``rows`` replaced, in
+    :data:`COST_MODELS` order, so that measuring one model does not drop the others.
+
+    Raises:
+        ConfigurationError: ``document`` was measured on another number of images per split than ``limit``: rows
+            projected from epochs of different lengths do not belong in one table.
+    """
+    if document is None or not document.get("rows"):
+        return list(rows)
+    if int(document["limit"]) != int(limit):
+        raise ConfigurationError(
+            f"results/03_training_cost.json was measured on {document['limit']} images per split, these rows on "
+            f"{limit}: pass --limit {document['limit']} to add to it, or measure every model at {limit} (no --models).")
+
+    def key(row: dict[str, Any]) -> tuple[str, str, bool]:
+        return row["model"], row["recipe"], bool(row["requested_onednn"])
+
+    merged = {key(row): row for row in document["rows"]}
+    merged.update({key(row): row for row in rows})
+    order = {pair: index for index, pair in enumerate(COST_MODELS)}
+    return sorted(merged.values(), key=lambda row: (order.get((row["model"], row["recipe"]), len(order)),
+                                                    not row["requested_onednn"]))
 
 
 def cost_table(rows: list[dict[str, Any]]):

@@ -19,7 +19,9 @@ def register(commands) -> None:
                                 help="K-fold cross-validation on FER2013 Training (results/03_kfold_NAME.json)")
     for parser_ in (train, kfold):
         parser_.add_argument("--model", required=True,
-                             help="basic_cnn, resnet18, resnet34, resnet50, mobilenet, crop_cnn or wide_crop_cnn")
+                             help="an architecture of the registry (emotion.classify.models): basic_cnn, resnet18, "
+                                  "resnet18_keepres (ResNet-18 with a resolution-keeping stem), resnet34, resnet50, "
+                                  "mobilenet, crop_cnn or wide_crop_cnn")
         parser_.add_argument("--recipe", choices=("study", "paper"), default="study",
                              help="study (AdamW, batch 64, 30 epochs, full augmentation; the default) or paper (the "
                                   "paper's: SGD momentum 0.9, batch 256, mirror/rotation/blur/brightness, 60 epochs); "
@@ -53,7 +55,8 @@ def register(commands) -> None:
     cost.add_argument("--limit", type=at_least_one, default=SHORT_EPOCH_LIMIT,
                       help="images per split in each measured epoch (default 3000; shorter epochs are dominated by "
                            "each epoch's fixed costs and understate a model's speed)")
-    cost.add_argument("--models", nargs="*", help="only these architectures (default: all)")
+    cost.add_argument("--models", nargs="*", help="measure only these architectures and replace their rows in the "
+                                                  "existing table (default: all, a new table)")
     cost.set_defaults(handler=_training_cost)
     kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
     kfold.set_defaults(handler=_kfold)
@@ -125,11 +128,23 @@ def _kfold(arguments: argparse.Namespace) -> int:
 
 
 def _training_cost(arguments: argparse.Namespace) -> int:
-    from emotion.classify.training_cost import COST_MODELS, measure_epoch_cost
+    from emotion.classify.training_cost import COST_MODELS, load_training_cost, measure_epoch_cost, merge_rows
     from emotion.classify.training_prose import describe_cost
+    from emotion.errors import ConfigurationError
     from emotion.study.results import read_results, write_results
 
     pairs = [pair for pair in COST_MODELS if not arguments.models or pair[0] in arguments.models]
+    unknown = sorted(set(arguments.models or []) - {model for model, _ in COST_MODELS})
+    if unknown:
+        print(f"error: no such model in the cost table: {', '.join(unknown)} (models: "
+              f"{', '.join(dict.fromkeys(model for model, _ in COST_MODELS))}).", file=sys.stderr)
+        return 1
+    existing = load_training_cost(RESULTS_DIR / "03_training_cost.json") if arguments.models else None
+    try:
+        merge_rows(existing, [], arguments.limit)  # refuse before measuring, not after an hour
+    except ConfigurationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     rows = []
     for model, recipe in pairs:
         for onednn in (True, False):
@@ -138,7 +153,7 @@ def _training_cost(arguments: argparse.Namespace) -> int:
     payload = {"protocol": "one fresh `emotion train --epochs 2 --limit N` process per row, one at a time; the second "
                            "epoch measured and projected to a full FER2013 epoch (28,709 training images, two "
                            "evaluation passes of 3,589)",
-               "limit": arguments.limit, "rows": rows}
+               "limit": arguments.limit, "rows": merge_rows(existing, rows, arguments.limit)}
     path = write_results(RESULTS_DIR / "03_training_cost.json", payload, mode="full", seed=0)
     print(describe_cost(read_results(path)))
     print(f"wrote {path}")
