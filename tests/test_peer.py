@@ -344,6 +344,8 @@ def test_the_comparison_runs_both_sides_interleaved_with_one_fer_process(tmp_pat
     assert payload["end_to_end"]["haar"]["ours"]["recall"]["recall"] == 1.0
     assert payload["classifier"]["fer"]["seconds"] == 0.5 and payload["fer_versions"] == {"fer": "fake"}
     assert "in 3 runs" in payload["protocol"]
+    for run in payload["runs"]:
+        assert run["conditions"]["wall_seconds"] > 0 and run["conditions"]["other_cores"] >= 0
 
 
 def test_the_runs_table_reads_both_a_repeated_and_a_one_run_file():
@@ -358,12 +360,27 @@ def test_the_runs_table_reads_both_a_repeated_and_a_one_run_file():
     table = peer_runs_table(old)
     assert list(table.index) == ["the only run"]
     assert table.loc["the only run", "ours, yunet + wide"] == 37.3 and table.loc["the only run", "ratio"] == 5.92
-    new = {"runs": [{"ours": {"yunet": entry(30.0)}, "fer": {"haar": entry(6.0)}},
-                    {"ours": {"yunet": entry(27.0)}, "fer": {"haar": entry(6.1)}}],
+    new = {"runs": [{"ours": {"yunet": entry(30.0)}, "fer": {"haar": entry(6.0)},
+                     "conditions": {"other_cores": 0.05, "wall_seconds": 60.0}},
+                    {"ours": {"yunet": entry(27.0)}, "fer": {"haar": entry(6.1)},
+                     "conditions": {"other_cores": 0.912, "wall_seconds": 61.0}}],
            "fastest": {"ratio_per_run": [5.0, 27 / 6.1]}}
     table = peer_runs_table(new)
-    assert list(table.index) == ["run 1", "run 2"] and list(table.columns) == ["ours, yunet", "fer, haar", "ratio"]
-    assert table["ratio"].tolist() == [5.0, 4.43]
+    assert list(table.index) == ["run 1", "run 2"]
+    assert list(table.columns) == ["ours, yunet", "fer, haar", "ratio", "other cores busy"]
+    assert table["ratio"].tolist() == [5.0, 4.43] and table["other cores busy"].tolist() == [0.05, 0.91]
+
+
+def test_a_process_cpu_time_is_read_from_proc_and_a_gone_process_counts_nothing():
+    import os
+
+    from emotion.app.peer_runs import process_cpu_seconds
+
+    if not os.path.exists("/proc/self/stat"):
+        pytest.skip("no /proc on this system")
+    sum(value * value for value in range(300_000))  # some CPU time of our own
+    assert 0 < process_cpu_seconds(os.getpid()) <= sum(os.times()[:2]) + 0.05
+    assert process_cpu_seconds(2**22 + 12345) == 0.0
 
 
 def test_the_fastest_configuration_is_judged_with_its_own_classifier():

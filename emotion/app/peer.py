@@ -253,8 +253,9 @@ def detector_speed_table(peer: dict[str, Any]):
 
 def peer_runs_table(peer: dict[str, Any]):
     """A DataFrame of each run of a ``07_peer_comparison.json`` payload (rows ``run 1`` ...): photos per second of
-    every configuration of both sides (columns ``ours, yunet``, ``fer, haar`` ...) and the run's fastest-against-fastest
-    ratio. A file written before runs were repeated has one row, ``the only run``, from its one measurement."""
+    every configuration of both sides (columns ``ours, yunet``, ``fer, haar`` ...), the run's fastest-against-fastest
+    ratio and, where recorded, the cores other work kept busy during the run (so a slow run can be told from a slow
+    machine). A file written before runs were repeated has one row, ``the only run``, from its one measurement."""
     import pandas as pd
 
     runs = peer.get("runs")
@@ -272,7 +273,9 @@ def peer_runs_table(peer: dict[str, Any]):
         ratios = fastest.get("ratio_per_run") or [None] * len(runs)
         rows = {f"run {index}": {**{f"{side}, {name}": value["photos_per_second"]
                                     for side in ("ours", "fer") for name, value in run[side].items()},
-                                 "ratio": ratio}
+                                 "ratio": ratio,
+                                 **({"other cores busy": run["conditions"]["other_cores"]}
+                                    if run.get("conditions") else {})}
                 for index, (run, ratio) in enumerate(zip(runs, ratios), start=1)}
     return pd.DataFrame(rows).T.astype(float).round(2)
 

@@ -31,7 +31,7 @@ from emotion.app.peer import (
 )
 from emotion.errors import DataMissingError
 from emotion.faces.detection_metrics import IOU_THRESHOLD, RECALL_MIN_HEIGHT
-from emotion.machine import cpu_cores
+from emotion.machine import busy_cpu_seconds, cpu_cores, other_cores, own_cpu_seconds
 from emotion.paths import PROJECT_ROOT
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
@@ -98,6 +98,11 @@ class FerProcess:
         faces)."""
         return self.request(detect=detector, photos=[str(path) for path in photos])["photos"]
 
+    def cpu_seconds(self) -> float:
+        """CPU-seconds the subprocess has used so far (``/proc/PID/stat``; 0.0 where that cannot be read), which
+        this process's own CPU time does not count while it runs."""
+        return process_cpu_seconds(self.process.pid)
+
     def close(self) -> None:
         """End the subprocess (end of its input; killed if it does not exit within a minute)."""
         if self.process.stdin and not self.process.stdin.closed:
@@ -118,6 +123,36 @@ class FerProcess:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU-seconds of process ``pid`` (``/proc/PID/stat`` fields 14 and 15); 0.0 where it cannot be
+    read (no /proc, or the process is gone)."""
+    import os
+
+    try:
+        # The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RunConditions:
+    """What else the machine did during one run: start it before the run, :meth:`stop` after; ``other_cores`` counts
+    the cores other processes kept busy (:func:`emotion.machine.other_cores`), with this process's and fer's
+    subprocess's CPU time taken out."""
+
+    def __init__(self, fer_side: FerProcess) -> None:
+        self.fer_side = fer_side
+        self.busy, self.own = busy_cpu_seconds(), own_cpu_seconds() + fer_side.cpu_seconds()
+        self.started = time.perf_counter()
+
+    def stop(self) -> dict[str, Any]:
+        """``{"other_cores", "wall_seconds"}`` of the run."""
+        wall = time.perf_counter() - self.started
+        own = own_cpu_seconds() + self.fer_side.cpu_seconds() - self.own
+        return {"other_cores": other_cores(self.busy, busy_cpu_seconds(), own, wall), "wall_seconds": wall}
 
 
 def time_pass(pipeline, photos: list[Path]) -> list[dict[str, Any]]:
@@ -224,7 +259,9 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
             pipeline.predict(first)  # loads the weights before timing
         passes: dict[str, dict[str, list]] = {"ours": {name: [] for name in pipelines},
                                               "fer": {name: [] for name in detectors}}
+        conditions = []
         for run in range(runs):
+            run_conditions = RunConditions(fer_side)
             for detector in detectors:
                 passes["fer"][detector].append(fer_side.detect(detector, photos))
             for name, pipeline in list(pipelines.items()):
@@ -236,6 +273,7 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
                 pipelines[name] = EmotionPipeline(single["detector"], single_model)
                 pipelines[name].predict(first)
                 passes["ours"][name] = [time_pass(pipelines[name], photos)]
+            conditions.append(run_conditions.stop())
         fer_versions = fer_side.request(versions=True)
 
     def measured(records):
@@ -261,8 +299,8 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         single["end_to_end"] = ours[name]
         payload_extra["single_network"] = single
         accuracies[name], p_values[name] = single["accuracy"]["estimate"], single["mcnemar_vs_fer"]["p_value"]
-    run_records = [{side: {name: run_summary(runs_of[run]) for name, runs_of in passes[side].items()}
-                    for side in ("ours", "fer")} for run in range(runs)]
+    run_records = [{**{side: {name: run_summary(runs_of[run]) for name, runs_of in passes[side].items()}
+                       for side in ("ours", "fer")}, "conditions": conditions[run]} for run in range(runs)]
     if annotations is not None:
         payload_extra["fastest"] = fastest_comparison(
             ours, theirs, classifier["fer"]["accuracy"]["estimate"], accuracies, p_values,
