@@ -318,11 +318,12 @@ def test_the_comparison_runs_both_sides_interleaved_with_one_fer_process(tmp_pat
         Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
     annotations = pd.DataFrame({"image": [path.name for path in photos], "x": 10, "y": 10, "w": 40, "h": 40,
                                 "invalid": 0})
-    order = []
+    log = tmp_path / "requests.log"  # the fake fer side logs its requests here too
 
     class LoggingDetector(SideDetector):
         def detect_batch(self, images):
-            order.append("ours")
+            with log.open("a") as file:
+                file.write("ours\n")
             return super().detect_batch(images)
 
     class Crops:
@@ -333,9 +334,10 @@ def test_the_comparison_runs_both_sides_interleaved_with_one_fer_process(tmp_pat
     monkeypatch.setattr(detectors, "available_detectors", lambda names: ([], {}))
     payload = peer_runs.compare(tiny_model, Crops(), photos, ["haar"], tmp_path / "work", fer_python=fake_fer_python,
                                 annotations=annotations, runs=3)
-    requests = (tmp_path / "requests.log").read_text().splitlines()
-    assert requests == ['["classify", "output"]'] + ['["detect", "photos"]'] * 3 + ['["versions"]']
-    assert order == ["ours"] * (1 + 3 * len(photos))  # a warm-up, then each run's pass
+    fer_pass, our_pass = ['["detect", "photos"]'], ["ours"] * len(photos)
+    # The classifiers once, our warm-up, then runs fer-ours, ours-fer, fer-ours from one fer process.
+    assert log.read_text().splitlines() == (['["classify", "output"]', "ours"] + fer_pass + our_pass + our_pass
+                                            + fer_pass + fer_pass + our_pass + ['["versions"]'])
     assert len(payload["runs"]) == 3 and payload["fastest"]["runs"] == 3
     assert set(payload["runs"][0]["fer"]) == {"haar"} and payload["runs"][0]["fer"]["haar"]["seconds"] == [0.25, 0.25]
     assert payload["fastest"]["ratio_per_run"] == pytest.approx(

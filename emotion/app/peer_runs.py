@@ -2,7 +2,8 @@
 
 The classifier part (every PrivateTest crop through both classifiers) runs once. The end-to-end part runs
 :data:`PEER_RUNS` times, the two sides interleaved (fer's pass over the photos with each of its detectors, then ours
-with each of our configurations, then fer again ...), so that a slow spell of the machine falls on both sides; each
+with each of our configurations; in the next run ours first, then fer's: :func:`side_order`), so that a slow spell of
+the machine falls on both sides; each
 run's photos per second of every configuration and its fastest-against-fastest ratio are kept, and the speed goal is
 judged on the worst run (:func:`emotion.app.peer.fastest_comparison`). fer's side is one long-lived subprocess
 (:class:`FerProcess`, ``peer/fer_side.py`` in ``.venv-fer``), so fer, TensorFlow and torch load once.
@@ -200,6 +201,12 @@ def run_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def side_order(run: int) -> tuple[str, str]:
+    """Which side passes first in run ``run`` (from 0): fer in even runs, ours in odd ones, so that a machine that
+    warms up or slows down over the comparison does not always favour the side that runs second."""
+    return ("fer", "ours") if run % 2 == 0 else ("ours", "fer")
+
+
 def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
             fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
             annotations=None, tta: str = "none", runs: int = PEER_RUNS,
@@ -262,17 +269,20 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
         conditions = []
         for run in range(runs):
             run_conditions = RunConditions(fer_side)
-            for detector in detectors:
-                passes["fer"][detector].append(fer_side.detect(detector, photos))
-            for name, pipeline in list(pipelines.items()):
-                passes["ours"][name].append(time_pass(pipeline, photos))
-            if run == 0 and single is not None:
-                single["detector"] = max(our_detectors,
-                                         key=lambda name: speed(passes["ours"][name][0])["photos_per_second"])
-                name = single_network_configuration(single)
-                pipelines[name] = EmotionPipeline(single["detector"], single_model)
-                pipelines[name].predict(first)
-                passes["ours"][name] = [time_pass(pipelines[name], photos)]
+            for side in side_order(run):
+                if side == "fer":
+                    for detector in detectors:
+                        passes["fer"][detector].append(fer_side.detect(detector, photos))
+                    continue
+                for name, pipeline in list(pipelines.items()):
+                    passes["ours"][name].append(time_pass(pipeline, photos))
+                if run == 0 and single is not None:
+                    single["detector"] = max(our_detectors,
+                                             key=lambda name: speed(passes["ours"][name][0])["photos_per_second"])
+                    name = single_network_configuration(single)
+                    pipelines[name] = EmotionPipeline(single["detector"], single_model)
+                    pipelines[name].predict(first)
+                    passes["ours"][name] = [time_pass(pipelines[name], photos)]
             conditions.append(run_conditions.stop())
         fer_versions = fer_side.request(versions=True)
 
@@ -312,7 +322,8 @@ def compare(model_path: Path, data, photos: list[Path], detectors: list[str], wo
                      "checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
                      "selection is unknown); once. End to end: the same photos, one at a time, in "
                      f"{runs} runs on the same {cpu_cores()}-core CPU, each run a pass of fer with each of its "
-                     "detectors then a pass of ours with each configuration; each photo's median seconds over the "
+                     "detectors and a pass of ours with each configuration, fer first in odd-numbered runs and ours "
+                     "first in even-numbered ones; each photo's median seconds over the "
                      "runs makes the per-configuration speeds, each run's photos per second its ratio; detection "
                      f"recall counts annotated faces at least {RECALL_MIN_HEIGHT} px tall covered at IoU >= "
                      f"{IOU_THRESHOLD}."),

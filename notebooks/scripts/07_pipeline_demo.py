@@ -130,8 +130,9 @@ display(Markdown("**What this shows.** " + pipeline_prose.describe_detection_and
 #
 # `make peer-compare` runs `fer` 25.10.3 (its bundled FER2013 mini-Xception with Haar or MTCNN in front) and this
 # pipeline on the same inputs. The classifiers are scored once on every PrivateTest crop; the end-to-end part runs five
-# times, the two sides interleaved (fer's pass over the photos, then ours, then fer's again), because one run's photos
-# per second on a shared machine is not a number a reader can check: the speed goal is judged on the worst run. When
+# times, the two sides interleaved (fer's pass over the photos then ours, in the next run ours first), because one
+# run's photos per second on a shared machine is not a number a reader can check: the speed goal is judged on the worst
+# run. When
 # our default classifier is an ensemble, the single network best on PublicTest runs as well, with our fastest detector:
 # one more configuration of ours, judged with its own accuracy and McNemar test. Its results file is read here when it
 # exists; a file from before the runs were repeated holds one run, and the text below says so.
