@@ -101,7 +101,7 @@ peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 G
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check -r peer/requirements-fer.txt && \
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check --no-deps facenet-pytorch==2.6.0; }
 
-peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side -> results/07_peer_comparison.json
+peer-compare: setup peer-env check-data ## Run `fer` and our pipeline side by side, 5 interleaved runs -> results/07_peer_comparison.json
 	$(PY) -m emotion peer-compare
 
 tune-pipeline: setup check-data ## Speed and recall of the pipeline per detector image size -> results/07_pipeline_tuning.json

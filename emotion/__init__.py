@@ -25,7 +25,7 @@ Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_pl
 Study outputs: ``study.results``, ``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``,
 ``study.report_check``, ``study.model_card``.
 System: ``app.pipeline``, ``app.pipeline_prose``,
-``app.folder_benchmark``, ``app.peer``, ``app.webapp``, ``app.webapp_load``,
+``app.folder_benchmark``, ``app.peer``, ``app.peer_runs``, ``app.webapp``, ``app.webapp_load``,
 ``app.webapp_browser``, ``app.cli``; its commands, one module per stage, in ``app.commands``: ``app.commands.data``,
 ``app.commands.faces``, ``app.commands.classify``, ``app.commands.study``, ``app.commands.system``, with the
 argparse types they share in ``app.commands.arguments``.

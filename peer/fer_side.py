@@ -1,31 +1,48 @@
 """The `fer` package's side of the peer comparison. Runs inside .venv-fer (made by `make peer-env`), never in the
-study's environment: `python -m emotion peer-compare` calls it with a job file and reads its output file.
+study's environment: `python -m emotion peer-compare` starts it once and keeps it for the whole comparison, so the
+slow import of fer, TensorFlow and torch, and each detector's weights, are paid once across the runs.
 
-Job (JSON): {"faces": "faces.npz" (uint8 (n, 48, 48) crops), "photos": [paths], "detectors": ["haar", "mtcnn"],
-"passes": 3, "output": "fer_output.npz", "report": "fer_report.json"}.
+It answers one JSON request per line on stdin with one JSON line on stdout (anything the libraries print goes to
+stderr), and exits at the end of stdin:
 
-It writes the classifier's probabilities for every crop (fer's own preprocessing: resize to its 64x64 input, scale
-to [-1, 1]) and, for each detector, every photo's faces with fer's emotion and the wall time of `detect_emotions`.
+- {"classify": "faces.npz" (uint8 (n, 48, 48) crops), "output": "fer_output.npz"}: fer's bundled classifier on every
+  crop with fer's own preprocessing (resize to its 64x64 input, scale to [-1, 1]); writes the probabilities to
+  "output" and answers {"images", "seconds", "input"};
+- {"detect": "haar" or "mtcnn", "photos": [paths]}: fer end to end (`detect_emotions`) on each photo, one at a time,
+  in one pass; the first request for a detector loads it and runs it once on the first photo, untimed. Answers
+  {"photos": [{"photo", "seconds", "faces": [{"box", "emotion"}]}]}, the seconds of `detect_emotions` alone;
+- {"versions": true}: the versions of fer, torch, tensorflow and facenet-pytorch.
+
+A request that fails is answered {"error": "<what went wrong>"} and the next one is read.
 """
 
-import json
-from importlib.metadata import version
+import os
 import sys
-import time
 
-import torch  # noqa: F401  (torch must be imported before TensorFlow, or FER(mtcnn=True) segfaults)
+# The protocol owns the real stdout; whatever TensorFlow, torch or fer print (C libraries included) goes to stderr.
+PROTOCOL = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+import json  # noqa: E402
+import time  # noqa: E402
+from importlib.metadata import version  # noqa: E402
+
+import torch  # noqa: F401,E402  (torch must be imported before TensorFlow, or FER(mtcnn=True) segfaults)
 
 try:  # torch imports triton lazily; imported after TensorFlow it segfaults, so import it first.
     import triton  # noqa: F401
     import triton.runtime  # noqa: F401
 except ImportError:
     pass
-import cv2
-import numpy as np
-import pkg_resources
-from fer.fer import FER
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pkg_resources  # noqa: E402
+from fer.fer import FER  # noqa: E402
 
 FER_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+DETECTORS = {}
+"""fer's end-to-end models by detector name, each loaded and warmed up on its first request."""
 
 
 def classify_crops(crops: np.ndarray) -> np.ndarray:
@@ -39,44 +56,57 @@ def classify_crops(crops: np.ndarray) -> np.ndarray:
     return model.predict(scaled[..., None], batch_size=256, verbose=0).astype(np.float32)
 
 
-def detect_photos(photos: list, detector: str, passes: int = 1) -> list:
-    """fer end to end (its detector, crop and classifier) on each photo, in `passes` passes over the photos; one
-    record per photo with its median seconds and the faces of the first pass."""
-    model = FER(mtcnn=detector == "mtcnn")
-    warm = cv2.cvtColor(cv2.imread(photos[0]), cv2.COLOR_BGR2RGB)
-    model.detect_emotions(warm)  # load weights before timing
-    seconds = [[] for _ in photos]
-    found = []
-    for pass_number in range(passes):
-        for index, path in enumerate(photos):
-            image = cv2.imread(path)
-            started = time.perf_counter()
-            faces = model.detect_emotions(image)
-            seconds[index].append(time.perf_counter() - started)
-            if pass_number == 0:
-                found.append([{"box": [float(value) for value in face["box"]],
-                               "emotion": max(face["emotions"], key=face["emotions"].get)} for face in faces])
-    return [{"photo": path, "seconds": float(np.median(times)), "faces": faces}
-            for path, times, faces in zip(photos, seconds, found)]
+def detect_photos(photos: list, detector: str) -> list:
+    """fer end to end (its detector, crop and classifier) on each photo, one pass; one record per photo."""
+    if detector not in ("haar", "mtcnn"):
+        raise ValueError(f"unknown detector {detector!r}; fer offers haar and mtcnn")
+    if detector not in DETECTORS:
+        DETECTORS[detector] = FER(mtcnn=detector == "mtcnn")
+        warm = cv2.imread(photos[0])
+        DETECTORS[detector].detect_emotions(warm)  # load weights before timing
+    model = DETECTORS[detector]
+    records = []
+    for path in photos:
+        image = cv2.imread(path)
+        if image is None:
+            raise ValueError(f"{path}: OpenCV cannot read this photo")
+        started = time.perf_counter()
+        faces = model.detect_emotions(image)
+        seconds = time.perf_counter() - started
+        records.append({"photo": path, "seconds": seconds,
+                        "faces": [{"box": [float(value) for value in face["box"]],
+                                   "emotion": max(face["emotions"], key=face["emotions"].get)} for face in faces]})
+    return records
 
 
-def main(job_path: str) -> int:
-    job = json.loads(open(job_path).read())
-    crops = np.load(job["faces"])["images"]
-    started = time.perf_counter()
-    probabilities = classify_crops(crops)
-    classify_seconds = time.perf_counter() - started
-    np.savez(job["output"], probabilities=probabilities)
-    report = {
-        "classifier": {"images": int(len(crops)), "seconds": classify_seconds,
-                       "input": "48x48 crop resized to 64x64, scaled to [-1, 1] (fer's own preprocessing)"},
-        "photos": {detector: detect_photos(job["photos"], detector, job.get("passes", 1))
-                   for detector in job["detectors"]},
-        "versions": {name: version(name) for name in ("fer", "torch", "tensorflow", "facenet-pytorch")},
-    }
-    open(job["report"], "w").write(json.dumps(report))
+def answer(request: dict) -> dict:
+    """The answer to one request (see the module docstring)."""
+    if "classify" in request:
+        crops = np.load(request["classify"])["images"]
+        started = time.perf_counter()
+        probabilities = classify_crops(crops)
+        seconds = time.perf_counter() - started
+        np.savez(request["output"], probabilities=probabilities)
+        return {"images": int(len(crops)), "seconds": seconds,
+                "input": "48x48 crop resized to 64x64, scaled to [-1, 1] (fer's own preprocessing)"}
+    if "detect" in request:
+        return {"photos": detect_photos(request["photos"], request["detect"])}
+    if "versions" in request:
+        return {name: version(name) for name in ("fer", "torch", "tensorflow", "facenet-pytorch")}
+    raise ValueError(f"unknown request {sorted(request)}; expected classify, detect or versions")
+
+
+def main() -> int:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            reply = answer(json.loads(line))
+        except Exception as error:  # noqa: BLE001  (reported to the caller, which raises with the message)
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        PROTOCOL.write(json.dumps(reply) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

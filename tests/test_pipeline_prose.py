@@ -98,14 +98,77 @@ def test_the_fastest_sentence_follows_the_numbers_and_names_what_is_missed():
 
     fer = {"haar": config(2.0, 0.5)}
     met = pipeline_prose.describe_fastest({"fastest": fastest_comparison({"yunet": config(12.0, 0.8)}, fer, 0.655,
-                                                                         0.68)})
-    assert "6.0x as many photos per second as fer with haar" in met and "80% against 50%" in met
-    assert met.endswith("is met.")
+                                                                         0.68, 1e-5)})
+    assert "6.00x as many photos per second as fer with haar (one run, no spread measured" in met
+    assert "80% against 50%" in met and "(McNemar p = 1e-05)" in met
+    assert met.endswith("is met in its one run.")
     missed = pipeline_prose.describe_fastest({"fastest": fastest_comparison({"yunet": config(4.0, 0.4)}, fer, 0.655,
-                                                                            0.68),
+                                                                            0.68, 1e-5),
                                               "conditions": {"other_cores": 0.9, "cpu_cores": 2}})
-    assert "missed on speed, recall. Other work kept 0.90 of the 2 cores busy" in missed
+    assert "missed on speed, recall in its one run. Other work kept 0.90 of the 2 cores busy" in missed
     assert pipeline_prose.describe_fastest({}) == ""
+
+
+def repeated_fastest(worst: float, p_value: float = 1e-11) -> dict:
+    """A ``fastest`` entry of five runs whose worst ratio is ``worst``, as fastest_comparison writes it."""
+    return {"ours": "yunet + one", "fer": "haar", "ratio_per_run": [5.6, worst, 6.1, 5.9, 5.2],
+            "photos_per_second_ratio": 5.6, "runs": 5, "faces_per_second_ratio": 6.2,
+            "recall": {"ours": 0.53, "fer": 0.31}, "accuracy": {"ours": 0.702, "fer": 0.655}, "p_value": p_value,
+            "goal": 5.0}
+
+
+def test_the_speed_goal_is_judged_on_the_worst_run():
+    assert pipeline_prose.PIPELINE_SPEED_GOAL == 5.0
+    held = pipeline_prose.describe_fastest({"fastest": repeated_fastest(worst=5.0)})
+    assert "processes 5.60x as many photos per second as fer with haar (median of 5 runs, range 5.00-6.10x; " in held
+    assert held.endswith("is met in the worst of 5 runs (5.00x).")
+    missed = pipeline_prose.describe_fastest({"fastest": repeated_fastest(worst=4.99)})
+    assert "(median of 5 runs, range 4.99-6.10x; " in missed
+    assert missed.endswith("is missed on speed in the worst of 5 runs (4.99x).")
+
+
+def test_a_more_accurate_classifier_needs_mcnemar_below_its_level():
+    below = pipeline_prose.describe_fastest({"fastest": repeated_fastest(5.0, p_value=0.0099)})
+    at = pipeline_prose.describe_fastest({"fastest": repeated_fastest(5.0, p_value=PEER_ALPHA)})
+    assert "(McNemar p = 0.0099)" in below and below.endswith("is met in the worst of 5 runs (5.00x).")
+    assert at.endswith("is missed on accuracy in the worst of 5 runs (5.00x).")
+    checks = pipeline_prose.speed_goal_checks(5.0, {"ours": 0.5, "fer": 0.5}, {"ours": 0.70, "fer": 0.70}, 1e-9)
+    assert checks == {"speed": True, "recall": True, "accuracy": False}  # equal accuracy is not more accurate
+    assert not pipeline_prose.speed_goal_checks(None, {"ours": None, "fer": 0.3}, {"ours": 0.7, "fer": 0.6},
+                                                None)["recall"]
+
+
+def test_a_one_run_file_is_read_with_its_p_value_from_the_classifier_that_ran():
+    """Files written before the runs were repeated: one ratio, no p-value in ``fastest``."""
+    peer = single_network_peer(single_pps=37.3)
+    old = {key: value for key, value in repeated_fastest(5.9).items() if key not in ("ratio_per_run", "runs",
+                                                                                     "p_value")}
+    peer["fastest"] = {**old, "photos_per_second_ratio": 5.92}
+    peer["single_network"]["mcnemar_vs_fer"]["p_value"] = 0.02
+    assert pipeline_prose.ratio_spread(peer["fastest"]) == {"runs": 1, "median": 5.92, "low": 5.92, "high": 5.92}
+    assert pipeline_prose.fastest_p_value(peer) == 0.02  # "yunet + one" is the single network's configuration
+    text = pipeline_prose.describe_fastest(peer)
+    assert "5.92x as many photos per second as fer with haar (one run, no spread measured; 6.2x the faces" in text
+    assert text.endswith("is missed on accuracy in its one run.")
+    peer["fastest"]["ours"] = "yunet"
+    assert pipeline_prose.fastest_p_value(peer) == 2.7e-8  # the default classifier's
+    assert pipeline_prose.describe_fastest(peer).endswith("is met in its one run.")
+
+
+def test_the_headline_row_states_the_median_its_range_and_the_worst_run_verdict():
+    peer = {"photos": ["a.jpg"] * 50, "fastest": repeated_fastest(4.99)}
+    (row,) = pipeline_prose.peer_headline_rows(peer)
+    assert row["quantity"] == "pipeline (yunet + one) vs fer (haar): photos per second, ratio"
+    assert row["value"] == "5.60x (median of 5 runs, range 4.99-6.10x); goal 5x in the worst run: missed on speed"
+    assert row["split"].startswith("50 WIDER photos")
+    peer["fastest"] = repeated_fastest(5.0)
+    assert pipeline_prose.peer_headline_rows(peer)[0]["value"].endswith("goal 5x in the worst run: met")
+    one_run = {**peer, "classifier": {"mcnemar_ours_vs_fer": {"p_value": 1e-11}},
+               "fastest": {key: value for key, value in repeated_fastest(5.0).items()
+                           if key not in ("ratio_per_run", "runs", "p_value")}}
+    assert pipeline_prose.peer_headline_rows(one_run)[0]["value"] == (
+        "5.60x (one run, no spread measured); goal 5x in its one run: met")
+    assert pipeline_prose.peer_headline_rows({"photos": []}) == []
 
 
 def single_network_peer(single_pps: float, single_classify: float = 4.4) -> dict:
@@ -187,3 +250,8 @@ def test_the_committed_results_are_stated_as_they_are():
     if peer.get("single_network"):
         single = peer["single_network"]["end_to_end"]["photos_per_second"]
         assert f"at {single:.1f} photos/s" in text and "less time per photo" in text
+    if peer.get("fastest"):
+        spread = pipeline_prose.ratio_spread(peer["fastest"])
+        runs = len(peer.get("runs", [])) or 1
+        assert spread["runs"] == runs and f"{spread['median']:.2f}x as many photos per second" in text
+        assert ("one run, no spread measured" in text) == (runs == 1)

@@ -2,7 +2,7 @@
 
 `fer` cannot share the study's environment (it needs the full `tensorflow` distribution, opencv-contrib and torch),
 so its side runs in ``.venv-fer`` (``make peer-env``) as a subprocess (``peer/fer_side.py``) on exactly the inputs our
-side gets, in the same run:
+side gets, driven by :mod:`emotion.app.peer_runs`; this module holds the measures, the verdict and the tables:
 
 - classifier alone: every PrivateTest image (48x48 crops, FER2013 labels) through fer's bundled mini-Xception and
   through our released model: accuracy and macro-F1 with 95 % bootstrap intervals, McNemar's test;
@@ -10,36 +10,21 @@ side gets, in the same run:
   photo and faces per second with the same detector family (Haar and MTCNN; our side also with YuNet, which `fer`
   does not offer), detection recall on the photos' annotated faces at least 32 px tall, how often the two systems
   give the same emotion to the same face (boxes matched at IoU >= 0.5), and each side's fastest configuration against
-  the other's (:data:`PIPELINE_SPEED_GOAL`).
+  the other's (:data:`PIPELINE_SPEED_GOAL`), run by run: the end-to-end part is repeated, the two sides
+  interleaved, and the goal is judged on the worst run.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emotion import CLASS_NAMES
-from emotion.errors import DataMissingError
+from emotion.app.pipeline_prose import PIPELINE_SPEED_GOAL, speed_goal_checks
 from emotion.faces.detection_metrics import IOU_THRESHOLD, RECALL_MIN_HEIGHT
 from emotion.machine import cpu_cores, other_cores
-from emotion.paths import PROJECT_ROOT
-
-FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
-FER_SCRIPT = PROJECT_ROOT / "peer" / "fer_side.py"
-
-
-PEER_PASSES = 3
-"""Both sides time every photo in this many passes over the photos and keep each photo's median: one pass on a
-shared virtual machine moved our photos per second by a quarter between runs."""
-
-PIPELINE_SPEED_GOAL = 5.0
-"""Our fastest end-to-end configuration should process photos at least this many times faster than fer's fastest,
-with detection recall (faces >= :data:`RECALL_MIN_HEIGHT` px) at least fer's and a more accurate classifier."""
 
 
 def select_photos(folder: Path, count: int = 50, min_face_height: int = 64) -> list[Path]:
@@ -72,8 +57,8 @@ def tune_detection_side(model, photos: list[Path], annotations, detector: str = 
 
     Each side runs the whole pipeline (detect, crop, classify; the detector with the pipeline's other options,
     :data:`emotion.app.pipeline.PIPELINE_DETECTOR_OPTIONS`) on every photo once, one photo at a time after a
-    warm-up, as :func:`run_our_side` times it. The choice: the smallest side whose recall is at least the full-size
-    recall minus ``tolerance`` (the full size when none is).
+    warm-up, as :func:`emotion.app.peer_runs.time_pass` times it. The choice: the smallest side whose recall is at
+    least the full-size recall minus ``tolerance`` (the full size when none is).
 
     Returns:
         ``{"detector", "rows": [{"max_side", **speed, "recall"}], "full_size_recall", "tolerance", "chosen_side",
@@ -114,69 +99,8 @@ def tune_detection_side(model, photos: list[Path], annotations, detector: str = 
                      "disjoint from the peer comparison's")}
 
 
-def run_fer_side(crops: np.ndarray, photos: list[Path], detectors: list[str], work_dir: Path,
-                 fer_python: Path = FER_PYTHON, timeout: float = 3600,
-                 passes: int = PEER_PASSES) -> tuple[np.ndarray, dict[str, Any]]:
-    """Run ``peer/fer_side.py`` in the fer environment; returns (probabilities (n, 7), its report).
-
-    Raises:
-        DataMissingError: ``.venv-fer`` does not exist (the message says ``make peer-env``), or the subprocess
-            failed (its last output lines are in the message).
-    """
-    if not Path(fer_python).is_file():
-        raise DataMissingError(f"{fer_python} not found: the fer environment is made by `make peer-env` "
-                               "(several GB; kept out of `make test`).")
-    work_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(work_dir / "faces.npz", images=crops)
-    job = {"faces": str(work_dir / "faces.npz"), "photos": [str(path) for path in photos], "detectors": detectors,
-           "passes": passes,
-           "output": str(work_dir / "fer_output.npz"), "report": str(work_dir / "fer_report.json")}
-    (work_dir / "job.json").write_text(json.dumps(job))
-    completed = subprocess.run([str(fer_python), str(FER_SCRIPT), str(work_dir / "job.json")], capture_output=True,
-                               text=True, timeout=timeout)
-    if completed.returncode != 0:
-        raise DataMissingError(f"the fer side failed (exit {completed.returncode}):\n{completed.stderr[-2000:]}")
-    probabilities = np.load(job["output"])["probabilities"]
-    return probabilities, json.loads(Path(job["report"]).read_text())
-
-
 PIPELINE_STAGES = ("detect", "crop", "classify")
 """The stages of our pipeline whose seconds each photo record carries (:class:`emotion.app.pipeline.StageTimes`)."""
-
-
-def run_our_side(model, photos: list[Path], detectors: list[str],
-                 passes: int = PEER_PASSES) -> dict[str, list[dict[str, Any]]]:
-    """Our pipeline on each photo with each detector, one photo at a time (as fer is timed), after a warm-up, in
-    ``passes`` passes over the photos. Each record has the photo, its median wall seconds over the passes, its faces
-    (first pass; the pipeline is deterministic) and the median seconds of each of :data:`PIPELINE_STAGES`."""
-    from dataclasses import replace
-
-    from emotion.app.pipeline import EmotionPipeline
-    from emotion.data.image_files import read_image_file
-
-    records: dict[str, list[dict[str, Any]]] = {}
-    for detector in detectors:
-        pipeline = EmotionPipeline(detector, model)
-        pipeline.predict(read_image_file(photos[0]))
-        timed: list[list[tuple[float, dict[str, float]]]] = [[] for _ in photos]
-        found: list[list] = []
-        for pass_number in range(passes):
-            for index, path in enumerate(photos):
-                image = read_image_file(path)
-                before = replace(pipeline.times)
-                started = time.perf_counter()
-                faces = pipeline.predict(image)
-                seconds = time.perf_counter() - started
-                timed[index].append((seconds, {stage: getattr(pipeline.times, stage) - getattr(before, stage)
-                                               for stage in PIPELINE_STAGES}))
-                if pass_number == 0:
-                    found.append([{"box": list(face.box), "emotion": face.emotion} for face in faces])
-        records[detector] = [
-            {"photo": str(path), "seconds": float(np.median([seconds for seconds, _ in runs])),
-             "stages": {stage: float(np.median([stages[stage] for _, stages in runs])) for stage in PIPELINE_STAGES},
-             "faces": faces}
-            for path, runs, faces in zip(photos, timed, found)]
-    return records
 
 
 def agreement(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], threshold: float = 0.5) -> dict[str, Any]:
@@ -229,132 +153,55 @@ def detection_recall(records: list[dict[str, Any]], annotations, min_height: int
                                   iou_threshold=threshold)
 
 
-def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str, Any]],
-                       fer_accuracy: float, our_accuracy: float | dict[str, float]) -> dict[str, Any]:
-    """Each side's fastest configuration (most photos per second) against the other's, and the goal's verdict.
+def fastest_comparison(ours: dict[str, dict[str, Any]], fer: dict[str, dict[str, Any]], fer_accuracy: float,
+                       our_accuracy: float | dict[str, float], p_value: float | dict[str, float],
+                       runs: list[dict[str, dict[str, float]]] | None = None) -> dict[str, Any]:
+    """Each side's fastest configuration against the other's, run by run, and the goal's verdict
+    (:func:`emotion.app.pipeline_prose.speed_goal_checks`, judged on the worst run).
 
     Args:
         ours, fer: ``{configuration: speed(...) with "recall"}`` of each side (a configuration is a detector, or
             for ours also a detector with a second classifier).
-        fer_accuracy: fer's classifier's PrivateTest accuracy from the same run.
-        our_accuracy: ours, from the same run: one number for every configuration, or one per configuration (the
-            accuracy check then uses the classifier of the fastest one).
+        fer_accuracy: fer's classifier's PrivateTest accuracy from the same comparison.
+        our_accuracy: ours: one number for every configuration, or one per configuration (the accuracy check then
+            uses the classifier of the fastest one).
+        p_value: McNemar's exact p of our classifier against fer's on the same crops, one or one per configuration.
+        runs: each run's photos per second, ``[{"ours": {configuration: float}, "fer": {configuration: float}}]``.
+            Each side's fastest is the configuration with the highest median over the runs; each run's ratio sets
+            ours against fer's fastest *in that run*. Without runs: the one measurement in ``ours`` and ``fer``.
+
+    Returns:
+        ``{"ours", "fer", "photos_per_second_ratio" (the median over the runs), "ratio_per_run", "runs",
+        "faces_per_second_ratio", "recall", "accuracy", "p_value", "goal", "checks", "met"}``.
     """
-    our_best = max(ours, key=lambda name: ours[name]["photos_per_second"])
-    fer_best = max(fer, key=lambda name: fer[name]["photos_per_second"])
-    accuracy = our_accuracy[our_best] if isinstance(our_accuracy, dict) else our_accuracy
-    ratio = (ours[our_best]["photos_per_second"] / fer[fer_best]["photos_per_second"]
-             if fer[fer_best]["photos_per_second"] else None)
-    our_recall, fer_recall = ours[our_best]["recall"]["recall"], fer[fer_best]["recall"]["recall"]
-    checks = {"speed": ratio is not None and ratio >= PIPELINE_SPEED_GOAL,
-              "recall": our_recall is not None and fer_recall is not None and our_recall >= fer_recall,
-              "accuracy": accuracy > fer_accuracy}
-    return {"ours": our_best, "fer": fer_best, "photos_per_second_ratio": ratio,
+    if runs is None:
+        runs = [{"ours": {name: entry["photos_per_second"] for name, entry in ours.items()},
+                 "fer": {name: entry["photos_per_second"] for name, entry in fer.items()}}]
+
+    def median_speed(side: str, name: str) -> float:
+        return float(np.median([run[side][name] for run in runs]))
+
+    our_best = max(ours, key=lambda name: median_speed("ours", name))
+    fer_best = max(fer, key=lambda name: median_speed("fer", name))
+    ratios = [run["ours"][our_best] / max(run["fer"].values()) if max(run["fer"].values()) > 0 else None
+              for run in runs]
+    accuracy = {"ours": our_accuracy[our_best] if isinstance(our_accuracy, dict) else our_accuracy,
+                "fer": fer_accuracy}
+    p_value = p_value[our_best] if isinstance(p_value, dict) else p_value
+    recall = {"ours": ours[our_best]["recall"]["recall"], "fer": fer[fer_best]["recall"]["recall"]}
+    checks = speed_goal_checks(None if None in ratios else min(ratios), recall, accuracy, p_value)
+    return {"ours": our_best, "fer": fer_best,
+            "photos_per_second_ratio": None if None in ratios else float(np.median(ratios)),
+            "ratio_per_run": ratios, "runs": len(runs),
             "faces_per_second_ratio": (ours[our_best]["faces_per_second"] / fer[fer_best]["faces_per_second"]
                                        if fer[fer_best]["faces_per_second"] else None),
-            "recall": {"ours": our_recall, "fer": fer_recall}, "accuracy": {"ours": accuracy, "fer": fer_accuracy},
-            "goal": PIPELINE_SPEED_GOAL, "checks": checks, "met": all(checks.values())}
+            "recall": recall, "accuracy": accuracy, "p_value": p_value, "goal": PIPELINE_SPEED_GOAL,
+            "checks": checks, "met": all(checks.values())}
 
 
 def single_network_configuration(fast: dict[str, Any]) -> str:
     """The configuration name of the ``single_network`` entry of a peer-comparison payload: its detector and model."""
     return f"{fast['detector']} + {Path(fast['model']).stem}"
-
-
-def compare(model_path: Path, data, photos: list[Path], detectors: list[str], work_dir: Path,
-            fer_python: Path = FER_PYTHON, seed: int = 0, our_detectors: list[str] | None = None,
-            annotations=None, tta: str = "none", passes: int = PEER_PASSES,
-            single_model_path: Path | None = None) -> dict[str, Any]:
-    """The whole comparison; returns the payload of ``results/07_peer_comparison.json``.
-
-    Args:
-        detectors: the detector families both sides run (``haar``, ``mtcnn``: what fer offers).
-        our_detectors: what our side runs (default ``detectors`` plus ``yunet`` when its file is present).
-        annotations: the photos' annotation table, for detection recall (default: none, recall not measured).
-        tta: test-time augmentation of our classifier on the crops (:data:`emotion.classify.evaluate.TTA_MODES`;
-            recorded; the end-to-end pipeline classifies each face once, without it).
-        single_model_path: a single network to run as well when ``model_path`` is an ensemble (which classifies
-            each face once per member): scored on the same crops and timed end to end with our fastest detector,
-            under ``single_network``; the fastest comparison then counts it as one more configuration of ours,
-            with its own accuracy. Ignored when it is ``model_path`` itself.
-    """
-    from emotion.classify.evaluate import accuracy, load_model, macro_f1, predict_probabilities, tta_mode
-    from emotion.classify.significance import bootstrap_interval, mcnemar
-    from emotion.faces.detectors import available_detectors
-
-    crops, labels = data.split("PrivateTest")
-    fer_probabilities, fer_report = run_fer_side(crops, photos, detectors, work_dir, fer_python, passes=passes)
-    model = load_model(model_path)
-    started = time.perf_counter()
-    our_probabilities = predict_probabilities(model, crops, tta=tta)
-    our_classify_seconds = time.perf_counter() - started
-    ours_pred, fer_pred = our_probabilities.argmax(axis=1), fer_probabilities.argmax(axis=1)
-    classifier = {
-        name: {"accuracy": bootstrap_interval(labels, predictions, accuracy, seed=seed),
-               "macro_f1": bootstrap_interval(labels, predictions, macro_f1, seed=seed)}
-        for name, predictions in (("ours", ours_pred), ("fer", fer_pred))
-    }
-    classifier["ours"]["seconds"] = our_classify_seconds
-    classifier["ours"]["tta"] = tta_mode(tta)
-    classifier["fer"]["seconds"] = fer_report["classifier"]["seconds"]
-    classifier["mcnemar_ours_vs_fer"] = mcnemar(labels, ours_pred, fer_pred)
-    classifier["same_prediction"] = float(np.mean(ours_pred == fer_pred))
-    if our_detectors is None:
-        our_detectors = list(detectors) + [name for name in available_detectors(["yunet"])[0]
-                                           if name not in detectors]
-    our_records = run_our_side(model, photos, our_detectors, passes=passes)
-
-    def measured(records):
-        summary = speed(records)
-        summary["recall"] = detection_recall(records, annotations) if annotations is not None else None
-        return summary
-
-    ours = {name: measured(our_records[name]) for name in our_detectors}
-    theirs = {name: measured(fer_report["photos"][name]) for name in detectors}
-    end_to_end = {}
-    for detector in detectors:
-        if detector not in ours:
-            continue
-        mine, other = ours[detector], theirs[detector]
-        end_to_end[detector] = {"ours": mine, "fer": other,
-                                "faces_per_second_ratio": (mine["faces_per_second"] / other["faces_per_second"]
-                                                           if other["faces_per_second"] else None),
-                                "agreement": agreement(our_records[detector], fer_report["photos"][detector])}
-    payload_extra = {"ours_only": {name: ours[name] for name in our_detectors if name not in detectors}}
-    configurations = dict(ours)
-    accuracies = {name: classifier["ours"]["accuracy"]["estimate"] for name in ours}
-    if single_model_path is not None and Path(single_model_path).resolve() != Path(model_path).resolve():
-        single_model = load_model(single_model_path)
-        single_pred = predict_probabilities(single_model, crops, tta=tta).argmax(axis=1)
-        fastest_detector = max(ours, key=lambda name: ours[name]["photos_per_second"])
-        single = {"model": Path(single_model_path).name, "detector": fastest_detector,
-                  "accuracy": bootstrap_interval(labels, single_pred, accuracy, seed=seed),
-                  "macro_f1": bootstrap_interval(labels, single_pred, macro_f1, seed=seed),
-                  "mcnemar_vs_fer": mcnemar(labels, single_pred, fer_pred),
-                  "end_to_end": measured(run_our_side(single_model, photos, [fastest_detector],
-                                                      passes=passes)[fastest_detector])}
-        payload_extra["single_network"] = single
-        configurations[single_network_configuration(single)] = single["end_to_end"]
-        accuracies[single_network_configuration(single)] = single["accuracy"]["estimate"]
-    if annotations is not None:
-        payload_extra["fastest"] = fastest_comparison(configurations, theirs, classifier["fer"]["accuracy"]["estimate"],
-                                                      accuracies)
-    return {
-        "protocol": (f"classifier: PrivateTest (n={len(labels):,}) 48x48 crops, FER2013 labels, each "
-                     f"model's own preprocessing (ours with test-time augmentation {tta_mode(tta)!r}); our "
-                     "checkpoint was chosen on PublicTest, fer's bundled model was trained elsewhere (its "
-                     "selection is unknown). End to end: the same photos, one at a time, each timed in "
-                     f"{passes} passes over the photos with its median kept, on "
-                     f"the same {cpu_cores()}-core CPU, sequentially in one run; detection recall counts annotated "
-                     f"faces at least {RECALL_MIN_HEIGHT} px tall covered at IoU >= {IOU_THRESHOLD}."),
-        "model": Path(model_path).name,
-        "photos": [path.name for path in photos],
-        "classes": list(CLASS_NAMES),
-        "classifier": classifier,
-        "end_to_end": end_to_end,
-        **payload_extra,
-        "fer_versions": fer_report["versions"],
-    }
 
 
 def peer_table(peer: dict[str, Any]):
@@ -402,6 +249,35 @@ def detector_speed_table(peer: dict[str, Any]):
             f"recall (faces >= {RECALL_MIN_HEIGHT} px)": (round(entry["recall"]["recall"], 3)
                                                           if entry.get("recall") else None)}
     return pd.DataFrame(rows).T
+
+
+def peer_runs_table(peer: dict[str, Any]):
+    """A DataFrame of each run of a ``07_peer_comparison.json`` payload (rows ``run 1`` ...): photos per second of
+    every configuration of both sides (columns ``ours, yunet``, ``fer, haar`` ...), the run's fastest-against-fastest
+    ratio and, where recorded, the cores other work kept busy during the run (so a slow run can be told from a slow
+    machine). A file written before runs were repeated has one row, ``the only run``, from its one measurement."""
+    import pandas as pd
+
+    runs = peer.get("runs")
+    fastest = peer.get("fastest") or {}
+    if not runs:
+        entries = {**{f"{side}, {family}": entry[side]["photos_per_second"]
+                      for family, entry in peer["end_to_end"].items() for side in ("ours", "fer")},
+                   **{f"ours, {family}": entry["photos_per_second"]
+                      for family, entry in peer.get("ours_only", {}).items()}}
+        if peer.get("single_network"):
+            entries[f"ours, {single_network_configuration(peer['single_network'])}"] = (
+                peer["single_network"]["end_to_end"]["photos_per_second"])
+        rows = {"the only run": {**entries, "ratio": fastest.get("photos_per_second_ratio")}}
+    else:
+        ratios = fastest.get("ratio_per_run") or [None] * len(runs)
+        rows = {f"run {index}": {**{f"{side}, {name}": value["photos_per_second"]
+                                    for side in ("ours", "fer") for name, value in run[side].items()},
+                                 "ratio": ratio,
+                                 **({"other cores busy": run["conditions"]["other_cores"]}
+                                    if run.get("conditions") else {})}
+                for index, (run, ratio) in enumerate(zip(runs, ratios), start=1)}
+    return pd.DataFrame(rows).T.astype(float).round(2)
 
 
 def run_conditions(busy_before: float | None, busy_after: float | None, own_cpu_seconds: float,

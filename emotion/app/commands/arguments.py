@@ -6,6 +6,9 @@ import argparse
 
 PEER_PHOTOS = 50
 """WIDER photos of the peer comparison's end-to-end part (the protocol of results/07_peer_comparison.json)."""
+PEER_RUNS = 5
+"""Runs of the peer comparison's end-to-end part, its two sides interleaved: on the study's shared 2-vCPU machine our
+photos per second moved between about 27 and 38 from one run to the next, so one run cannot carry a speed claim."""
 LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 8
 """The web app's load-test protocol (results/07_webapp_load.json): requests sent, and how many at once."""
 

@@ -13,6 +13,7 @@ from emotion.app.commands.arguments import (
     LOAD_CONCURRENCY,
     LOAD_REQUESTS,
     PEER_PHOTOS,
+    PEER_RUNS,
     at_least_one,
     port,
     positive_seconds,
@@ -52,6 +53,9 @@ def register(commands) -> None:
                       help="detector families both sides run (fer offers haar and mtcnn)")
     peer.add_argument("--our-detectors", nargs="+", choices=["haar", "mtcnn", "yunet", "dlib_hog"],
                       help="what our side runs (default: --detectors plus yunet when its model file is present)")
+    peer.add_argument("--runs", type=at_least_one, default=PEER_RUNS,
+                      help=f"runs of the end-to-end part, fer's and our passes interleaved (default {PEER_RUNS}; "
+                           "the speed goal is judged on the worst; fewer writes a smoke-mode file)")
     peer.add_argument("--tta", choices=("none", "flip", "tencrop"), default="none",
                       help="test-time augmentation of our classifier on the PrivateTest crops (default none; the "
                            "end-to-end part classifies each face once)")
@@ -123,8 +127,10 @@ def _predict(arguments: argparse.Namespace) -> int:
 
 
 def _peer_compare(arguments: argparse.Namespace) -> int:
-    from emotion.app.peer import compare, run_conditions, select_photos
+    from emotion.app.peer import run_conditions, select_photos
+    from emotion.app.peer_runs import compare
     from emotion.app.pipeline import default_model_path
+    from emotion.app.pipeline_prose import peer_headline_rows
     from emotion.data.fer2013 import load_fer2013
     from emotion.faces.detection_eval import load_annotations
     from emotion.machine import busy_cpu_seconds, own_cpu_seconds
@@ -145,13 +151,14 @@ def _peer_compare(arguments: argparse.Namespace) -> int:
     busy_before, own_before, started = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     payload = compare(model, data, photos, arguments.detectors, BUILD_DIR / "peer",
                       our_detectors=arguments.our_detectors, annotations=annotations, tta=arguments.tta,
-                      single_model_path=single)
+                      single_model_path=single, runs=arguments.runs)
     # Timings mean little unless the reader knows whether other work shared the CPU (fer's side is a subprocess,
     # counted in this process's own CPU time).
     payload["conditions"] = run_conditions(busy_before, busy_cpu_seconds(), own_cpu_seconds() - own_before,
                                            time.perf_counter() - started)
-    # A run on fewer photos than the protocol's is a quick check, and its file says so.
-    mode = "full" if arguments.photos >= PEER_PHOTOS else "smoke"
+    payload["headline"] = peer_headline_rows(payload)
+    # A run on fewer photos or runs than the protocol's is a quick check, and its file says so.
+    mode = "full" if arguments.photos >= PEER_PHOTOS and arguments.runs >= PEER_RUNS else "smoke"
     path = write_results(Path(arguments.results) / "07_peer_comparison.json", payload, mode=mode, seed=0)
     print(f"written: {path}")
     return 0
