@@ -93,3 +93,16 @@ def test_the_cost_command_refuses_an_unknown_model_or_a_mismatched_limit_before_
                         lambda *args, **kwargs: pytest.fail("measured before checking the limit"))
     assert main(["training-cost", "--models", "resnet18", "--limit", "3000"]) == 1
     assert "pass --limit 1000" in capsys.readouterr().err
+
+
+def test_the_cost_command_can_measure_with_onednn_on_only(tmp_path, monkeypatch, capsys):
+    from emotion.app.cli import main
+
+    measured = []
+    monkeypatch.setattr("emotion.app.commands.classify.RESULTS_DIR", tmp_path)
+    monkeypatch.setattr("emotion.classify.training_cost.load_training_cost", lambda path: None)
+    monkeypatch.setattr("emotion.classify.training_cost.measure_epoch_cost", lambda model, recipe, *, onednn, limit: (
+        measured.append((model, onednn)) or {**cost_row(model, onednn, 100.0, recipe), "full_epoch_cpu_seconds": 90.0,
+                                             "train_images_per_second": 50.0, "limit": limit}))
+    assert main(["training-cost", "--models", "resnet18_keepres", "--kernels", "on", "--limit", "1000"]) == 0
+    assert measured == [("resnet18_keepres", True)] and (tmp_path / "03_training_cost.json").is_file()

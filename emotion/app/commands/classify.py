@@ -55,6 +55,8 @@ def register(commands) -> None:
     cost.add_argument("--limit", type=at_least_one, default=SHORT_EPOCH_LIMIT,
                       help="images per split in each measured epoch (default 3000; shorter epochs are dominated by "
                            "each epoch's fixed costs and understate a model's speed)")
+    cost.add_argument("--kernels", choices=("both", "on"), default="both",
+                      help="measure with oneDNN on and off (default), or on only (the quiet price training uses)")
     cost.add_argument("--models", nargs="*", help="measure only these architectures and replace their rows in the "
                                                   "existing table (default: all, a new table)")
     cost.set_defaults(handler=_training_cost)
@@ -147,7 +149,7 @@ def _training_cost(arguments: argparse.Namespace) -> int:
         return 1
     rows = []
     for model, recipe in pairs:
-        for onednn in (True, False):
+        for onednn in (True, False) if arguments.kernels == "both" else (True,):
             print(f"measuring {model} ({recipe} recipe), oneDNN {'on' if onednn else 'off'} ...", flush=True)
             rows.append(measure_epoch_cost(model, recipe, onednn=onednn, limit=arguments.limit))
     payload = {"protocol": "one fresh `emotion train --epochs 2 --limit N` process per row, one at a time; the second "
