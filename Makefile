@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SEED ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-browser check-data figures train budgets training-cost experiments tune-pipeline smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme notebook-scripts clean
+.PHONY: help setup setup-browser check-data figures train budgets stems training-cost experiments tune-pipeline smoke runtimes test report peer-env peer-compare serve webapp-load model-card readme notebook-scripts clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,13 @@ budgets: setup check-data ## Budget-curve runs (resumable; hours each on 2 cores
 	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --name resnet34_20ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --name resnet34_paper_4ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --name resnet34_paper_60ep
+
+# The stem question on ResNet-18: resnet18_keepres (a 3x3/1 stem, 24x24 maps at the first stage instead of 12x12) at
+# the quiet CPU-seconds of the released resnet18 (13 epochs at 545 CPU-s = 5 epochs at 1,383; results/03_training_cost.json)
+# and of its 26-epoch budget run (10 epochs). Resumable; a run already in results/ is skipped.
+stems: setup check-data ## The stem comparison on ResNet-18 at matched CPU-seconds (about 2 and 4 CPU-hours) -> results/03_ablation_resnet18_keepres_*.json
+	$(PY) -m emotion train --model resnet18_keepres --epochs 5 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_5ep
+	$(PY) -m emotion train --model resnet18_keepres --epochs 10 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_10ep
 
 training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (about 1.5 hours) -> results/03_training_cost.json
 	$(PY) -m emotion training-cost
