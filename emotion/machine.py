@@ -84,6 +84,34 @@ def busy_cpu_seconds() -> float | None:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+REFERENCE_ELEMENTS = 1_000_000
+"""Size of the fixed workload of :func:`reference_speed`."""
+
+
+def reference_speed(repeats: int = 20) -> float:
+    """How fast this machine runs a fixed single-threaded workload now, in million elements per second (the best of
+    ``repeats`` timings of square roots, products and a sum over :data:`REFERENCE_ELEMENTS` float64 values): a
+    yardstick taken beside a timed run, so that a slow run can be told from a slow machine (a virtual machine's
+    speed can drift with no other process and no steal time to show for it).
+
+    Raises:
+        ValueError: ``repeats`` below 1.
+    """
+    import time
+
+    import numpy as np
+
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    values = np.arange(REFERENCE_ELEMENTS, dtype=np.float64)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        float((np.sqrt(values) * values).sum())
+        best = min(best, time.perf_counter() - started)
+    return REFERENCE_ELEMENTS / best / 1e6
+
+
 def own_cpu_seconds() -> float:
     """CPU-seconds of this process and its finished children (a notebook's kernel)."""
     return sum(usage.ru_utime + usage.ru_stime for usage in (resource.getrusage(resource.RUSAGE_SELF),

@@ -348,6 +348,7 @@ def test_the_comparison_runs_both_sides_interleaved_with_one_fer_process(tmp_pat
     assert "in 3 runs" in payload["protocol"]
     for run in payload["runs"]:
         assert run["conditions"]["wall_seconds"] > 0 and run["conditions"]["other_cores"] >= 0
+        assert run["conditions"]["machine_speed"]["before"] > 0 and run["conditions"]["machine_speed"]["after"] > 0
 
 
 def test_the_runs_table_reads_both_a_repeated_and_a_one_run_file():
@@ -371,6 +372,17 @@ def test_the_runs_table_reads_both_a_repeated_and_a_one_run_file():
     assert list(table.index) == ["run 1", "run 2"]
     assert list(table.columns) == ["ours, yunet", "fer, haar", "ratio", "other cores busy"]
     assert table["ratio"].tolist() == [5.0, 4.43] and table["other cores busy"].tolist() == [0.05, 0.91]
+    for run, (before, after) in zip(new["runs"], ((400.0, 420.0), (300.0, 310.0))):
+        run["conditions"]["machine_speed"] = {"before": before, "after": after}
+    assert peer_runs_table(new)["machine speed (M el/s)"].tolist() == [410.0, 305.0]
+
+
+def test_the_reference_speed_is_a_positive_rate_and_refuses_no_repeats():
+    from emotion.machine import reference_speed
+
+    assert reference_speed(repeats=2) > 0
+    with pytest.raises(ValueError, match="at least 1"):
+        reference_speed(repeats=0)
 
 
 def test_a_process_cpu_time_is_read_from_proc_and_a_gone_process_counts_nothing():

@@ -254,8 +254,9 @@ def detector_speed_table(peer: dict[str, Any]):
 def peer_runs_table(peer: dict[str, Any]):
     """A DataFrame of each run of a ``07_peer_comparison.json`` payload (rows ``run 1`` ...): photos per second of
     every configuration of both sides (columns ``ours, yunet``, ``fer, haar`` ...), the run's fastest-against-fastest
-    ratio and, where recorded, the cores other work kept busy during the run (so a slow run can be told from a slow
-    machine). A file written before runs were repeated has one row, ``the only run``, from its one measurement."""
+    ratio and, where recorded, the cores other work kept busy during the run and the machine's reference speed around
+    it (:func:`emotion.machine.reference_speed`, mean of before and after), so a slow run can be told from a slow
+    machine. A file written before runs were repeated has one row, ``the only run``, from its one measurement."""
     import pandas as pd
 
     runs = peer.get("runs")
@@ -275,7 +276,9 @@ def peer_runs_table(peer: dict[str, Any]):
                                     for side in ("ours", "fer") for name, value in run[side].items()},
                                  "ratio": ratio,
                                  **({"other cores busy": run["conditions"]["other_cores"]}
-                                    if run.get("conditions") else {})}
+                                    if run.get("conditions") else {}),
+                                 **({"machine speed (M el/s)": sum(run["conditions"]["machine_speed"].values()) / 2}
+                                    if (run.get("conditions") or {}).get("machine_speed") else {})}
                 for index, (run, ratio) in enumerate(zip(runs, ratios), start=1)}
     return pd.DataFrame(rows).T.astype(float).round(2)
 

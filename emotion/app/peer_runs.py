@@ -32,7 +32,7 @@ from emotion.app.peer import (
 )
 from emotion.errors import DataMissingError
 from emotion.faces.detection_metrics import IOU_THRESHOLD, RECALL_MIN_HEIGHT
-from emotion.machine import busy_cpu_seconds, cpu_cores, other_cores, own_cpu_seconds
+from emotion.machine import busy_cpu_seconds, cpu_cores, other_cores, own_cpu_seconds, reference_speed
 from emotion.paths import PROJECT_ROOT
 
 FER_PYTHON = PROJECT_ROOT / ".venv-fer" / "bin" / "python"
@@ -142,18 +142,23 @@ def process_cpu_seconds(pid: int) -> float:
 class RunConditions:
     """What else the machine did during one run: start it before the run, :meth:`stop` after; ``other_cores`` counts
     the cores other processes kept busy (:func:`emotion.machine.other_cores`), with this process's and fer's
-    subprocess's CPU time taken out."""
+    subprocess's CPU time taken out; ``machine_speed`` is :func:`emotion.machine.reference_speed` taken just before and
+    just after the run (million elements per second, a fixed single-threaded workload), so that a slow run can be told
+    from a machine that was slower then."""
 
     def __init__(self, fer_side: FerProcess) -> None:
         self.fer_side = fer_side
+        self.speed_before = reference_speed()
         self.busy, self.own = busy_cpu_seconds(), own_cpu_seconds() + fer_side.cpu_seconds()
         self.started = time.perf_counter()
 
     def stop(self) -> dict[str, Any]:
-        """``{"other_cores", "wall_seconds"}`` of the run."""
+        """``{"other_cores", "wall_seconds", "machine_speed": {"before", "after"}}`` of the run."""
         wall = time.perf_counter() - self.started
         own = own_cpu_seconds() + self.fer_side.cpu_seconds() - self.own
-        return {"other_cores": other_cores(self.busy, busy_cpu_seconds(), own, wall), "wall_seconds": wall}
+        busy = busy_cpu_seconds()
+        return {"other_cores": other_cores(self.busy, busy, own, wall), "wall_seconds": wall,
+                "machine_speed": {"before": self.speed_before, "after": reference_speed()}}
 
 
 def time_pass(pipeline, photos: list[Path]) -> list[dict[str, Any]]:
