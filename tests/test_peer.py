@@ -13,6 +13,20 @@ def record(seconds, faces):
     return {"photo": "p.jpg", "seconds": seconds, "faces": [{"box": box, "emotion": emotion} for box, emotion in faces]}
 
 
+
+def grey_photos(folder, count):
+    """``count`` grey 120x100 PNG photos in ``folder`` and an annotation table with one 40 px face on each."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    photos = []
+    for index in range(count):
+        photos.append(folder / f"p{index}.png")
+        Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
+    return photos, pd.DataFrame({"image": [path.name for path in photos], "x": 10, "y": 10, "w": 40, "h": 40,
+                                 "invalid": 0})
+
 def test_agreement_matches_faces_by_iou_one_to_one():
     ours = [record(0.1, [([0, 0, 10, 10], "happy"), ([50, 50, 10, 10], "sad"), ([90, 90, 5, 5], "fear")]),
             record(0.1, [])]
@@ -183,19 +197,11 @@ class SideDetector:
 
 
 def test_tuning_chooses_the_smallest_side_that_keeps_the_recall(tmp_path, tiny_model, monkeypatch):
-    import numpy as np
-    import pandas as pd
-    from PIL import Image
 
     from emotion.app import peer, pipeline  # noqa: F401  (imported before the patch: it keeps the real one)
     from emotion.faces import detectors
 
-    photos = []
-    for index in range(3):
-        photos.append(tmp_path / f"p{index}.png")
-        Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
-    annotations = pd.DataFrame({"image": [path.name for path in photos], "x": 10, "y": 10, "w": 40, "h": 40,
-                                "invalid": 0})
+    photos, annotations = grey_photos(tmp_path, 3)
     monkeypatch.setattr(detectors, "create_detector", lambda name, max_side=None: SideDetector(max_side))
     outcome = peer.tune_detection_side(str(tiny_model), photos, annotations, detector="side",
                                        sides=(None, 640, 512, 320))
@@ -306,18 +312,11 @@ def test_a_pass_times_every_photo_with_its_stages_and_pooling_keeps_medians_and_
 def test_the_comparison_runs_both_sides_interleaved_with_one_fer_process(tmp_path, tiny_model, fake_fer_python,
                                                                          monkeypatch):
     import numpy as np
-    import pandas as pd
-    from PIL import Image
 
     from emotion.app import peer_runs, pipeline
     from emotion.faces import detectors
 
-    photos = []
-    for index in range(2):
-        photos.append(tmp_path / f"p{index}.png")
-        Image.fromarray(np.full((100, 120, 3), 90, np.uint8)).save(photos[-1])
-    annotations = pd.DataFrame({"image": [path.name for path in photos], "x": 10, "y": 10, "w": 40, "h": 40,
-                                "invalid": 0})
+    photos, annotations = grey_photos(tmp_path, 2)
     log = tmp_path / "requests.log"  # the fake fer side logs its requests here too
 
     class LoggingDetector(SideDetector):
