@@ -55,13 +55,13 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # and ResNet-34 under the paper's own recipe (SGD, batch 256, its augmentations) for its full 60 epochs. Every run
 # resumes from its last finished epoch. What an epoch costs on this machine, per model, with TensorFlow's oneDNN
 # kernels on and off: results/03_training_cost.json (`make training-cost`; notebook 03 shows it).
-budgets: setup check-data ## Budget-curve runs (resumable; hours each on 2 cores: see results/03_training_cost.json) -> results/03_ablation_*.json
-	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --name basic_cnn_30ep
-	$(PY) -m emotion train --model basic_cnn --epochs 60 --seed $(SEED) --release --ablation --name basic_cnn_60ep
-	$(PY) -m emotion train --model resnet18 --epochs 26 --seed $(SEED) --release --ablation --name resnet18_26ep
-	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --name resnet34_20ep
-	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --name resnet34_paper_4ep
-	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --name resnet34_paper_60ep
+budgets: setup check-data ## Budget-curve runs (resumable; hours each on 2 cores: see results/03_training_cost.json; a run already in results/ is skipped) -> results/03_ablation_*.json
+	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_30ep
+	$(PY) -m emotion train --model basic_cnn --epochs 60 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_60ep
+	$(PY) -m emotion train --model resnet18 --epochs 26 --seed $(SEED) --release --ablation --skip-released --name resnet18_26ep
+	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_20ep
+	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_4ep
+	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
 
 # The stem question on ResNet-18: resnet18_keepres (a 3x3/1 stem, 24x24 maps at the first stage instead of 12x12) at
 # the quiet CPU-seconds of the released resnet18 (13 epochs at 545 CPU-s = 5 epochs at 1,383; results/03_training_cost.json)
@@ -73,7 +73,7 @@ stems: setup check-data ## The stem comparison on ResNet-18 at matched CPU-secon
 training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (about 1.5 hours) -> results/03_training_cost.json
 	$(PY) -m emotion training-cost
 
-EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation
+EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation --skip-released
 experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebooks 04/05 (about 20 CPU-min each) -> results/03_ablation_*.json, 03_kfold_*.json
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --name basic_cnn_5ep_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 2 --name basic_cnn_5ep_seed2
@@ -81,8 +81,8 @@ experiments: setup check-data ## Retrain the 5-epoch experiment runs of notebook
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --class-weighted --name basic_cnn_5ep_classweighted_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --no-augment --name basic_cnn_5ep_noaugment_seed1
 	$(PY) -m emotion train $(EXPERIMENT) --seed 1 --mixed-precision --name basic_cnn_5ep_bf16_seed1
-	$(PY) -m emotion train --model crop_cnn --epochs 5 --release --ablation --seed 1 --name crop_cnn_5ep_seed1
-	$(PY) -m emotion kfold --model basic_cnn --epochs 5 --seed 1 --folds 3 --name basic_cnn_5ep_seed1
+	$(PY) -m emotion train --model crop_cnn --epochs 5 --release --ablation --skip-released --seed 1 --name crop_cnn_5ep_seed1
+	$(PY) -m emotion kfold --model basic_cnn --epochs 5 --seed 1 --folds 3 --skip-released --name basic_cnn_5ep_seed1
 
 smoke: setup check-data ## Run every notebook in smoke mode into build/smoke/ (touches no tracked file)
 	$(PY) -m emotion run-notebooks --mode smoke --seed $(SEED)

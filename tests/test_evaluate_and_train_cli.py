@@ -250,3 +250,69 @@ def test_predictions_are_stored_as_digits_and_read_back():
     for bad in ("06a31", "", None):
         with pytest.raises(DataFormatError, match="string of digits"):
             decode_predictions(bad)
+
+
+def test_skip_released_skips_a_run_whose_results_file_holds_its_recipe_and_refuses_another(tmp_path):
+    from dataclasses import replace
+
+    from emotion.app.commands.classify import released_run_note
+    from emotion.classify.recipes import recipe_config
+    from emotion.classify.release import released_results
+
+    config = recipe_config("study", "basic_cnn")
+    path = released_results("run", ablation=True, results_dir=tmp_path)
+    assert path == tmp_path / "03_ablation_run.json"
+    assert released_results("run", ablation=False, results_dir=tmp_path) == tmp_path / "03_train_run.json"
+    assert released_run_note(config, "run", path) is None
+    path.write_text(json.dumps({"recipe": json.loads(json.dumps(config.as_dict()))}))
+    status, message = released_run_note(config, "run", path)
+    assert status == 0 and "skipped" in message
+    status, message = released_run_note(replace(config, epochs=7), "run", path)
+    assert status == 2 and "differs in: epochs" in message
+    path.write_text("[]")
+    status, message = released_run_note(config, "run", path)
+    assert status == 2 and "not a training results file" in message
+
+
+def test_skip_released_needs_release(capsys):
+    assert main(["train", "--model", "basic_cnn", "--skip-released"]) == 2
+    assert "add --release" in capsys.readouterr().err
+
+
+def test_every_queued_run_with_a_committed_release_is_skipped_on_a_fresh_machine():
+    """Each `train ... --skip-released` line of the Makefile whose results file is committed has that file's
+    recipe, so `make budgets`/`stems`/`experiments` on a fresh clone retrains nothing already released."""
+    import shlex
+
+    from emotion.app.cli import build_parser
+    from emotion.app.commands.classify import released_run_note, train_config
+    from emotion.classify.release import released_results
+    from emotion.paths import PROJECT_ROOT, RESULTS_DIR
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    variables = dict(line.split(" = ", 1) for line in makefile.splitlines()
+                     if " = " in line and line.split(" = ", 1)[0].isupper())
+    # The experiment runs (ablations and K-fold); `make train` retrains the released models on purpose.
+    lines = [line.strip() for line in makefile.splitlines()
+             if "emotion kfold " in line or ("emotion train " in line and ("--ablation" in line or "$(EXPERIMENT)"
+                                                                            in line))]
+    assert len(lines) >= 10 and all("--skip-released" in line or "$(EXPERIMENT)" in line for line in lines)
+    assert "--skip-released" in variables["EXPERIMENT"]
+    committed = 0
+    for line in lines:
+        for name, value in variables.items():
+            line = line.replace(f"$({name})", value)
+        words = shlex.split(line.replace("$(SEED)", "0"))
+        command = "train" if "train" in words else "kfold"
+        arguments = build_parser().parse_args(words[words.index(command):])
+        if command == "train":
+            name = arguments.name or arguments.model
+            path = released_results(name, ablation=arguments.ablation, results_dir=RESULTS_DIR)
+        else:
+            name = arguments.name or f"{arguments.model}_{arguments.folds}fold"
+            path = RESULTS_DIR / f"03_kfold_{name}.json"
+        note = released_run_note(train_config(arguments), name, path)
+        if note is not None:
+            committed += 1
+            assert note[0] == 0, note[1]
+    assert committed >= 1

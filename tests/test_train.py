@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from emotion.classify.input_benchmark import benchmark_input_pipeline
-from emotion.classify.inputs import make_dataset
+from emotion.classify.inputs import epoch_order, make_dataset, steps_per_epoch
 from emotion.classify.kfold import kfold_indices, train_kfold
 from emotion.classify.recipes import TrainConfig, balanced_class_weights
 from emotion.classify.release import release_run
-from emotion.classify.run_folder import read_history
+from emotion.classify.run_folder import read_history, resume_epoch
 from emotion.classify.train import train_model
-from emotion.errors import ConfigurationError
+from emotion.errors import ConfigurationError, DataFormatError
 
 TINY = {"block_filters": (4, 8), "dense_units": 8}
 
@@ -91,6 +91,55 @@ def test_an_interrupted_run_resumes_from_its_last_finished_epoch(tmp_path, split
     assert seen.epochs == [1]
     assert [row["epoch"] for row in read_history(result.history)] == [1, 2]
     assert result.summary["finished"] is True
+
+
+def test_a_run_interrupted_and_resumed_trains_exactly_as_an_uninterrupted_one(tmp_path, splits):
+    straight = train_model(tiny_config(epochs=3), *splits[:2], run_dir=tmp_path / "straight", verbose=0)
+    for stop in (1, 2):  # killed after epoch 1, resumed and killed after epoch 2, resumed to the end
+        with pytest.raises(KeyboardInterrupt):
+            train_model(tiny_config(epochs=3), *splits[:2], run_dir=tmp_path / "resumed", verbose=0,
+                        extra_callbacks=[StopBeforeEpoch(stop)])
+    resumed = train_model(tiny_config(epochs=3), *splits[:2], run_dir=tmp_path / "resumed", verbose=0)
+    columns = ("loss", "accuracy", "val_loss", "val_accuracy")
+    assert ([[row[column] for column in columns] for row in read_history(resumed.history)]
+            == [[row[column] for column in columns] for row in read_history(straight.history)])
+    for first, second in zip(keras.saving.load_model(straight.best_model, compile=False).get_weights(),
+                             keras.saving.load_model(resumed.best_model, compile=False).get_weights()):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_the_training_stream_is_indexed_by_epoch_and_each_epoch_visits_every_image_once(splits):
+    images, labels = splits[0]
+
+    def batches(epochs):
+        return [(np.asarray(x), np.asarray(y)) for x, y in make_dataset(
+            images, labels, batch_size=24, training=True, seed=3, epochs=epochs)]
+
+    whole = batches(range(0, 3))
+    assert len(whole) == 3 * steps_per_epoch(len(images), 24) == 9
+    pieces = batches(range(0, 1)) + batches(range(1, 2)) + batches(range(2, 3))
+    for (x, y), (x_piece, y_piece) in zip(whole, pieces):
+        np.testing.assert_array_equal(x, x_piece)
+        np.testing.assert_array_equal(y, y_piece)
+    first_epoch = np.concatenate([y.argmax(axis=1) for _, y in whole[:3]])
+    assert sorted(first_epoch) == sorted(labels)  # every image once
+    np.testing.assert_array_equal(first_epoch, labels[epoch_order(len(images), 3, 0)])
+    assert not np.array_equal(epoch_order(len(images), 3, 0), epoch_order(len(images), 3, 1))
+    with pytest.raises(ValueError, match="at least one epoch"):
+        make_dataset(images, labels, batch_size=24, training=True, epochs=range(2, 2))
+
+
+def test_the_resume_epoch_comes_from_the_backup_and_a_damaged_record_is_a_clear_error(tmp_path):
+    assert resume_epoch(tmp_path) == 0
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "training_metadata.json.bkp").write_text('{"epoch": 4, "batch": 0}')
+    assert resume_epoch(tmp_path) == 4
+    (backup / "training_metadata.json").write_text('{"epoch": 7, "batch": 0}')
+    assert resume_epoch(tmp_path) == 7
+    (backup / "training_metadata.json").write_text("not json")
+    with pytest.raises(DataFormatError, match="backup is damaged"):
+        resume_epoch(tmp_path)
 
 
 def test_resuming_with_another_recipe_is_refused(tmp_path, splits):

@@ -115,3 +115,78 @@ def privatetest_audit_class():
                 logs[AUDIT_COLUMN] = float(np.mean(predicted == self.labels))
 
     return PrivateTestAudit
+
+
+def stream_check_class():
+    import keras
+
+    class StreamCheck(keras.callbacks.Callback):
+        """Stops a run before its first step when Keras resumes at another epoch than the one the training stream
+        starts at (:func:`emotion.classify.run_folder.resume_epoch`); placed after ``BackupAndRestore``, whose
+        ``on_train_begin`` sets the epoch Keras resumes at."""
+
+        def __init__(self, stream_first_epoch: int):
+            super().__init__()
+            self.stream_first_epoch = stream_first_epoch
+
+        def on_train_begin(self, logs=None):
+            from emotion.errors import ConfigurationError
+
+            resumed_at = int(getattr(self.model, "_initial_epoch", None) or 0)
+            if resumed_at != self.stream_first_epoch:
+                raise ConfigurationError(
+                    f"Keras resumes this run at epoch {resumed_at + 1} but its training stream was built from epoch "
+                    f"{self.stream_first_epoch + 1}: the run folder's backup changed while the run started. Run the "
+                    "same command again.")
+
+    return StreamCheck
+
+
+SEED_STATE_DIR = "seed_states"
+"""Folder (inside the run folder's backup) holding the random-number state of the model's layers (dropout's seed
+generators) at the end of the last two epochs; Keras' backup keeps weights and optimizer only."""
+
+
+def seed_generators(model) -> dict[str, object]:
+    """The model's Keras ``SeedGenerator`` objects (dropout's and any other random layer's), by a stable name."""
+    found = {}
+    for position, layer in enumerate(model._flatten_layers(include_self=True, recursive=True)):
+        for index, generator in enumerate(getattr(layer, "_seed_generators", []) or []):
+            found[f"{position:04d}_{layer.name}_{index}"] = generator
+    return found
+
+
+def seed_state_class():
+    import keras
+
+    class SeedState(keras.callbacks.Callback):
+        """Saves the seed generators' state at each epoch's end (``backup/seed_states/epoch_<n>.npz``, the last two
+        kept) and restores the one of the epoch a run resumes at, so that a resumed run draws the dropout masks an
+        uninterrupted one would. Placed after ``BackupAndRestore``; a run resumed from a backup without this state
+        (from before it was kept) goes on with fresh generators, as it did before."""
+
+        def __init__(self, backup_dir: Path, resume_at: int):
+            super().__init__()
+            self.folder, self.resume_at = Path(backup_dir) / SEED_STATE_DIR, resume_at
+
+        def on_train_begin(self, logs=None):
+            path = self.folder / f"epoch_{self.resume_at}.npz"
+            if self.resume_at and path.is_file():
+                with np.load(path) as stored:
+                    for name, generator in seed_generators(self.model).items():
+                        if name in stored:
+                            generator.state.assign(stored[name])
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / f"epoch_{epoch + 1}.npz"
+            partial = target.with_suffix(".partial.npz")
+            np.savez(partial, **{name: np.asarray(generator.state.value)
+                                 for name, generator in seed_generators(self.model).items()})
+            partial.replace(target)
+            for old in self.folder.glob("epoch_*.npz"):
+                stem = old.name[len("epoch_"):-len(".npz")]
+                if stem.isdigit() and int(stem) < epoch:
+                    old.unlink()
+
+    return SeedState

@@ -81,6 +81,12 @@ def with_cumulative_time(summary: dict) -> dict:
     return {**summary, **own, **total}
 
 
+def released_results(name: str, *, ablation: bool, results_dir: Path | str) -> Path:
+    """The results file :func:`release_run` writes for run ``name``: ``03_ablation_<name>.json`` for an ablation,
+    else ``03_train_<name>.json``."""
+    return Path(results_dir) / (f"03_ablation_{name}.json" if ablation else f"03_train_{name}.json")
+
+
 def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
                 name: str | None = None, ablation: bool = False,
                 test_split: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
@@ -120,7 +126,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
     if ablation:
         payload = {**summary, "run": name, "protocol": protocol}
-        results_path = write_results(results_dir / f"03_ablation_{name}.json", payload, mode=mode,
+        results_path = write_results(released_results(name, ablation=True, results_dir=results_dir), payload, mode=mode,
                                      seed=summary["recipe"]["seed"])
         return {"model": None, "history": None, "results": results_path}
 
@@ -164,7 +170,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
              "split": "Training", "protocol": f"{summary['epochs_run']} epochs on {cpu_cores()} CPU cores"},
         ],
     }
-    results_path = write_results(results_dir / f"03_train_{name}.json", payload, mode=mode,
+    results_path = write_results(released_results(name, ablation=False, results_dir=results_dir), payload, mode=mode,
                                  seed=summary["recipe"]["seed"])
     return {"model": model_path, "history": history_path, "results": results_path}
 

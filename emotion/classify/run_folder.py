@@ -73,6 +73,16 @@ def read_history(path: Path | str) -> list[dict[str, float]]:
     return [rows[epoch] for epoch in sorted(rows)]
 
 
+def recipe_differences(stored: dict[str, Any], config: TrainConfig) -> list[str]:
+    """The recipe fields in which ``stored`` (a recipe as a run folder or a results file records it) differs from
+    ``config``, sorted; a field added to :class:`TrainConfig` after ``stored`` was written is read as its default,
+    so older records stay comparable."""
+    recipe = json.loads(json.dumps(config.as_dict()))
+    defaults = json.loads(json.dumps(TrainConfig(model=config.model).as_dict()))
+    stored = {**{key: defaults[key] for key in recipe if key not in stored}, **stored}
+    return sorted(key for key in recipe if stored.get(key) != recipe[key])
+
+
 def check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
     """Record the recipe in ``run_dir/recipe.json``; refuse to resume a run folder made with another recipe.
 
@@ -82,12 +92,8 @@ def check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
     recipe_path = run_dir / "recipe.json"
     recipe = json.loads(json.dumps(config.as_dict()))
     if recipe_path.exists():
-        stored = json.loads(recipe_path.read_text())
-        # A recipe field added after the run started is read as its default (older run folders stay resumable).
-        defaults = json.loads(json.dumps(TrainConfig(model=config.model).as_dict()))
-        stored = {**{key: defaults[key] for key in recipe if key not in stored}, **stored}
-        if stored != recipe:
-            changed = sorted(key for key in recipe if stored.get(key) != recipe[key])
+        changed = recipe_differences(json.loads(recipe_path.read_text()), config)
+        if changed:
             raise ConfigurationError(
                 f"{run_dir} holds a run with a different recipe (differs in: {', '.join(changed)}). Resume it with "
                 f"the same options, or pass another --run-dir (or delete {run_dir}) to start afresh."
@@ -114,6 +120,29 @@ def record_start(run_dir: Path, resuming: bool = False) -> dict[str, Any]:
     record = {**git_commit(), "utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     path.write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def resume_epoch(run_dir: Path | str) -> int:
+    """The 0-based epoch a run in ``run_dir`` resumes at: the one after the last epoch Keras' ``BackupAndRestore``
+    saved (``backup/training_metadata.json``, or its ``.bkp`` copy where only that exists), 0 for a new run. The
+    training stream is built from this epoch on (:func:`emotion.classify.inputs.make_dataset`).
+
+    Raises:
+        DataFormatError: the metadata file is not the JSON object Keras writes.
+    """
+    from emotion.errors import DataFormatError
+
+    backup = Path(run_dir) / BACKUP_DIR
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        path = backup / name
+        if path.is_file():
+            try:
+                return int(json.loads(path.read_text())["epoch"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise DataFormatError(f"{path}: not the epoch record Keras writes ({error}); the run folder's "
+                                      "backup is damaged: delete the backup folder to restart the run from "
+                                      "epoch 1, or restore it from a copy.") from error
+    return 0
 
 
 SESSIONS_FILE = "sessions.jsonl"

@@ -9,10 +9,10 @@ A run lives in one folder (default ``build/train/<model>/``), laid out in :mod:`
 the same command again with the same folder resumes it.
 
 Repeatability: :func:`train_model` seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``), turns on
-TensorFlow's op determinism and uses stateless augmentation seeded per batch from ``tf.data.Dataset.random``; on
-this CPU two runs with the same seed give identical weights (tested in ``tests/test_train.py``). A run resumed after
-an interruption is not bit-identical to an uninterrupted one: the shuffle and augmentation streams restart with the
-new process.
+TensorFlow's op determinism and draws its batches from an epoch-indexed stream (:mod:`emotion.classify.inputs`:
+each epoch's order and augmentation seeds depend on the seed and the epoch's number only); on this CPU two runs with
+the same seed give identical weights, and a run interrupted and resumed gives the weights of an uninterrupted one
+(both tested in ``tests/test_train.py``).
 
 The rest of the training code sits beside this module: the recipe in :mod:`emotion.classify.recipes`, the strategy
 and dtype policy in :mod:`emotion.classify.devices`, the callbacks in :mod:`emotion.classify.callbacks`, the run
@@ -37,6 +37,8 @@ from emotion.classify.callbacks import (
     best_checkpoint_class,
     epoch_timer_class,
     privatetest_audit_class,
+    seed_state_class,
+    stream_check_class,
 )
 from emotion.classify.devices import make_strategy, training_policy
 from emotion.classify.inputs import make_dataset
@@ -70,6 +72,7 @@ from emotion.classify.run_folder import (
     read_sessions,
     record_session,
     record_start,
+    resume_epoch,
     warm_start_record,
 )
 from emotion.errors import ConfigurationError
@@ -143,8 +146,12 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
             compile_model(model, config, steps_per_epoch)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
+    # The stream starts at the epoch Keras resumes at, so that a resumed run sees what an uninterrupted one would.
+    # (A finished run resumes at its budget and trains no epoch; its stream is the last epoch's, never drawn.)
+    first_epoch = resume_epoch(run_dir)
     train_data = make_dataset(train_images, train_labels, batch_size=config.batch_size, training=True,
-                              seed=config.seed, augment=config.augment)
+                              seed=config.seed, augment=config.augment,
+                              epochs=range(min(first_epoch, config.epochs - 1), config.epochs))
     validation_data = make_dataset(*validation, batch_size=256, training=False)
     class_weight = balanced_class_weights(train_labels) if config.class_weighting == "balanced" else None
 
@@ -154,11 +161,14 @@ def train_model(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], valid
         *([privatetest_audit_class()(*test, run_dir / AUDIT_DIR)] if test is not None and audit else []),
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
         keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR), delete_checkpoint=False),
+        stream_check_class()(first_epoch),
+        seed_state_class()(run_dir / BACKUP_DIR, first_epoch),
         *(extra_callbacks or []),
     ]
     started_wall = time.perf_counter()
     model.fit(train_data, validation_data=validation_data, epochs=config.epochs, callbacks=callbacks,
-              verbose=verbose, class_weight=class_weight, shuffle=False)  # the dataset shuffles itself
+              verbose=verbose, class_weight=class_weight, shuffle=False,  # the dataset shuffles itself
+              steps_per_epoch=steps_per_epoch)
     session_wall = time.perf_counter() - started_wall
 
     history = read_history(run_dir / HISTORY_FILE)

@@ -49,6 +49,12 @@ def register(commands) -> None:
                        help="copy the finished run to models/ and write results/03_train_NAME.json")
     train.add_argument("--ablation", action="store_true",
                        help="with --release: write only results/03_ablation_NAME.json (no model in models/)")
+    train.add_argument("--skip-released", action="store_true",
+                       help="with --release: do nothing when results/ already holds this run's results file with "
+                            "the same recipe (a queued run of make budgets/stems/experiments that is committed); a "
+                            "file with another recipe is an error")
+    kfold.add_argument("--skip-released", action="store_true",
+                       help="do nothing when results/03_kfold_NAME.json already holds this recipe")
     train.set_defaults(handler=_train)
     cost = commands.add_parser("training-cost", help="one epoch's cost per model, oneDNN off and on -> "
                                                      "results/03_training_cost.json (minutes; one model at a time)")
@@ -104,9 +110,18 @@ def _train(arguments: argparse.Namespace) -> int:
     from emotion.classify.train import train_fer2013
 
     config = train_config(arguments)
-    if arguments.ablation and not arguments.release:
-        print("--ablation names how a run is released: add --release.", file=sys.stderr)
+    if (arguments.ablation or arguments.skip_released) and not arguments.release:
+        print("--ablation and --skip-released are about how a run is released: add --release.", file=sys.stderr)
         return 2
+    if arguments.skip_released:
+        from emotion.classify.release import released_results
+
+        name = arguments.name or config.model
+        skipped = released_run_note(config, name, released_results(name, ablation=arguments.ablation,
+                                                                   results_dir=RESULTS_DIR))
+        if skipped is not None:
+            print(skipped[1], file=sys.stderr)
+            return skipped[0]
     result = train_fer2013(config, run_dir=arguments.run_dir, release=arguments.release, limit=arguments.limit,
                            name=arguments.name, ablation=arguments.ablation, strategy=arguments.strategy)
     summary = {key: value for key, value in result.summary.items()
@@ -118,13 +133,40 @@ def _train(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def released_run_note(config, name: str, path: Path) -> tuple[int, str] | None:
+    """For ``train``/``kfold --skip-released``: ``(exit status, message)`` when run ``name``'s results file ``path``
+    exists: 0 and "skipped" when its recipe is ``config``, 2 and what differs otherwise; None when there is no such
+    file (the run goes ahead)."""
+    import json
+
+    from emotion.classify.run_folder import recipe_differences
+
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())["recipe"]
+    except (ValueError, KeyError, TypeError) as error:
+        return 2, f"{path}: not a training results file ({error}); move it away or fix it, then run again."
+    changed = recipe_differences(stored, config)
+    if changed:
+        return 2, (f"{path} holds run {name!r} trained with another recipe (differs in: {', '.join(changed)}); "
+                   "pass another --name, or delete the file to retrain.")
+    return 0, f"{path} already holds run {name!r} with this recipe: skipped (delete the file to retrain)."
+
+
 def _kfold(arguments: argparse.Namespace) -> int:
     import json
 
     from emotion.classify.kfold import kfold_fer2013
 
-    outcome = kfold_fer2013(train_config(arguments), folds=arguments.folds, name=arguments.name,
-                            run_dir=arguments.run_dir)
+    config = train_config(arguments)
+    name = arguments.name or f"{config.model}_{arguments.folds}fold"
+    if arguments.skip_released:
+        skipped = released_run_note(config, name, RESULTS_DIR / f"03_kfold_{name}.json")
+        if skipped is not None:
+            print(skipped[1], file=sys.stderr)
+            return skipped[0]
+    outcome = kfold_fer2013(config, folds=arguments.folds, name=name, run_dir=arguments.run_dir)
     print(json.dumps({key: value for key, value in outcome.items() if key != "recipe"}, indent=2))
     return 0
 
