@@ -390,6 +390,22 @@ def test_the_benchmark_sentence_states_the_ranges_and_the_busy_machine():
                     "Other processes kept up to 0.60 of the machine's 2 cores busy during a run.")
 
 
+def test_the_ceiling_of_an_overlap_is_the_cores_over_the_cores_the_sequential_way_kept_busy():
+    from emotion.app.folder_benchmark import describe_folder_benchmark, overlap_ceiling, summarise_runs
+
+    measured = [(0, "sequential", 20.0, 10.0, 16.0), (0, "overlapped", 22.0, 9.0, 17.0),
+                (1, "overlapped", 21.0, 9.5, 17.0), (1, "sequential", 19.0, 10.0, 18.0),
+                (2, "sequential", 21.0, 10.0, 17.0), (2, "overlapped", 23.0, 8.7, 16.0)]
+    runs = [{"pass": index, "way": way, "photos_per_second": rate, "seconds": seconds, "cpu_seconds": cpu,
+             "other_cores": 0.0} for index, way, rate, seconds, cpu in measured]
+    assert overlap_ceiling(runs, 2) == pytest.approx({"cores_busy": 1.7, "ceiling": 2 / 1.7})
+    assert overlap_ceiling([{**run, "cpu_seconds": None} for run in runs], 2) is None
+    result = {**summarise_runs(runs), "identical_outputs": True, "photos": 200, "faces": 900, "files_compared": 0}
+    text = describe_folder_benchmark({"workloads": {"predictions_only": result}, "cpu_cores": 2})
+    assert ("One batch after another already kept 1.70 of the 2 cores busy (median over its passes), so no overlap "
+            "of the same work could be more than 1.18x faster.") in text
+
+
 def test_benchmark_photos_spread_over_the_folder_and_say_when_too_few(folder):
     from emotion.app.folder_benchmark import benchmark_photos
     from emotion.errors import DataMissingError

@@ -129,9 +129,23 @@ def summarise_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def overlap_ceiling(runs: Sequence[dict[str, Any]], cores: int) -> dict[str, float] | None:
+    """How far overlapping the stages can speed up the sequential way at most: ``{"cores_busy", "ceiling"}``, where
+    ``cores_busy`` is the median over the sequential runs of their CPU seconds per wall second and ``ceiling`` is
+    ``cores / cores_busy``, the speed-up if the overlapped way kept every core busy with the same CPU work per photo
+    (it can exceed it only by doing less work per photo). None when the runs carry no CPU seconds."""
+    busy = [run["cpu_seconds"] / run["seconds"] for run in runs
+            if run["way"] == "sequential" and run.get("cpu_seconds") is not None and run["seconds"] > 0]
+    if not busy:
+        return None
+    cores_busy = statistics.median(busy)
+    return {"cores_busy": cores_busy, "ceiling": cores / cores_busy}
+
+
 def describe_folder_benchmark(payload: dict[str, Any]) -> str:
     """Sentences on a ``07_folder_benchmark.json`` payload: per workload the two medians with their ranges, the
-    speed-up with its range over passes, and whether the outputs were identical; then how busy the machine was.
+    speed-up with its range over passes, whether the outputs were identical, and the ceiling on any overlap
+    (:func:`overlap_ceiling`); then how busy the machine was.
 
     Rule: a speed-up is stated with its per-pass range; the busiest run's other work is named, because other
     processes on the machine's few cores slow the two ways unequally."""
@@ -148,6 +162,12 @@ def describe_folder_benchmark(payload: dict[str, Any]) -> str:
             f"{max(ratios):.2f}x); outputs {'identical' if result['identical_outputs'] else 'DIFFERENT'}"
             + (f" ({result['files_compared']} annotated copies compared byte for byte)."
                if result["files_compared"] else "."))
+        bound = overlap_ceiling(result["runs"], payload["cpu_cores"])
+        if bound is not None:
+            sentences.append(
+                f"One batch after another already kept {bound['cores_busy']:.2f} of the {payload['cpu_cores']} cores "
+                f"busy (median over its passes), so no overlap of the same work could be more than "
+                f"{bound['ceiling']:.2f}x faster.")
     busiest = max((run["other_cores"] for result in payload["workloads"].values() for run in result["runs"]
                    if run["other_cores"] is not None), default=None)
     if busiest is not None:

@@ -42,6 +42,7 @@ from emotion.data.image_files import read_image_file
 from emotion.paths import data_root
 from emotion.errors import DataMissingError
 from emotion.app import pipeline_prose
+from emotion.app.folder_benchmark import describe_folder_benchmark
 from emotion.app.peer import detector_speed_table, peer_runs_table, peer_table, select_photos
 from emotion.app.pipeline import EmotionPipeline, annotate, crop_face
 from emotion.study.results import cpu_cores, package_versions, read_results, write_results
@@ -147,6 +148,23 @@ else:
     display(detector_speed_table(peer))
     display(peer_runs_table(peer))
     display(Markdown("**What this shows.** " + pipeline_prose.describe_peer_comparison(peer)))
+
+# %% [markdown]
+# ## Does a folder of photos go faster on both cores?
+#
+# The paper's tool processed a folder with one click. `python -m emotion predict FOLDER` overlaps decoding, detection,
+# classification and writing on threads, each stage working on the next batch while the stage after it works on this
+# one; `python -m emotion folder-benchmark` times it against one batch after another on 200
+# WIDER photos, the two ways interleaved in one process, and checks that both give the same outputs. Its results file is
+# read here when it exists. The CPU seconds each way used bound what any overlap can gain: a way that already keeps both
+# cores busy leaves nothing to overlap.
+
+# %%
+folder_file = results_dir / "07_folder_benchmark.json"
+if folder_file.is_file():
+    display(Markdown("**What this shows.** " + describe_folder_benchmark(read_results(folder_file))))
+else:
+    display(Markdown("`results/07_folder_benchmark.json` does not exist yet: run `python -m emotion folder-benchmark`."))
 
 # %% [markdown]
 # ## Try it in a browser
