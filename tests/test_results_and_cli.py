@@ -164,6 +164,7 @@ def test_model_card_is_generated_from_results(tmp_path):
     }, mode="full", seed=3)
     card = render_model_card(tmp_path)
     assert "`tiny.keras`" in card and "accuracy 65.1 %" in card and "epoch 4 of 5" in card
+    assert "Resumed training" not in card  # no session records: nothing replayed
     assert "| neutral | 0.500 | 0.700 | 0.400 | 10 |" in card
     assert "lowest for *angry* (10.0 %)" in card
     assert "Out-of-scope uses" in card and "contested" in card
@@ -171,6 +172,40 @@ def test_model_card_is_generated_from_results(tmp_path):
     assert write_model_card(path, tmp_path, check=True) is False and not path.exists()
     assert write_model_card(path, tmp_path) is False
     assert write_model_card(path, tmp_path, check=True) is True
+
+
+def test_replayed_epochs_count_what_resumed_sessions_of_the_first_pipeline_drew_again():
+    from emotion.classify.run_folder import STREAM, replayed_epochs
+
+    def sessions(*starts, stream=None):
+        return [{"first_epoch": start, **({"stream": stream} if stream else {})} for start in starts]
+
+    # basic_cnn_60ep's sessions before the fix: 22 of its 36 epochs re-drew an earlier session's batches.
+    assert replayed_epochs(sessions(0, 4, 7, 21, 28, 30, 31, 35), 36) == {"replayed": 22, "exact": True,
+                                                                          "resumed_sessions": 7}
+    # Records that begin mid-run give a lower bound: wide_crop_cnn's resumes at 22 and 28 (45 epochs).
+    assert replayed_epochs(sessions(22, 28), 45) == {"replayed": 7, "exact": False, "resumed_sessions": 2}
+    assert replayed_epochs(sessions(0), 30)["replayed"] == 0
+    assert replayed_epochs([], 30) == {"replayed": 0, "exact": True, "resumed_sessions": 0}
+    assert replayed_epochs(sessions(0, 4, 7, stream=STREAM), 10)["replayed"] == 0
+    # A longer later session replays only as much as the longest earlier one lasted.
+    assert replayed_epochs(sessions(0, 2), 12)["replayed"] == 2
+
+
+def test_the_model_card_says_how_many_epochs_a_resumed_run_re_drew(tmp_path):
+    from emotion import CLASS_NAMES
+    from emotion.study.model_card import render_model_card
+
+    per_class = {name: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 10} for name in CLASS_NAMES}
+    write_results(tmp_path / "03_train_tiny.json", {
+        "model": "tiny", "model_file": "tiny.keras", "model_file_mib": 1.0, "chosen_epoch": 40, "epochs_run": 45,
+        "training_cpu_minutes": 12.0, "sessions": [{"first_epoch": 22}, {"first_epoch": 28}],
+        "recipe": {"epochs": 45, "batch_size": 64, "learning_rate": 0.001, "weight_decay": 0.05,
+                   "label_smoothing": 0.1, "mixed_precision": False, "seed": 0},
+        "test": {"n": 3589, "accuracy": 0.65, "macro_f1": 0.6, "per_class": per_class},
+    }, mode="full", seed=0)
+    assert ("2 recorded resume(s) under the study's first input pipeline, which started the shuffle and augmentation "
+            "stream again in every session: at least 7 of its 45 epochs re-drew batches") in render_model_card(tmp_path)
 
 
 def test_committed_model_card_matches_committed_results():

@@ -146,15 +146,20 @@ def resume_epoch(run_dir: Path | str) -> int:
 
 
 SESSIONS_FILE = "sessions.jsonl"
+STREAM = "epoch_indexed"
+"""The ``stream`` of a session record: the training batches come from the epoch-indexed stream of
+:mod:`emotion.classify.inputs`. A record without it is from the study's first input pipeline, which restarted the
+shuffle and augmentation with every process (:func:`replayed_epochs`)."""
 
 
 def record_session(run_dir: Path, policy: str, first_epoch: int) -> None:
     """Append one line per (re)start to ``run_dir/sessions.jsonl``: when, from which epoch, under which policy, on
-    which CPU and with which kernels (oneDNN on or off); a run that resumed on another machine says so."""
+    which CPU and with which kernels (oneDNN on or off), and which training stream; a run that resumed on another
+    machine says so."""
     from datetime import datetime, timezone
 
     record = {"utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "first_epoch": first_epoch,
-              "policy": policy, **kernel_record()}
+              "policy": policy, "stream": STREAM, **kernel_record()}
     with (run_dir / SESSIONS_FILE).open("a") as handle:
         handle.write(json.dumps(record) + "\n")
 
@@ -211,3 +216,37 @@ def warm_start_record(init_from: str, run_dir: Path) -> dict[str, Any]:
               "parent_training_cpu_minutes": cpu, "parent_training_wall_minutes": wall}
     record_path.write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def replayed_epochs(sessions: list[dict[str, Any]], epochs_run: int) -> dict[str, Any]:
+    """How many epochs of a run re-drew training batches that an earlier session of the same run had drawn.
+
+    Under the first input pipeline (session records without ``stream``) every process started the shuffle and
+    augmentation stream again: a session resumed at epoch f drew, at its epoch f + j, the batches of the stream's
+    j-th pass, which any earlier session that lasted more than j epochs had drawn already. Sessions on the
+    epoch-indexed stream (:data:`STREAM`) replay nothing. Session records began after some runs had started: when the
+    first record resumes at an epoch above 0, the earlier sessions are unknown, but the first of them drew the
+    stream's first pass, so the count is a lower bound.
+
+    Args:
+        sessions: the run's session records, oldest first (``first_epoch``, optionally ``stream``).
+        epochs_run: epochs the run finished.
+
+    Returns:
+        ``{"replayed": n, "exact": bool, "resumed_sessions": the old-pipeline sessions that resumed at an epoch
+        above 0}``.
+    """
+    starts = [int(record["first_epoch"]) for record in sessions]
+    exact = not starts or starts[0] == 0
+    longest_before, replayed, resumed = (0 if exact else 1), 0, 0
+    for index, (record, start) in enumerate(zip(sessions, starts)):
+        end = starts[index + 1] if index + 1 < len(starts) else epochs_run
+        length = max(0, end - start)
+        if record.get("stream") == STREAM:
+            continue
+        if start > 0:
+            resumed += 1
+            replayed += min(length, longest_before)
+        longest_before = max(longest_before, length)
+    return {"replayed": replayed, "exact": exact, "resumed_sessions": resumed}
+

@@ -35,6 +35,22 @@ def _storage_lines(storage: dict[str, Any] | None) -> list[str]:
             "stored file."]
 
 
+def _replay_lines(result: dict[str, Any]) -> list[str]:
+    """A line on epochs that re-drew batches of an earlier session
+    (:func:`emotion.classify.run_folder.replayed_epochs`),
+    for a run resumed under the first input pipeline; nothing otherwise."""
+    from emotion.classify.run_folder import replayed_epochs
+
+    replay = replayed_epochs(result.get("sessions") or [], int(result["epochs_run"]))
+    if not replay["replayed"]:
+        return []
+    count = f"{'' if replay['exact'] else 'at least '}{replay['replayed']} of its {result['epochs_run']} epochs"
+    return [f"- **Resumed training:** {replay['resumed_sessions']} recorded resume(s) under the study's first input "
+            f"pipeline, which started the shuffle and augmentation stream again in every session: {count} re-drew "
+            "batches an earlier session had drawn (training accuracy jumps at those resumes). Training now resumes "
+            "exactly where it stopped."]
+
+
 def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) -> list[str]:
     test = result["test"]
     recipe = result["recipe"]
@@ -56,6 +72,7 @@ def _model_section(result: dict[str, Any], evaluation: dict[str, Any] | None) ->
            "CPU cores not recorded in the results file, ")
         + f"no GPU (file {result['model_file_mib']:.1f} MiB).",
         *_storage_lines(result.get("model_storage")),
+        *_replay_lines(result),
         f"- **PrivateTest ({test['n']:,} images):** accuracy {_percent(test['accuracy'])}, macro-F1 "
         f"{test['macro_f1']:.3f}.",
     ]
