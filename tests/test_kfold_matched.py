@@ -189,3 +189,22 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(DataFormatError, match="lacks 'training_images'"):
         matching_epochs({key: value for key, value in kfold.items() if key != "training_images"})
 
+
+def test_the_ledger_reads_the_matched_comparison_from_the_results_files(tmp_path):
+    from emotion.analysis.claims import claims_ledger
+    from emotion.analysis.ledger import file_evidence
+
+    write_results(tmp_path / "03_ablation_h30.json", holdout_run(30, HOLDOUT, keep=False), mode="smoke", seed=0)
+    assert "kfold_matched" not in file_evidence(tmp_path)  # no K-fold run yet
+    write_results(tmp_path / "03_kfold_k3.json", kfold_run(900, ENSEMBLE, FOLDS), mode="smoke", seed=1)
+    evidence = file_evidence(tmp_path)
+    assert evidence["kfold_matched"]["matched"] is True and evidence["kfold_matched"]["paired"] is False
+    converged = {"converged": True, "status": "converged", "publictest_change_points": 0.2, "epochs": (15, 30),
+                 "curve": "h30", "longest_epochs": 30, "cpu_hours": 3.0}
+    entry = next(entry for entry in claims_ledger({**evidence, "budgets": {"basic_cnn": converged}})
+                 if entry["id"] == "kfold")
+    # 66.67 % against 50.00 % on 300 images: the ensemble is better beyond chance even unpaired.
+    assert entry["verdict"] == "not reproduced" and evidence["kfold_matched"]["ensemble"]["test"]["p_value"] < 0.05
+    assert entry["evidence"].startswith("matched in optimizer steps: K-fold run k3 ")
+    assert "both tests unpaired (h30's results file holds no PrivateTest predictions)" in entry["evidence"]
+    assert entry["source"] == "results/03_kfold_k3.json, results/03_ablation_h30.json"

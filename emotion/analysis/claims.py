@@ -30,6 +30,7 @@ from emotion.analysis.training_rules import (  # noqa: F401  (budget_evidence, S
     budget_gate,
     budget_record,
     class_weighting_rule,
+    kfold_matched_rule,
     kfold_rule,
 )
 
@@ -383,15 +384,30 @@ def augmentation_claim(evidence: dict) -> Claim:
 
 
 def kfold_claim(evidence: dict) -> Claim:
-    """:func:`kfold_rule` on the K-fold run (``evidence["kfold"]``), through :func:`budget_gate` at the experiments'
+    """With a K-fold run and a holdout run at matched optimizer steps (``evidence["kfold_matched"]``,
+    :func:`emotion.analysis.kfold_matched.kfold_matched_evidence`): :func:`kfold_matched_rule` on the K-fold
+    ensemble against the holdout run, through :func:`budget_gate` at that one budget (the holdout run's epochs, and
+    the K-fold run's full-Training-epoch equivalents, equal within the match). Otherwise :func:`kfold_rule` on the
+    K-fold run against the seed band (``evidence["kfold"]``), through :func:`budget_gate` at the experiments'
     budget: fold models that see (K-1)/K of Training for as many epochs are handicapped most where accuracy is still
-    rising, so a short budget cannot decide whether K-fold is better."""
+    rising, so a short budget cannot decide whether K-fold is better; ``needs`` then names the holdout run that would
+    match the latest K-fold run, when one recorded its steps."""
+    matched = evidence.get("kfold_matched") or {}
+    if matched.get("matched"):
+        model, ensemble = matched["kfold"]["model"], matched["ensemble"]
+        runs = list(dict.fromkeys([(model, matched["holdout"]["epochs"]),
+                                   (model, round(matched["kfold"]["full_epoch_equivalents"]))]))
+        return _gated("kfold", evidence, runs,
+                      kfold_matched_rule(ensemble["difference_points"], ensemble["test"]["p_value"]),
+                      matched["evidence"], matched["source"],
+                      then="then K-fold and holdout runs matched in optimizer steps at that budget")
     decided = evidence.get("kfold")
     if not decided:
         return _claim("kfold", "not yet measured", "", "results/03_kfold_*.json",
-                      "K-fold vs holdout at an affordable budget (make experiments)")
+                      matched.get("needs") or "K-fold vs holdout at an affordable budget (make experiments)")
     return _gated("kfold", evidence, _experiment_runs(evidence), kfold_rule(decided["fold_models"]["direction"]),
-                  decided["evidence"], decided["source"], then="then K-fold and holdout runs at that budget")
+                  decided["evidence"], decided["source"], matched.get("needs", ""),
+                  then="then K-fold and holdout runs at that budget")
 
 
 RULES: tuple[Callable[[dict], Claim], ...] = (

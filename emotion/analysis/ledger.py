@@ -32,15 +32,21 @@ def file_evidence(results_dir: Path) -> dict:
     ``budgets`` (:func:`emotion.analysis.training_rules.budget_evidence`), ``training_cost``
     (``03_training_cost.json``),
     the experiments' outcomes (:func:`emotion.analysis.ablations.ledger_evidence`: ``class_weighted``,
-    ``augmentation_ablation``, ``kfold``, ``paper_recipe``) and ``experiments``, the seed band's model and epochs
-    (the budget those outcomes rest on; absent without a seed band)."""
+    ``augmentation_ablation``, ``kfold``, ``paper_recipe``), ``kfold_matched`` (a K-fold run against a holdout run at
+    matched optimizer steps, :func:`emotion.analysis.kfold_matched.kfold_matched_evidence`; absent until a K-fold
+    run records its steps) and ``experiments``, the seed band's model and epochs (the budget those outcomes rest on;
+    absent without a seed band)."""
     from emotion.analysis import ablations
+    from emotion.analysis.kfold_matched import kfold_matched_evidence
     from emotion.classify.training_cost import load_training_cost
 
     results_dir = Path(results_dir)
     evidence = {"detectors": detector_evidence(results_dir), "budgets": budget_evidence(results_dir),
                 "training_cost": load_training_cost(results_dir / "03_training_cost.json"),
                 **ablations.ledger_evidence(results_dir)}
+    matched = kfold_matched_evidence(results_dir)
+    if matched is not None:
+        evidence["kfold_matched"] = matched
     try:
         recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
     except DataMissingError:

@@ -1,8 +1,9 @@
 """The rules of the claims decided by training runs, apart from the ledger that applies them
 (:mod:`emotion.analysis.claims`): whether a trained run could decide a claim at all (the budget gate: its model's
-budget curve had converged, :func:`budget_gate`), and the outcome rule of each training experiment (class weighting,
-augmentation, K-fold), which :mod:`emotion.analysis.ablations` applies to the runs and the ledger applies again
-behind the gate. Every name here is also importable from :mod:`emotion.analysis.claims`.
+budget curve had converged, :func:`budget_gate`), and the outcome rule of each training experiment: class weighting,
+augmentation, K-fold against the seed band, and K-fold against a holdout run at matched optimizer steps. The ledger
+applies each behind the gate; :mod:`emotion.analysis.ablations` also applies the first three to the runs it reads.
+Every name here is also importable from :mod:`emotion.analysis.claims`.
 """
 
 from __future__ import annotations
@@ -122,3 +123,12 @@ def kfold_rule(fold_models_direction: str) -> str:
     """The K-fold claim's outcome at one budget (:func:`emotion.analysis.ablations.kfold_verdict`): ``reproduced``
     (K-fold no better) unless the fold models' mean PrivateTest accuracy is above every holdout seed's."""
     return "not reproduced" if fold_models_direction == "above" else "reproduced"
+
+
+def kfold_matched_rule(ensemble_difference_points: float, p_value: float) -> str:
+    """The K-fold claim's outcome at matched optimizer steps (:func:`emotion.analysis.kfold_matched.
+    kfold_matched_comparison`): "K-fold training is no better than a single holdout split" is ``not reproduced``
+    when the K-fold ensemble's PrivateTest accuracy is above the holdout run's and the test of the difference gives
+    p < :data:`SIGNIFICANCE`, else ``reproduced`` (a K-fold ensemble that is worse, or better by no more than chance
+    explains, is no better)."""
+    return "not reproduced" if ensemble_difference_points > 0 and p_value < SIGNIFICANCE else "reproduced"
