@@ -16,9 +16,10 @@ Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``c
 ``classify.ensemble``, ``classify.training_prose``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``,
-``analysis.selection``, ``analysis.claims``,
-``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the stem question on ResNet-18,
-with its sentence); the sentences
+``analysis.selection``, ``analysis.claims`` (with the budget gate and the experiments' outcome rules,
+``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the
+stem question on ResNet-18, with its sentence), ``analysis.kfold_matched`` (K-fold against holdout at matched
+optimizer steps, with its sentence); the sentences
 notebooks 04, 05, 06 and 08 print: ``analysis.review_prose``, ``analysis.comparison_prose`` (with its tables,
 ``analysis.comparison_tables``), ``analysis.evaluation_prose``, ``analysis.ledger_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.

@@ -316,3 +316,21 @@ def test_every_queued_run_with_a_committed_release_is_skipped_on_a_fresh_machine
             committed += 1
             assert note[0] == 0, note[1]
     assert committed >= 1
+
+
+def test_cli_kfold_prints_its_numbers_and_leaves_the_stored_predictions_to_the_file(monkeypatch, capsys):
+    outcome = {"recipe": {"model": "basic_cnn"}, "folds": 2, "optimizer_steps": 900,
+               "ensemble_privatetest": {"accuracy": 0.5, "predictions": "0123"}, "fold_privatetest_predictions":
+               ["0000", "1111"]}
+    seen = {}
+
+    def kfold_fer2013(config, *, folds, name, run_dir):
+        seen.update(model=config.model, epochs=config.epochs, folds=folds, name=name)
+        return outcome
+
+    monkeypatch.setattr("emotion.classify.kfold.kfold_fer2013", kfold_fer2013)
+    assert main(["kfold", "--model", "basic_cnn", "--epochs", "3", "--folds", "2", "--name", "k2"]) == 0
+    assert seen == {"model": "basic_cnn", "epochs": 3, "folds": 2, "name": "k2"}
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"folds": 2, "optimizer_steps": 900, "ensemble_privatetest": {"accuracy": 0.5}}
+    assert outcome["ensemble_privatetest"]["predictions"] == "0123"  # the payload written to the file keeps them

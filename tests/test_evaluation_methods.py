@@ -51,6 +51,41 @@ def test_mcnemar_counts_discordant_pairs():
     assert mcnemar(labels, a, a)["p_value"] == 1.0
 
 
+def test_the_sign_test_is_mcnemars_on_right_or_wrong_and_weighs_a_group_image_by_image():
+    from emotion.classify.significance import paired_sign_test
+
+    labels, a, b = np.zeros(40, dtype=int), np.zeros(40, dtype=int), np.zeros(40, dtype=int)
+    b[:15], a[30:32] = 1, 1
+    single = paired_sign_test((a == labels).astype(float), (b == labels).astype(float))
+    assert (single["a_better"], single["b_better"]) == (15, 2)
+    assert single["p_value"] == pytest.approx(mcnemar(labels, a, b)["p_value"])
+    # A group's share right against one model: ties (equal scores) are left out, the rest is a fair-coin test.
+    group = paired_sign_test([1.0, 2 / 3, 1 / 3, 0.0, 0.5], [1.0, 0.0, 1.0, 0.0, 0.0])
+    assert (group["a_better"], group["b_better"], group["p_value"]) == (2, 1, 1.0)
+    assert group["mean_a"] == pytest.approx(0.5) and group["mean_b"] == pytest.approx(0.4)
+    assert paired_sign_test([1.0, 0.0], [1.0, 0.0])["p_value"] == 1.0
+    with pytest.raises(ValueError, match="one length"):
+        paired_sign_test([1.0, 0.0], [1.0])
+
+
+def test_the_two_proportion_test_agrees_with_the_chi_square_test_of_the_two_by_two_table():
+    from scipy.stats import chi2_contingency
+
+    from emotion.classify.significance import two_proportion_test
+
+    result = two_proportion_test(0.60, 100, 0.50, 100)
+    expected = chi2_contingency([[60, 40], [50, 50]], correction=False)
+    assert result["p_value"] == pytest.approx(expected.pvalue)
+    assert result["z"] == pytest.approx(expected.statistic ** 0.5)
+    assert two_proportion_test(0.50, 100, 0.60, 100)["z"] == pytest.approx(-result["z"])
+    assert two_proportion_test(1.0, 10, 1.0, 20) == {"z": 0.0, "p_value": 1.0, "accuracy_a": 1.0, "accuracy_b": 1.0}
+    # More images make the same difference significant.
+    assert two_proportion_test(0.60, 1000, 0.50, 1000)["p_value"] < 0.05 < result["p_value"]
+    for bad in ((1.2, 100, 0.5, 100), (0.6, 0, 0.5, 100)):
+        with pytest.raises(ValueError, match="accuracies must be in"):
+            two_proportion_test(*bad)
+
+
 def test_calibration_of_a_perfectly_calibrated_and_an_overconfident_model():
     rng = np.random.default_rng(2)
     n = 20000

@@ -319,6 +319,69 @@ def test_kfold_and_augmentation_verdicts_go_through_the_budget_gate():
     assert unknown["kfold"]["verdict"] == "inconclusive at this budget"
 
 
+def test_the_rules_of_the_training_runs_stay_importable_from_the_claims_module():
+    from emotion.analysis import claims, training_rules
+
+    public = [name for name in vars(training_rules) if not name.startswith("_") and name not in ("Path", "annotations")]
+    assert {"budget_gate", "budget_record", "budget_evidence", "kfold_rule", "kfold_matched_rule", "UNSETTLED",
+            "SIGNIFICANCE"} <= set(public)
+    assert [name for name in public if getattr(claims, name, None) is not getattr(training_rules, name)] == []
+
+
+def matched_kfold(difference, p_value, *, holdout_epochs=30, equivalents=30.0):
+    """The ledger's K-fold evidence at matched optimizer steps (:func:`emotion.analysis.kfold_matched.
+    kfold_matched_evidence`), reduced to what the ledger reads."""
+    return {"matched": True, "kfold": {"model": "basic_cnn", "full_epoch_equivalents": equivalents},
+            "holdout": {"epochs": holdout_epochs},
+            "ensemble": {"difference_points": difference, "test": {"p_value": p_value}},
+            "evidence": "matched in optimizer steps: ...; both tests unpaired (...)",
+            "source": "results/03_kfold_k3x15.json, results/03_ablation_h30.json"}
+
+
+def test_the_matched_kfold_rule_refutes_only_an_ensemble_significantly_better_than_holdout():
+    from emotion.analysis.claims import kfold_matched_rule
+
+    assert [kfold_matched_rule(1.0, p) for p in (0.0499, 0.05, 0.0501)] == [
+        "not reproduced", "reproduced", "reproduced"]
+    assert kfold_matched_rule(-1.0, 0.001) == kfold_matched_rule(0.0, 0.001) == "reproduced"  # worse is no better
+
+
+def test_a_matched_kfold_comparison_decides_the_kfold_claim_behind_the_budget_gate():
+    from emotion.analysis.ledger import unsettled_refutations
+
+    # The band's outcome (fold models below every holdout seed) gives way to the matched comparison.
+    better = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "kfold_matched": matched_kfold(1.2, 0.0499)})["kfold"]
+    assert (better["verdict"], better["evidence"], better["source"]) == (
+        "not reproduced", "matched in optimizer steps: ...; both tests unpaired (...)",
+        "results/03_kfold_k3x15.json, results/03_ablation_h30.json")
+    assert [(run["model"], run["epochs"], run["settled"]) for run in better["budget"]] == [("basic_cnn", 30, True)]
+    assert better["needs"] == "" and unsettled_refutations([better]) == []
+    chance = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "kfold_matched": matched_kfold(1.2, 0.0501)})["kfold"]
+    assert chance["verdict"] == "reproduced"
+    # A curve still rising at the matched budget decides nothing.
+    rising = ledger_by_id({**EXPERIMENTS, "budgets": {"basic_cnn": still_rising("basic_cnn")},
+                           "kfold_matched": matched_kfold(1.2, 0.0499)})["kfold"]
+    assert rising["verdict"] == "inconclusive at this budget"
+    assert rising["needs"].endswith("then K-fold and holdout runs matched in optimizer steps at that budget")
+    # Both sides' budgets are gated: K-fold's 29 full-Training epochs fall short of a curve converged from 30.
+    from_30 = {"basic_cnn": converged("basic_cnn", 60)}
+    short = ledger_by_id({"budgets": from_30, "kfold_matched": matched_kfold(-0.5, 0.6, equivalents=29.2)})["kfold"]
+    assert [(run["epochs"], run["settled"]) for run in short["budget"]] == [(30, True), (29, False)]
+    assert short["verdict"] == "inconclusive at this budget"
+
+
+def test_without_a_matched_holdout_run_the_kfold_claim_keeps_its_band_rule_and_names_the_run_that_would_match():
+    unmatched = {"matched": False, "needs": "a holdout run of 30 epochs of K-fold run k3x15's recipe (...)"}
+    plain = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "experiments": {"model": "basic_cnn", "epochs": 20}})
+    entry = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "experiments": {"model": "basic_cnn", "epochs": 20},
+                          "kfold_matched": unmatched})["kfold"]
+    assert {key: entry[key] for key in ("verdict", "evidence", "source", "budget")} == \
+        {key: plain["kfold"][key] for key in ("verdict", "evidence", "source", "budget")}
+    assert entry["needs"] == unmatched["needs"] and plain["kfold"]["needs"] == ""
+    alone = ledger_by_id({"kfold_matched": unmatched})["kfold"]
+    assert (alone["verdict"], alone["needs"]) == ("not yet measured", unmatched["needs"])
+
+
 def test_the_outcome_rules_flip_at_the_band_edges():
     from emotion.analysis.claims import augmentation_rule, class_weighting_rule, kfold_rule
 

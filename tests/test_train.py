@@ -241,13 +241,31 @@ def test_kfold_indices_are_stratified_disjoint_and_cover_training():
 
 
 def test_kfold_training_reports_each_fold_and_the_ensemble(tmp_path, splits):
+    from emotion.classify.evaluate import decode_predictions
+
     train, public_test, private_test = splits
-    result = train_kfold(tiny_config(epochs=1), train, public_test, private_test, folds=2, run_dir=tmp_path,
-                         verbose=0)
+    # A batch of 10 does not divide a fold's 32 (or 31-33) images: each epoch ends with a smaller batch, still a step.
+    result = train_kfold(tiny_config(epochs=1, batch_size=10), train, public_test, private_test, folds=2,
+                         run_dir=tmp_path, verbose=0)
     assert [row["fold"] for row in result["per_fold"]] == [1, 2]
     assert (tmp_path / "fold2" / "best.keras").exists()
     assert result["ensemble_privatetest"]["n"] == len(private_test[1])
     assert result["privatetest_accuracy_mean"] == pytest.approx(np.mean([r["privatetest"] for r in result["per_fold"]]))
+    # What a comparison at matched optimizer steps needs: the steps (epochs x ceil(fit images / batch) per fold),
+    # the full-Training-epoch equivalents, and every PrivateTest prediction of the fold models and the ensemble.
+    fit_sizes = [len(fit) for fit, _ in kfold_indices(train[1], 2, 0)]
+    assert [row["fit_images"] for row in result["per_fold"]] == fit_sizes and sum(fit_sizes) == len(train[1])
+    assert [row["optimizer_steps"] for row in result["per_fold"]] == [-(-size // 10) for size in fit_sizes]
+    assert result["optimizer_steps"] == sum(-(-size // 10) for size in fit_sizes) > len(train[1]) // 10
+    assert result["training_images"] == 64 and result["full_epoch_equivalents"] == pytest.approx(1.0)
+    ensemble = decode_predictions(result["ensemble_privatetest"]["predictions"])
+    assert np.mean(ensemble == private_test[1]) == pytest.approx(result["ensemble_privatetest"]["accuracy"])
+    assert len(result["fold_privatetest_predictions"]) == 2
+    for fold, (row, stored) in enumerate(zip(result["per_fold"], result["fold_privatetest_predictions"]), start=1):
+        model = keras.saving.load_model(tmp_path / f"fold{fold}" / "best.keras", compile=False)
+        predicted = model.predict(private_test[0][..., None].astype(np.float32), verbose=0).argmax(axis=1)
+        np.testing.assert_array_equal(decode_predictions(stored), predicted)
+        assert np.mean(predicted == private_test[1]) == pytest.approx(row["privatetest"])
 
 
 def test_every_epoch_s_test_predictions_are_audited_in_files_and_history(finished_run, splits):

@@ -5,8 +5,10 @@ lineage, each epoch at its quiet price (``lineage_cost``), reading the training
 experiments (``ablations``, notebook 04), per-class confidence intervals (``uncertainty``), calibration
 (``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the evaluation of notebook 06
 (``review``), the app's default model evaluated as chosen (``selection``), ResNet-18's stem question
-(``stem_comparison``) and the ledger of the paper's claims with
-verdicts (``claims``, notebook 08; read, stated and checked across notebooks in ``ledger``);
+(``stem_comparison``), K-fold against holdout training at matched optimizer steps (``kfold_matched``) and the
+ledger of the paper's claims with
+verdicts (``claims``, notebook 08, with the budget gate and the training experiments' outcome rules in
+``training_rules``; read, stated and checked across notebooks in ``ledger``);
 the sentences notebooks 04, 05, 06 and 08 print, each a tested function of their
 results (``review_prose``; ``comparison_prose``, with notebook 05's tables in ``comparison_tables``;
 ``evaluation_prose``; ``ledger_prose``).

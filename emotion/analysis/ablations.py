@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from emotion import AUDIT_COLUMN, CLASS_NAMES
-from emotion.analysis.claims import augmentation_rule, class_weighting_rule, kfold_rule
+from emotion.analysis.training_rules import augmentation_rule, class_weighting_rule, kfold_rule
 from emotion.provenance import read_results
 
 

@@ -9,12 +9,30 @@ deciding runs were trained where accuracy was still moving: only a converged bud
 reaches; ``needs`` names the budget that would settle it, :func:`budget_gate`), ``not testable here`` (the paper's
 data is not available) and ``not yet measured`` (``needs`` says which run would decide it). Each entry carries its
 claim's ``id`` and, for claims resting on trained models (:data:`TRAINED_CLAIMS`), a ``budget`` record.
+
+The budget gate and the outcome rules of the training experiments live in :mod:`emotion.analysis.training_rules`;
+their names are importable from here too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
+
+# The budget gate and the experiments' outcome rules live in emotion.analysis.training_rules; evaluation_prose
+# (SIGNIFICANCE), ledger_prose (UNSETTLED) and the tests import them from here, so they stay importable here.
+from emotion.analysis.training_rules import (  # noqa: F401  (budget_evidence, SHORTER_THAN_CONVERGED re-exported)
+    SHORTER_THAN_CONVERGED,
+    SIGNIFICANCE,
+    UNSETTLED,
+    augmentation_rule,
+    budget_evidence,
+    budget_gate,
+    budget_record,
+    class_weighting_rule,
+    kfold_matched_rule,
+    kfold_rule,
+)
 
 # The paper's numbers live in emotion.paper; notebooks 02, 05 and 06 read them as claims.PAPER_*, so they stay here.
 from emotion.paper import (  # noqa: F401  (PAPER_MTCNN_FPS_SOURCE is re-exported)
@@ -27,7 +45,6 @@ from emotion.provenance import read_results
 
 REPRODUCTION_TOLERANCE = 0.02
 """An accuracy within ±2 points of the paper's counts as reproduced."""
-SIGNIFICANCE = 0.05
 
 Claim = dict[str, Any]
 
@@ -47,10 +64,8 @@ CLAIMS: dict[str, str] = {
 
 TRAINED_CLAIMS = frozenset({"resnet_vs_cnn", "resnet50_vs_resnet34", "augmentation", "kfold", "disgust",
                             "fer2013_accuracy"})
-"""The claims whose evidence is a trained model: each goes through :func:`budget_gate` and records ``budget``."""
-
-UNSETTLED = "inconclusive at this budget"
-"""The verdict of a claim whose deciding runs had not converged (:func:`budget_gate`)."""
+"""The claims whose evidence is a trained model: each goes through
+:func:`emotion.analysis.training_rules.budget_gate` and records ``budget``."""
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "inconclusive", UNSETTLED, "not testable here",
             "not yet measured")
@@ -62,90 +77,6 @@ def _claim(claim_id: str, verdict: str, evidence: str, source: str, needs: str =
     return {"id": claim_id, "claim": CLAIMS[claim_id], "verdict": verdict, "evidence": evidence, "source": source,
             "needs": needs, "budget": budget or []}
 
-
-def budget_evidence(results_dir: Path) -> dict[str, dict]:
-    """Each architecture's longest budget curve and its convergence verdict, from the runs in ``results_dir``
-    (:func:`emotion.analysis.compare.budget_runs`, :func:`emotion.analysis.compare.convergence`).
-
-    Returns:
-        ``{architecture: {**convergence, "curve" (its longest run), "longest_epochs", "cpu_hours"}}``; an
-        architecture with only one budget has no entry.
-    """
-    from emotion.analysis.compare import budget_runs, convergence
-
-    evidence: dict[str, dict] = {}
-    for name, curve in budget_runs(results_dir).items():
-        model, longest = str(curve["model"].iloc[-1]), int(curve["epochs"].max())
-        if model in evidence and evidence[model]["longest_epochs"] >= longest:
-            continue
-        evidence[model] = {**convergence(curve), "curve": name, "longest_epochs": longest,
-                           "cpu_hours": float(curve["cpu_hours"].iloc[-1])}
-    return evidence
-
-
-SHORTER_THAN_CONVERGED = "shorter than its converged budget"
-"""The status of a run whose model's curve converged, but only at more epochs than the run trained."""
-_CURVE_STATES = {"capped": "hit the CPU-hour cap", "no doubling": "has no doubling yet",
-                 "still rising": "was still rising", "falling": "was falling"}
-
-
-def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> list[dict]:
-    """Whether each run a verdict rests on could decide it, from ``evidence["budgets"]`` (:func:`budget_evidence`).
-
-    Args:
-        runs: model names, or ``(model, epochs)``: a converged curve settles a run only when the run trained at least
-            the shorter budget of the curve's last doubling (without ``epochs``, the curve is taken to cover the run).
-
-    Returns:
-        Per run: ``model``, ``epochs``, ``curve`` (None without one), ``status`` (the curve's, "no budget curve" or
-        :data:`SHORTER_THAN_CONVERGED`), ``settled`` (bool), and with a curve ``longest_epochs``,
-        ``converged_from`` and ``publictest_change_points``.
-    """
-    budgets = evidence.get("budgets") or {}
-    record = []
-    for run in runs:
-        model, epochs = (run, None) if isinstance(run, str) else run
-        status = budgets.get(model)
-        if status is None:
-            record.append({"model": model, "epochs": epochs, "curve": None, "status": "no budget curve",
-                           "settled": False})
-            continue
-        converged_from = int(status["epochs"][0]) if status["converged"] and status.get("epochs") else None
-        too_short = converged_from is not None and epochs is not None and epochs < converged_from
-        record.append({"model": model, "epochs": epochs, "curve": status["curve"],
-                       "status": SHORTER_THAN_CONVERGED if too_short else status["status"],
-                       "settled": bool(status["converged"]) and not too_short,
-                       "longest_epochs": int(status["longest_epochs"]), "converged_from": converged_from,
-                       "publictest_change_points": status.get("publictest_change_points")})
-    return record
-
-
-def _what_settles(run: dict) -> str:
-    """The clause of ``needs`` that says what would settle one unsettled run of :func:`budget_record`."""
-    model = run["model"]
-    if run["curve"] is None:
-        return f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)"
-    if run["status"] == SHORTER_THAN_CONVERGED:
-        return (f"{model}: its curve converged from {run['converged_from']} epochs, but these runs stopped at "
-                f"{run['epochs']}; next: the same runs at {run['converged_from']} epochs")
-    change = run["publictest_change_points"]
-    return (f"{model}: its curve {_CURVE_STATES[run['status']]}"
-            + (f" ({change:+.2f} PublicTest points over its last doubling)" if change is not None else "")
-            + f" at {run['longest_epochs']} epochs; next: {2 * run['longest_epochs']} epochs (make budgets)")
-
-
-def budget_gate(evidence: dict, models: list[str | tuple[str, int | None]], verdict: str,
-                then: str = "") -> tuple[str, str]:
-    """The verdict a comparison of ``models`` may state: ``verdict`` when every one's run is settled
-    (:func:`budget_record`: its budget curve converged), else :data:`UNSETTLED`. A run that stopped while its
-    PublicTest accuracy was still moving says what the model reached at that budget, not what it can reach.
-
-    Returns:
-        ``(verdict, needs)``; ``needs`` is "" when the verdict stands, else one clause per unsettled model naming
-        its curve's state and the next doubling (``make budgets``), then ``then`` (what to run once they converge).
-    """
-    needs = [_what_settles(run) for run in budget_record(evidence, models) if not run["settled"]]
-    return (verdict, "") if not needs else (UNSETTLED, "; ".join(needs + ([then] if then else [])))
 
 
 def _gated(claim_id: str, evidence: dict, runs: list[str | tuple[str, int | None]], verdict: str, text: str,
@@ -389,28 +320,6 @@ def _paper_budget_cost(evidence: dict, paper: dict) -> str:
             "run's own cost per epoch")
 
 
-def class_weighting_rule(disgust_f1_direction: str, worst_after_weighting: str) -> str:
-    """The outcome of the disgust claim's causal test, class-weighted training at the seed band's budget: disgust's
-    F1 above every seed's and no longer the worst class ``reproduced``, above but still the worst ``partly
-    reproduced``, else ``inconclusive`` (weighting cannot add missing images, so no lift refutes nothing). F1, not
-    recall, decides: weighting shifts predictions toward rare classes whatever the cause."""
-    lifted = disgust_f1_direction == "above"
-    return "reproduced" if lifted and worst_after_weighting != "disgust" else "partly reproduced" if lifted else \
-        "inconclusive"
-
-
-def augmentation_rule(gap_direction: str) -> str:
-    """The augmentation claim's outcome at one budget: the generalisation gap (Training minus PrivateTest accuracy)
-    without augmentation against the augmented seed band (:func:`emotion.analysis.ablations.augmentation_verdict`):
-    ``reproduced`` above every seed's gap, ``not reproduced`` below every one, ``inconclusive`` inside."""
-    return {"above": "reproduced", "below": "not reproduced", "inside": "inconclusive"}[gap_direction]
-
-
-def kfold_rule(fold_models_direction: str) -> str:
-    """The K-fold claim's outcome at one budget (:func:`emotion.analysis.ablations.kfold_verdict`): ``reproduced``
-    (K-fold no better) unless the fold models' mean PrivateTest accuracy is above every holdout seed's."""
-    return "not reproduced" if fold_models_direction == "above" else "reproduced"
-
 
 def disgust_claim(evidence: dict) -> Claim:
     """Is disgust, the rarest class, the worst (lowest F1) of the reference model (``evidence["imbalance"]``)? No:
@@ -475,15 +384,30 @@ def augmentation_claim(evidence: dict) -> Claim:
 
 
 def kfold_claim(evidence: dict) -> Claim:
-    """:func:`kfold_rule` on the K-fold run (``evidence["kfold"]``), through :func:`budget_gate` at the experiments'
+    """With a K-fold run and a holdout run at matched optimizer steps (``evidence["kfold_matched"]``,
+    :func:`emotion.analysis.kfold_matched.kfold_matched_evidence`): :func:`kfold_matched_rule` on the K-fold
+    ensemble against the holdout run, through :func:`budget_gate` at that one budget (the holdout run's epochs, and
+    the K-fold run's full-Training-epoch equivalents, equal within the match). Otherwise :func:`kfold_rule` on the
+    K-fold run against the seed band (``evidence["kfold"]``), through :func:`budget_gate` at the experiments'
     budget: fold models that see (K-1)/K of Training for as many epochs are handicapped most where accuracy is still
-    rising, so a short budget cannot decide whether K-fold is better."""
+    rising, so a short budget cannot decide whether K-fold is better; ``needs`` then names the holdout run that would
+    match the latest K-fold run, when one recorded its steps."""
+    matched = evidence.get("kfold_matched") or {}
+    if matched.get("matched"):
+        model, ensemble = matched["kfold"]["model"], matched["ensemble"]
+        runs = list(dict.fromkeys([(model, matched["holdout"]["epochs"]),
+                                   (model, round(matched["kfold"]["full_epoch_equivalents"]))]))
+        return _gated("kfold", evidence, runs,
+                      kfold_matched_rule(ensemble["difference_points"], ensemble["test"]["p_value"]),
+                      matched["evidence"], matched["source"],
+                      then="then K-fold and holdout runs matched in optimizer steps at that budget")
     decided = evidence.get("kfold")
     if not decided:
         return _claim("kfold", "not yet measured", "", "results/03_kfold_*.json",
-                      "K-fold vs holdout at an affordable budget (make experiments)")
+                      matched.get("needs") or "K-fold vs holdout at an affordable budget (make experiments)")
     return _gated("kfold", evidence, _experiment_runs(evidence), kfold_rule(decided["fold_models"]["direction"]),
-                  decided["evidence"], decided["source"], then="then K-fold and holdout runs at that budget")
+                  decided["evidence"], decided["source"], matched.get("needs", ""),
+                  then="then K-fold and holdout runs at that budget")
 
 
 RULES: tuple[Callable[[dict], Claim], ...] = (

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from emotion.analysis.claims import CLAIMS, TRAINED_CLAIMS, VERDICTS, Claim, budget_evidence, detector_evidence
+from emotion.analysis.claims import CLAIMS, TRAINED_CLAIMS, VERDICTS, Claim, detector_evidence
+from emotion.analysis.training_rules import budget_evidence
 from emotion.errors import DataFormatError, DataMissingError
 from emotion.provenance import read_results
 
@@ -28,17 +29,24 @@ EVALUATION_FILE = "06_evaluation.json"
 def file_evidence(results_dir: Path) -> dict:
     """The part of the ledger's evidence read from the training and detector results files (:func:`study_evidence`
     adds what notebook 06 measured): ``detectors`` (:func:`emotion.analysis.claims.detector_evidence`),
-    ``budgets`` (:func:`emotion.analysis.claims.budget_evidence`), ``training_cost`` (``03_training_cost.json``),
+    ``budgets`` (:func:`emotion.analysis.training_rules.budget_evidence`), ``training_cost``
+    (``03_training_cost.json``),
     the experiments' outcomes (:func:`emotion.analysis.ablations.ledger_evidence`: ``class_weighted``,
-    ``augmentation_ablation``, ``kfold``, ``paper_recipe``) and ``experiments``, the seed band's model and epochs
-    (the budget those outcomes rest on; absent without a seed band)."""
+    ``augmentation_ablation``, ``kfold``, ``paper_recipe``), ``kfold_matched`` (a K-fold run against a holdout run at
+    matched optimizer steps, :func:`emotion.analysis.kfold_matched.kfold_matched_evidence`; absent until a K-fold
+    run records its steps) and ``experiments``, the seed band's model and epochs (the budget those outcomes rest on;
+    absent without a seed band)."""
     from emotion.analysis import ablations
+    from emotion.analysis.kfold_matched import kfold_matched_evidence
     from emotion.classify.training_cost import load_training_cost
 
     results_dir = Path(results_dir)
     evidence = {"detectors": detector_evidence(results_dir), "budgets": budget_evidence(results_dir),
                 "training_cost": load_training_cost(results_dir / "03_training_cost.json"),
                 **ablations.ledger_evidence(results_dir)}
+    matched = kfold_matched_evidence(results_dir)
+    if matched is not None:
+        evidence["kfold_matched"] = matched
     try:
         recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
     except DataMissingError:
@@ -196,7 +204,8 @@ def verdict_conflicts(stated: list[tuple[str, str, str]], ledger: list[Claim]) -
 def unsettled_refutations(ledger: list[Claim]) -> list[str]:
     """Ledger entries that say "not reproduced" from evidence that could not decide it: a claim resting on trained
     models (:data:`emotion.analysis.claims.TRAINED_CLAIMS`) whose ``budget`` record is missing or holds a run that
-    had not settled (:func:`emotion.analysis.claims.budget_record`). Empty when the ledger keeps the budget rule."""
+    had not settled (:func:`emotion.analysis.training_rules.budget_record`). Empty when the ledger keeps the budget
+    rule."""
     problems = []
     for entry in ledger:
         key = claim_id(entry)

@@ -94,31 +94,47 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
 
     Returns:
         ``{"folds", "per_fold": [{"fold", "held_out_accuracy", "chosen_epoch", "publictest", "privatetest",
-        "training_cpu_minutes"}], "held_out_accuracy_mean", "held_out_accuracy_std", "privatetest_accuracy_mean",
-        "privatetest_accuracy_std", "ensemble_publictest", "ensemble_privatetest", "training_cpu_minutes"}``.
+        "fit_images", "epochs_run", "optimizer_steps", "training_cpu_minutes"}], "held_out_accuracy_mean",
+        "held_out_accuracy_std", "privatetest_accuracy_mean", "privatetest_accuracy_std", "ensemble_publictest",
+        "ensemble_privatetest", "fold_privatetest_predictions", "training_images", "optimizer_steps",
+        "full_epoch_equivalents", "training_cpu_minutes"}``. What a comparison with a holdout run at matched optimizer
+        steps needs (:mod:`emotion.analysis.kfold_matched`): ``optimizer_steps``, the sum over folds of epochs x
+        batches per epoch (ceil(fit images / batch size)); ``full_epoch_equivalents``, the fit images seen over all
+        folds and epochs / ``training_images`` (the Training split's size); the ensemble's PrivateTest predictions
+        (``ensemble_privatetest["predictions"]``) and each fold model's (``fold_privatetest_predictions``, in the
+        order of ``per_fold``), one digit per image (:func:`emotion.classify.evaluate.encode_predictions`). Files
+        written before these keys existed lack them.
     """
     import keras
 
-    from emotion.classify.evaluate import classification_metrics, evaluate_model, predict_probabilities
+    from emotion.classify.evaluate import accuracy, classification_metrics, encode_predictions, predict_probabilities
+    from emotion.classify.inputs import steps_per_epoch
 
     images, labels = train
-    per_fold, public_probabilities, private_probabilities = [], [], []
+    per_fold, public_probabilities, private_probabilities, fold_predictions = [], [], [], []
     for fold, (fit, held_out) in enumerate(kfold_indices(labels, folds, config.seed), start=1):
         result = train_model(config, (images[fit], labels[fit]), (images[held_out], labels[held_out]),
                              run_dir=Path(run_dir) / f"fold{fold}", verbose=verbose)
         model = keras.saving.load_model(result.best_model, compile=False)
         public_probabilities.append(predict_probabilities(model, public_test[0]))
         private_probabilities.append(predict_probabilities(model, private_test[0]))
+        # The fold model's scores come from the same predictions that are stored, so the two always agree.
+        fold_predictions.append(private_probabilities[-1].argmax(axis=1))
+        epochs_run = int(result.summary["epochs_run"])
         per_fold.append({
             "fold": fold,
             "held_out_accuracy": result.summary["publictest_accuracy_at_chosen_epoch"],
             "chosen_epoch": result.summary["chosen_epoch"],
-            "publictest": evaluate_model(model, *public_test)["accuracy"],
-            "privatetest": evaluate_model(model, *private_test)["accuracy"],
+            "publictest": accuracy(public_test[1], public_probabilities[-1].argmax(axis=1)),
+            "privatetest": accuracy(private_test[1], fold_predictions[-1]),
+            "fit_images": int(len(fit)),
+            "epochs_run": epochs_run,
+            "optimizer_steps": epochs_run * steps_per_epoch(len(fit), config.batch_size),
             "training_cpu_minutes": result.summary["training_cpu_minutes"],
         })
     held_out = [row["held_out_accuracy"] for row in per_fold]
     private = [row["privatetest"] for row in per_fold]
+    ensemble_predictions = np.mean(private_probabilities, 0).argmax(1)
     return {
         "folds": folds,
         "per_fold": per_fold,
@@ -127,6 +143,11 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
         "privatetest_accuracy_mean": float(np.mean(private)),
         "privatetest_accuracy_std": float(np.std(private, ddof=1)),
         "ensemble_publictest": classification_metrics(public_test[1], np.mean(public_probabilities, 0).argmax(1)),
-        "ensemble_privatetest": classification_metrics(private_test[1], np.mean(private_probabilities, 0).argmax(1)),
+        "ensemble_privatetest": {**classification_metrics(private_test[1], ensemble_predictions),
+                                 "predictions": encode_predictions(ensemble_predictions)},
+        "fold_privatetest_predictions": [encode_predictions(predictions) for predictions in fold_predictions],
+        "training_images": int(len(images)),
+        "optimizer_steps": int(sum(row["optimizer_steps"] for row in per_fold)),
+        "full_epoch_equivalents": sum(row["epochs_run"] * row["fit_images"] for row in per_fold) / len(images),
         "training_cpu_minutes": float(sum(row["training_cpu_minutes"] for row in per_fold)),
     }

@@ -1,5 +1,6 @@
 """How far to trust a classifier's number: a percentile bootstrap confidence interval of a metric over the test images,
-and McNemar's exact test for two classifiers scored on the same images.
+McNemar's exact test for two classifiers scored on the same images (and its sign-test form for a group of
+classifiers), and the two-proportion test for two accuracies whose per-image results are not known.
 
 The metrics themselves (accuracy, macro-F1, per-class scores) are defined once, in :mod:`emotion.classify.evaluate`;
 this module resamples them. Ensembles (:mod:`emotion.classify.ensemble`) and every later stage use it; the per-class
@@ -88,3 +89,49 @@ def mcnemar(labels: np.ndarray, predictions_a: np.ndarray, predictions_b: np.nda
     p_value = 1.0 if discordant == 0 else float(stats.binomtest(a_only, discordant, 0.5).pvalue)
     return {"a_only": a_only, "b_only": b_only, "p_value": p_value,
             "accuracy_a": float(right_a.mean()), "accuracy_b": float(right_b.mean())}
+
+
+def paired_sign_test(scores_a: np.ndarray, scores_b: np.ndarray) -> dict[str, float]:
+    """The exact sign test on per-image scores of two classifiers scored on the same images: ``a_better`` counts the
+    images where A scores higher, ``b_better`` where B does, tested against a fair coin (two-sided exact binomial
+    test), ties left out. A score is 1 (right) or 0 (wrong) for one classifier, where this is McNemar's exact test
+    (:func:`mcnemar`); for a group of classifiers it is the share of them right on the image (e.g. the fold models
+    of a K-fold run), and the test asks whether the group's mean accuracy differs from the other's image by image.
+
+    Returns:
+        ``{"a_better", "b_better", "p_value", "mean_a", "mean_b"}``.
+
+    Raises:
+        ValueError: the two arrays differ in shape or are empty.
+    """
+    scores_a, scores_b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    if scores_a.shape != scores_b.shape or scores_a.ndim != 1 or scores_a.size == 0:
+        raise ValueError(f"both scores must be non-empty 1-D arrays of one length, got {scores_a.shape} and "
+                         f"{scores_b.shape}")
+    a_better, b_better = int(np.sum(scores_a > scores_b)), int(np.sum(scores_b > scores_a))
+    untied = a_better + b_better
+    p_value = 1.0 if untied == 0 else float(stats.binomtest(a_better, untied, 0.5).pvalue)
+    return {"a_better": a_better, "b_better": b_better, "p_value": p_value, "mean_a": float(scores_a.mean()),
+            "mean_b": float(scores_b.mean())}
+
+
+def two_proportion_test(accuracy_a: float, n_a: int, accuracy_b: float, n_b: int) -> dict[str, float]:
+    """The two-sided two-proportion z-test (pooled proportion) of two accuracies on ``n_a`` and ``n_b`` images, for
+    classifiers whose per-image results are not known: it treats the two samples as independent. For two classifiers
+    scored on the same images whose errors fall on the same images more often than by chance (as two models of one
+    recipe do) it is conservative: its p-value is larger than a paired test's (:func:`mcnemar`) would be.
+
+    Returns:
+        ``{"z", "p_value", "accuracy_a", "accuracy_b"}`` (``z`` 0 and ``p_value`` 1 when the pooled accuracy is 0 or 1).
+
+    Raises:
+        ValueError: an accuracy outside [0, 1] or fewer than 1 image on a side.
+    """
+    if n_a < 1 or n_b < 1 or not (0 <= accuracy_a <= 1 and 0 <= accuracy_b <= 1):
+        raise ValueError(f"accuracies must be in [0, 1] on at least 1 image each, got {accuracy_a} on {n_a} and "
+                         f"{accuracy_b} on {n_b}")
+    pooled = (accuracy_a * n_a + accuracy_b * n_b) / (n_a + n_b)
+    spread = float(np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b)))
+    z = 0.0 if spread == 0 else (accuracy_a - accuracy_b) / spread
+    return {"z": float(z), "p_value": float(2 * stats.norm.sf(abs(z))), "accuracy_a": float(accuracy_a),
+            "accuracy_b": float(accuracy_b)}

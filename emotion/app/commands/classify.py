@@ -167,7 +167,11 @@ def _kfold(arguments: argparse.Namespace) -> int:
             print(skipped[1], file=sys.stderr)
             return skipped[0]
     outcome = kfold_fer2013(config, folds=arguments.folds, name=name, run_dir=arguments.run_dir)
-    print(json.dumps({key: value for key, value in outcome.items() if key != "recipe"}, indent=2))
+    # The stored predictions (one digit per PrivateTest image, per fold and for the ensemble) stay in the file only.
+    printed = {key: value for key, value in outcome.items() if key not in ("recipe", "fold_privatetest_predictions")}
+    printed["ensemble_privatetest"] = {key: value for key, value in outcome["ensemble_privatetest"].items()
+                                       if key != "predictions"}
+    print(json.dumps(printed, indent=2))
     return 0
 
 
