@@ -59,6 +59,39 @@ def test_a_pair_with_stored_predictions_gets_mcnemars_test_and_the_sentence_says
     assert unpaired["mcnemar"] is None and "not paired on the same images" in stems.describe_stems([unpaired], [keep])
 
 
+def test_a_release_without_stored_predictions_gets_them_from_its_model_file(tmp_path):
+    from emotion.classify.models import build_model
+
+    model = build_model("basic_cnn", block_filters=(4,), dense_units=8)
+    model.save(tmp_path / "resnet18.keras")
+    images = np.random.default_rng(0).integers(0, 256, (40, 48, 48)).astype(np.uint8)
+    from emotion.classify.evaluate import predict_probabilities
+
+    predicted = predict_probabilities(model, images).argmax(axis=1)
+    labels = predicted.copy()
+    labels[:10] = (labels[:10] + 1) % 7  # 30 of 40 right
+    release = {**run("resnet18", "resnet18", 13, 60.0, 0.75), "source": "results/03_train_resnet18.json"}
+    experiment = run("keep", "resnet18_keepres", 5, 60.0, 0.7, predicted)
+    filled = stems.with_release_predictions([release, experiment], tmp_path, images, labels)
+    np.testing.assert_array_equal(filled[0]["predictions"], predicted)
+    assert filled[1] is experiment
+    absent = {**release, "name": "resnet34"}
+    assert stems.with_release_predictions([absent], tmp_path, images, labels)[0]["predictions"] is None
+    with pytest.raises(DataFormatError, match="the model file changed since its release"):
+        stems.with_release_predictions([{**release, "privatetest_accuracy": 0.6}], tmp_path, images, labels)
+
+
+def test_the_stems_table_has_a_row_per_comparison():
+    from emotion.analysis.comparison_tables import stems_table
+
+    labels = np.array([0, 1, 2, 3] * 25)
+    keep = run("keep4", "resnet18_keepres", 4, 62.0, 0.90, labels)
+    base = run("resnet18", "resnet18", 13, 60.0, 0.60, None)
+    table = stems_table([stems.compare_pair(stems.pair_runs([base, keep])[0], labels)])
+    assert table.loc[0, "resolution-keeping run"] == "keep4 (4 ep)" and table.loc[0, "difference, points"] == 30.0
+    assert table.loc[0, "quiet CPU-min (keep / ImageNet)"] == "62 / 60" and table.loc[0, "McNemar p"] is None
+
+
 def test_the_sentence_says_what_is_missing():
     assert "No run of the resolution-keeping stem" in stems.describe_stems([], [run("b", "resnet18", 13, 60.0, 0.6)])
     assert "no ResNet-18 run of the same recipe" in stems.describe_stems([], [run("k", "resnet18_keepres", 4, 6.0,

@@ -88,3 +88,25 @@ def cores_pair(lever: dict) -> str:
     """The cores the two runs of a lever kept busy, "a -> b", or "not recorded" when either lacks a wall time."""
     known = [value for value in (lever["from_cores_used"], lever["to_cores_used"]) if value is not None]
     return " -> ".join(f"{value:.2f}" for value in known) if len(known) == 2 else "not recorded"
+
+
+def stems_table(comparisons: list[dict]) -> pd.DataFrame:
+    """The stem comparisons (``results["stems"]``, :func:`emotion.analysis.stem_comparison.compare_pair`): per
+    comparison the budget matched, each stem's run, epochs, quiet CPU-minutes and PrivateTest accuracy, the difference
+    and McNemar's p (empty when the runs are not paired on the same images)."""
+    rows = []
+    for record in comparisons:
+        keep, imagenet, test = record["keep_resolution"], record["imagenet"], record["mcnemar"]
+        rows.append({
+            "matched": record["matched"],
+            "resolution-keeping run": f"{keep['name']} ({keep['epochs']} ep)",
+            "ImageNet-stem run": f"{imagenet['name']} ({imagenet['epochs']} ep)",
+            "quiet CPU-min (keep / ImageNet)": " / ".join(
+                "-" if value is None else f"{value:.0f}"
+                for value in (keep["quiet_cpu_minutes"], imagenet["quiet_cpu_minutes"])),
+            "PrivateTest keep": _percent(keep["privatetest_accuracy"]),
+            "PrivateTest ImageNet": _percent(imagenet["privatetest_accuracy"]),
+            "difference, points": round(record["difference_points"], 2),
+            "McNemar p": None if test is None else float(f"{test['p_value']:.3g}"),
+        })
+    return pd.DataFrame(rows)

@@ -68,6 +68,34 @@ def stem_runs(results_dir: Path | str, training_cost: dict | None) -> list[dict[
     return runs
 
 
+def with_release_predictions(runs: list[dict[str, Any]], models_dir: Path | str, images: np.ndarray,
+                             labels: np.ndarray) -> list[dict[str, Any]]:
+    """``runs`` with the PrivateTest predictions of every release that was published before runs kept them (a
+    ``results/03_train_*.json`` without predictions) computed from its model file ``models_dir/<name>.keras``, without
+    test-time augmentation as its recorded accuracy is; other runs unchanged. A run whose file is absent keeps None.
+
+    Raises:
+        DataFormatError: the model file's predictions do not give the accuracy its results file records (the file
+            changed since the release; restore it with git or `make train`).
+        ModelFileError: the model file is unreadable.
+    """
+    from emotion.classify.evaluate import load_model, predict_probabilities
+
+    filled = []
+    for run in runs:
+        path = Path(models_dir) / f"{run['name']}.keras"
+        if run["predictions"] is None and "/03_train_" in run["source"] and path.is_file():
+            predictions = predict_probabilities(load_model(path), images).argmax(axis=1)
+            accuracy = float(np.mean(predictions == labels))
+            if abs(accuracy - run["privatetest_accuracy"]) > 0.5 / len(labels):
+                raise DataFormatError(f"{path} predicts {accuracy:.4%} of PrivateTest, but {run['source']} records "
+                                      f"{run['privatetest_accuracy']:.4%}: the model file changed since its release; "
+                                      "restore it with git or retrain it with `make train`.")
+            run = {**run, "predictions": predictions}
+        filled.append(run)
+    return filled
+
+
 def pair_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The comparisons the runs allow, ``{"keep": run, "imagenet": run, "matched": ...}``: for each run of
     ``resnet18_keepres``, the ``resnet18`` run of the same recipe (:data:`RECIPE_FIELDS`) closest to it in quiet

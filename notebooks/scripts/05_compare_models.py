@@ -49,6 +49,8 @@ from emotion.analysis.compare import (BEST_MODEL_GOAL, BUDGET_CAP_CPU_HOURS, CON
                                       kfold_summary, lineage_budget_curve, lineage_histories, release_tta_choice,
                                       released_ensembles, released_table, validation_peaks)
 from emotion.analysis.lineage_cost import QUIET_COST_FILE, SAME_LOAD_CORES, lineage, set_cost
+from emotion.analysis.stem_comparison import (compare_pair, describe_stems, pair_runs, stem_runs,
+                                             with_release_predictions)
 from emotion.classify.models import MODEL_NAMES, resnet_table
 from emotion.classify.release import release_run
 from emotion.classify.train import TrainConfig, train_fer2013
@@ -198,6 +200,24 @@ if paper:
                                                      ablations.AUDIT_COLUMN), figures_dir / "05_paper_recipe.png")
     display(comparison_tables.paper_recipe_table(paper))
 display(Markdown(comparison_prose.describe_paper_recipes(results)))
+
+# %% [markdown]
+# ## The stem question: does keeping resolution pay at the same compute?
+#
+# The paper's ResNets begin with the ImageNet stem, a 7x7/2 convolution and a 3x3/2 max-pool, which leave 12x12 maps
+# of a 48x48 face before the first residual stage. `resnet18_keepres` is ResNet-18 with a 3x3/1 convolution before the
+# same max-pool (24x24 maps); its convolutions cost more per image, so `make stems` trains it for as many epochs as fit
+# the training CPU-seconds of the ResNet-18 runs, every epoch at its quiet price (`results/03_training_cost.json`).
+# Runs of the same recipe are paired at matched CPU-seconds (within 15 %) or at matched epochs, and compared image by
+# image on PrivateTest with McNemar's test; a release from before runs kept their predictions gets them from its model
+# file, which must give the accuracy its results file records.
+
+# %%
+stem_records = with_release_predictions(stem_runs(results_dir, training_cost), models_dir, *splits["PrivateTest"])
+results["stems"] = [compare_pair(pair, splits["PrivateTest"][1]) for pair in pair_runs(stem_records)]
+if results["stems"]:
+    display(comparison_tables.stems_table(results["stems"]))
+display(Markdown("**What this shows.** " + describe_stems(results["stems"], stem_records)))
 
 # %% [markdown]
 # ## The study's own models: where does accuracy per CPU-hour come from?
