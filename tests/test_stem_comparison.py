@@ -35,6 +35,11 @@ def test_the_closest_run_in_cpu_is_matched_within_the_tolerance_and_equal_epochs
     assert stems.pair_runs([base13, run("k", "resnet18_keepres", 4, 69.1, 0.6)])[0]["matched"] == "cpu"
     assert stems.pair_runs([base13, run("k", "resnet18_keepres", 4, 71.0, 0.6)])[0]["matched"] == "neither"
     assert stems.pair_runs([run("b", "resnet18", 13, 60.0, 0.6, optimizer="sgd"), keep]) == []
+    # A release recorded before the optimizer and class-weighting fields existed trained with their defaults.
+    older = run("old", "resnet18", 13, 60.0, 0.6)
+    for field in ("optimizer", "momentum", "class_weighting", "init_from"):
+        del older["recipe"][field]
+    assert [pair["imagenet"]["name"] for pair in stems.pair_runs([older, keep])] == ["old"]
     assert stems.pair_runs([base13, run("k", "resnet18_keepres", 4, None, 0.6)])[0]["matched"] == "neither"
 
 
@@ -119,3 +124,10 @@ def test_stem_runs_reads_releases_and_experiments_of_either_stem_only(tmp_path):
     write(tmp_path / "03_ablation_resnet18_broken.json", {key: value for key, value in base.items() if key != "test"})
     with pytest.raises(DataFormatError, match="03_ablation_resnet18_broken.json: a run of resnet18 without 'test'"):
         stems.stem_runs(tmp_path, None)
+
+
+def test_an_older_recipe_is_read_with_the_defaults_of_the_fields_added_since():
+    older = {"model": "resnet18", "epochs": 13, "batch_size": 64}
+    filled = stems.with_defaults(older)
+    assert filled["optimizer"] == "adamw" and filled["class_weighting"] == "none" and filled["epochs"] == 13
+    assert stems.with_defaults({**older, "optimizer": "sgd"})["optimizer"] == "sgd"

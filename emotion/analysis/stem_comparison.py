@@ -50,7 +50,8 @@ def stem_runs(results_dir: Path | str, training_cost: dict | None) -> list[dict[
         if document.get("model") not in STEMS or not document.get("finished"):
             continue
         try:
-            price = quiet_epoch_cost(document["recipe"], training_cost)
+            recipe = with_defaults(document["recipe"])  # a release recorded before newer recipe fields existed
+            price = quiet_epoch_cost(recipe, training_cost)
             stored = document["test"].get("predictions")
             runs.append({
                 "name": document.get("run") or path.stem.split("_", 2)[2], "model": document["model"],
@@ -61,7 +62,7 @@ def stem_runs(results_dir: Path | str, training_cost: dict | None) -> list[dict[
                 "privatetest_macro_f1": float(document["test"]["macro_f1"]),
                 "quiet_cpu_minutes": None if price is None else price["cpu_seconds"] * int(document["epochs_run"]) / 60,
                 "predictions": None if stored is None else decode_predictions(stored),
-                "recipe": document["recipe"]})
+                "recipe": recipe})
         except KeyError as error:
             raise DataFormatError(f"{path}: a run of {document['model']} without {error}; retrain it or restore the "
                                   "file with git.") from error
@@ -96,13 +97,28 @@ def with_release_predictions(runs: list[dict[str, Any]], models_dir: Path | str,
     return filled
 
 
+def with_defaults(recipe: dict[str, Any]) -> dict[str, Any]:
+    """``recipe`` with every field that :class:`~emotion.classify.recipes.TrainConfig` gained after it was recorded
+    set to that field's default (a release from before the optimizer fields existed trained with their defaults), as
+    :func:`emotion.classify.run_folder.recipe_differences` reads older records."""
+    import json
+
+    from emotion.classify.recipes import TrainConfig
+
+    defaults = json.loads(json.dumps(TrainConfig(model=recipe.get("model") or "resnet18").as_dict()))
+    return {**{key: value for key, value in defaults.items() if key not in recipe}, **recipe}
+
+
 def pair_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The comparisons the runs allow, ``{"keep": run, "imagenet": run, "matched": ...}``: for each run of
-    ``resnet18_keepres``, the ``resnet18`` run of the same recipe (:data:`RECIPE_FIELDS`) closest to it in quiet
+    ``resnet18_keepres``, the ``resnet18`` run of the same recipe (:data:`RECIPE_FIELDS`, older records read with
+    :func:`with_defaults`) closest to it in quiet
     CPU-minutes when within :data:`MATCHED_CPU` ("cpu"), every other one of as many epochs ("epochs"), and when
     neither exists, the closest in CPU-minutes (or the first) as "neither"."""
     def same_recipe(a, b):
         return all(a["recipe"].get(field) == b["recipe"].get(field) for field in RECIPE_FIELDS)
+
+    runs = [{**run, "recipe": with_defaults(run["recipe"])} for run in runs]
 
     def cpu_gap(run, keep):
         if not run["quiet_cpu_minutes"] or not keep["quiet_cpu_minutes"]:
