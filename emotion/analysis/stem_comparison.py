@@ -101,12 +101,9 @@ def with_defaults(recipe: dict[str, Any]) -> dict[str, Any]:
     """``recipe`` with every field that :class:`~emotion.classify.recipes.TrainConfig` gained after it was recorded
     set to that field's default (a release from before the optimizer fields existed trained with their defaults), as
     :func:`emotion.classify.run_folder.recipe_differences` reads older records."""
-    import json
+    from emotion.classify.run_folder import recipe_with_defaults
 
-    from emotion.classify.recipes import TrainConfig
-
-    defaults = json.loads(json.dumps(TrainConfig(model=recipe.get("model") or "resnet18").as_dict()))
-    return {**{key: value for key, value in defaults.items() if key not in recipe}, **recipe}
+    return recipe_with_defaults(recipe, recipe.get("model") or "resnet18")
 
 
 def pair_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -78,9 +78,15 @@ def recipe_differences(stored: dict[str, Any], config: TrainConfig) -> list[str]
     ``config``, sorted; a field added to :class:`TrainConfig` after ``stored`` was written is read as its default,
     so older records stay comparable."""
     recipe = json.loads(json.dumps(config.as_dict()))
-    defaults = json.loads(json.dumps(TrainConfig(model=config.model).as_dict()))
-    stored = {**{key: defaults[key] for key in recipe if key not in stored}, **stored}
+    stored = recipe_with_defaults(stored, config.model)
     return sorted(key for key in recipe if stored.get(key) != recipe[key])
+
+
+def recipe_with_defaults(stored: dict[str, Any], model: str) -> dict[str, Any]:
+    """``stored`` (a recorded recipe) with every :class:`TrainConfig` field it lacks set to that field's default:
+    a field added after the record was written had its default when the run trained."""
+    defaults = json.loads(json.dumps(TrainConfig(model=model).as_dict()))
+    return {**{key: value for key, value in defaults.items() if key not in stored}, **stored}
 
 
 def check_same_recipe(run_dir: Path, config: TrainConfig) -> None:
