@@ -321,6 +321,31 @@ def test_an_ablation_release_writes_only_its_results_file(tmp_path, finished_run
     assert "PublicTest" in document["protocol"]
 
 
+def test_an_ablation_release_keeps_the_checkpoints_outputs_checked_against_its_scores(tmp_path, finished_run,
+                                                                                      splits):
+    from dataclasses import replace
+
+    from emotion.classify.run_outputs import read_outputs
+
+    output_splits = {"PublicTest": splits[1], "PrivateTest": splits[2]}
+    written = release_run(finished_run, tmp_path / "models", tmp_path / "results", mode="smoke", name="tiny_out",
+                          ablation=True, output_splits=output_splits)
+    assert written["outputs"].name == "03_ablation_tiny_out_outputs.npz"
+    labels = {split: values for split, (_, values) in output_splits.items()}
+    for tta, block in (("none", "test"), ("flip", "test_tta")):
+        private = read_outputs(written["outputs"], tta, labels)["PrivateTest"]
+        assert (private.argmax(axis=1) == splits[2][1]).mean() == pytest.approx(
+            finished_run.summary[block]["accuracy"], abs=2 / len(splits[2][1]))
+    # A summary whose scores the checkpoint does not reproduce releases nothing.
+    recorded = finished_run.summary["test"]["accuracy"]
+    claimed = {**finished_run.summary["test"], "accuracy": 0.0 if recorded >= 0.5 else 1.0}  # 12+ images off
+    wrong = replace(finished_run, summary={**finished_run.summary, "test": claimed})
+    with pytest.raises(DataFormatError, match="not the outputs of the checkpoint"):
+        release_run(wrong, tmp_path / "models", tmp_path / "other", mode="smoke", name="tiny_out",
+                    ablation=True, output_splits=output_splits)
+    assert not (tmp_path / "other").exists()
+
+
 def test_a_model_over_the_size_cap_is_stored_as_float16_and_loads_back_as_float32(tmp_path, finished_run, splits,
                                                                                   monkeypatch):
     from emotion.classify import release

@@ -12,6 +12,7 @@ Commands:
     kfold           K-fold cross-validation of a recipe on FER2013 Training (results/03_kfold_NAME.json)
     training-cost   one epoch's cost per model with TensorFlow's oneDNN kernels off and on (results/03_training_cost.json)
     ensemble        release an ensemble of released models as one averaged .keras file (results/03_ensemble_NAME.json)
+    run-outputs     keep a finished ablation run's outputs on PublicTest/PrivateTest (results/03_ablation_NAME_outputs.npz)
     evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README

@@ -89,7 +89,8 @@ def released_results(name: str, *, ablation: bool, results_dir: Path | str) -> P
 
 def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path | str, *, mode: str = "full",
                 name: str | None = None, ablation: bool = False,
-                test_split: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+                test_split: tuple[np.ndarray, np.ndarray] | None = None,
+                output_splits: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
     """Publish a finished run.
 
     Released model (``ablation=False``): copy the model and history into ``models_dir`` as ``<name>.keras`` and
@@ -99,14 +100,18 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
 
     Ablation run (``ablation=True``): an experiment of notebooks 04/05 (another seed, class weighting, no
     augmentation...): only ``results_dir/03_ablation_<name>.json`` is written (summary with per-epoch history,
-    PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder.
+    PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder. With
+    ``output_splits`` (PublicTest and PrivateTest), the checkpoint's softmax outputs on them are checked against its
+    recorded accuracies and kept beside the results (:mod:`emotion.classify.run_outputs`), so that an ensemble can
+    use the run on any clone.
 
     Args:
         test_split: the (images, labels) the run was scored on, to score a float16-stored model again (default: FER2013
             PrivateTest, loaded when needed).
 
     Returns:
-        The paths written: ``{"model": ..., "history": ..., "results": ...}`` (model and history None for ablations).
+        The paths written: ``{"model": ..., "history": ..., "results": ...}`` (model and history None for ablations;
+        an ablation with ``output_splits`` adds ``"outputs"``).
 
     Raises:
         ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
@@ -126,9 +131,20 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
     if ablation:
         payload = {**summary, "run": name, "protocol": protocol}
+        outputs = None
+        if output_splits is not None:
+            from emotion.classify.run_outputs import checked_outputs
+
+            outputs = checked_outputs(result.best_model, output_splits, payload)
         results_path = write_results(released_results(name, ablation=True, results_dir=results_dir), payload, mode=mode,
                                      seed=summary["recipe"]["seed"])
-        return {"model": None, "history": None, "results": results_path}
+        written = {"model": None, "history": None, "results": results_path}
+        if outputs is not None:
+            from emotion.classify.run_outputs import outputs_path, write_outputs
+
+            written["outputs"] = write_outputs(outputs_path(results_path), outputs,
+                                               {split: labels for split, (_, labels) in output_splits.items()})
+        return written
 
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)

@@ -275,5 +275,6 @@ def train_fer2013(config: TrainConfig, *, run_dir: Path | str | None = None, rel
         splits = [(images[:limit], labels[:limit]) for images, labels in splits]
     result = train_model(config, *splits, run_dir=run_dir, verbose=verbose, strategy=strategy)
     if release:
-        release_run(result, MODELS_DIR, RESULTS_DIR, name=name, ablation=ablation, test_split=splits[2])
+        release_run(result, MODELS_DIR, RESULTS_DIR, name=name, ablation=ablation, test_split=splits[2],
+                    output_splits={"PublicTest": splits[1], "PrivateTest": splits[2]} if ablation else None)
     return result

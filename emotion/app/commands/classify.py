@@ -1,4 +1,5 @@
-"""Commands of the classify stage: ``train``, ``kfold``, ``training-cost``, ``ensemble`` and ``evaluate``."""
+"""Commands of the classify stage: ``train``, ``kfold``, ``training-cost``, ``ensemble``, ``run-outputs`` and
+``evaluate``."""
 
 # Handlers import their stage lazily so that `python -m emotion --help` stays fast.
 from __future__ import annotations
@@ -68,6 +69,13 @@ def register(commands) -> None:
     cost.set_defaults(handler=_training_cost)
     kfold.add_argument("--folds", type=int, default=3, help="K (default 3)")
     kfold.set_defaults(handler=_kfold)
+    outputs = commands.add_parser(
+        "run-outputs", help="keep a finished ablation run's softmax outputs on PublicTest and PrivateTest beside its "
+                            "results (results/03_ablation_NAME_outputs.npz), so an ensemble can use it on any clone")
+    outputs.add_argument("--name", required=True, help="the run's name (results/03_ablation_NAME.json)")
+    outputs.add_argument("--run-dir", help="its run folder, holding best.keras (default build/train/NAME)")
+    outputs.add_argument("--results", default=str(RESULTS_DIR))
+    outputs.set_defaults(handler=_run_outputs)
 
     ensemble = commands.add_parser(
         "ensemble", help="release an ensemble of released models as one averaged .keras file "
@@ -246,6 +254,32 @@ def _ensemble(arguments: argparse.Namespace) -> int:
                                                      "training_cpu_minutes", "model_file")}
                      | {"privatetest_accuracy": document["test"]["accuracy"],
                         "privatetest_accuracy_tta": document["test_tta"]["accuracy"]}, indent=2))
+    return 0
+
+
+def _run_outputs(arguments: argparse.Namespace) -> int:
+    from emotion.classify.release import released_results
+    from emotion.classify.run_folder import BEST_MODEL_FILE
+    from emotion.classify.run_outputs import read_outputs, write_run_outputs
+    from emotion.data.fer2013 import load_fer2013
+    from emotion.paths import BUILD_DIR
+
+    results_path = released_results(arguments.name, ablation=True, results_dir=arguments.results)
+    run_dir = Path(arguments.run_dir or BUILD_DIR / "train" / arguments.name)
+    if not results_path.is_file():
+        print(f"no results file {results_path}: release the run first (`python -m emotion train ... --release "
+              f"--ablation --name {arguments.name}`).", file=sys.stderr)
+        return 2
+    if not (run_dir / BEST_MODEL_FILE).is_file():
+        print(f"no checkpoint {run_dir / BEST_MODEL_FILE}: its outputs can only be computed on the machine that "
+              "trained it (give its folder with --run-dir).", file=sys.stderr)
+        return 2
+    data = load_fer2013()
+    splits = {split: data.split(split) for split in ("PublicTest", "PrivateTest")}
+    path = write_run_outputs(run_dir / BEST_MODEL_FILE, results_path, splits)
+    private = read_outputs(path, "flip", {split: labels for split, (_, labels) in splits.items()})["PrivateTest"]
+    accuracy = float((private.argmax(axis=1) == splits["PrivateTest"][1]).mean())
+    print(f"wrote {path} (PrivateTest accuracy of the stored outputs, flip TTA: {accuracy:.2%})")
     return 0
 
 
