@@ -11,7 +11,8 @@ Data: ``data.fer2013``, ``data.ferplus``, ``data.leakage``, ``data.cohn_kanade``
 Faces: ``faces.detectors``, ``faces.yunet_onnxruntime``, ``faces.detection_eval``, ``faces.detection_metrics``,
 ``faces.detection_prose``, ``faces.speed_prose``, ``faces.cropping``, ``faces.crop_tool``.
 Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``classify.recipes``, ``classify.devices``,
-``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.kfold``,
+``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.run_outputs``
+(an experiment run's kept outputs on the test splits), ``classify.kfold``,
 ``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
 ``classify.ensemble``, ``classify.training_prose``.
 Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
@@ -19,7 +20,8 @@ Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``
 ``analysis.selection``, ``analysis.claims`` (with the budget gate and the experiments' outcome rules,
 ``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the
 stem question on ResNet-18, with its sentence), ``analysis.kfold_matched`` (K-fold against holdout at matched
-optimizer steps, with its sentence); the sentences
+optimizer steps, with its sentence), ``analysis.ensemble_candidates`` (releases and experiment runs as ensemble
+members, with their costs); the sentences
 notebooks 04, 05, 06 and 08 print: ``analysis.review_prose``, ``analysis.comparison_prose`` (with its tables,
 ``analysis.comparison_tables``), ``analysis.evaluation_prose``, ``analysis.ledger_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.

@@ -274,6 +274,28 @@ def test_the_ensemble_paragraph_tests_a_set_against_its_best_member_and_prices_e
     assert "the ensemble is *a* alone" in alone and "McNemar" not in alone
 
 
+def test_the_ensemble_paragraph_names_experiment_runs_among_the_candidates_and_what_cannot_be_released():
+    results = ensemble_results(["a", "run_60ep"])
+    results["ensemble"]["candidates"] = ["a", "b", "run_60ep"]
+    results["ensemble"]["run_candidates"] = ["run_60ep"]
+    text = prose.describe_ensemble(results)
+    assert "keeps 2 of 3 candidates (2 released models and 1 experiment run whose outputs were kept" in text
+    assert "ensemble of stored files and runs' kept outputs scores 70.00%" in text
+    assert "cannot be released as one file here: run_60ep kept only its outputs" in text
+    assert "The average of all 3 candidates" in text
+    alone = ensemble_results(["run_60ep"])
+    alone["ensemble"]["run_candidates"] = ["run_60ep"]
+    assert "On PrivateTest its kept outputs score 70.00%" in prose.describe_ensemble(alone)
+    unchosen = ensemble_results(["a", "b"])
+    unchosen["ensemble"]["run_candidates"] = ["c"]
+    text = prose.describe_ensemble(unchosen)
+    assert "ensemble of stored files scores" in text and "cannot be released" not in text
+    assert prose.headline({**unchosen, "best_model_goal": goal(0.7, 9.1),
+                           "tta_choice": {"model": "m", "chosen": "flip", "test": {"accuracy": 0.7}, "protocol": "p",
+                                          "privatetest_accuracy_interval": {"low": 0.69, "high": 0.72}}}
+                          )[2]["quantity"].startswith("ensemble of released models and experiment runs chosen")
+
+
 @pytest.mark.parametrize("accuracy, word", [(BEST_MODEL_GOAL["accuracy"], "meets"),
                                             (BEST_MODEL_GOAL["accuracy"] - 0.0001, "misses")])
 def test_the_conclusion_and_headline_state_the_goal_the_weights_and_the_cost_basis(accuracy, word):

@@ -386,31 +386,55 @@ def describe_kfold(results: dict) -> str:
             "ledger's (notebook 08, claim `kfold`), which first asks whether these runs' budget had converged.")
 
 
+def _ensemble_candidates(ensemble: dict) -> str:
+    """"N released models" or "N candidates (R released models and E experiment runs ...)"."""
+    candidates, runs = len(ensemble["candidates"]), ensemble.get("run_candidates", [])
+    if not runs:
+        return f"{candidates} released models"
+    return (f"{candidates} candidates ({candidates - len(runs)} released models and {len(runs)} experiment "
+            f"run{'s' if len(runs) != 1 else ''} whose outputs were kept, their weights being only on the machine "
+            "that trained them)")
+
+
+def _ensemble_weights(ensemble: dict) -> str:
+    """What the chosen set's members are: stored files, or stored files and kept outputs of experiment runs."""
+    runs = set(ensemble.get("run_candidates", [])) & set(ensemble["selection"]["members"])
+    return f"{STORED}s" if not runs else f"{STORED}s and runs' kept outputs"
+
+
 def describe_ensemble(results: dict) -> str:
-    """The paragraph of the ensemble section (``results["ensemble"]``): how many releases greedy selection on
-    PublicTest keeps, the chosen set's PrivateTest score (stored files, the ensemble's TTA) against the best single
-    member's with the same TTA and McNemar's test (when it keeps more than one), the unselected average, and the
-    chosen set against the goal (:func:`describe_goal`, cost of every member's lineage counted once)."""
+    """The paragraph of the ensemble section (``results["ensemble"]``): how many candidates (releases and experiment
+    runs that kept their outputs) greedy selection on PublicTest keeps, the chosen set's PrivateTest score (the
+    ensemble's TTA) against the best single member's with the same TTA and McNemar's test (when it keeps more than
+    one), the unselected average, whether the set can be released as one file, and the chosen set against the goal
+    (:func:`describe_goal`, cost of every member's lineage counted once)."""
     ensemble = results["ensemble"]
     members, scored = ensemble["selection"]["members"], ensemble["privatetest"]
     interval, test = ensemble["privatetest_accuracy_interval"], ensemble["mcnemar_vs_best_single"]
     candidates = len(ensemble["candidates"])
+    weights = _ensemble_weights(ensemble)
+    runs_kept = [name for name in members if name in set(ensemble.get("run_candidates", []))]
     score = (f"{_percent(scored['accuracy'])} (95 % bootstrap interval {_percent(interval['low'])}-"
              f"{_percent(interval['high'])}, macro-F1 {scored['macro_f1']:.3f})")
-    text = (f"**What this shows.** Greedy selection on PublicTest keeps {len(members)} of {candidates} released "
-            f"models: {' + '.join(members)}")
+    text = (f"**What this shows.** Greedy selection on PublicTest keeps {len(members)} of "
+            f"{_ensemble_candidates(ensemble)}: {' + '.join(members)}")
     if len(members) == 1:
-        text += (f" (no other release raises its PublicTest accuracy, so the ensemble is *{members[0]}* alone). On "
-                 f"PrivateTest its {STORED} scores {score} with {ensemble['tta']} TTA. ")
+        text += (f" (no other candidate raises its PublicTest accuracy, so the ensemble is *{members[0]}* alone). "
+                 f"On PrivateTest its {STORED + ' scores' if runs_kept == [] else 'kept outputs score'} {score} with "
+                 f"{ensemble['tta']} TTA. ")
     else:
         single = ensemble["best_single"]
-        text += (f". On PrivateTest the ensemble of {STORED}s scores {score} against "
+        text += (f". On PrivateTest the ensemble of {weights} scores {score} against "
                  f"{_percent(single['privatetest_accuracy'])} for *{single['model']}* alone with the same "
                  f"{ensemble['tta']} TTA (McNemar p = {test['p_value']:.2g}: {test['a_only']} images only the "
                  f"ensemble gets right, {test['b_only']} only the single model). ")
-    return (text + f"The average of all {candidates} releases, chosen by nobody, scores "
+    if runs_kept:
+        their = "its" if len(runs_kept) == 1 else "their"
+        text += (f"It cannot be released as one file here: {', '.join(runs_kept)} kept only {their} outputs in "
+                 "`results/`. ")
+    return (text + f"The average of all {candidates} candidates, chosen by nobody, scores "
             f"{_percent(ensemble['all_released_unselected']['accuracy'])}. The chosen set, every member's lineage "
-            "counted once: " + describe_goal(ensemble["goal"], f"{STORED}s, {ensemble['tta']} TTA") + ".")
+            "counted once: " + describe_goal(ensemble["goal"], f"{weights}, {ensemble['tta']} TTA") + ".")
 
 
 def headline(results: dict) -> list[dict]:
@@ -427,8 +451,9 @@ def headline(results: dict) -> list[dict]:
                      f"PrivateTest accuracy ({STORED})",
          "value": f"{choice['model']}: {_percent(choice['test']['accuracy'])} ({interval['low']:.1%}-"
                   f"{interval['high']:.1%})", "split": "PrivateTest", "protocol": choice["protocol"]},
-        {"quantity": f"ensemble of released models chosen on PublicTest ({ensemble['tta']} TTA): PrivateTest accuracy "
-                     f"({STORED}s)",
+        {"quantity": "ensemble of released models" + (" and experiment runs" if ensemble.get("run_candidates") else "")
+                     + f" chosen on PublicTest ({ensemble['tta']} TTA): PrivateTest accuracy "
+                     f"({_ensemble_weights(ensemble)})",
          "value": f"{_percent(scored['accuracy'])} (" + (f"selection kept {members[0]} alone, no ensemble gain"
                                                           if len(members) == 1 else " + ".join(members))
                   + f"; {ensemble['goal']['training_cpu_hours']:.1f} training CPU-h, "

@@ -67,6 +67,12 @@ if mode == "smoke":
         smoke_run = train_fer2013(TrainConfig(model=smoke_model, epochs=1, seed=seed), run_dir=smoke_dir,
                                   limit=smoke_images, verbose=0)
         release_run(smoke_run, models_dir, results_dir, mode="smoke")
+    # The last smoke run is also released as an experiment run that keeps its outputs, as `make budgets` runs do, so
+    # that the ensemble section meets both kinds of candidate.
+    smoke_splits = {split: tuple(part[:smoke_images] for part in load_fer2013().split(split))
+                    for split in ("PublicTest", "PrivateTest")}
+    release_run(smoke_run, models_dir, results_dir, mode="smoke", name=f"{smoke_model}_run", ablation=True,
+                output_splits=smoke_splits)
 table = released_table(results_dir)  # costs: whole lineage; quiet price from results_dir/03_training_cost.json
 training_cost = read_results(results_dir / QUIET_COST_FILE) if (results_dir / QUIET_COST_FILE).is_file() else {}
 curves = budget_runs(results_dir)  # runs of one recipe at several epoch budgets: the only convergence evidence
@@ -259,31 +265,40 @@ if "per_fold" in results["kfold"]:
 display(Markdown(comparison_prose.describe_kfold(results)))
 
 # %% [markdown]
-# ## Combining the released models: an ensemble chosen on PublicTest
+# ## Combining models: an ensemble chosen on PublicTest
 #
 # Where single models fall short of the 72 % goal, the cheapest next step uses models already trained: average the
-# softmax outputs of several of them. The members are chosen by greedy forward selection on PublicTest
-# (`emotion.classify.ensemble`: start from the best single model, add the one that raises PublicTest accuracy most, stop when
-# none does), and PrivateTest is scored once for the chosen set. PublicTest already chose each member's checkpoint, so
-# the selection's PublicTest accuracies are optimistic; the PrivateTest score is not. Every member is its stored file, scored
-# with the test-time augmentation `ensemble_tta` of the parameters cell, so the yardstick is the best single member
-# scored the same way, which the paragraph states. An ensemble costs the training of all its members' lineages (each
-# counted once), which the goal's CPU-hour budget has to cover, and one forward pass per member at test time.
+# softmax outputs of several of them. The candidates are every released model and every experiment run that kept its
+# outputs on PublicTest and PrivateTest beside its results (`results/03_ablation_<name>_outputs.npz`, written when a
+# `make budgets` or `make stems` run is released and checked against the accuracy the run recorded), so that members
+# may differ in architecture and budget. The members are chosen by greedy forward selection on PublicTest
+# (`emotion.classify.ensemble`: start from the best single candidate, add the one that raises PublicTest accuracy most,
+# stop when none does), and PrivateTest is scored once for the chosen set. PublicTest already chose each member's
+# checkpoint, so the selection's PublicTest accuracies are optimistic; the PrivateTest score is not. A released member is
+# its stored file, a run its training checkpoint's kept outputs, all with the test-time augmentation `ensemble_tta` of the
+# parameters cell (runs kept "none" and "flip" only, so ten-crop leaves them out), and the yardstick is the best single
+# member scored the same way, which the paragraph states. An ensemble costs the training of all its members' lineages
+# (each counted once), which the goal's CPU-hour budget has to cover, and one forward pass per member at test time; one
+# with a run among its members cannot be released as one file on a clone, since a run's weights stay on the machine that
+# trained it.
 
 # %%
+from emotion.analysis.ensemble_candidates import candidate_costs, merged_probabilities
 from emotion.classify.ensemble import choose_and_score, released_probabilities
+from emotion.classify.run_outputs import STORED_TTA, stored_run_outputs
 
-# Of equal PublicTest scores the cheaper release comes first (quiet price, as recorded where it has none).
-candidates = table["quiet_cpu_minutes"].fillna(table["training_cpu_minutes"]).sort_values().index.tolist()
-probabilities = released_probabilities(candidates, models_dir, {split: images for split, (images, _) in splits.items()},
-                                       tta=ensemble_tta)
-ensemble = choose_and_score(probabilities, {split: labels for split, (_, labels) in splits.items()},
-                            table[["training_cpu_minutes", "training_wall_minutes", "own_training_cpu_minutes",
-                                   "own_training_wall_minutes", "warm_start_from"]].to_dict(orient="index"),
-                            seed=seed)
+split_labels = {split: labels for split, (_, labels) in splits.items()}
+run_outputs, run_documents = (stored_run_outputs(results_dir, ensemble_tta, split_labels, exclude=set(table.index))
+                              if ensemble_tta in STORED_TTA else ({}, {}))
+# Cheapest first (quiet price, as recorded where there is none): of equal PublicTest scores the cheaper one is chosen.
+costs = candidate_costs(table, run_documents, training_cost)
+released = released_probabilities(list(table.index), models_dir,
+                                  {split: images for split, (images, _) in splits.items()}, tta=ensemble_tta)
+ensemble = choose_and_score(merged_probabilities(list(costs.index), released, run_outputs), split_labels,
+                            costs.to_dict(orient="index"), seed=seed)
 scored = ensemble["privatetest"]
-results["ensemble"] = {**ensemble, "tta": ensemble_tta,
-                       "goal": goal_check(scored["accuracy"], set_cost(table, scored["members"], "quiet"),
+results["ensemble"] = {**ensemble, "tta": ensemble_tta, "run_candidates": list(run_documents),
+                       "goal": goal_check(scored["accuracy"], set_cost(costs, scored["members"], "quiet"),
                                           scored["training_cpu_minutes"], scored["training_wall_hours"] * 60)}
 display(pd.DataFrame(ensemble["selection"]["trace"]).assign(members=lambda frame: frame["members"].map(" + ".join))
         .rename(columns={"accuracy": "publictest_accuracy"}).style.format({"publictest_accuracy": "{:.2%}"}))
