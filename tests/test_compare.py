@@ -189,8 +189,11 @@ def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
 @pytest.mark.parametrize("epochs, publictest, cpu_hours, status, change", [
     ([14, 30], [0.631, 0.634], [1.0, 2.0], "converged", 0.3),
     ([14, 30], [0.631, 0.645], [1.0, 2.0], "still rising", 1.4),
-    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 10.0], "capped", 1.4),  # at the 10 CPU-hour cap
-    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 9.9], "still rising", 1.4),  # just under it
+    ([14, 29, 58], [0.60, 0.631, 0.645], [1.0, 2.0, 10.0], "capped", 1.4),  # at the 10 CPU-hour cap
+    ([14, 29, 58], [0.60, 0.631, 0.645], [1.0, 2.0, 9.9], "still rising", 1.4),  # just under it
+    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 9.9], "paper budget", 1.4),  # the paper's 60 epochs settle it
+    ([14, 30, 60], [0.60, 0.631, 0.645], [1.0, 2.0, 10.0], "paper budget", 1.4),  # at 60 epochs even when capped
+    ([40, 60], [0.631, 0.645], [1.0, 1.5], "paper budget", None),
     ([14, 20], [0.631, 0.645], [1.0, 1.5], "no doubling", None),
     ([10, 20], [0.64, 0.62], [1.0, 2.0], "falling", -2.0),
 ])
@@ -202,15 +205,19 @@ def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest
     verdict = convergence(curve)
     assert verdict["status"] == status
     assert verdict["converged"] is (status == "converged")
+    assert verdict["settled"] is (status in ("converged", "paper budget"))
     if change is None:
         assert verdict["epochs"] is None and verdict["publictest_change_points"] is None
         assert "no doubling" in describe_convergence("m", verdict)
+        assert ("settled at the paper's budget" in describe_convergence("m", verdict)) is (status == "paper budget")
     else:
         assert verdict["publictest_change_points"] == pytest.approx(change)
         assert verdict["epochs"] == (epochs[-2], epochs[-1])
         sentence = describe_convergence("m", verdict)
         assert f"{epochs[-2]} -> {epochs[-1]} epochs moved PublicTest by {change:+.2f} points" in sentence
         assert status.split()[0] in sentence or (status == "capped" and "cap" in sentence)
+        if status == "paper budget":
+            assert "at the paper's own 60 epochs: settled at the paper's budget, not converged" in sentence
 
 
 def test_budget_verdicts_have_a_row_per_curve(tmp_path):

@@ -304,6 +304,20 @@ def test_a_run_shorter_than_where_its_curve_converged_is_not_settled():
         "next: the same runs at 20 epochs; then X")
 
 
+def test_a_curve_at_the_papers_60_epochs_settles_runs_of_that_length_only():
+    from emotion.analysis.claims import budget_gate, budget_record
+
+    paper = {"basic_cnn": {**still_rising("basic_cnn", 60), "epochs": (30, 60), "status": "paper budget",
+                           "reached_paper_budget": True, "settled": True}}
+    assert budget_record({"budgets": paper}, [("basic_cnn", 60)])[0]["settled"] is True
+    assert budget_gate({"budgets": paper}, [("basic_cnn", 60)], "not reproduced") == ("not reproduced", "")
+    assert budget_gate({"budgets": paper}, [("basic_cnn", 14)], "not reproduced") == (
+        "inconclusive at this budget", "basic_cnn: its curve reached the paper's 60 epochs, but these runs stopped "
+        "at 14; next: the same runs at 60 epochs")
+    rising = {"basic_cnn": {**still_rising("basic_cnn", 30), "reached_paper_budget": False}}
+    assert budget_record({"budgets": rising}, [("basic_cnn", 30)])[0]["settled"] is False
+
+
 def test_kfold_and_augmentation_verdicts_go_through_the_budget_gate():
     settled = ledger_by_id({**EXPERIMENTS, "budgets": SETTLED, "experiments": {"model": "basic_cnn", "epochs": 20}})
     assert (settled["kfold"]["verdict"], settled["augmentation"]["verdict"]) == ("reproduced", "reproduced")

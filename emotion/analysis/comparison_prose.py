@@ -36,7 +36,8 @@ QUIET = "at the quiet price of each epoch"
 """How a sentence names the cost unit of :mod:`emotion.analysis.lineage_cost`."""
 
 NOT_CONVERGED_STATES = {"still rising": "was still rising", "falling": "was falling",
-                        "capped": "hit the CPU-hour cap before converging", "no doubling": "has no doubling yet"}
+                        "capped": "hit the CPU-hour cap before converging", "no doubling": "has no doubling yet",
+                        "paper budget": "reached the paper's 60 epochs without converging"}
 """How a sentence states a :func:`emotion.analysis.compare.convergence` status other than "converged"."""
 
 
@@ -144,6 +145,8 @@ def describe_run_convergence(names: list[str], verdicts: dict[str, dict]) -> str
                                            f"{change:+.2f} PublicTest points)")
         parts.append(f"*{name}*: its recipe's budget curve *{verdict['curve']}*{moved} "
                      + ("converged" if verdict["converged"] else
+                        f"{NOT_CONVERGED_STATES[verdict['status']]}: settled at the paper's own budget"
+                        if verdict["status"] == "paper budget" else
                         f"{NOT_CONVERGED_STATES[verdict['status']]}, so the budget limited it"))
     if unknown:
         parts.append(", ".join(f"*{name}*" for name in unknown) + (
@@ -270,6 +273,9 @@ def describe_learning(results: dict) -> str:
 
 def describe_convergence(name: str, verdict: dict) -> str:
     """One sentence on a :func:`emotion.analysis.compare.convergence` verdict of the curve ``name``."""
+    if verdict["epochs"] is None and verdict.get("reached_paper_budget"):
+        return (f"*{name}* has no doubling of its epoch budget, but its longest run reached the paper's own epochs: "
+                "settled at the paper's budget, not converged")
     if verdict["epochs"] is None:
         return (f"*{name}* has no doubling of its epoch budget yet"
                 + (f"; its longest run hit the {BUDGET_CAP_CPU_HOURS:.0f} CPU-hour cap" if verdict["capped"] else ""))
@@ -282,6 +288,8 @@ def describe_convergence(name: str, verdict: dict) -> str:
                    "stopped there"),
         "still rising": f", at least {CONVERGED_POINTS} points: still rising, so the budget limited it",
         "falling": ": falling (the longer budget overfits or the run is noisy)",
+        "paper budget": (f", at least {CONVERGED_POINTS} points, at the paper's own {longer} epochs: settled at the "
+                         "paper's budget, not converged"),
     }[verdict["status"]]
 
 

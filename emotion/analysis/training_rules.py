@@ -52,8 +52,9 @@ def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> l
 
     Returns:
         Per run: ``model``, ``epochs``, ``curve`` (None without one), ``status`` (the curve's, "no budget curve" or
-        :data:`SHORTER_THAN_CONVERGED`), ``settled`` (bool), and with a curve ``longest_epochs``,
-        ``converged_from`` and ``publictest_change_points``.
+        :data:`SHORTER_THAN_CONVERGED`), ``settled`` (bool: its curve converged, or reached the paper's 60 epochs,
+        at no fewer epochs than the run's), and with a curve ``longest_epochs``, ``converged_from``, ``settled_from``
+        (the fewest epochs a settled run needs) and ``publictest_change_points``.
     """
     budgets = evidence.get("budgets") or {}
     record = []
@@ -65,11 +66,15 @@ def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> l
                            "settled": False})
             continue
         converged_from = int(status["epochs"][0]) if status["converged"] and status.get("epochs") else None
-        too_short = converged_from is not None and epochs is not None and epochs < converged_from
+        # A curve settled at the paper's budget settles only runs of that length.
+        settled_from = (converged_from if converged_from is not None else
+                        int(status["longest_epochs"]) if status.get("reached_paper_budget") else None)
+        too_short = settled_from is not None and epochs is not None and epochs < settled_from
         record.append({"model": model, "epochs": epochs, "curve": status["curve"],
                        "status": SHORTER_THAN_CONVERGED if too_short else status["status"],
-                       "settled": bool(status["converged"]) and not too_short,
+                       "settled": settled_from is not None and not too_short,
                        "longest_epochs": int(status["longest_epochs"]), "converged_from": converged_from,
+                       "settled_from": settled_from,
                        "publictest_change_points": status.get("publictest_change_points")})
     return record
 
@@ -80,8 +85,10 @@ def _what_settles(run: dict) -> str:
     if run["curve"] is None:
         return f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)"
     if run["status"] == SHORTER_THAN_CONVERGED:
-        return (f"{model}: its curve converged from {run['converged_from']} epochs, but these runs stopped at "
-                f"{run['epochs']}; next: the same runs at {run['converged_from']} epochs")
+        reached = (f"converged from {run['converged_from']} epochs" if run.get("converged_from") is not None else
+                   f"reached the paper's {run['settled_from']} epochs")
+        return (f"{model}: its curve {reached}, but these runs stopped at {run['epochs']}; next: the same runs at "
+                f"{run['settled_from']} epochs")
     change = run["publictest_change_points"]
     return (f"{model}: its curve {_CURVE_STATES[run['status']]}"
             + (f" ({change:+.2f} PublicTest points over its last doubling)" if change is not None else "")
@@ -91,8 +98,9 @@ def _what_settles(run: dict) -> str:
 def budget_gate(evidence: dict, models: list[str | tuple[str, int | None]], verdict: str,
                 then: str = "") -> tuple[str, str]:
     """The verdict a comparison of ``models`` may state: ``verdict`` when every one's run is settled
-    (:func:`budget_record`: its budget curve converged), else :data:`UNSETTLED`. A run that stopped while its
-    PublicTest accuracy was still moving says what the model reached at that budget, not what it can reach.
+    (:func:`budget_record`: its budget curve converged or reached the paper's 60 epochs), else :data:`UNSETTLED`. A
+    run that stopped while its PublicTest accuracy was still moving, short of the paper's budget, says what the model
+    reached at that budget, not what it can reach.
 
     Returns:
         ``(verdict, needs)``; ``needs`` is "" when the verdict stands, else one clause per unsettled model naming

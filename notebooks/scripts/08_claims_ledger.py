@@ -10,8 +10,8 @@
 # notebooks and the training runs wrote: the detector benchmark (notebook 02), each architecture's budget curve and the
 # experiment runs (notebook 03, `make budgets`, `make experiments`), the training cost, and what notebook 06 measured
 # on the released models. A claim that rests on trained models goes through the budget gate: decided on runs whose
-# curve had not converged, it reads "inconclusive at this budget" and names the budget that would settle it; only
-# converged evidence can say "not reproduced". This notebook runs last because it reads every other notebook's results;
+# curve had neither converged nor reached the paper's own 60 epochs, it reads "inconclusive at this budget" and names
+# the budget that would settle it; only settled evidence can say "not reproduced". This notebook runs last because it reads every other notebook's results;
 # it trains and predicts nothing.
 #
 # **Produces** (full mode): `results/08_claims.json` (every claim's verdict, its evidence, the file it rests on and what
@@ -74,7 +74,8 @@ display(Markdown("**What this shows.** " + describe_agreement(stated, loose, con
 write_results(results_dir / "08_claims.json", {
     "claims": ledger,
     "protocol": "every verdict from one rule of emotion.analysis.claims, applied to the results files; a claim resting "
-                "on trained models is 'inconclusive at this budget' unless its runs' budget curve had converged",
+                "on trained models is 'inconclusive at this budget' unless its runs' budget curve had converged or "
+                "reached the paper's 60 epochs",
     "agreement": {"stated_elsewhere": len(stated), "conflicts": conflicts, "without_claim_id": loose}},
     mode=mode, seed=seed)
 display(Markdown(describe_conclusion(ledger, len(conflicts) + len(loose))))
