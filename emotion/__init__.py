@@ -21,7 +21,8 @@ Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``
 ``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the
 stem question on ResNet-18, with its sentence), ``analysis.kfold_matched`` (K-fold against holdout at matched
 optimizer steps, with its sentence), ``analysis.ensemble_candidates`` (releases and experiment runs as ensemble
-members, with their costs); the sentences
+members, with their costs), ``analysis.curve_heads`` (the longest run of each architecture's budget curve, which
+stands for it in comparisons); the sentences
 notebooks 04, 05, 06 and 08 print: ``analysis.review_prose``, ``analysis.comparison_prose`` (with its tables,
 ``analysis.comparison_tables``), ``analysis.evaluation_prose``, ``analysis.ledger_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.

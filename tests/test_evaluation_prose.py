@@ -207,3 +207,16 @@ def test_the_sentences_state_the_committed_full_run():
     if "weights_dtype" not in models[reference]:
         pytest.skip("results/06_evaluation.json predates the stored file's dtype: re-run notebook 06 in full mode")
     assert prose.release_file(reference, models[reference]).startswith(f"*{reference}* (stored release file")
+
+
+def test_the_heads_paragraph_says_which_run_stands_for_each_architecture():
+    from emotion.analysis.evaluation_prose import describe_curve_heads
+
+    assert "No architecture has a budget curve yet" in describe_curve_heads({"heads": {}, "mcnemar": {}, "images": 9})
+    scored = {"run": "basic_cnn_60ep", "epochs": 60, "status": "paper budget",
+              "intervals": {"accuracy": {"estimate": 0.6812, "low": 0.666, "high": 0.697}}}
+    unscored = {"run": "resnet18_26ep", "epochs": 26, "status": "still rising"}
+    text = describe_curve_heads({"heads": {"basic_cnn": scored, "resnet18": unscored}, "mcnemar": {}, "images": 3589})
+    assert ("*basic_cnn*: *basic_cnn_60ep* (60 epochs; its curve: paper budget) scores 68.12% (66.6%-69.7%) on 3,589 "
+            "PrivateTest images and stands for its architecture") in text
+    assert "*resnet18*: *resnet18_26ep* (26 epochs; its curve: still rising) kept no PrivateTest predictions" in text

@@ -6,7 +6,8 @@ experiments (``ablations``, notebook 04), per-class confidence intervals (``unce
 (``calibration``), saliency maps (``saliency``), error analysis (``error_analysis``), the evaluation of notebook 06
 (``review``), the app's default model evaluated as chosen (``selection``), ResNet-18's stem question
 (``stem_comparison``), K-fold against holdout training at matched optimizer steps (``kfold_matched``), the candidates
-of notebook 05's ensemble, releases and experiment runs with their costs (``ensemble_candidates``) and the
+of notebook 05's ensemble, releases and experiment runs with their costs (``ensemble_candidates``), the run that
+stands for each architecture once it has a budget curve (``curve_heads``) and the
 ledger of the paper's claims with
 verdicts (``claims``, notebook 08, with the budget gate and the training experiments' outcome rules in
 ``training_rules``; read, stated and checked across notebooks in ``ledger``);

@@ -132,6 +132,30 @@ def describe_intervals(models: dict[str, dict], mcnemar: dict[str, dict], refere
             "measures it.")
 
 
+def describe_curve_heads(review: dict) -> str:
+    """The paragraph of the budget-curve heads (``results["curve_heads"]``,
+    :func:`emotion.analysis.curve_heads.review_heads`): per architecture with a budget curve, its longest run, the
+    curve's status, and its PrivateTest accuracy with the interval where it kept predictions (else: its release
+    stands for it)."""
+    heads = review["heads"]
+    if not heads:
+        return ("**What this shows.** No architecture has a budget curve yet (`make budgets`), so its release stands "
+                "for each architecture in the claims ledger.")
+    parts = []
+    for model, head in heads.items():
+        text = f"*{model}*: *{head['run']}* ({head['epochs']} epochs; its curve: {head['status']})"
+        if "intervals" in head:
+            accuracy = head["intervals"]["accuracy"]
+            text += (f" scores {accuracy['estimate']:.2%} ({accuracy['low']:.1%}-{accuracy['high']:.1%}) on "
+                     f"{review['images']:,} PrivateTest images and stands for its architecture")
+        else:
+            text += " kept no PrivateTest predictions, so its release stands for it"
+        parts.append(text)
+    return ("**What this shows.** Architectures with a budget curve, each with its longest run: " + "; ".join(parts)
+            + ". McNemar's tests between these runs and every release are in `results/06_evaluation.json` "
+            "(`curve_heads`); the claims ledger (notebook 08) compares architectures by them.")
+
+
 def describe_calibration(calibration: dict) -> str:
     """Calibration of the reference model's stored release file (``results["calibration"]``: ``model``,
     ``temperature``, ``mean_confidence``, ``accuracy``, ``ece_before``, ``ece_after``, ``bins``, and

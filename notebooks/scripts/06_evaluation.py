@@ -132,6 +132,24 @@ display(Markdown("**What this shows.** "
                  + evaluation_prose.describe_intervals(results["models"], results["mcnemar"], reference)))
 
 # %% [markdown]
+# ## Which run stands for each architecture? The budget-curve heads
+#
+# A release is often a short run (the basic CNN's trained 14 epochs), so once an architecture has a budget curve
+# (`make budgets`, read in notebook 05), its curve's longest run stands for it when architectures are compared
+# (`emotion.analysis.curve_heads`). Those that kept their PrivateTest predictions in their results file (every run
+# since the study began keeping them) are scored here like the releases, on the same images, with McNemar's test against
+# every release and every other head; their predictions must give the accuracy their results file records. The claims
+# ledger (notebook 08) reads them.
+
+# %%
+from emotion.analysis.curve_heads import curve_heads, review_heads
+
+all_private_labels = data.labels[data.indices("PrivateTest")]  # a head's predictions are checked on all of them
+results["curve_heads"] = review_heads(curve_heads(Path(released_results_dir)), all_private_labels, predictions,
+                                      resamples=resamples, seed=seed, rows=limit)
+display(Markdown(evaluation_prose.describe_curve_heads(results["curve_heads"])))
+
+# %% [markdown]
 # ## Are the probabilities honest? Calibration before and after temperature scaling
 
 # %%

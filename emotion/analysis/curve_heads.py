@@ -1,0 +1,159 @@
+"""The run that stands for a model once it has a budget curve: the longest run of its longest curve (the "head").
+
+A released model is often a short run (the basic CNN's release trained 14 epochs), so once an architecture has a
+budget curve, a comparison between architectures is about their heads, the runs whose budget the curve vouches for
+(:func:`emotion.analysis.compare.convergence`). Notebook 06 scores the heads that kept their PrivateTest predictions
+(``test.predictions`` of the run's results) with bootstrap intervals and McNemar's test against every other head and
+release (:func:`review_heads`); the claims ledger then compares architectures by their heads where they have one, by
+their releases otherwise (:func:`representatives`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from emotion.errors import DataFormatError
+from emotion.provenance import read_results
+
+
+def _run_file(results_dir: Path, run: str) -> Path | None:
+    """The results file of run ``run`` as :func:`emotion.analysis.compare.budget_runs` names it: an experiment's
+    ``03_ablation_<run>.json`` or a release's ``03_train_<run>.json``."""
+    for prefix in ("03_ablation_", "03_train_"):
+        if (results_dir / f"{prefix}{run}.json").is_file():
+            return results_dir / f"{prefix}{run}.json"
+    return None
+
+
+def curve_heads(results_dir: Path | str) -> dict[str, dict]:
+    """Per architecture with a budget curve (:func:`emotion.analysis.training_rules.budget_evidence`), the longest
+    run of its longest curve.
+
+    Returns:
+        ``{architecture: {"run", "model", "epochs", "chosen_epoch", "publictest_accuracy", "privatetest_accuracy",
+        "privatetest_macro_f1", "n", "predictions" (the encoded string, None where the run kept none), "status",
+        "settled", "cpu_hours", "wall_hours", "source"}}``.
+    """
+    from emotion.analysis.training_rules import budget_evidence
+
+    results_dir = Path(results_dir)
+    heads = {}
+    for model, verdict in budget_evidence(results_dir).items():
+        path = _run_file(results_dir, verdict["curve"])
+        if path is None:
+            continue
+        document = read_results(path)
+        test = document["test"]
+        heads[model] = {
+            "run": verdict["curve"], "model": model, "epochs": int(document["epochs_run"]),
+            "chosen_epoch": int(document["chosen_epoch"]),
+            "publictest_accuracy": float(document["publictest_accuracy_at_chosen_epoch"]),
+            "privatetest_accuracy": float(test["accuracy"]), "privatetest_macro_f1": float(test["macro_f1"]),
+            "n": int(test["n"]), "predictions": test.get("predictions"), "status": verdict["status"],
+            "settled": bool(verdict.get("settled", verdict["converged"])),
+            "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
+            "source": f"results/{path.name}"}
+    return heads
+
+
+def head_predictions(heads: dict[str, dict], labels: np.ndarray, *, rows: int | None = None) -> dict[str, np.ndarray]:
+    """The PrivateTest predictions of every head that kept them, by run name, checked against the accuracy its
+    results record (on all its images; ``rows`` then keeps the first ones, as notebook 06's smoke mode does).
+
+    Raises:
+        DataFormatError: a head's predictions are not of ``labels``' images or do not give its recorded accuracy.
+    """
+    from emotion.classify.evaluate import decode_predictions
+
+    labels = np.asarray(labels)
+    found = {}
+    for head in heads.values():
+        if not head["predictions"]:
+            continue
+        predicted = decode_predictions(head["predictions"])
+        if len(predicted) != len(labels):
+            raise DataFormatError(f"{head['source']}: {len(predicted)} PrivateTest predictions for {len(labels)} "
+                                  "labels; it was scored on other images.")
+        correct = int((predicted == labels).sum())
+        if correct != round(head["privatetest_accuracy"] * len(labels)):
+            raise DataFormatError(f"{head['source']}: its predictions get {correct} of {len(labels)} PrivateTest "
+                                  f"images right, its results record {head['privatetest_accuracy']:.4f}: they do not "
+                                  "belong to these labels.")
+        found[head["run"]] = predicted[:rows]
+    return found
+
+
+def review_heads(heads: dict[str, dict], labels: np.ndarray, release_predictions: dict[str, np.ndarray], *,
+                 resamples: int, seed: int, rows: int | None = None) -> dict:
+    """Notebook 06's review of the heads: each head that kept predictions scored with 95 % bootstrap intervals of
+    accuracy and macro-F1, and McNemar's test between every two of the heads and the releases.
+
+    Args:
+        labels: all PrivateTest labels (the heads' predictions are checked against them).
+        release_predictions: the releases' PrivateTest predictions by release name, of the first ``rows`` images.
+        rows: score only the first ``rows`` images (smoke mode); None for all.
+
+    Returns:
+        ``{"heads": {architecture: head without "predictions", plus "intervals" where scored}, "mcnemar":
+        {"a_vs_b": ...} over heads and releases, "images": n scored}``.
+    """
+    from emotion.analysis.review import intervals, pairwise_mcnemar
+
+    labels = np.asarray(labels)
+    scored_labels = labels[:rows]
+    predicted = head_predictions(heads, labels, rows=rows)
+    review = {}
+    for model, head in heads.items():
+        entry = {key: value for key, value in head.items() if key != "predictions"}
+        if head["run"] in predicted:
+            entry["intervals"] = intervals(scored_labels, predicted[head["run"]], resamples, seed)
+        review[model] = entry
+    everyone = {**release_predictions, **predicted}
+    return {"heads": review, "mcnemar": pairwise_mcnemar(scored_labels, everyone) if len(everyone) > 1 else {},
+            "images": int(len(scored_labels))}
+
+
+def representatives(models: dict[str, dict], heads: dict[str, dict], mcnemar: dict[str, dict],
+                    architectures: list[str]) -> dict[str, dict]:
+    """Which run stands for each of ``architectures`` in a comparison: its head where notebook 06 scored one
+    (``heads[arch]`` with ``intervals``), else its release (``models[arch]``, notebook 06's review of the release
+    files); an architecture with neither is left out.
+
+    Returns:
+        ``{architecture: {"run", "kind" ("budget-curve head" or "release file"), "epochs", "accuracy",
+        "publictest_accuracy", "training_cpu_minutes"}}``; a pair's McNemar test is ``mcnemar[f"{a}_vs_{b}"]`` with
+        the two ``run`` names.
+    """
+    chosen = {}
+    for architecture in architectures:
+        head = heads.get(architecture)
+        if head is not None and "intervals" in head and all(
+                f"{head['run']}_vs_{other}" in mcnemar for other in _other_runs(architecture, architectures, models,
+                                                                               heads)):
+            chosen[architecture] = {"run": head["run"], "kind": "budget-curve head", "epochs": head["epochs"],
+                                    "accuracy": head["intervals"]["accuracy"]["estimate"],
+                                    "publictest_accuracy": head["publictest_accuracy"],
+                                    "training_cpu_minutes": head["cpu_hours"] * 60}
+        elif architecture in models:
+            release = models[architecture]
+            chosen[architecture] = {"run": architecture, "kind": "release file", "epochs": release.get("epochs"),
+                                    "accuracy": release["intervals"]["accuracy"]["estimate"],
+                                    "publictest_accuracy": release.get("publictest_accuracy"),
+                                    "training_cpu_minutes": release.get("training_cpu_minutes")}
+    return chosen
+
+
+def _other_runs(architecture: str, architectures: list[str], models: dict, heads: dict) -> list[str]:
+    """The runs a head must have a McNemar test against: every other architecture's head (scored) or release."""
+    runs = []
+    for other in architectures:
+        if other == architecture:
+            continue
+        head = heads.get(other)
+        if head is not None and "intervals" in head:
+            runs.append(head["run"])
+        elif other in models:
+            runs.append(other)
+    return runs
