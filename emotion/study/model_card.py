@@ -113,6 +113,14 @@ def render_model_card(results_dir: Path = RESULTS_DIR) -> str:
     for result in released:
         lines += _model_section(result, evaluation)
 
+    from emotion.study.results import budget_table
+
+    budgets = budget_table(results_dir)
+    if budgets:
+        lines += ["## How long is long enough? Budget curves", "",
+                  "A release is one run at one epoch budget. The study trains the same recipe at doubled budgets "
+                  "(`make budgets`) to see whether a model had converged; these runs are experiments, kept as results "
+                  "(and their outputs on the test splits), not as model files.", "", budgets, ""]
     lines += ["## Known failure modes", ""]
     overview = results_dir / "01_data_overview.json"
     if overview.is_file():
@@ -127,7 +135,7 @@ def render_model_card(results_dir: Path = RESULTS_DIR) -> str:
             f"- **Rare classes.** *disgust* has {counts['disgust']['total']:,} images in all of FER2013, against "
             f"{counts['happy']['total']:,} for *happy*; its recall is the least reliable number in the tables.",
             f"- **Leakage.** {leaked} PrivateTest images have an exact copy in Training, so a model can be right on "
-            "them by memory; the evaluation notebook (05) measures accuracy with and without them.",
+            "them by memory; the evaluation notebook (06) measures accuracy with and without them.",
         ]
     lines += [
         "- **Domain.** FER2013 holds small web images of mostly frontal faces; posed, profile, occluded, very dark or "

@@ -114,6 +114,57 @@ def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
     return header + "\n" + "\n".join(rows)
 
 
+def _verdict_cell(verdict: dict) -> str:
+    """A budget curve's :func:`emotion.analysis.compare.convergence` verdict in a table cell."""
+    if verdict["epochs"] is None:
+        return verdict["status"]
+    shorter, longer = verdict["epochs"]
+    change = verdict["publictest_change_points"]
+    return f"{verdict['status']} ({change:+.2f} PublicTest points, {shorter} -> {longer} epochs)"
+
+
+def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
+    """One row per run of every budget curve and of the paper's recipe (``05_compare_models.json``): epochs (and the
+    one PublicTest chose), PublicTest and PrivateTest accuracy of that checkpoint with Wilson's 95 % interval
+    (:func:`emotion.classify.significance.wilson_interval`: older runs kept no per-image results to resample),
+    macro-F1, CPU- and wall-hours as recorded (summed over the run's sessions), and on each curve's longest run the
+    curve's verdict (:func:`emotion.analysis.compare.convergence`). "" when there is neither."""
+    import pandas as pd
+
+    from emotion.analysis.compare import CONVERGED_POINTS, PAPER_TOTAL_EPOCHS, convergence
+    from emotion.classify.significance import wilson_interval
+
+    compare = _optional(Path(results_dir) / "05_compare_models.json") or {}
+    curves = compare.get("budget_curves", {}).get("curves", {})
+    paper = compare.get("paper_recipe", {})
+    if not curves and not paper:
+        return ""
+
+    def row(curve: str, run: dict, verdict: str) -> str:
+        interval = wilson_interval(run["privatetest_accuracy"], run["privatetest_n"])
+        return (f"| {curve} | `{run['run']}` | {run['epochs']} ({run['chosen_epoch']}) | "
+                f"{run['publictest_accuracy']:.2%} | {interval['estimate']:.2%} [{interval['low']:.1%}, "
+                f"{interval['high']:.1%}] | {run['privatetest_macro_f1']:.3f} | {run['cpu_hours']:.2f} | "
+                f"{run['wall_hours']:.2f} | {verdict} |")
+
+    rows = []
+    for name, records in curves.items():
+        verdict = _verdict_cell(convergence(pd.DataFrame(records)))
+        ordered = sorted(records, key=lambda record: record["epochs"])
+        rows += [row(f"`{ordered[-1]['model']}` (study recipe)", record,
+                     verdict if record is ordered[-1] else "") for record in ordered]
+    for name, entry in paper.items():
+        rows.append(row(f"`{entry['model']}` (paper's recipe)", entry,
+                        f"{entry['epochs']} of the paper's {entry['paper_epochs']} epochs"))
+    return "\n".join([
+        "**Budget curves** (each row its own run of one recipe; PrivateTest of the checkpoint PublicTest chose, "
+        "Wilson 95 % interval; CPU- and wall-hours as recorded over all of a run's sessions; verdict: a doubling of "
+        f"the epochs moving PublicTest under {CONVERGED_POINTS} points is converged, the paper's {PAPER_TOTAL_EPOCHS} "
+        "epochs settle a curve):", "",
+        "| model | run | epochs (chosen) | PublicTest | PrivateTest [95 % CI] | macro-F1 | CPU-h | wall-h | verdict |",
+        "|---|---|---|---|---|---|---|---|---|", *rows])
+
+
 def detector_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """One row per face detector of ``02_face_detectors.json``: WIDER FACE AP at each level on the study's subset
     and the median milliseconds per image at 640x480."""
@@ -152,6 +203,7 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
     return "\n".join([
         f"**Models** (FER2013 PrivateTest{scored}; the released file without test-time augmentation; checkpoint "
         "chosen on PublicTest):", "", model_table(results_dir), "",
+        *([budgets, ""] if (budgets := budget_table(results_dir)) else []),
         *([cost, ""] if (cost := cost_markdown(load_training_cost(Path(results_dir) / "03_training_cost.json")))
           else []),
         "**Face detectors** (WIDER FACE validation subset, official protocol; speed one image at a time on this "
