@@ -58,14 +58,14 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # same recipe except epochs; emotion.analysis.kfold_matched). Every run resumes from its last finished epoch. What an
 # epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
 # (`make training-cost`; notebook 03 shows it).
-budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's optimizer steps (resumable; hours each on 2 cores: see results/03_training_cost.json; a run already in results/ is skipped) -> results/03_ablation_*.json, results/03_kfold_basic_cnn_3x15ep.json
+budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's optimizer steps (resumable; hours each on 2 cores: see results/03_training_cost.json; a run already in results/ is skipped) -> results/03_ablation_*.json, results/03_kfold_basic_cnn_6x6ep.json
 	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_30ep
 	$(PY) -m emotion train --model basic_cnn --epochs 60 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_60ep
 	$(PY) -m emotion train --model resnet18 --epochs 26 --seed $(SEED) --release --ablation --skip-released --name resnet18_26ep
 	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_20ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_4ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
-	$(PY) -m emotion kfold --model basic_cnn --epochs 15 --seed $(SEED) --folds 3 --skip-released --name basic_cnn_3x15ep
+	$(PY) -m emotion kfold --model basic_cnn --epochs 6 --seed $(SEED) --folds 6 --skip-released --name basic_cnn_6x6ep
 
 # The stem question on ResNet-18: resnet18_keepres (a 3x3/1 stem, 24x24 maps at the first stage instead of 12x12) at
 # the quiet CPU-seconds of the released resnet18 (13 epochs at 545 CPU-s = 5 epochs at 1,383; results/03_training_cost.json)
