@@ -15,7 +15,8 @@ Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``c
 (an experiment run's kept outputs on the test splits), ``classify.kfold``,
 ``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
 ``classify.ensemble``, ``classify.training_prose``.
-Analysis: ``analysis.compare``, ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
+Analysis: ``analysis.compare``, ``analysis.budget_curves`` (the same recipe at doubled budgets, and whether a model had
+converged), ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``,
 ``analysis.selection``, ``analysis.claims`` (with the budget gate and the experiments' outcome rules,
 ``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the

@@ -171,7 +171,7 @@ def _budget_run(results_dir, name, epochs, publictest, cpu_minutes, prefix="03_a
 
 
 def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
-    from emotion.analysis.compare import budget_runs
+    from emotion.analysis.budget_curves import budget_runs
 
     _budget_run(tmp_path, "basic_cnn", 14, 0.631, 55.0, prefix="03_train_")
     _budget_run(tmp_path, "basic_cnn_30ep", 30, 0.645, 117.0)
@@ -198,7 +198,7 @@ def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
     ([10, 20], [0.64, 0.62], [1.0, 2.0], "falling", -2.0),
 ])
 def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest, cpu_hours, status, change):
-    from emotion.analysis.compare import convergence
+    from emotion.analysis.budget_curves import convergence
     from emotion.analysis.comparison_prose import describe_convergence
 
     curve = pd.DataFrame({"epochs": epochs, "publictest_accuracy": publictest, "cpu_hours": cpu_hours})
@@ -221,7 +221,7 @@ def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest
 
 
 def test_budget_verdicts_have_a_row_per_curve(tmp_path):
-    from emotion.analysis.compare import budget_runs, budget_verdicts
+    from emotion.analysis.budget_curves import budget_runs, budget_verdicts
 
     _budget_run(tmp_path, "basic_cnn", 14, 0.631, 55.0, prefix="03_train_")
     _budget_run(tmp_path, "basic_cnn_30ep", 30, 0.645, 117.0)
@@ -318,7 +318,7 @@ def test_a_levers_cost_is_counted_quietly_where_both_runs_are_priced(tmp_path):
 
 
 def test_every_run_of_a_budget_curve_gets_its_curves_verdict():
-    from emotion.analysis.compare import convergence_by_run
+    from emotion.analysis.budget_curves import convergence_by_run
 
     rising = pd.DataFrame({"run": ["b", "b_30"], "epochs": [14, 30], "publictest_accuracy": [0.60, 0.64],
                            "cpu_hours": [1.0, 2.0]})

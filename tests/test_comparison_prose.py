@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from emotion.analysis import comparison_prose as prose
-from emotion.analysis.compare import BEST_MODEL_GOAL, CONVERGED_POINTS, goal_check
+from emotion.analysis.budget_curves import CONVERGED_POINTS
+from emotion.analysis.compare import BEST_MODEL_GOAL, goal_check
 from emotion.analysis.lineage_cost import SAME_LOAD_CORES, comparable_load, cost_change
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "05_compare_models.json"

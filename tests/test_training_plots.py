@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from emotion import CLASS_NAMES
 from emotion.figures import plots
@@ -61,6 +62,22 @@ def test_accuracy_vs_compute_draws_budget_curves_published_anchors_and_the_budge
     labels = [text.get_text() for text in axis.get_legend().get_texts()]
     assert "published: VGG, 72.7%" in labels and "budget: 6 CPU-h" in labels
     assert axis.get_xlim()[1] >= 360.0  # the budget line is inside the axis
+
+
+def test_accuracy_vs_compute_draws_each_budget_curves_runs_at_the_quiet_price_where_all_have_one():
+    table = pd.DataFrame({"training_cpu_minutes": [50.0], "quiet_cpu_minutes": [40.0], "privatetest_accuracy": [0.6],
+                          "epochs": [14], "paper_accuracy": [float("nan")]}, index=["basic_cnn"])
+    priced = pd.DataFrame({"epochs": [14, 30], "cpu_hours": [0.9, 5.5], "quiet_cpu_hours": [1.9, 4.1],
+                           "privatetest_accuracy": [0.636, 0.672]})
+    unpriced = priced.assign(quiet_cpu_hours=[1.9, float("nan")])
+    axis = plots.accuracy_vs_compute(table, cost_column="quiet_cpu_minutes",
+                                     budget_runs={"a": priced, "b": unpriced}).axes[0]
+    lines = {line.get_label(): line for line in axis.get_lines()}
+    quiet = lines["a: one run per epoch budget (14, 30 epochs; quiet price)"]
+    assert list(quiet.get_xdata()) == pytest.approx([114.0, 246.0]) and list(quiet.get_ydata()) == [0.636, 0.672]
+    recorded = lines["b: one run per epoch budget (14, 30 epochs; CPU as recorded)"]
+    assert list(recorded.get_xdata()) == pytest.approx([54.0, 330.0])
+    assert axis.get_xlim()[1] >= 330.0
 
 
 def test_accuracy_vs_compute_draws_an_ensemble_as_a_star_and_keeps_labels_apart():

@@ -12,6 +12,7 @@ import pandas as pd
 
 from emotion import AUDIT_COLUMN
 from emotion.analysis.ablations import differing_fields
+from emotion.analysis.budget_curves import full_recipe, run_documents
 from emotion.analysis.lineage_cost import (
     QUIET_COST_FILE,
     cost_change,
@@ -178,7 +179,7 @@ def released_table(results_dir: Path | str = RESULTS_DIR) -> pd.DataFrame:
         storage = document.get("model_storage", {})
         own_cpu = document.get("own_training_cpu_minutes", document["training_cpu_minutes"])
         own_wall = document.get("own_training_wall_minutes", document["training_wall_minutes"])
-        price = quiet_epoch_cost(_full_recipe(document), training_cost)
+        price = quiet_epoch_cost(full_recipe(document), training_cost)
         rows.append({
             "model": name,
             "architecture": document["model"],
@@ -311,13 +312,6 @@ LEVERS = {
 """The recipe differences :func:`compare_levers` names, by the set of recipe fields that differ."""
 
 
-def _full_recipe(document: dict) -> dict:
-    """A release's recipe with the fields older runs did not record filled with their defaults."""
-    from emotion.classify.recipes import TrainConfig
-
-    return {**TrainConfig(model=document["model"]).as_dict(), **document.get("recipe", {})}
-
-
 def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
     """Pairs of runs (released models ``03_train_*`` and experiment runs ``03_ablation_*``, by file name) whose recipes
     differ in exactly one lever of :data:`LEVERS`, with what it changed.
@@ -333,12 +327,12 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
     """
     path = Path(results_dir) / QUIET_COST_FILE
     training_cost = read_results(path) if path.is_file() else None
-    documents = _run_documents(results_dir)
+    documents = run_documents(results_dir)
     names = sorted(documents)
     rows = []
     for index, first in enumerate(names):
         for second in names[index + 1:]:
-            a, b = _full_recipe(documents[first]), _full_recipe(documents[second])
+            a, b = full_recipe(documents[first]), full_recipe(documents[second])
             lever = LEVERS.get(frozenset(differing_fields(a, b)))
             if lever is None or (lever == "40x40 centre crop"
                                  and {a["model"], b["model"]} != {"basic_cnn", "crop_cnn"}):
@@ -348,11 +342,11 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                                "mixed_bfloat16": a["mixed_precision"]}[lever]
             before, after = (second, first) if baseline_second else (first, second)
             x, y = documents[before], documents[after]
-            costs = [run_cost(document, _full_recipe(document), training_cost) for document in (x, y)]
+            costs = [run_cost(document, full_recipe(document), training_cost) for document in (x, y)]
             counted = cost_change(*costs)
             quiet = [cost["quiet_cpu_minutes"] if cost["exact"] else None for cost in costs]
             if lever == "epoch budget":
-                lever = f"epoch budget {_full_recipe(x)['epochs']} -> {_full_recipe(y)['epochs']}"
+                lever = f"epoch budget {full_recipe(x)['epochs']} -> {full_recipe(y)['epochs']}"
             rows.append({
                 "lever": lever, "runs": f"{before} -> {after}",
                 "from_accuracy": x["test"]["accuracy"], "to_accuracy": y["test"]["accuracy"],
@@ -366,95 +360,6 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                 "counted_cpu_minutes_change": counted["cpu_minutes_change"], "cost_basis": counted["basis"],
             })
     return rows
-
-
-CONVERGED_POINTS = 0.5
-"""A budget curve has converged when its last doubling of the epoch budget moved PublicTest accuracy by less than
-this many points."""
-PAPER_TOTAL_EPOCHS = 60
-"""The paper's training length (60 epochs). A budget curve whose longest run reached it without converging is settled
-at the paper's own budget (status "paper budget"): a comparison at that budget is as long as the paper's, though the
-curve was still moving."""
-BUDGET_CAP_CPU_HOURS = 10.0
-"""The stated cap of one model's longest budget run: about five wall-hours of both cores of the study's machine
-with TensorFlow's oneDNN kernels on (an epoch's cost per model: ``results/03_training_cost.json``)."""
-
-
-def _run_documents(results_dir: Path | str) -> dict[str, dict]:
-    """Every released (``03_train_*``) and experiment (``03_ablation_*``) run's results, by run name."""
-    documents = {}
-    for prefix in ("03_train_", "03_ablation_"):
-        for path in sorted(Path(results_dir).glob(f"{prefix}*.json")):
-            documents[path.stem.removeprefix(prefix)] = read_results(path)
-    return documents
-
-
-def budget_runs(results_dir: Path | str = RESULTS_DIR) -> dict[str, pd.DataFrame]:
-    """Runs of one recipe at several epoch budgets: the points of each model's budget curve.
-
-    Runs (released and experiment) are grouped by their full recipe with ``epochs`` left out, so a group holds the
-    same model, seed, optimizer and augmentation at different budgets; only groups with at least two budgets are
-    returned, keyed by the name of the group's longest run.
-
-    Returns:
-        ``{name: DataFrame}``, one row per run sorted by epochs, with columns ``run``, ``model``, ``epochs``,
-        ``chosen_epoch``, ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``,
-        ``privatetest_macro_f1``, ``privatetest_n``, ``cpu_hours``, ``wall_hours``.
-    """
-    import json
-
-    groups: dict[str, list[tuple[str, dict]]] = {}
-    for name, document in _run_documents(results_dir).items():
-        recipe = {key: value for key, value in _full_recipe(document).items() if key != "epochs"}
-        groups.setdefault(json.dumps(recipe, sort_keys=True), []).append((name, document))
-    curves = {}
-    for members in groups.values():
-        rows = sorted(({
-            "run": name, "model": document["model"], "epochs": int(document["epochs_run"]),
-            "chosen_epoch": int(document["chosen_epoch"]),
-            "publictest_accuracy": float(document["publictest_accuracy_at_chosen_epoch"]),
-            "privatetest_accuracy": float(document["test"]["accuracy"]),
-            "privatetest_macro_f1": float(document["test"]["macro_f1"]),
-            "privatetest_n": int(document["test"]["n"]),
-            "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
-        } for name, document in members), key=lambda row: row["epochs"])
-        if len({row["epochs"] for row in rows}) >= 2:
-            curves[rows[-1]["run"]] = pd.DataFrame(rows)
-    return curves
-
-
-def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
-                cap_cpu_hours: float = BUDGET_CAP_CPU_HOURS, paper_epochs: int = PAPER_TOTAL_EPOCHS) -> dict:
-    """Whether a budget curve (a :func:`budget_runs` frame) has converged: its last doubling of epochs moved
-    PublicTest accuracy by less than ``threshold_points``; or, failing that, whether its longest run reached the
-    paper's own ``paper_epochs``, which settles it at the paper's budget.
-
-    "The last doubling" compares the longest run with the longest run of at most half its epochs. When none is that
-    short, the curve has no doubling yet.
-
-    Returns:
-        ``{"epochs": (shorter, longer) or None, "publictest_change_points", "converged": bool, "capped": bool (the
-        longest run used at least ``cap_cpu_hours``), "reached_paper_budget": bool, "settled": bool (converged or at
-        the paper's budget), "status": "converged" | "paper budget" | "capped" | "still rising" | "falling" |
-        "no doubling"}``.
-    """
-    curve = curve.sort_values("epochs")
-    longest = curve.iloc[-1]
-    shorter = curve[curve["epochs"] * 2 <= longest["epochs"]]
-    capped = bool(longest["cpu_hours"] >= cap_cpu_hours)
-    reached = bool(longest["epochs"] >= paper_epochs)
-    if shorter.empty:
-        return {"epochs": None, "publictest_change_points": None, "converged": False, "capped": capped,
-                "reached_paper_budget": reached, "settled": reached,
-                "status": "paper budget" if reached else "capped" if capped else "no doubling"}
-    base = shorter.iloc[-1]
-    change = 100 * (longest["publictest_accuracy"] - base["publictest_accuracy"])
-    converged = bool(abs(change) < threshold_points)
-    return {"epochs": (int(base["epochs"]), int(longest["epochs"])), "publictest_change_points": float(change),
-            "converged": converged, "capped": capped, "reached_paper_budget": reached,
-            "settled": converged or reached,
-            "status": "converged" if converged else "paper budget" if reached else "capped" if capped
-            else "still rising" if change > 0 else "falling"}
 
 
 def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: int = 0) -> dict:
@@ -475,24 +380,3 @@ def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: in
     predictions = choice.pop("test_predictions")
     interval = bootstrap_interval(splits["PrivateTest"][1], predictions, accuracy, seed=seed)
     return {"model": name, **choice, "privatetest_accuracy_interval": interval}
-
-
-def convergence_by_run(curves: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """Each run of a :func:`budget_runs` curve with its curve's :func:`convergence` verdict (and ``curve``, its
-    name): the only evidence the study accepts on whether a run's recipe had converged or its budget limited it. A
-    run on no curve has no entry: one run at one budget cannot say (a peak in its last epochs is what a cosine
-    schedule gives whatever the budget)."""
-    return {run: {**convergence(curve), "curve": name} for name, curve in curves.items() for run in curve["run"]}
-
-
-def budget_verdicts(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per :func:`budget_runs` curve: the model, its budgets, the :func:`convergence` verdict."""
-    rows = []
-    for name, curve in curves.items():
-        verdict = convergence(curve)
-        rows.append({"curve": name, "model": curve["model"].iloc[-1],
-                     "epochs": " -> ".join(str(value) for value in curve["epochs"]),
-                     "publictest_change_points": verdict["publictest_change_points"],
-                     "status": verdict["status"], "longest_run_cpu_hours": float(curve["cpu_hours"].iloc[-1])})
-    return pd.DataFrame(rows, columns=["curve", "model", "epochs", "publictest_change_points", "status",
-                                       "longest_run_cpu_hours"])

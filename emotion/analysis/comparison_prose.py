@@ -9,22 +9,16 @@ of it, and returns markdown or a table to display. Three rules run through them:
 - a cost is the whole lineage's (parents' epochs and its own) and is counted at the quiet price of each epoch
   (:mod:`emotion.analysis.lineage_cost`); recorded CPU times are compared only between runs under a comparable load;
 - whether a run had converged or its budget limited it is read from budget curves only
-  (:func:`emotion.analysis.compare.convergence`, by run: :func:`emotion.analysis.compare.convergence_by_run`).
+  (:func:`emotion.analysis.budget_curves.convergence`, by run:
+  :func:`emotion.analysis.budget_curves.convergence_by_run`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from emotion.analysis.compare import (
-    BEST_MODEL_GOAL,
-    BUDGET_CAP_CPU_HOURS,
-    CONVERGED_POINTS,
-    PUBLISHED_ANCHOR_EPOCHS,
-    STUDY_GOALS,
-    convergence,
-    convergence_by_run,
-)
+from emotion.analysis.budget_curves import BUDGET_CAP_CPU_HOURS, CONVERGED_POINTS, convergence, convergence_by_run
+from emotion.analysis.compare import BEST_MODEL_GOAL, PUBLISHED_ANCHOR_EPOCHS, STUDY_GOALS
 from emotion.analysis.comparison_tables import cores_pair
 from emotion.analysis.lineage_cost import SAME_LOAD_CORES, comparable_load
 
@@ -38,7 +32,7 @@ QUIET = "at the quiet price of each epoch"
 NOT_CONVERGED_STATES = {"still rising": "was still rising", "falling": "was falling",
                         "capped": "hit the CPU-hour cap before converging", "no doubling": "has no doubling yet",
                         "paper budget": "reached the paper's 60 epochs without converging"}
-"""How a sentence states a :func:`emotion.analysis.compare.convergence` status other than "converged"."""
+"""How a sentence states a :func:`emotion.analysis.budget_curves.convergence` status other than "converged"."""
 
 
 def _percent(value: float) -> str:
@@ -123,7 +117,7 @@ def describe_tta_choice(choice: dict, stored_file_accuracy: float) -> str:
 
 
 def run_convergence(results: dict) -> dict[str, dict]:
-    """:func:`emotion.analysis.compare.convergence_by_run` of the budget curves the notebook wrote
+    """:func:`emotion.analysis.budget_curves.convergence_by_run` of the budget curves the notebook wrote
     (``results["budget_curves"]["curves"]``): each run on a curve with its curve's verdict, the evidence every
     sentence on whether a run had converged reads. A run on no curve has no entry."""
     curves = results.get("budget_curves", {}).get("curves", {})
@@ -272,7 +266,7 @@ def describe_learning(results: dict) -> str:
 
 
 def describe_convergence(name: str, verdict: dict) -> str:
-    """One sentence on a :func:`emotion.analysis.compare.convergence` verdict of the curve ``name``."""
+    """One sentence on a :func:`emotion.analysis.budget_curves.convergence` verdict of the curve ``name``."""
     if verdict["epochs"] is None and verdict.get("reached_paper_budget"):
         return (f"*{name}* has no doubling of its epoch budget, but its longest run reached the paper's own epochs: "
                 "settled at the paper's budget, not converged")
@@ -295,7 +289,7 @@ def describe_convergence(name: str, verdict: dict) -> str:
 
 def describe_budget_curves(results: dict) -> str:
     """The paragraph under the budget-curve table: one :func:`describe_convergence` per curve of
-    ``results["budget_curves"]["curves"]`` (the verdict recomputed by :func:`emotion.analysis.compare.convergence`
+    ``results["budget_curves"]["curves"]`` (the verdict recomputed by :func:`emotion.analysis.budget_curves.convergence`
     from the curve's records), or what would make one."""
     curves = results["budget_curves"]["curves"]
     if not curves:

@@ -2,10 +2,10 @@
 
 A released model is often a short run (the basic CNN's release trained 14 epochs), so once an architecture has a
 budget curve, a comparison between architectures is about their heads, the runs whose budget the curve vouches for
-(:func:`emotion.analysis.compare.convergence`). Notebook 06 scores the heads that kept their PrivateTest predictions
-(``test.predictions`` of the run's results) with bootstrap intervals and McNemar's test against every other head and
-release (:func:`review_heads`); the claims ledger then compares architectures by their heads where they have one, by
-their releases otherwise (:func:`representatives`).
+(:func:`emotion.analysis.budget_curves.convergence`). Notebook 06 scores the heads that kept their PrivateTest
+predictions (``test.predictions`` of the run's results) with bootstrap intervals and McNemar's test against every
+other head and release (:func:`review_heads`); the claims ledger then compares architectures by their heads where
+they have one, by their releases otherwise (:func:`representatives`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from emotion.provenance import read_results
 
 
 def _run_file(results_dir: Path, run: str) -> Path | None:
-    """The results file of run ``run`` as :func:`emotion.analysis.compare.budget_runs` names it: an experiment's
+    """The results file of run ``run`` as :func:`emotion.analysis.budget_curves.budget_runs` names it: an experiment's
     ``03_ablation_<run>.json`` or a release's ``03_train_<run>.json``."""
     for prefix in ("03_ablation_", "03_train_"):
         if (results_dir / f"{prefix}{run}.json").is_file():

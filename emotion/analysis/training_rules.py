@@ -19,13 +19,13 @@ UNSETTLED = "inconclusive at this budget"
 
 def budget_evidence(results_dir: Path) -> dict[str, dict]:
     """Each architecture's longest budget curve and its convergence verdict, from the runs in ``results_dir``
-    (:func:`emotion.analysis.compare.budget_runs`, :func:`emotion.analysis.compare.convergence`).
+    (:func:`emotion.analysis.budget_curves.budget_runs`, :func:`emotion.analysis.budget_curves.convergence`).
 
     Returns:
         ``{architecture: {**convergence, "curve" (its longest run), "longest_epochs", "cpu_hours"}}``; an
         architecture with only one budget has no entry.
     """
-    from emotion.analysis.compare import budget_runs, convergence
+    from emotion.analysis.budget_curves import budget_runs, convergence
 
     evidence: dict[str, dict] = {}
     for name, curve in budget_runs(results_dir).items():

@@ -261,7 +261,8 @@ COST_AXES = {
 def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | None = None,
                         anchors: dict[str, float] | None = None, budget_cpu_minutes: float | None = None,
                         ensembles: dict[str, tuple[float, float]] | None = None,
-                        cost_column: str = "training_cpu_minutes") -> plt.Figure:
+                        cost_column: str = "training_cpu_minutes",
+                        budget_runs: dict[str, pd.DataFrame] | None = None) -> plt.Figure:
     """PrivateTest accuracy (of the training checkpoint) against the training CPU-minutes of each model's whole
     lineage, one point per released model labelled with its lineage's epochs
     (:func:`emotion.analysis.lineage_cost.lineage_label`), with the paper's reported accuracy of the same model as a
@@ -278,6 +279,9 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
             drawn as stars.
         cost_column: the table's cost column on the x axis (:data:`COST_AXES`); a model without a value there is
             drawn at its recorded ``training_cpu_minutes`` as an open circle, labelled "as recorded".
+        budget_runs: ``{curve: runs}`` (:func:`emotion.analysis.budget_curves.budget_runs`), each run of one recipe at
+            its own epoch budget, drawn as a dashed line through its runs at ``quiet_cpu_hours`` where the cost axis
+            is the quiet price and every run has one, else at the recorded ``cpu_hours`` (the legend says which).
     """  # noqa: E501
     if table[cost_column].isna().all():
         cost_column = "training_cpu_minutes"  # no model has the cost asked for: all are drawn as recorded
@@ -289,6 +293,14 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     for name, curve in (curves or {}).items():
         axis.plot(curve["cpu_hours"] * 60, curve["privatetest_accuracy"], marker="s", markersize=4, linewidth=1,
                   color="0.35", label=f"{name}: its lineage's checkpoints at each CPU-hour budget")
+    run_minutes = {}
+    for index, (name, runs) in enumerate((budget_runs or {}).items()):
+        quiet = cost_column == "quiet_cpu_minutes" and bool(runs["quiet_cpu_hours"].notna().all())
+        run_minutes[name] = (runs["quiet_cpu_hours"] if quiet else runs["cpu_hours"]) * 60
+        axis.plot(run_minutes[name], runs["privatetest_accuracy"], marker="D", markersize=4, linewidth=1,
+                  linestyle="--", color=f"C{(index + 5) % 10}",
+                  label=f"{name}: one run per epoch budget ({', '.join(str(e) for e in runs['epochs'])} epochs; "
+                        + ("quiet price)" if quiet else "CPU as recorded)"))
     for index, (label, accuracy) in enumerate((anchors or {}).items()):
         axis.axhline(accuracy, color=f"0.{3 + 2 * index}", linestyle=(0, (1, 1 + index)), linewidth=1.2,
                      label=f"published: {label}, {accuracy:.1%}")
@@ -297,12 +309,14 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
                      label=f"budget: {budget_cpu_minutes / 60:.0f} CPU-h")
     right = max([float(costs.max()) if len(table) else 0.0, budget_cpu_minutes or 0.0]
                 + [minutes for minutes, _ in (ensembles or {}).values()]
-                + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)])
+                + [float(curve["cpu_hours"].max()) * 60 for curve in (curves or {}).values() if len(curve)]
+                + [float(minutes.max()) for minutes in run_minutes.values() if len(minutes)])
     right = max(right * 1.08, 1.0)
     axis.set_xlim(0, right)
     values = [float(v) for v in table["privatetest_accuracy"]] + list((anchors or {}).values()) + [
         float(v) for v in table["paper_accuracy"] if v == v] + [
         float(v) for curve in (curves or {}).values() for v in curve["privatetest_accuracy"]] + [
+        float(v) for runs in (budget_runs or {}).values() for v in runs["privatetest_accuracy"]] + [
         accuracy for _, accuracy in (ensembles or {}).values()]
     if values:
         axis.set_ylim(min(values) - 0.015, max(values) + 0.015)
@@ -363,7 +377,7 @@ def budget_curves(curves: dict[str, pd.DataFrame]) -> plt.Figure:
     """Accuracy at the PublicTest-chosen epoch of runs of one recipe at several epoch budgets, one line per model.
 
     Args:
-        curves: ``{name: frame}`` as :func:`emotion.analysis.compare.budget_runs` returns (columns ``epochs``,
+        curves: ``{name: frame}`` as :func:`emotion.analysis.budget_curves.budget_runs` returns (columns ``epochs``,
             ``publictest_accuracy``, ``privatetest_accuracy``).
     """
     figure, axis = plt.subplots(figsize=(7.5, 4.5))

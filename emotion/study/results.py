@@ -115,7 +115,7 @@ def model_table(results_dir: Path | str = RESULTS_DIR) -> str:
 
 
 def _verdict_cell(verdict: dict) -> str:
-    """A budget curve's :func:`emotion.analysis.compare.convergence` verdict in a table cell."""
+    """A budget curve's :func:`emotion.analysis.budget_curves.convergence` verdict in a table cell."""
     if verdict["epochs"] is None:
         return verdict["status"]
     shorter, longer = verdict["epochs"]
@@ -128,10 +128,10 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
     one PublicTest chose), PublicTest and PrivateTest accuracy of that checkpoint with Wilson's 95 % interval
     (:func:`emotion.classify.significance.wilson_interval`: older runs kept no per-image results to resample),
     macro-F1, CPU- and wall-hours as recorded (summed over the run's sessions), and on each curve's longest run the
-    curve's verdict (:func:`emotion.analysis.compare.convergence`). "" when there is neither."""
+    curve's verdict (:func:`emotion.analysis.budget_curves.convergence`). "" when there is neither."""
     import pandas as pd
 
-    from emotion.analysis.compare import CONVERGED_POINTS, PAPER_TOTAL_EPOCHS, convergence
+    from emotion.analysis.budget_curves import CONVERGED_POINTS, PAPER_TOTAL_EPOCHS, convergence
     from emotion.classify.significance import wilson_interval
 
     compare = _optional(Path(results_dir) / "05_compare_models.json") or {}

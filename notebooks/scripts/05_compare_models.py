@@ -44,8 +44,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from emotion.analysis import ablations, comparison_prose, comparison_tables
-from emotion.analysis.compare import (BEST_MODEL_GOAL, BUDGET_CAP_CPU_HOURS, CONVERGED_POINTS, PUBLISHED_ANCHORS,
-                                      best_model_goal, budget_runs, budget_verdicts, compare_levers, goal_check,
+from emotion.analysis.budget_curves import BUDGET_CAP_CPU_HOURS, CONVERGED_POINTS, budget_runs, budget_verdicts
+from emotion.analysis.compare import (BEST_MODEL_GOAL, PUBLISHED_ANCHORS, best_model_goal, compare_levers, goal_check,
                                       kfold_summary, lineage_budget_curve, lineage_histories, release_tta_choice,
                                       released_ensembles, released_table, validation_peaks)
 from emotion.analysis.lineage_cost import QUIET_COST_FILE, SAME_LOAD_CORES, lineage, set_cost
@@ -75,13 +75,14 @@ if mode == "smoke":
                 output_splits=smoke_splits)
 table = released_table(results_dir)  # costs: whole lineage; quiet price from results_dir/03_training_cost.json
 training_cost = read_results(results_dir / QUIET_COST_FILE) if (results_dir / QUIET_COST_FILE).is_file() else {}
-curves = budget_runs(results_dir)  # runs of one recipe at several epoch budgets: the only convergence evidence
+curves = budget_runs(results_dir, training_cost)  # one recipe at several epoch budgets: the only convergence evidence
 results = {"models": json.loads(table.drop(columns="history_file").to_json(orient="index")),  # NaN -> null
            "not_released": [name for name in MODEL_NAMES if name not in set(table["architecture"])],
            "cost_counting": {"quiet_cost_file": QUIET_COST_FILE, "same_load_cores": SAME_LOAD_CORES,
                              "measured_images_per_split": training_cost.get("limit")},
            "budget_curves": {"converged_points": CONVERGED_POINTS, "cap_cpu_hours": BUDGET_CAP_CPU_HOURS,
-                             "curves": {name: curve.to_dict(orient="records") for name, curve in curves.items()}},
+                             "curves": {name: json.loads(curve.to_json(orient="records"))  # NaN -> null
+                                        for name, curve in curves.items()}},
            "headline": []}
 
 # %% [markdown]
@@ -136,7 +137,9 @@ display(Markdown(comparison_prose.describe_resnets(results)))
 # far more CPU time an epoch when its threads contend for the cores than when it has a core to itself. So each epoch is
 # priced at the quiet cost of its model, measured one process at a time on the quiet machine
 # (`results/03_training_cost.json`, `make training-cost`; `emotion.analysis.lineage_cost.quiet_epoch_cost`), and the
-# table beside the figure shows both that price and the recorded CPU time with the cores each run kept busy.
+# table beside the figure shows both that price and the recorded CPU time with the cores each run kept busy. The dashed
+# lines are the budget curves of the sections below: each point its own run of one recipe at that epoch budget, at the
+# quiet price where each run has one.
 
 # %%
 best_curve = lineage_budget_curve(table, best, models_dir)  # the whole lineage, parents' epochs first
@@ -148,7 +151,7 @@ results["budget_curve"] = {"model": best, "lineage": lineage(table, best),
 plots.save_figure(plots.accuracy_vs_compute(table, curves={best: best_curve}, anchors=PUBLISHED_ANCHORS,
                                             budget_cpu_minutes=BEST_MODEL_GOAL["training_cpu_hours"] * 60,
                                             ensembles=released_ensembles(results_dir, table, "quiet"),
-                                            cost_column="quiet_cpu_minutes"),
+                                            cost_column="quiet_cpu_minutes", budget_runs=curves),
                   figures_dir / "05_accuracy_vs_compute.png")
 display(comparison_tables.cost_table(results["models"]))
 display(Markdown(comparison_prose.describe_compute(results)))
