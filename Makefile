@@ -66,6 +66,8 @@ budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's op
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_4ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
 	$(PY) -m emotion kfold --model basic_cnn --epochs 6 --seed $(SEED) --folds 6 --skip-released --name basic_cnn_6x6ep
+	$(PY) -m emotion train --model mobilenet --epochs 16 --seed $(SEED) --release --ablation --skip-released --name mobilenet_16ep
+	$(PY) -m emotion train --model resnet50 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet50_20ep
 
 # The stem question on ResNet-18: resnet18_keepres (a 3x3/1 stem, 24x24 maps at the first stage instead of 12x12) at
 # the quiet CPU-seconds of the released resnet18 (13 epochs at 545 CPU-s = 5 epochs at 1,383; results/03_training_cost.json)
