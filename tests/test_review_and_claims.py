@@ -270,6 +270,19 @@ def test_budget_evidence_keeps_each_architectures_longest_curve(tmp_path):
     assert (entry["curve"], entry["longest_epochs"], entry["status"], entry["epochs"]) == \
         ("basic_cnn_40ep", 40, "converged", (20, 40))
     assert entry["publictest_change_points"] == pytest.approx(0.3) and entry["cpu_hours"] == pytest.approx(4.0)
+    # A curve of the paper's recipe is not an architecture's curve: architectures are compared under one recipe.
+    from emotion.classify.recipes import recipe_config
+
+    for name, epochs in (("resnet34_paper_4ep", 4), ("resnet34_paper_60ep", 60)):
+        write_results(tmp_path / f"03_ablation_{name}.json", {
+            "model": "resnet34", "epochs_run": epochs, "chosen_epoch": epochs,
+            "recipe": {**recipe_config("paper", "resnet34").as_dict(), "epochs": epochs},
+            "publictest_accuracy_at_chosen_epoch": 0.5, "test": {"accuracy": 0.5, "macro_f1": 0.4, "n": 3589},
+            "training_cpu_minutes": 10.0 * epochs, "training_wall_minutes": 6.0 * epochs}, mode="full", seed=0)
+    from emotion.analysis.budget_curves import budget_runs
+
+    assert budget_runs(tmp_path)["resnet34_paper_60ep"]["recipe"].tolist() == ["paper", "paper"]
+    assert set(budget_evidence(tmp_path)) == {"basic_cnn"}
 
 
 def still_rising(model, epochs=30):

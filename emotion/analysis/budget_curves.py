@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from emotion.analysis.lineage_cost import run_cost
+from emotion.analysis.lineage_cost import named_recipe, run_cost
 from emotion.paths import RESULTS_DIR
 from emotion.provenance import read_results
 
@@ -51,8 +51,9 @@ def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | Non
         ``{name: DataFrame}``, one row per run sorted by epochs, with columns ``run``, ``model``, ``epochs``,
         ``chosen_epoch``, ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``,
         ``privatetest_macro_f1``, ``privatetest_n``, ``cpu_hours``, ``wall_hours`` (as recorded, over all of a
-        run's sessions) and ``quiet_cpu_hours`` (its epochs at the quiet price of ``training_cost``,
-        :func:`emotion.analysis.lineage_cost.run_cost`; NaN without one).
+        run's sessions), ``quiet_cpu_hours`` (its epochs at the quiet price of ``training_cost``,
+        :func:`emotion.analysis.lineage_cost.run_cost`; NaN without one) and ``recipe`` (the named recipe it follows,
+        "study" or "paper", :func:`emotion.analysis.lineage_cost.named_recipe`; "own" for neither).
     """
     import json
 
@@ -71,6 +72,7 @@ def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | Non
             "privatetest_n": int(document["test"]["n"]),
             "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
             "quiet_cpu_hours": _quiet_hours(document, training_cost),
+            "recipe": named_recipe(full_recipe(document)) or "own",
         } for name, document in members), key=lambda row: row["epochs"])
         if len({row["epochs"] for row in rows}) >= 2:
             curves[rows[-1]["run"]] = pd.DataFrame(rows)

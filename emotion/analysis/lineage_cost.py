@@ -104,20 +104,29 @@ def quiet_epoch_cost(recipe: dict, training_cost: dict | None) -> dict | None:
         ``{"cpu_seconds", "recipe", "exact", "basis"}``; ``exact`` is False for a run trained under mixed_bfloat16,
         priced at the float32 epoch the file measured (``basis`` says so); None without the file or a matching row.
     """
-    if training_cost is None:
+    name = None if training_cost is None else named_recipe(recipe)
+    if name is None:
         return None
+    for row in training_cost["rows"]:
+        if (row["model"], row["recipe"], bool(row["requested_onednn"])) == (recipe["model"], name, True):
+            exact = not recipe.get("mixed_precision")
+            basis = f"quiet float32 epoch of {recipe['model']} ({name} recipe)" + (
+                "" if exact else "; the run trained under mixed_bfloat16, not measured quietly")
+            return {"cpu_seconds": float(row["full_epoch_cpu_seconds"]), "recipe": name, "exact": exact,
+                    "basis": basis}
+    return None
+
+
+def named_recipe(recipe: dict) -> str | None:
+    """The named recipe (:data:`emotion.classify.recipes.RECIPES`, "study" or "paper") that ``recipe`` (a full
+    recipe) follows: the one whose :data:`COST_FIELDS` (architecture, batch, augmentation, optimizer, model options)
+    equal its; None for a recipe of its own."""
     from emotion.classify.recipes import RECIPES, recipe_config
 
     for name in RECIPES:
         named = recipe_config(name, recipe["model"]).as_dict()
         if all(named[field] == recipe.get(field) for field in COST_FIELDS):
-            for row in training_cost["rows"]:
-                if (row["model"], row["recipe"], bool(row["requested_onednn"])) == (recipe["model"], name, True):
-                    exact = not recipe.get("mixed_precision")
-                    basis = f"quiet float32 epoch of {recipe['model']} ({name} recipe)" + (
-                        "" if exact else "; the run trained under mixed_bfloat16, not measured quietly")
-                    return {"cpu_seconds": float(row["full_epoch_cpu_seconds"]), "recipe": name, "exact": exact,
-                            "basis": basis}
+            return name
     return None
 
 

@@ -18,8 +18,10 @@ UNSETTLED = "inconclusive at this budget"
 
 
 def budget_evidence(results_dir: Path) -> dict[str, dict]:
-    """Each architecture's longest budget curve and its convergence verdict, from the runs in ``results_dir``
-    (:func:`emotion.analysis.budget_curves.budget_runs`, :func:`emotion.analysis.budget_curves.convergence`).
+    """Each architecture's longest budget curve of the study's recipe and its convergence verdict, from the runs in
+    ``results_dir`` (:func:`emotion.analysis.budget_curves.budget_runs`,
+    :func:`emotion.analysis.budget_curves.convergence`). Curves of the paper's recipe are left out: architectures are
+    compared under one recipe, and the paper's has its own claim.
 
     Returns:
         ``{architecture: {**convergence, "curve" (its longest run), "longest_epochs", "cpu_hours"}}``; an
@@ -29,6 +31,8 @@ def budget_evidence(results_dir: Path) -> dict[str, dict]:
 
     evidence: dict[str, dict] = {}
     for name, curve in budget_runs(results_dir).items():
+        if curve["recipe"].iloc[-1] != "study":
+            continue  # architectures are compared under one recipe; the paper's has its own claim
         model, longest = str(curve["model"].iloc[-1]), int(curve["epochs"].max())
         if model in evidence and evidence[model]["longest_epochs"] >= longest:
             continue

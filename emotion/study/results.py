@@ -151,9 +151,12 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
     for name, records in curves.items():
         verdict = _verdict_cell(convergence(pd.DataFrame(records)))
         ordered = sorted(records, key=lambda record: record["epochs"])
-        rows += [row(f"`{ordered[-1]['model']}` (study recipe)", record,
+        rows += [row(f"`{ordered[-1]['model']}` ({ordered[-1].get('recipe', 'study')} recipe)", record,
                      verdict if record is ordered[-1] else "") for record in ordered]
+    shown = {record["run"] for records in curves.values() for record in records}
     for name, entry in paper.items():
+        if entry["run"] in shown:  # a paper's-recipe run already on a curve
+            continue
         rows.append(row(f"`{entry['model']}` (paper's recipe)", entry,
                         f"{entry['epochs']} of the paper's {entry['paper_epochs']} epochs"))
     return "\n".join([
