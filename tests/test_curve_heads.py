@@ -101,3 +101,19 @@ def test_the_ledger_compares_an_architectures_head_where_it_has_one(results):
     del unscored["curve_heads"]["basic_cnn"]["intervals"]
     assert representatives(unscored["models"], unscored["curve_heads"], {}, ["basic_cnn"])["basic_cnn"]["kind"] == \
         "release file"
+
+
+def test_resnet50_against_resnet34_uses_the_heads_too():
+    head = {"run": "resnet50_20ep", "epochs": 20, "publictest_accuracy": 0.6, "cpu_hours": 5.0,
+            "intervals": interval(0.61)}
+    models = {name: {"intervals": interval(value), "epochs": 10, "publictest_accuracy": value,
+                     "training_cpu_minutes": 60.0, "weights_dtype": "float16"}
+              for name, value in (("resnet34", 0.5985), ("resnet50", 0.5417))}
+    evidence = {"models": models, "mcnemar": {"resnet50_vs_resnet34": {"p_value": 1e-14}},
+                "curve_heads": {"resnet50": head},
+                "curve_mcnemar": {"resnet50_20ep_vs_resnet34": {"p_value": 0.3},
+                                  "resnet34_vs_resnet50_20ep": {"p_value": 0.3}}, "budgets": {}}
+    entry = next(e for e in claims_ledger(evidence) if e["id"] == "resnet50_vs_resnet34")
+    assert ("resnet50_20ep (20 epochs, its budget curve's longest run) 0.6100 vs resnet34 (float16 weights) 0.5985; "
+            "McNemar p = 0.3") in entry["evidence"]
+    assert [run["epochs"] for run in entry["budget"]] == [10, 20]

@@ -225,6 +225,14 @@ def _representative_name(evidence: dict, architecture: str, chosen: dict) -> str
     return f"{chosen['run']} ({chosen['epochs']} epochs, its budget curve's longest run)"
 
 
+def _scored_as(*chosen: dict) -> str:
+    """What a comparison of the runs ``chosen`` (:func:`emotion.analysis.curve_heads.representatives`) scores."""
+    if all(entry["kind"] == "release file" for entry in chosen):
+        return "PrivateTest accuracy of the stored release files"
+    return ("PrivateTest accuracy of each architecture's longest budget run where it has a budget curve, else its "
+            "stored release file")
+
+
 def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     from emotion.analysis.curve_heads import representatives
 
@@ -243,10 +251,7 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     better = resnet["accuracy"] > cnn["accuracy"]
     budgets = "; ".join(f"{entry['run']} trained {entry['training_cpu_minutes']:.0f} CPU-minutes"
                         for entry in (resnet, cnn) if entry.get("training_cpu_minutes") is not None)
-    kinds = {resnet["kind"], cnn["kind"]}
-    scored = ("PrivateTest accuracy of the stored release files" if kinds == {"release file"} else
-              "PrivateTest accuracy of each architecture's longest budget run where it has a budget curve, else its "
-              "stored release file")
+    scored = _scored_as(resnet, cnn)
     return _gated("resnet_vs_cnn", evidence, [(name, chosen[name]["epochs"]) for name in ("basic_cnn", best)],
                   "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced",
                   f"{scored}: {_representative_name(evidence, best, resnet)} {resnet['accuracy']:.4f} vs "
@@ -255,21 +260,24 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
 
 
 def resnet50_claim(evidence: dict) -> Claim:
-    models = evidence.get("models", {})
-    if "resnet50" not in models or "resnet34" not in models:
+    from emotion.analysis.curve_heads import representatives
+
+    mcnemar = {**evidence.get("mcnemar", {}), **evidence.get("curve_mcnemar", {})}
+    chosen = representatives(evidence.get("models", {}), evidence.get("curve_heads", {}), mcnemar,
+                             ["resnet34", "resnet50"])
+    if "resnet50" not in chosen or "resnet34" not in chosen:
         return _claim("resnet50_vs_resnet34", "not yet measured", "", "results/06_evaluation.json",
                       "released paper-faithful resnet34 and resnet50 at the same budget: `python -m emotion train "
                       "--model resnet50 --epochs 10 --mixed-precision --release` (resnet34's recipe)")
-    test = evidence["mcnemar"]["resnet50_vs_resnet34"]
-    significantly_better = (_accuracy(evidence, "resnet50") > _accuracy(evidence, "resnet34")
-                            and test["p_value"] < SIGNIFICANCE)
-    runs = [(name, _epochs(evidence, name)) for name in ("resnet34", "resnet50")]
-    return _gated("resnet50_vs_resnet34", evidence, runs,
-                  "not reproduced" if significantly_better else "reproduced",
-                  f"PrivateTest accuracy of the stored release files: {_released(evidence, 'resnet50')} "
-                  f"{_accuracy(evidence, 'resnet50'):.4f} vs {_released(evidence, 'resnet34')} "
-                  f"{_accuracy(evidence, 'resnet34'):.4f}; McNemar p = {test['p_value']:.3g}",
-                  "results/06_evaluation.json")
+    deep, shallow = chosen["resnet50"], chosen["resnet34"]
+    test = mcnemar[f"{deep['run']}_vs_{shallow['run']}"]
+    significantly_better = deep["accuracy"] > shallow["accuracy"] and test["p_value"] < SIGNIFICANCE
+    scored = _scored_as(deep, shallow)
+    runs = [(name, chosen[name]["epochs"]) for name in ("resnet34", "resnet50")]
+    return _gated("resnet50_vs_resnet34", evidence, runs, "not reproduced" if significantly_better else "reproduced",
+                  f"{scored}: {_representative_name(evidence, 'resnet50', deep)} {deep['accuracy']:.4f} vs "
+                  f"{_representative_name(evidence, 'resnet34', shallow)} {shallow['accuracy']:.4f}; McNemar p = "
+                  f"{test['p_value']:.3g}", "results/06_evaluation.json")
 
 
 def fer2013_accuracy_claim(evidence: dict) -> Claim:
