@@ -117,3 +117,30 @@ def test_resnet50_against_resnet34_uses_the_heads_too():
     assert ("resnet50_20ep (20 epochs, its budget curve's longest run) 0.6100 vs resnet34 (float16 weights) 0.5985; "
             "McNemar p = 0.3") in entry["evidence"]
     assert [run["epochs"] for run in entry["budget"]] == [10, 20]
+
+
+def test_a_head_notebook_06_has_not_scored_yet_is_named_in_needs(results):
+    from emotion.analysis.curve_heads import stale_heads
+    from emotion.analysis.training_rules import budget_evidence
+
+    budgets = budget_evidence(results)
+    old = {"basic_cnn": {"run": "basic_cnn_30ep", "epochs": 30}}
+    assert stale_heads(budgets, old, ["basic_cnn", "resnet18"]) == (
+        "notebook 06 has not scored the longest budget run of basic_cnn (basic_cnn_60ep, scored: basic_cnn_30ep) yet: "
+        "re-run it (python -m emotion run-notebooks --mode full --only 06) so that each stands for its architecture")
+    assert stale_heads(budgets, {"basic_cnn": {"run": "basic_cnn_60ep"}}, ["basic_cnn"]) == ""
+    review = review_heads({"basic_cnn": {**curve_heads(results)["basic_cnn"], "run": "basic_cnn_30ep",
+                                         "predictions": None}}, LABELS,
+                          {"basic_cnn": predictions_with(36), "resnet18": predictions_with(33)}, resamples=100, seed=0)
+    entry = next(e for e in claims_ledger(evidence_with(review, budgets)) if e["id"] == "resnet_vs_cnn")
+    assert "re-run it (python -m emotion run-notebooks --mode full --only 06)" in entry["needs"]
+    assert "stored release files" in entry["evidence"]  # the releases stood in
+
+
+def test_a_head_that_is_a_release_is_scored_as_its_stored_file_and_release_pairs_are_left_to_notebook_06():
+    head = {"run": "basic_cnn", "model": "basic_cnn", "epochs": 14, "predictions": encode_predictions(LABELS),
+            "privatetest_accuracy": 1.0, "source": "results/03_train_basic_cnn.json"}
+    review = review_heads({"basic_cnn": head}, LABELS, {"basic_cnn": predictions_with(36),
+                                                        "resnet18": predictions_with(33)}, resamples=100, seed=0)
+    assert review["heads"]["basic_cnn"]["intervals"]["accuracy"]["estimate"] == pytest.approx(36 / 60)
+    assert set(review["mcnemar"]) == set()  # no head other than a release: notebook 06 tests the releases itself

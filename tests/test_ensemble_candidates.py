@@ -41,10 +41,14 @@ def test_runs_are_priced_like_releases_and_ordered_cheapest_first():
 
 
 def test_a_warm_started_run_counts_its_parents_time():
-    warm = {**run_document(8, 50.0, 30.0), "warm_start": {"from": "models/x.keras"},
-            "cumulative_training_cpu_minutes": 650.0, "cumulative_training_wall_minutes": 420.0}
+    from emotion.classify.release import with_cumulative_time
+
+    # As release_run writes it: the lineage's time in training_*, the run's own in own_training_*.
+    warm = with_cumulative_time({**run_document(8, 50.0, 30.0), "warm_start": {"from": "models/x.keras"},
+                                 "cumulative_training_cpu_minutes": 650.0, "cumulative_training_wall_minutes": 420.0})
     row = candidate_costs(release_table(), {"cycle": warm}, TRAINING_COST).loc["cycle"]
     assert (row["training_cpu_minutes"], row["own_training_cpu_minutes"]) == (650.0, 50.0)
+    assert (row["training_wall_minutes"], row["own_training_wall_minutes"]) == (420.0, 30.0)
     assert np.isnan(row["quiet_cpu_minutes"]) and row["own_quiet_cpu_minutes"] == pytest.approx(40.0)
 
 

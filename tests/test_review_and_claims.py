@@ -323,6 +323,8 @@ def test_a_curve_at_the_papers_60_epochs_settles_runs_of_that_length_only():
     paper = {"basic_cnn": {**still_rising("basic_cnn", 60), "epochs": (30, 60), "status": "paper budget",
                            "reached_paper_budget": True, "settled": True}}
     assert budget_record({"budgets": paper}, [("basic_cnn", 60)])[0]["settled"] is True
+    short = budget_record({"budgets": paper}, [("basic_cnn", 14)])[0]
+    assert (short["settled"], short["status"]) == (False, "shorter than the paper's budget its curve reached")
     assert budget_gate({"budgets": paper}, [("basic_cnn", 60)], "not reproduced") == ("not reproduced", "")
     assert budget_gate({"budgets": paper}, [("basic_cnn", 14)], "not reproduced") == (
         "inconclusive at this budget", "basic_cnn: its curve reached the paper's 60 epochs, but these runs stopped "

@@ -34,8 +34,8 @@ def labelled():
 
 
 def results_document(accuracy_none: float, accuracy_flip: float, run: str = "run") -> dict:
-    return {"meta": {"mode": "full"}, "run": run, "test": {"accuracy": accuracy_none},
-            "test_tta": {"accuracy": accuracy_flip}}
+    return {"meta": {"mode": "full"}, "run": run, "test": {"accuracy": accuracy_none, "tta_mode": "none"},
+            "test_tta": {"accuracy": accuracy_flip, "tta": True, "tta_mode": "flip"}}
 
 
 def test_outputs_sit_beside_their_results_file():
@@ -78,6 +78,11 @@ def test_outputs_must_reproduce_the_recorded_accuracy(labelled):
         check_against_record(outputs, private, results_document(47 / 50, 0.0), where="run x")
     with pytest.raises(DataFormatError, match="50 PrivateTest outputs for 49 labels"):
         check_against_record(outputs, private[:49], results_document(1.0, 0.0))
+    # An output whose accuracy the results do not record cannot be checked, so it is refused.
+    unrecorded = results_document(1.0, 0.0)
+    del unrecorded["test_tta"]
+    with pytest.raises(DataFormatError, match="no PrivateTest accuracy with flip TTA"):
+        check_against_record(outputs, private, unrecorded)
 
 
 def test_stored_runs_become_ensemble_candidates(tmp_path, labelled):
@@ -89,6 +94,11 @@ def test_stored_runs_become_ensemble_candidates(tmp_path, labelled):
     found, documents = stored_run_outputs(tmp_path, "none", labels, exclude={"excluded"})
     assert list(documents) == ["with_outputs"] and list(found["PrivateTest"]) == ["with_outputs"]
     assert (found["PrivateTest"]["with_outputs"].argmax(axis=1) == labels["PrivateTest"]).all()
+    # Outputs left from an earlier run of that name do not give the accuracy its results now record.
+    (tmp_path / "03_ablation_with_outputs.json").write_text(json.dumps(results_document(0.5, 0.0, "with_outputs")))
+    with pytest.raises(DataFormatError, match="not the outputs of the checkpoint it scored"):
+        stored_run_outputs(tmp_path, "none", labels, exclude={"excluded"})
+    (tmp_path / "03_ablation_with_outputs.json").unlink()
     write_outputs(tmp_path / "03_ablation_orphan_outputs.npz", outputs, labels)
     with pytest.raises(DataFormatError, match="no results file 03_ablation_orphan.json beside it"):
         stored_run_outputs(tmp_path, "none", labels)
@@ -102,7 +112,8 @@ def test_a_checkpoints_outputs_are_written_only_when_they_reproduce_its_results(
     scored = evaluate_model(model, *splits["PrivateTest"])
     flipped = evaluate_model(model, *splits["PrivateTest"], tta=True)
     results = tmp_path / "03_ablation_tiny.json"
-    results.write_text(json.dumps(results_document(scored["accuracy"], flipped["accuracy"], "tiny")))
+    results.write_text(json.dumps({**results_document(scored["accuracy"], flipped["accuracy"], "tiny"),
+                                   "test": scored, "test_tta": flipped}))
     path = write_run_outputs(tiny_model, results, splits)
     assert path == tmp_path / "03_ablation_tiny_outputs.npz"
     stored = read_outputs(path, "none", {split: labels for split, (_, labels) in splits.items()})

@@ -323,7 +323,7 @@ def paper_recipe_runs(results_dir: Path | str) -> dict[str, dict]:
     """Runs (released ``03_train_*`` and experiment ``03_ablation_*``) trained with the paper's recipe
     (:func:`emotion.classify.recipes.recipe_config` ``"paper"``) for their model, at any epoch budget, seed or
     precision: ``{run name: {"payload": results, "source": "results/<file>.json"}}``."""
-    from emotion.classify.recipes import TrainConfig, recipe_config
+    from emotion.classify.recipes import TrainConfig, recipe_identity
 
     found = {}
     for prefix in ("03_train_", "03_ablation_"):
@@ -331,9 +331,7 @@ def paper_recipe_runs(results_dir: Path | str) -> dict[str, dict]:
             model = payload.get("model") or payload.get("recipe", {}).get("model")
             if model is None:
                 continue
-            recipe = {**TrainConfig(model=model).as_dict(), **payload.get("recipe", {})}
-            paper = recipe_config("paper", model).as_dict()
-            if not differing_fields(paper, recipe, ignore=("epochs", "seed", "mixed_precision")):
+            if recipe_identity({**TrainConfig(model=model).as_dict(), **payload.get("recipe", {})}) == "paper":
                 found[name] = {"payload": payload, "source": f"results/{prefix}{name}.json"}
     return found
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from emotion.analysis.lineage_cost import named_recipe, run_cost
+from emotion.analysis.lineage_cost import run_cost
+from emotion.classify.recipes import recipe_identity
 from emotion.paths import RESULTS_DIR
 from emotion.provenance import read_results
 
@@ -53,7 +54,7 @@ def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | Non
         ``privatetest_macro_f1``, ``privatetest_n``, ``cpu_hours``, ``wall_hours`` (as recorded, over all of a
         run's sessions), ``quiet_cpu_hours`` (its epochs at the quiet price of ``training_cost``,
         :func:`emotion.analysis.lineage_cost.run_cost`; NaN without one) and ``recipe`` (the named recipe it follows,
-        "study" or "paper", :func:`emotion.analysis.lineage_cost.named_recipe`; "own" for neither).
+        "study" or "paper", :func:`emotion.classify.recipes.recipe_identity`; "own" for neither).
     """
     import json
 
@@ -72,7 +73,7 @@ def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | Non
             "privatetest_n": int(document["test"]["n"]),
             "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
             "quiet_cpu_hours": _quiet_hours(document, training_cost),
-            "recipe": named_recipe(full_recipe(document)) or "own",
+            "recipe": recipe_identity(full_recipe(document)),
         } for name, document in members), key=lambda row: row["epochs"])
         if len({row["epochs"] for row in rows}) >= 2:
             curves[rows[-1]["run"]] = pd.DataFrame(rows)
@@ -114,10 +115,11 @@ def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
 
 
 def full_recipe(document: dict) -> dict:
-    """A release's recipe with the fields older runs did not record filled with their defaults."""
-    from emotion.classify.recipes import TrainConfig
+    """A run's recipe with the fields older runs did not record filled with their defaults
+    (:func:`emotion.classify.run_folder.recipe_with_defaults`)."""
+    from emotion.classify.run_folder import recipe_with_defaults
 
-    return {**TrainConfig(model=document["model"]).as_dict(), **document.get("recipe", {})}
+    return recipe_with_defaults(document.get("recipe", {}), document["model"])
 
 
 def convergence_by_run(curves: dict[str, pd.DataFrame]) -> dict[str, dict]:

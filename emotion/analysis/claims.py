@@ -21,8 +21,9 @@ from typing import Any, Callable
 
 # The budget gate and the experiments' outcome rules live in emotion.analysis.training_rules; evaluation_prose
 # (SIGNIFICANCE), ledger_prose (UNSETTLED) and the tests import them from here, so they stay importable here.
-from emotion.analysis.training_rules import (  # noqa: F401  (budget_evidence, SHORTER_THAN_CONVERGED re-exported)
+from emotion.analysis.training_rules import (  # noqa: F401  (budget_evidence, SHORTER_THAN_* re-exported)
     SHORTER_THAN_CONVERGED,
+    SHORTER_THAN_PAPER_BUDGET,
     SIGNIFICANCE,
     UNSETTLED,
     augmentation_rule,
@@ -225,6 +226,16 @@ def _representative_name(evidence: dict, architecture: str, chosen: dict) -> str
     return f"{chosen['run']} ({chosen['epochs']} epochs, its budget curve's longest run)"
 
 
+def _stale(evidence: dict, architectures: list[str]) -> str:
+    """What a comparison of ``architectures`` needs when notebook 06 scored older heads than the budget curves now
+    have (:func:`emotion.analysis.curve_heads.stale_heads`); "" before notebook 06 recorded heads at all."""
+    from emotion.analysis.curve_heads import stale_heads
+
+    if "curve_heads" not in evidence:
+        return ""
+    return stale_heads(evidence.get("budgets") or {}, evidence["curve_heads"], architectures)
+
+
 def _scored_as(*chosen: dict) -> str:
     """What a comparison of the runs ``chosen`` (:func:`emotion.analysis.curve_heads.representatives`) scores."""
     if all(entry["kind"] == "release file" for entry in chosen):
@@ -236,7 +247,7 @@ def _scored_as(*chosen: dict) -> str:
 def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     from emotion.analysis.curve_heads import representatives
 
-    mcnemar = {**evidence.get("mcnemar", {}), **evidence.get("curve_mcnemar", {})}
+    mcnemar = {**evidence.get("curve_mcnemar", {}), **evidence.get("mcnemar", {})}  # the releases' own tests win
     chosen = representatives(evidence.get("models", {}), evidence.get("curve_heads", {}), mcnemar,
                              ["basic_cnn", *PAPER_RESNETS])
     resnets = [name for name in PAPER_RESNETS if name in chosen]
@@ -256,13 +267,14 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
                   "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced",
                   f"{scored}: {_representative_name(evidence, best, resnet)} {resnet['accuracy']:.4f} vs "
                   f"{_representative_name(evidence, 'basic_cnn', cnn)} {cnn['accuracy']:.4f}; McNemar p = "
-                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else ""), "results/06_evaluation.json")
+                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else ""), "results/06_evaluation.json",
+                  _stale(evidence, ["basic_cnn", *PAPER_RESNETS]))
 
 
 def resnet50_claim(evidence: dict) -> Claim:
     from emotion.analysis.curve_heads import representatives
 
-    mcnemar = {**evidence.get("mcnemar", {}), **evidence.get("curve_mcnemar", {})}
+    mcnemar = {**evidence.get("curve_mcnemar", {}), **evidence.get("mcnemar", {})}  # the releases' own tests win
     chosen = representatives(evidence.get("models", {}), evidence.get("curve_heads", {}), mcnemar,
                              ["resnet34", "resnet50"])
     if "resnet50" not in chosen or "resnet34" not in chosen:
@@ -277,7 +289,7 @@ def resnet50_claim(evidence: dict) -> Claim:
     return _gated("resnet50_vs_resnet34", evidence, runs, "not reproduced" if significantly_better else "reproduced",
                   f"{scored}: {_representative_name(evidence, 'resnet50', deep)} {deep['accuracy']:.4f} vs "
                   f"{_representative_name(evidence, 'resnet34', shallow)} {shallow['accuracy']:.4f}; McNemar p = "
-                  f"{test['p_value']:.3g}", "results/06_evaluation.json")
+                  f"{test['p_value']:.3g}", "results/06_evaluation.json", _stale(evidence, ["resnet34", "resnet50"]))
 
 
 def fer2013_accuracy_claim(evidence: dict) -> Claim:

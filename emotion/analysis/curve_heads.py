@@ -88,7 +88,9 @@ def head_predictions(heads: dict[str, dict], labels: np.ndarray, *, rows: int | 
 def review_heads(heads: dict[str, dict], labels: np.ndarray, release_predictions: dict[str, np.ndarray], *,
                  resamples: int, seed: int, rows: int | None = None) -> dict:
     """Notebook 06's review of the heads: each head that kept predictions scored with 95 % bootstrap intervals of
-    accuracy and macro-F1, and McNemar's test between every two of the heads and the releases.
+    accuracy and macro-F1, and McNemar's test between each such head and every release and other head (the releases'
+    tests among themselves are notebook 06's own). A head that is itself a release (a curve whose longest run is the
+    release) is scored as its stored file, like the release.
 
     Args:
         labels: all PrivateTest labels (the heads' predictions are checked against them).
@@ -97,29 +99,47 @@ def review_heads(heads: dict[str, dict], labels: np.ndarray, release_predictions
 
     Returns:
         ``{"heads": {architecture: head without "predictions", plus "intervals" where scored}, "mcnemar":
-        {"a_vs_b": ...} over heads and releases, "images": n scored}``.
+        {"a_vs_b": ...} for every ordered pair with a head in it, "images": n scored}``.
     """
     from emotion.analysis.review import intervals, pairwise_mcnemar
 
     labels = np.asarray(labels)
     scored_labels = labels[:rows]
-    predicted = head_predictions(heads, labels, rows=rows)
+    predicted = {**head_predictions(heads, labels, rows=rows), **{
+        head["run"]: release_predictions[head["run"]] for head in heads.values() if head["run"] in release_predictions}}
     review = {}
     for model, head in heads.items():
         entry = {key: value for key, value in head.items() if key != "predictions"}
         if head["run"] in predicted:
             entry["intervals"] = intervals(scored_labels, predicted[head["run"]], resamples, seed)
         review[model] = entry
-    everyone = {**release_predictions, **predicted}
-    return {"heads": review, "mcnemar": pairwise_mcnemar(scored_labels, everyone) if len(everyone) > 1 else {},
-            "images": int(len(scored_labels))}
+    everyone = {**predicted, **release_predictions}
+    tests = pairwise_mcnemar(scored_labels, everyone) if len(everyone) > 1 else {}
+    involved = set(predicted) - set(release_predictions)
+    return {"heads": review, "images": int(len(scored_labels)),
+            "mcnemar": {key: test for key, test in tests.items()
+                        if any(key.startswith(f"{run}_vs_") or key.endswith(f"_vs_{run}") for run in involved)}}
+
+
+def stale_heads(budgets: dict[str, dict], heads: dict[str, dict], architectures: list[str]) -> str:
+    """The ``needs`` clause for ``architectures`` whose longest budget run now (``budgets``,
+    :func:`emotion.analysis.training_rules.budget_evidence`) is not the head notebook 06 last scored (``heads``): a run
+    landed after it ran, so its release stood for the architecture instead. "" when every head is current."""
+    stale = [f"{name} ({budgets[name]['curve']}, scored: {heads[name]['run'] if name in heads else 'none'})"
+             for name in architectures if name in budgets
+             and (name not in heads or heads[name]["run"] != budgets[name]["curve"])]
+    if not stale:
+        return ""
+    return ("notebook 06 has not scored the longest budget run of " + ", ".join(stale) + " yet: re-run it (python -m "
+            "emotion run-notebooks --mode full --only 06) so that each stands for its architecture")
 
 
 def representatives(models: dict[str, dict], heads: dict[str, dict], mcnemar: dict[str, dict],
                     architectures: list[str]) -> dict[str, dict]:
     """Which run stands for each of ``architectures`` in a comparison: its head where notebook 06 scored one
-    (``heads[arch]`` with ``intervals``), else its release (``models[arch]``, notebook 06's review of the release
-    files); an architecture with neither is left out.
+    (``heads[arch]`` with ``intervals``) and tested it against the other architectures' runs (a McNemar key in
+    ``mcnemar`` for each), else its release (``models[arch]``, notebook 06's review of the release files); an
+    architecture with neither is left out.
 
     Returns:
         ``{architecture: {"run", "kind" ("budget-curve head" or "release file"), "epochs", "accuracy",

@@ -18,21 +18,21 @@ candidate."""
 
 
 def run_cost_row(document: dict, training_cost: dict | None) -> dict:
-    """The :data:`COST_COLUMNS` of one experiment run (its ``03_ablation_*.json`` document): recorded CPU and wall
-    minutes, and its epochs at the quiet price of its recipe (NaN without one). A run warm-started from a file is
-    counted with its recorded cumulative time (its own parent is not a candidate)."""
+    """The :data:`COST_COLUMNS` of one experiment run (its ``03_ablation_*.json`` document, as
+    :func:`emotion.classify.release.release_run` writes it: ``training_*`` the whole lineage's time, ``own_training_*``
+    the run's own): recorded CPU and wall minutes, and its epochs at the quiet price of its recipe (NaN without one).
+    A warm-started run's parent is no candidate, so its lineage has no quiet price (NaN) and is ordered and counted
+    as recorded."""
     from emotion.classify.run_folder import recipe_with_defaults
 
-    own_cpu, own_wall = document["training_cpu_minutes"], document["training_wall_minutes"]
+    cpu, wall = document["training_cpu_minutes"], document["training_wall_minutes"]
     recipe = recipe_with_defaults(document.get("recipe", {}), document["model"])
     quiet = run_cost(document, recipe, training_cost or None)["quiet_cpu_minutes"]
     quiet = float("nan") if quiet is None else quiet
-    warm = "warm_start" in document
-    cpu = (document.get("cumulative_training_cpu_minutes") or own_cpu) if warm else own_cpu
-    wall = (document.get("cumulative_training_wall_minutes") or own_wall) if warm else own_wall
     return {"training_cpu_minutes": cpu, "training_wall_minutes": wall,
-            "own_training_cpu_minutes": own_cpu, "own_training_wall_minutes": own_wall, "warm_start_from": "",
-            "quiet_cpu_minutes": float("nan") if warm else quiet, "own_quiet_cpu_minutes": quiet}
+            "own_training_cpu_minutes": document.get("own_training_cpu_minutes", cpu),
+            "own_training_wall_minutes": document.get("own_training_wall_minutes", wall), "warm_start_from": "",
+            "quiet_cpu_minutes": float("nan") if "warm_start" in document else quiet, "own_quiet_cpu_minutes": quiet}
 
 
 def candidate_costs(table: pd.DataFrame, runs: Mapping[str, dict], training_cost: dict | None) -> pd.DataFrame:

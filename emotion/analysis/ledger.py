@@ -60,7 +60,7 @@ def evaluation_evidence(evaluation: dict[str, Any], source: str = EVALUATION_FIL
     ``epochs``, ``weights_dtype``), ``mcnemar``, ``imbalance``, ``ckplus`` (the reference model's CK+48 review, None
     when CK+48 was skipped), ``curve_heads`` and ``curve_mcnemar`` (each architecture's budget-curve head as notebook
     06 scored it and McNemar's tests between heads and releases, :func:`emotion.analysis.curve_heads.review_heads`;
-    empty before notebook 06 recorded them).
+    absent before notebook 06 recorded them).
 
     Raises:
         DataFormatError: the results lack one of these (written before notebook 06 recorded it); names ``source``.
@@ -70,10 +70,10 @@ def evaluation_evidence(evaluation: dict[str, Any], source: str = EVALUATION_FIL
         models = {name: {"intervals": entry["intervals"], "training_cpu_minutes": entry["training_cpu_minutes"],
                          "publictest_accuracy": entry["publictest_accuracy"], "epochs": entry["epochs"],
                          "weights_dtype": entry["weights_dtype"]} for name, entry in evaluation["models"].items()}
-        heads = evaluation.get("curve_heads", {})
+        heads = {} if "curve_heads" not in evaluation else {"curve_heads": evaluation["curve_heads"]["heads"],
+                                                             "curve_mcnemar": evaluation["curve_heads"]["mcnemar"]}
         return {"models": models, "mcnemar": evaluation["mcnemar"], "imbalance": evaluation["imbalance"],
-                "ckplus": evaluation.get("ckplus", {}).get(reference), "curve_heads": heads.get("heads", {}),
-                "curve_mcnemar": heads.get("mcnemar", {})}
+                "ckplus": evaluation.get("ckplus", {}).get(reference), **heads}
     except (KeyError, TypeError) as error:
         raise DataFormatError(f"{source} lacks {error} that the claims ledger weighs: it was written by an older "
                               "notebook 06; re-run it (python -m emotion run-notebooks --mode full --only 06)."

@@ -43,6 +43,8 @@ def budget_evidence(results_dir: Path) -> dict[str, dict]:
 
 SHORTER_THAN_CONVERGED = "shorter than its converged budget"
 """The status of a run whose model's curve converged, but only at more epochs than the run trained."""
+SHORTER_THAN_PAPER_BUDGET = "shorter than the paper's budget its curve reached"
+"""The status of a run whose model's curve is settled at the paper's 60 epochs, while the run trained fewer."""
 _CURVE_STATES = {"capped": "hit the CPU-hour cap", "no doubling": "has no doubling yet",
                  "still rising": "was still rising", "falling": "was falling"}
 
@@ -55,10 +57,10 @@ def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> l
             the shorter budget of the curve's last doubling (without ``epochs``, the curve is taken to cover the run).
 
     Returns:
-        Per run: ``model``, ``epochs``, ``curve`` (None without one), ``status`` (the curve's, "no budget curve" or
-        :data:`SHORTER_THAN_CONVERGED`), ``settled`` (bool: its curve converged, or reached the paper's 60 epochs,
-        at no fewer epochs than the run's), and with a curve ``longest_epochs``, ``converged_from``, ``settled_from``
-        (the fewest epochs a settled run needs) and ``publictest_change_points``.
+        Per run: ``model``, ``epochs``, ``curve`` (None without one), ``status`` (the curve's, "no budget curve",
+        :data:`SHORTER_THAN_CONVERGED` or :data:`SHORTER_THAN_PAPER_BUDGET`), ``settled`` (bool: its curve converged,
+        or reached the paper's 60 epochs, at no fewer epochs than the run's), and with a curve ``longest_epochs``,
+        ``converged_from``, ``settled_from`` (the fewest epochs a settled run needs) and ``publictest_change_points``.
     """
     budgets = evidence.get("budgets") or {}
     record = []
@@ -75,7 +77,8 @@ def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> l
                         int(status["longest_epochs"]) if status.get("reached_paper_budget") else None)
         too_short = settled_from is not None and epochs is not None and epochs < settled_from
         record.append({"model": model, "epochs": epochs, "curve": status["curve"],
-                       "status": SHORTER_THAN_CONVERGED if too_short else status["status"],
+                       "status": (status["status"] if not too_short else SHORTER_THAN_CONVERGED
+                                  if converged_from is not None else SHORTER_THAN_PAPER_BUDGET),
                        "settled": settled_from is not None and not too_short,
                        "longest_epochs": int(status["longest_epochs"]), "converged_from": converged_from,
                        "settled_from": settled_from,
@@ -88,7 +91,7 @@ def _what_settles(run: dict) -> str:
     model = run["model"]
     if run["curve"] is None:
         return f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)"
-    if run["status"] == SHORTER_THAN_CONVERGED:
+    if run["status"] in (SHORTER_THAN_CONVERGED, SHORTER_THAN_PAPER_BUDGET):
         reached = (f"converged from {run['converged_from']} epochs" if run.get("converged_from") is not None else
                    f"reached the paper's {run['settled_from']} epochs")
         return (f"{model}: its curve {reached}, but these runs stopped at {run['epochs']}; next: the same runs at "

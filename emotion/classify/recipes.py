@@ -94,6 +94,21 @@ def recipe_config(recipe: str, model: str) -> TrainConfig:
     raise ConfigurationError(f"unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}.")
 
 
+
+RECIPE_FREE_FIELDS = ("epochs", "seed", "mixed_precision")
+"""The fields a run may change and still follow a named recipe: its epoch budget, seed and dtype policy."""
+
+
+def recipe_identity(recipe: dict[str, Any]) -> str:
+    """Which named recipe (:data:`RECIPES`) ``recipe`` (a full recipe: every :class:`TrainConfig` field) follows,
+    whatever its :data:`RECIPE_FREE_FIELDS`: "study", "paper", or "own" for any other (another learning rate, class
+    weighting, no augmentation, a warm start...)."""
+    for name in RECIPES:
+        named = recipe_config(name, recipe["model"]).as_dict()
+        if all(named[key] == recipe.get(key) for key in named if key not in RECIPE_FREE_FIELDS):
+            return name
+    return "own"
+
 def with_overrides(config: TrainConfig, **overrides) -> TrainConfig:
     """Return ``config`` with the given fields replaced (``None`` values are ignored)."""
     return replace(config, **{key: value for key, value in overrides.items() if value is not None})

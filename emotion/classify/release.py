@@ -103,7 +103,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     PrivateTest metrics of the PublicTest-chosen checkpoint); the weights stay in the run folder. With
     ``output_splits`` (PublicTest and PrivateTest), the checkpoint's softmax outputs on them are checked against its
     recorded accuracies and kept beside the results (:mod:`emotion.classify.run_outputs`), so that an ensemble can
-    use the run on any clone.
+    use the run on any clone; outputs that fail the check are not kept (a warning says so), the results still are.
 
     Args:
         test_split: the (images, labels) the run was scored on, to score a float16-stored model again (default: FER2013
@@ -115,6 +115,7 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
 
     Raises:
         ConfigurationError: the run did not finish its epoch budget or has no PrivateTest evaluation.
+        ModelFileError: the checkpoint cannot be loaded (to store it as float16, or to keep an ablation's outputs).
     """
     from emotion.provenance import write_results
 
@@ -131,19 +132,11 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     protocol = f"fit on Training; epoch {summary['chosen_epoch']} chosen on PublicTest; PrivateTest evaluated once"
     if ablation:
         payload = {**summary, "run": name, "protocol": protocol}
-        outputs = None
-        if output_splits is not None:
-            from emotion.classify.run_outputs import checked_outputs
-
-            outputs = checked_outputs(result.best_model, output_splits, payload)
         results_path = write_results(released_results(name, ablation=True, results_dir=results_dir), payload, mode=mode,
                                      seed=summary["recipe"]["seed"])
         written = {"model": None, "history": None, "results": results_path}
-        if outputs is not None:
-            from emotion.classify.run_outputs import outputs_path, write_outputs
-
-            written["outputs"] = write_outputs(outputs_path(results_path), outputs,
-                                               {split: labels for split, (_, labels) in output_splits.items()})
+        if output_splits is not None:
+            written["outputs"] = _keep_outputs(result.best_model, results_path, output_splits, name)
         return written
 
     models_dir = Path(models_dir)
@@ -189,6 +182,23 @@ def release_run(result: TrainResult, models_dir: Path | str, results_dir: Path |
     results_path = write_results(released_results(name, ablation=False, results_dir=results_dir), payload, mode=mode,
                                  seed=summary["recipe"]["seed"])
     return {"model": model_path, "history": history_path, "results": results_path}
+
+
+def _keep_outputs(model_path: Path, results_path: Path, splits: dict, name: str) -> Path | None:
+    """Keep an ablation's outputs beside its results (:func:`emotion.classify.run_outputs.write_run_outputs`). The
+    results file is already written: outputs that do not reproduce it are not kept, with a warning that says how to
+    try again, rather than losing the run's results with them."""
+    import warnings
+
+    from emotion.classify.run_outputs import write_run_outputs
+    from emotion.errors import DataFormatError
+
+    try:
+        return write_run_outputs(model_path, results_path, splits)
+    except DataFormatError as error:
+        warnings.warn(f"{name}: its outputs were not kept ({error}). Its results are; to try again: "
+                      f"python -m emotion run-outputs --name {name}", stacklevel=3)
+        return None
 
 
 def recipe_rows(release: dict) -> dict[str, Any]:

@@ -55,25 +55,30 @@ def compute_outputs(model, splits: Mapping[str, tuple[np.ndarray, np.ndarray]]) 
 
 def check_against_record(outputs: Mapping[str, Mapping[str, np.ndarray]], private_labels: np.ndarray,
                          document: dict, *, where: str = "the run") -> dict[str, float]:
-    """Check that the PrivateTest outputs reproduce the accuracies ``document`` (a run's results) recorded.
+    """Check that every PrivateTest output reproduces the accuracy ``document`` (a run's results) recorded for its
+    test-time augmentation (:data:`RECORDED_ACCURACY`; the ``test_tta`` block must say it used flip TTA).
 
     Returns:
-        ``{tta: recomputed accuracy}`` for each mode the document records.
+        ``{tta: recomputed accuracy}`` for each mode of ``outputs["PrivateTest"]``.
 
     Raises:
         DataFormatError: an output's accuracy differs from the recorded one by more than :data:`TOLERANCE_IMAGES`
-            images, or the labels do not match the outputs in number.
+            images, the document records no accuracy for one of the modes (it could not be checked), or the labels do
+            not match the outputs in number.
     """
     labels = np.asarray(private_labels)
     found = {}
-    for tta, block in RECORDED_ACCURACY.items():
-        if tta not in outputs.get("PrivateTest", {}) or "accuracy" not in document.get(block, {}):
-            continue
-        probabilities = np.asarray(outputs["PrivateTest"][tta])
+    for tta, probabilities in outputs.get("PrivateTest", {}).items():
+        block = document.get(RECORDED_ACCURACY.get(tta, ""), {})
+        recorded_mode = block.get("tta_mode", "flip" if block.get("tta") else "none")
+        if "accuracy" not in block or recorded_mode != tta:
+            raise DataFormatError(f"{where}: its results record no PrivateTest accuracy with {tta} TTA to check its "
+                                  "outputs against.")
+        probabilities = np.asarray(probabilities)
         if len(probabilities) != len(labels):
             raise DataFormatError(f"{where}: {len(probabilities)} PrivateTest outputs for {len(labels)} labels.")
         correct = int((probabilities.argmax(axis=1) == labels).sum())
-        recorded = round(float(document[block]["accuracy"]) * len(labels))
+        recorded = round(float(block["accuracy"]) * len(labels))
         if abs(correct - recorded) > TOLERANCE_IMAGES:
             raise DataFormatError(
                 f"{where}: its outputs ({tta} TTA) get {correct} of {len(labels)} PrivateTest images right, the "
@@ -137,7 +142,8 @@ def stored_run_outputs(results_dir: Path | str, tta: str, labels: Mapping[str, n
         ``({split: {run: float32 (n, 7)}}, {run: its results document})``; runs named in ``exclude`` are left out.
 
     Raises:
-        DataFormatError: a stored file is unreadable or belongs to other labels.
+        DataFormatError: a stored file is unreadable, belongs to other labels, or does not give the PrivateTest accuracy
+            its run's results record.
     """
     from emotion.provenance import read_results
 
@@ -152,7 +158,11 @@ def stored_run_outputs(results_dir: Path | str, tta: str, labels: Mapping[str, n
         name = document.get("run", results_path.stem.removeprefix("03_ablation_"))
         if name in exclude:
             continue
-        for split, values in read_outputs(path, tta, {split: labels[split] for split in OUTPUT_SPLITS}).items():
+        stored = read_outputs(path, tta, {split: labels[split] for split in OUTPUT_SPLITS})
+        # Outputs left from an earlier run of the same name would not give the accuracy its results record.
+        check_against_record({"PrivateTest": {tta: stored["PrivateTest"]}}, labels["PrivateTest"], document,
+                             where=str(path))
+        for split, values in stored.items():
             outputs[split][name] = values
         documents[name] = document
     return outputs, documents

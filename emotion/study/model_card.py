@@ -120,7 +120,8 @@ def render_model_card(results_dir: Path = RESULTS_DIR) -> str:
         lines += ["## How long is long enough? Budget curves", "",
                   "A release is one run at one epoch budget. The study trains the same recipe at doubled budgets "
                   "(`make budgets`) to see whether a model had converged; these runs are experiments, kept as results "
-                  "(and their outputs on the test splits), not as model files.", "", budgets, ""]
+                  "(those released since runs keep them also with their outputs on the test splits, "
+                  "`results/03_ablation_*_outputs.npz`), not as model files.", "", budgets, ""]
     lines += ["## Known failure modes", ""]
     overview = results_dir / "01_data_overview.json"
     if overview.is_file():

@@ -151,7 +151,9 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
     for name, records in curves.items():
         verdict = _verdict_cell(convergence(pd.DataFrame(records)))
         ordered = sorted(records, key=lambda record: record["epochs"])
-        rows += [row(f"`{ordered[-1]['model']}` ({ordered[-1].get('recipe', 'study')} recipe)", record,
+        recipe = {"study": "study recipe", "paper": "paper's recipe"}.get(ordered[-1].get("recipe", "study"),
+                                                                         "a recipe of its own")
+        rows += [row(f"`{ordered[-1]['model']}` ({recipe})", record,
                      verdict if record is ordered[-1] else "") for record in ordered]
     shown = {record["run"] for records in curves.values() for record in records}
     for name, entry in paper.items():

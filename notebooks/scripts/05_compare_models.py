@@ -161,7 +161,7 @@ display(Markdown(comparison_prose.describe_compute(results)))
 #
 # Where a curve peaks says little on its own: a cosine schedule gains in its last epochs whatever the budget. Whether a
 # model had converged is read from the budget curves of the next section only
-# (`emotion.analysis.compare.convergence_by_run`).
+# (`emotion.analysis.budget_curves.convergence_by_run`).
 
 # %%
 paper_runs = ablations.paper_recipe_runs(released_results_dir)  # the paper's own recipe (section below)
@@ -178,7 +178,7 @@ display(Markdown(comparison_prose.describe_learning(results)))
 # its last epochs whatever the budget, so a late chosen epoch proves nothing either way. Each point below is its own
 # run of one recipe at a larger epoch budget (`make budgets`: same model, seed, optimizer and augmentation; only the
 # epochs differ). The verdict reads the last doubling of the budget: a PublicTest change under `CONVERGED_POINTS`
-# points means converged (`emotion.analysis.compare.convergence`); a longest run at the paper's own 60 epochs
+# points means converged (`emotion.analysis.budget_curves.convergence`); a longest run at the paper's own 60 epochs
 # (`PAPER_TOTAL_EPOCHS`) settles the curve at the paper's budget without calling it converged; a longest run at the
 # `BUDGET_CAP_CPU_HOURS` CPU-hour cap stops the curve there, with how far it still rose.
 
