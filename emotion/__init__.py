@@ -27,8 +27,9 @@ stands for it in comparisons); the sentences
 notebooks 04, 05, 06 and 08 print: ``analysis.review_prose``, ``analysis.comparison_prose`` (with its tables,
 ``analysis.comparison_tables``), ``analysis.evaluation_prose``, ``analysis.ledger_prose``.
 Figures: ``figures.plots``, ``figures.detection_plots``, ``figures.evaluation_plots``, ``figures.ablation_plots``.
-Study outputs: ``study.results``, ``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``,
-``study.report_check``, ``study.model_card``.
+Study outputs: ``study.results``, ``study.command_times`` (what the two commands cost, for the README),
+``study.notebooks``, ``study.notebook_scripts``, ``study.prose``, ``study.report``, ``study.report_check``,
+``study.model_card``.
 System: ``app.pipeline``, ``app.pipeline_prose``,
 ``app.folder_benchmark``, ``app.peer``, ``app.peer_runs``, ``app.webapp``, ``app.webapp_load``,
 ``app.webapp_browser``, ``app.cli``; its commands, one module per stage, in ``app.commands``: ``app.commands.data``,

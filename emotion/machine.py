@@ -118,6 +118,11 @@ def own_cpu_seconds() -> float:
                                                            resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
+SHARED_CORES = 0.25
+"""A run counts as measured beside other work when other processes kept at least this many cores busy on average
+during it (:func:`other_cores`); the README's run-time tables mark its time."""
+
+
 def other_cores(busy_before: float | None, busy_after: float | None, own_seconds: float, wall_seconds: float) -> \
         float | None:
     """Cores other processes kept busy on average during a run: (machine busy CPU-seconds - the run's own) / wall

@@ -16,6 +16,7 @@ Commands:
     evaluate        score a saved .keras model on a FER2013 split, optionally with flip or ten-crop TTA (JSON)
     run-notebooks   execute the notebooks headless (``--mode smoke`` or ``--mode full``)
     results-table   print the README's results table from results/*.json, or rewrite/check the README
+    record-ci       read a clean clone's `.ci/run` log into results/00_commands.json (the README's command times)
     report          build the static HTML report (build/report/) and check it in headless Chromium
     model-card      write models/MODEL_CARD.md from results/*.json
     notebook-scripts  write notebooks/scripts/NN_slug.py, each notebook's sources as plain text (--check: compare only)

@@ -163,28 +163,41 @@ def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR
 
 
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int,
-                   other: float | None = None) -> None:
+                   other: float | None = None, variant: str | None = None) -> None:
     """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}},
     "other_cores": {stem: {mode: cores or None}}}``).
 
     Each time is stored under the mode it was measured in, with the cores other work kept busy meanwhile
     (:func:`emotion.machine.other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
-    a file last written by smoke runs (``make runtimes``) says so."""  # noqa: E501
+    a file last written by smoke runs (``make runtimes``) says so. A further run of the per-model notebook (``variant``:
+    its model) goes to ``{"variants": {stem: {model: s}}}``, ``"variant_other_cores"`` alike, in full mode only, so
+    that ``make figures``' whole time can be summed (:func:`emotion.study.command_times.figures_minutes`)."""  # noqa: E501
     from emotion.provenance import read_results, write_results
 
+    if variant is not None and mode != "full":
+        raise ValueError(f"only full mode runs the per-model notebook once per model; got mode {mode!r}")
     runtimes: dict = {}
     others: dict = {}
+    variants: dict = {}
+    variant_others: dict = {}
     if runtimes_file.is_file():
         document = read_results(runtimes_file)
         runtimes, others = document.get("notebooks", {}), document.get("other_cores", {})
-    runtimes.setdefault(notebook.stem, {})[mode] = round(seconds, 1)
-    others.setdefault(notebook.stem, {})[mode] = None if other is None else round(other, 2)
-    write_results(
-        runtimes_file,
-        {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform; other_cores: "
-                     "the cores other processes kept busy meanwhile (from /proc/stat)",
-         "notebooks": dict(sorted(runtimes.items())), "other_cores": dict(sorted(others.items()))},
-        mode=mode,
-        seed=seed,
-    )
+        variants, variant_others = document.get("variants", {}), document.get("variant_other_cores", {})
+    load = None if other is None else round(other, 2)
+    if variant is None:
+        runtimes.setdefault(notebook.stem, {})[mode] = round(seconds, 1)
+        others.setdefault(notebook.stem, {})[mode] = load
+    else:
+        variants.setdefault(notebook.stem, {})[variant] = round(seconds, 1)
+        variant_others.setdefault(notebook.stem, {})[variant] = load
+    payload = {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform; "
+                           "other_cores: the cores other processes kept busy meanwhile (from /proc/stat); variants: "
+                           "the per-model notebook's further full-mode runs, one per released model",
+               "notebooks": dict(sorted(runtimes.items())), "other_cores": dict(sorted(others.items()))}
+    if variants:
+        payload["variants"] = {stem: dict(sorted(times.items())) for stem, times in sorted(variants.items())}
+        payload["variant_other_cores"] = {stem: dict(sorted(times.items()))
+                                          for stem, times in sorted(variant_others.items())}
+    write_results(runtimes_file, payload, mode=mode, seed=seed)
 

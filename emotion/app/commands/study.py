@@ -1,5 +1,5 @@
-"""Commands of the study's outputs: ``run-notebooks``, ``results-table``, ``report``, ``model-card`` and
-``notebook-scripts``."""
+"""Commands of the study's outputs: ``run-notebooks``, ``results-table``, ``record-ci``, ``report``, ``model-card``
+and ``notebook-scripts``."""
 
 # Handlers import their stage lazily so that `python -m emotion --help` stays fast.
 from __future__ import annotations
@@ -32,6 +32,13 @@ def register(commands) -> None:
     group.add_argument("--write", metavar="README", help="rewrite the table inside this README")
     group.add_argument("--check", metavar="README", help="exit 1 when this README's table is out of date")
     table.set_defaults(handler=_results_table)
+
+    record = commands.add_parser("record-ci", help="read a clean clone's `.ci/run` log into results/00_commands.json "
+                                 "(the README's times of the two commands)")
+    record.add_argument("--log", required=True, help="the saved output of `.ci/run` (e.g. `.ci/run 2>&1 | tee LOG`)")
+    record.add_argument("--venv", required=True, help="the .venv that run created (its size is recorded)")
+    record.add_argument("--results", default=str(RESULTS_DIR), help="results folder (default results/)")
+    record.set_defaults(handler=_record_ci)
 
     report = commands.add_parser("report", help="build the static HTML report and check it in headless Chromium")
     report.add_argument("--output", default="build/report", help="output folder (default build/report)")
@@ -92,8 +99,9 @@ def _run_notebooks(arguments: argparse.Namespace) -> int:
             other = other_cores(busy_before, busy_cpu_seconds(), own_cpu_seconds() - own_before, run.seconds)
             beside = "" if other is None else f", other work meanwhile {other:.2f} cores"
             print(f"[{arguments.mode}] {label} done in {run.seconds:.0f} s{beside} -> {run.output}", flush=True)
-            if arguments.record_times and keep_as is None:
-                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed, other=other)
+            if arguments.record_times:
+                record_runtime(RUNTIMES_FILE, notebook, arguments.mode, run.seconds, arguments.seed, other=other,
+                               variant=None if keep_as is None else parameters.get("model_name"))
     return 0
 
 
@@ -112,6 +120,14 @@ def _results_table(arguments: argparse.Namespace) -> int:
         print(f"{arguments.check}: the results table differs from {results_dir}; run `make readme`.", file=sys.stderr)
         return 1
     print(headline_table(results_dir))
+    return 0
+
+
+def _record_ci(arguments: argparse.Namespace) -> int:
+    from emotion.study.command_times import record_ci_run
+
+    path = record_ci_run(arguments.log, arguments.venv, arguments.results)
+    print(f"{path}: written; `make readme` puts it in the README's table of the two commands")
     return 0
 
 
