@@ -53,8 +53,8 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # Budget curves of the CNN-vs-ResNet models: each run doubles a model's last budget with the same recipe until the
 # last doubling moved PublicTest by under half a point (notebook 05 reads each curve and says whether it converged),
 # and ResNet-34 under the paper's own recipe (SGD, batch 256, its augmentations) for its full 60 epochs; then K-fold
-# at matched optimizer steps: 3 folds x 15 epochs of basic_cnn, each fold model on 2/3 of Training (13,500 optimizer
-# steps, 30 full-Training-epoch equivalents), which the claims ledger sets against basic_cnn_30ep (13,470 steps, the
+# at matched optimizer steps: 6 folds x 6 epochs of basic_cnn (the paper's K), each fold model on 5/6 of Training
+# (13,464 optimizer steps, 30 full-Training-epoch equivalents), which the claims ledger sets against basic_cnn_30ep (13,470 steps, the
 # same recipe except epochs; emotion.analysis.kfold_matched). Every run resumes from its last finished epoch. What an
 # epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
 # (`make training-cost`; notebook 03 shows it).
@@ -76,7 +76,7 @@ stems: setup check-data ## The stem comparison on ResNet-18 at matched CPU-secon
 	$(PY) -m emotion train --model resnet18_keepres --epochs 5 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_5ep
 	$(PY) -m emotion train --model resnet18_keepres --epochs 10 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_10ep
 
-training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (about 1.5 hours) -> results/03_training_cost.json
+training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (hours; each epoch measured on 3,000 images per split) -> results/03_training_cost.json
 	$(PY) -m emotion training-cost
 
 EXPERIMENT = --model basic_cnn --epochs 5 --release --ablation --skip-released
@@ -109,7 +109,7 @@ setup-browser: ## Install headless Chromium (Debian package, apt-get as root) fo
 report: setup setup-browser ## Build the static web report in build/report/ and check it in headless Chromium
 	$(PY) -m emotion report --output build/report
 
-peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (~8 GB with torch; not used by test)
+peer-env: ## Make .venv-fer with the `fer` package for the peer comparison (several GB: torch and TensorFlow; not used by test)
 	@test -x .venv-fer/bin/python || { $(PYTHON) -m venv .venv-fer && \
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check -r peer/requirements-fer.txt && \
 	  .venv-fer/bin/pip install --quiet --disable-pip-version-check --no-deps facenet-pytorch==2.6.0; }

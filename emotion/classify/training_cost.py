@@ -35,7 +35,7 @@ SHORT_EPOCH_LIMIT = 3000
 """Images per split below which a measured epoch is too short to project from faithfully
 (:data:`SHORT_EPOCH_CAVEAT`); the default of ``python -m emotion training-cost --limit``."""
 SHORT_EPOCH_CAVEAT = (", too short: each epoch's fixed costs weigh on so few images, so the table understates the "
-                      "speed of the larger models; `make training-cost` measures on 3,000")
+                      "speed of the larger models (the command's default is 3,000)")
 """What the README says of a table measured on fewer than 3,000 images per split: on this machine resnet18 trained
 almost twice as fast measured on 3,000 images per split as on 1,000."""
 
