@@ -290,9 +290,30 @@ def test_paper_recipe_runs_are_found_by_recipe_and_summarised_under_both_protoco
     assert summary["second_half_gain_points"] == pytest.approx(6.0)  # best of epochs 3-4 (0.56) vs of 1-2 (0.50)
     assert summary["cpu_hours"] == 2.0
     text = describe_paper_recipe(summary, 0.6286)
-    assert "4 of its 60 epochs" in text and "+7.14 points against the paper's 62.86%" in text
+    assert summary["schedule_epochs"] == 4  # the recipe's own schedule: the whole recipe compressed into 4 epochs
+    assert "the paper's recipe in a 4-epoch schedule (the paper's is 60 epochs)" in text
+    assert "+7.14 points against the paper's 62.86%" in text
     assert "on top of a number already at or above the paper's" in text
     below = describe_paper_recipe({**summary, "privatetest_accuracy": 0.60, "test_chosen": {"epoch": 3,
                                                                                           "privatetest": 0.62},
                                    "inflation": 0.02}, 0.6286)
     assert "explains 70% of the 2.86-point distance" in below
+    # Both protocols on the same epoch (a schedule whose last epoch wins both splits): the run cannot apportion.
+    agree = describe_paper_recipe({**summary, "privatetest_accuracy": 0.60, "test_chosen": {"epoch": 4,
+                                                                                          "privatetest": 0.60},
+                                   "inflation": 0.0}, 0.6286)
+    assert "picks the same epoch 4: on this schedule the two protocols agree" in agree and "explains" not in agree
+
+
+def test_a_paper_recipe_run_reads_as_its_own_schedule_or_part_of_the_papers():
+    from emotion.analysis.ablations import paper_schedule, schedule_epochs
+
+    assert paper_schedule({"epochs": 4, "paper_epochs": 60, "schedule_epochs": 4}) == \
+        "a 4-epoch schedule (the paper's is 60 epochs)"
+    assert paper_schedule({"epochs": 60, "paper_epochs": 60, "schedule_epochs": 60}) == \
+        "the paper's whole 60-epoch schedule"
+    assert paper_schedule({"epochs": 23, "paper_epochs": 60, "schedule_epochs": 60, "finished": False}) == \
+        "23 epochs of the paper's whole 60-epoch schedule"
+    # Summaries written before the schedule was recorded: a finished run's schedule ended with it.
+    assert schedule_epochs({"epochs": 4, "paper_epochs": 60, "finished": True}) == 4
+    assert schedule_epochs({"epochs": 23, "paper_epochs": 60, "finished": False}) == 60

@@ -155,7 +155,8 @@ def test_the_learning_paragraph_counts_a_warm_started_run_through_its_lineage_an
         "budget_curves": {"curves": {}}}
     text = prose.describe_learning(results)
     assert "*wide* peaked at 68.0% in epoch 43 of 45." in text
-    assert "*wide_cycle2* peaked at 67.7% in epoch 53 of its lineage's 53 (its own 8 epochs are 46-53)." in text
+    # A warm-started run's peak is over its own epochs, not its lineage's (the parent peaked higher, earlier).
+    assert "*wide_cycle2*, over its own 8 epochs (46-53 of its lineage), peaked at 67.7% in epoch 53." in text
     assert "still rising" not in text and text.endswith("cannot say whether they had converged.")
 
 
@@ -307,7 +308,9 @@ def test_the_conclusion_and_headline_state_the_goal_the_weights_and_the_cost_bas
                **ensemble_results(["a"])}
     text = prose.describe_conclusion(results)
     assert f"it {word} the {BEST_MODEL_GOAL['accuracy']:.0%} goal and is over its" in text
-    assert "(epochs: 45 + 8)" in text and "Registry architectures not trained: resnet50." in text
+    assert "(epochs: 45 + 8)" in text and "Registry architectures with no release: resnet50." in text
+    assert text.startswith("Released single networks: m. Best by PublicTest: *m*")
+    assert "Ensemble chosen on PublicTest: 70.00% on PrivateTest (a, flip test-time augmentation)." in text
     rows = prose.headline(results)
     assert rows[0]["quantity"].endswith("(training checkpoint)") and rows[1]["quantity"].endswith("(stored file)")
     assert rows[2]["value"] == "70.00% (selection kept a alone, no ensemble gain; 11.3 training CPU-h, quiet price)"
@@ -339,7 +342,7 @@ def _compute(results):
 
 
 def _learning(results):
-    return prose.describe_learning(results), [f"*{name}* peaked at {peak['peak_publictest_accuracy']:.1%}"
+    return prose.describe_learning(results), [f"peaked at {peak['peak_publictest_accuracy']:.1%}"
                                               for name, peak in results["validation_peaks"].items()]
 
 

@@ -92,13 +92,15 @@ def describe_released(results: dict) -> str:
                      + (f"; {status}" if status else "") + ")")
     stored = [f"*{name}* {_percent(row['privatetest_accuracy_stored_file'])} ({row['stored_as']} weights)"
               for name, row in models.items() if row["stored_as"] != "float32"]
-    text = (f"**What this shows.** {len(models)} released model(s); PrivateTest accuracy of each {CHECKPOINT}: "
+    text = (f"**What this shows.** {len(models)} released single network(s); PrivateTest accuracy of each "
+            f"{CHECKPOINT}: "
             + "; ".join(parts) + ".")
     if stored:
         text += (f" The {STORED}s that store smaller weights score differently: " + ", ".join(stored)
                  + f"; notebook 06 and the README quote the {STORED}s.")
-    return (text + f" The model the study would pick (highest PublicTest accuracy, never PrivateTest) is "
-            f"*{goal['model']}*: " + describe_goal(goal) + ". Registry architectures with no release: "
+    return (text + f" The single network the study would pick (highest PublicTest accuracy, never PrivateTest) "
+            f"is *{goal['model']}*: " + describe_goal(goal) + " (the released ensembles are weighed in the ensemble "
+            "section). Registry architectures with no release: "
             + (", ".join(results["not_released"]) or "none") + ".")
 
 
@@ -256,10 +258,12 @@ def describe_learning(results: dict) -> str:
     parts = []
     for name, peak in peaks.items():
         own = peak["last_epoch"] - peak["first_epoch"] + 1
-        where = (f"epoch {peak['peak_epoch']} of {peak['last_epoch']}" if peak["first_epoch"] == 1 else
-                 f"epoch {peak['peak_epoch']} of its lineage's {peak['last_epoch']} (its own {own} epochs are "
-                 f"{peak['first_epoch']}-{peak['last_epoch']})")
-        parts.append(f"*{name}* peaked at {peak['peak_publictest_accuracy']:.1%} in {where}.")
+        if peak["first_epoch"] == 1:
+            parts.append(f"*{name}* peaked at {peak['peak_publictest_accuracy']:.1%} in epoch {peak['peak_epoch']} "
+                         f"of {peak['last_epoch']}.")
+        else:
+            parts.append(f"*{name}*, over its own {own} epochs ({peak['first_epoch']}-{peak['last_epoch']} of its "
+                         f"lineage), peaked at {peak['peak_publictest_accuracy']:.1%} in epoch {peak['peak_epoch']}.")
     return ("**What this shows.** PublicTest accuracy per epoch. " + " ".join(parts) + " Whether a model had "
             "converged is read from budget curves only (next section): "
             + describe_run_convergence(list(peaks), run_convergence(results)) + ".")
@@ -465,15 +469,19 @@ def headline(results: dict) -> list[dict]:
 
 
 def describe_conclusion(results: dict) -> str:
-    """The conclusion: the releases, the best by PublicTest against the goal (training checkpoint, whole lineage's
-    cost as counted), the registry architectures not trained, the ensemble's score and where the K-fold verdict is."""
+    """The conclusion: the releases, the single network best by PublicTest against the goal (training checkpoint,
+    whole lineage's cost as counted), the registry architectures with no release, the ensemble's score (with its
+    test-time augmentation) and where the K-fold verdict is."""
     goal, ensemble, kfold = results["best_model_goal"], results["ensemble"]["privatetest"], results["kfold"]
-    return (f"Released: {', '.join(results['models'])}. Best by PublicTest: *{goal['model']}*, "
+    tta = results["ensemble"].get("tta")
+    augmentation = f", {tta} test-time augmentation" if tta and tta != "none" else ""
+    return (f"Released single networks: {', '.join(results['models'])}. Best by PublicTest: *{goal['model']}*, "
             f"{_percent(goal['privatetest_accuracy'])} on PrivateTest ({CHECKPOINT}) after {_hours(goal)}) for its "
             f"whole lineage (epochs: {results['models'][goal['model']]['lineage_epochs']}); it "
             f"{'meets' if goal['accuracy_met'] else 'misses'} the {BEST_MODEL_GOAL['accuracy']:.0%} goal and is "
             f"{'within' if goal['budget_met'] else 'over'} its {BEST_MODEL_GOAL['training_cpu_hours']:.0f} CPU-hours. "
-            f"Registry architectures not trained: {', '.join(results['not_released']) or 'none'}. Ensemble chosen on "
-            f"PublicTest: {_percent(ensemble['accuracy'])} ({' + '.join(ensemble['members'])}). K-fold vs holdout: "
+            f"Registry architectures with no release: {', '.join(results['not_released']) or 'none'}. Ensemble chosen "
+            f"on PublicTest: {_percent(ensemble['accuracy'])} on PrivateTest ({' + '.join(ensemble['members'])}"
+            f"{augmentation}). K-fold vs holdout: "
             + ("the claims ledger's verdict (notebook 08, claim `kfold`)" if "per_fold" in kfold else kfold["status"])
             + ". The numbers are in `results/05_compare_models.json`.")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from emotion.analysis.ablations import schedule_epochs
+
 
 def _percent(value: float) -> str:
     return f"{value:.2%}"
@@ -58,7 +60,8 @@ def paper_recipe_table(paper: dict[str, dict]) -> pd.DataFrame:
         chosen = entry["test_chosen"]
         interval = entry["privatetest_interval"]
         rows[name] = {
-            "epochs (of the paper's)": f"{entry['epochs']} of {entry['paper_epochs']}",
+            "epochs trained (its schedule; the paper's)": f"{entry['epochs']} ({schedule_epochs(entry)}; "
+                                                          f"{entry['paper_epochs']})",
             "PrivateTest, epoch chosen on PublicTest": f"{_percent(entry['privatetest_accuracy'])} "
                                                        f"(epoch {entry['chosen_epoch']})",
             "95 % interval": f"{_percent(interval['low'])}-{_percent(interval['high'])}",

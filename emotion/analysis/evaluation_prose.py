@@ -81,8 +81,8 @@ def describe_confused_pairs(confused: dict) -> str:
                 f"images, {entry['share_of_true']:.0%})")
 
     largest = max(pairs, key=lambda entry: entry["count"])
-    return (f"For *{confused['model']}* (the released model best on PublicTest), the largest share of a class's "
-            f"images goes to {pair(pairs[0])}" + (", then " + ", ".join(pair(entry) for entry in pairs[1:])
+    return (f"For *{confused['model']}* (the single released network best on PublicTest), the largest share of a "
+            f"class's images goes to {pair(pairs[0])}" + (", then " + ", ".join(pair(entry) for entry in pairs[1:])
                                                   if len(pairs) > 1 else "") + ". "
             + (f"By count, *{largest['true']}* as *{largest['predicted']}* is the larger error ({largest['count']:,} "
                f"images against {pairs[0]['count']:,}). " if largest["count"] > pairs[0]["count"] else "")

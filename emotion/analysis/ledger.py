@@ -47,6 +47,11 @@ def file_evidence(results_dir: Path) -> dict:
     matched = kfold_matched_evidence(results_dir)
     if matched is not None:
         evidence["kfold_matched"] = matched
+    compare = results_dir / "05_compare_models.json"
+    if compare.is_file():  # each release's training cost at the quiet price, the basis notebook 05 compares costs on
+        evidence["quiet_cpu_minutes"] = {name: entry["quiet_cpu_minutes"] for name, entry in
+                                         read_results(compare).get("models", {}).items()
+                                         if entry.get("quiet_cpu_minutes") is not None}
     try:
         recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
     except DataMissingError:

@@ -135,6 +135,7 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
     curve's verdict (:func:`emotion.analysis.budget_curves.convergence`). "" when there is neither."""
     import pandas as pd
 
+    from emotion.analysis.ablations import paper_schedule
     from emotion.analysis.budget_curves import CONVERGED_POINTS, PAPER_TOTAL_EPOCHS, convergence
     from emotion.classify.significance import wilson_interval
 
@@ -164,7 +165,7 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
         if entry["run"] in shown:  # a paper's-recipe run already on a curve
             continue
         rows.append(row(f"`{entry['model']}` (paper's recipe)", entry,
-                        f"{entry['epochs']} of the paper's {entry['paper_epochs']} epochs"))
+                        paper_schedule(entry)))
     return "\n".join([
         "**Budget curves** (each row its own run of one recipe; PrivateTest of the checkpoint PublicTest chose, "
         "Wilson 95 % interval; CPU- and wall-hours as recorded over all of a run's sessions; verdict: a doubling of "
