@@ -100,6 +100,7 @@ def test_levers_pair_runs_that_differ_in_one_recipe_field_only(tmp_path):
     assert levers["40x40 centre crop"]["accuracy_change_points"] == pytest.approx(1.0)
     assert levers["40x40 centre crop"]["cpu_minutes_change"] == pytest.approx(-15.0)
     assert levers["epoch budget 14 -> 30"]["runs"] == "crop_cnn_14ep -> crop_cnn"
+    assert (levers["epoch budget 14 -> 30"]["from_epochs"], levers["epoch budget 14 -> 30"]["to_epochs"]) == (14, 30)
 
 
 def test_levers_also_pair_experiment_runs_by_their_file_names(tmp_path):

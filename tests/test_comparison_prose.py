@@ -222,6 +222,16 @@ def test_a_lever_is_placed_against_the_seed_bands_range(change, place):
     assert f"PrivateTest {change:+.2f} points for -20 training CPU-minutes at the quiet price of each epoch, " \
            f"{place} the seed band's range." in text
     assert "a range of 0.78 points" in text
+    # Runs at the band's budget are placed; runs at another budget are not (the band speaks for 5 epochs only).
+    same = prose.describe_levers({"levers": [{**lever(change), "from_epochs": 5, "to_epochs": 5}], "seed_band": band()})
+    assert f"{place} the seed band's range." in same
+    longer = prose.describe_levers({"levers": [{**lever(change), "from_epochs": 14, "to_epochs": 30}],
+                                    "seed_band": band()})
+    assert ("-20 training CPU-minutes at the quiet price of each epoch, not placed against the seed band (measured at "
+            "5 epochs; these runs trained 14 and 30).") in longer and "range." not in longer.split("Each is one")[0]
+    both = prose.describe_levers({"levers": [{**lever(change), "from_epochs": 30, "to_epochs": 30}],
+                                  "seed_band": band()})
+    assert "these runs trained 30)" in both
 
 
 def test_a_levers_cost_is_stated_only_as_it_was_counted():

@@ -144,6 +144,10 @@ def test_the_imbalance_sentence_follows_the_classes_and_the_p_value():
     assert "0.04 (p = 0.05, only 7 points: no significant monotone relation at 0.05)" in text
     significant = prose.describe_imbalance({**imbalance, "worst_f1_class": "disgust", "spearman_p_value": 0.049})
     assert ": the same class." in significant and "only 7 points: significant at 0.05" in significant
+    # The ledger weighs the causal test only when the worst class is the rarest (claims.disgust_claim).
+    assert "claim `disgust`) weighs both and the budget" in significant
+    assert "claim `disgust`) has no cause to weigh here, since the worst class is not the rarest" in text
+    assert "weighs both" not in text
     assert "undefined" in prose.describe_imbalance({**imbalance, "spearman_training_count_vs_f1": None,
                                                     "spearman_p_value": None})
 

@@ -317,7 +317,8 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
     differ in exactly one lever of :data:`LEVERS`, with what it changed.
 
     The crop lever is the pair ``basic_cnn`` -> ``crop_cnn`` (the only architectures that differ in the crop
-    alone). Each row: ``lever``, ``runs`` ("a -> b", from the cheaper or baseline run), ``from_accuracy``,
+    alone). Each row: ``lever``, ``runs`` ("a -> b", from the cheaper or baseline run), ``from_epochs``,
+    ``to_epochs`` (each run's epochs: a seed band speaks only for its own budget), ``from_accuracy``,
     ``to_accuracy`` (PrivateTest, the training checkpoints), ``accuracy_change_points``, ``macro_f1_change``,
     ``publictest_change_points``, ``cpu_minutes_change`` (recorded training CPU-minutes, whatever the load),
     ``from_cores_used``, ``to_cores_used`` (each run's CPU over wall time), ``quiet_cpu_minutes_change`` (the epochs at
@@ -349,6 +350,7 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
                 lever = f"epoch budget {full_recipe(x)['epochs']} -> {full_recipe(y)['epochs']}"
             rows.append({
                 "lever": lever, "runs": f"{before} -> {after}",
+                "from_epochs": int(full_recipe(x)["epochs"]), "to_epochs": int(full_recipe(y)["epochs"]),
                 "from_accuracy": x["test"]["accuracy"], "to_accuracy": y["test"]["accuracy"],
                 "accuracy_change_points": 100 * (y["test"]["accuracy"] - x["test"]["accuracy"]),
                 "macro_f1_change": y["test"]["macro_f1"] - x["test"]["macro_f1"],

@@ -338,17 +338,27 @@ def describe_levers(results: dict) -> str:
     """The paragraph under the lever table: per lever of ``results["levers"]`` the PrivateTest change of the
     training checkpoints, the change of cost as counted (:func:`_lever_cost`), and, with a seed band
     (``results["seed_band"]``), whether the change lies within its range (max - min over seeds: no larger than what
-    a new seed alone gives) or beyond it."""
+    a new seed alone gives) or beyond it; a pair trained at another budget than the band's is not placed against
+    it (a seed band speaks for its own budget only)."""
     levers, band = results["levers"], results.get("seed_band")
+    spread = None if band is None else 100 * (band["accuracy"]["max"] - band["accuracy"]["min"])
+
+    def placement(lever: dict) -> str:
+        if spread is None:
+            return ""
+        epochs = [lever.get("from_epochs"), lever.get("to_epochs")]
+        if None not in epochs and set(epochs) != {band["epochs"]}:
+            trained = " and ".join(str(value) for value in dict.fromkeys(epochs))
+            return (f", not placed against the seed band (measured at {band['epochs']} epochs; these runs trained "
+                    f"{trained})")
+        return f", {SEED_RANGE_WORDS[abs(lever['accuracy_change_points']) >= spread]}"
+
     if not levers:
         text = "No pair of released runs differs in a single lever yet."
     else:
-        spread = None if band is None else 100 * (band["accuracy"]["max"] - band["accuracy"]["min"])
         text = " ".join(
             f"*{lever['lever']}* ({lever['runs']}): PrivateTest {lever['accuracy_change_points']:+.2f} points for "
-            + _lever_cost(lever)
-            + ("" if spread is None else
-               f", {SEED_RANGE_WORDS[abs(lever['accuracy_change_points']) >= spread]}") + "." for lever in levers)
+            + _lever_cost(lever) + placement(lever) + "." for lever in levers)
     if band:
         accuracy = band["accuracy"]
         text += (f" Each is one seed; notebook 04's seed band ({_percent(accuracy['min'])}-"

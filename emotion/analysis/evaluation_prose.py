@@ -269,10 +269,14 @@ def describe_imbalance(imbalance: dict) -> str:
                  f"{spearman:.2f} (p = {p_value:.2f}, only {classes} points: "
                  + ("significant" if p_value < SIGNIFICANCE else "no significant monotone relation")
                  + f" at {SIGNIFICANCE}). ")
-    return text + ("Correlation is not cause: a class can be hard for other reasons, such as ambiguous labels "
-                   "(notebook 01 counts how often FER+ relabels each class). The causal test, class-weighted training "
-                   "at the same budget, is in notebook 04; the claims ledger (notebook 08, claim `disgust`) weighs "
-                   "both and the budget the models were trained at.")
+    text += ("Correlation is not cause: a class can be hard for other reasons, such as ambiguous labels (notebook 01 "
+             "counts how often FER+ relabels each class). The causal test, class-weighted training at the same "
+             "budget, is in notebook 04; ")
+    if worst == rarest:
+        return text + ("the claims ledger (notebook 08, claim `disgust`) weighs both and the budget the models were "
+                       "trained at.")
+    return text + ("the claims ledger (notebook 08, claim `disgust`) has no cause to weigh here, since the worst class "
+                   "is not the rarest: its verdict rests on this model's worst class and the budget it was trained at.")
 
 
 def describe_ckplus(ckplus: dict, privatetest_accuracy: float) -> str:

@@ -150,5 +150,7 @@ def describe_conclusion(band: dict[str, Any], inflations: list[float], weighting
             f"{crop_size}x{crop_size} crop: "
             + (f"{crop['accuracy']['direction']} the seed band. " if "accuracy" in crop else "not run. ")
             + "Notebook 05 reads a difference between two models against this seed band; the claims ledger (notebook "
-              "08) weighs these runs, and whether they had converged, into its verdicts on the claims `disgust` and "
-              "`augmentation`. All numbers are in `results/04_methodology.json`; the ledger cites the runs' own files.")
+              "08) weighs the augmentation runs, and whether they had converged, into its verdict on the claim "
+              "`augmentation`, and the class-weighting run into `disgust` only where disgust is the worst class of "
+              "the model that claim judges (else the cause is moot). All numbers are in "
+              "`results/04_methodology.json`; the ledger cites the runs' own files.")
