@@ -232,10 +232,9 @@ display(Markdown("**What this shows.** " + describe_stems(results["stems"], stem
 # %% [markdown]
 # ## The study's own models: where does accuracy per CPU-hour come from?
 #
-# The paper-faithful ResNets waste this machine's compute: their 7x7/2 stem and max-pool shrink a 48x48 face to 12x12
-# before the first residual block (Table 1 above), while a stride-1 stem would multiply the compute of the first
-# stages by the ratio of a 48x48 map's positions to a 12x12 map's (its speed is not measured by this study). The
-# study's first own model, `crop_cnn`, keeps the basic CNN's cheap full-resolution VGG blocks and changes two things aimed at accuracy per
+# The paper-faithful ResNets' 7x7/2 stem and max-pool shrink a 48x48 face to 12x12 before the first residual block
+# (Table 1 above); a stem that keeps 24x24 maps costs more CPU per epoch (notebook 03's training-cost table) and is
+# weighed against the ImageNet stem at matched CPU in the stem comparison above. The study's first own model, `crop_cnn`, keeps the basic CNN's cheap full-resolution VGG blocks and changes two things aimed at accuracy per
 # CPU-hour: it classifies the central 40x40 of the face (its convolutions see (40/48)² of the pixels; with the random shift
 # and scale of the augmentation, training sees a random 40x40 window), and it is scored with ten-crop TTA, whose
 # ten views are the four corner and the centre crops and their mirrors; `wide_crop_cnn` is the same design at 1.5x
