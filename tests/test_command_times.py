@@ -20,6 +20,8 @@ All checks passed!
 SKIPPED [3] tests/test_webapp.py:12: chromium not found
 =========== 736 passed, 3 skipped, 2 warnings in 1087.12s (0:18:07) ===========
 CI wall time: 1285 s
+CI machine CPU time: 3855 s
+CI own CPU time: 1799 s
 """
 
 
@@ -28,7 +30,11 @@ def test_a_whole_ci_log_gives_commit_setup_wall_and_test_counts():
 
     measured = parse_ci_log(LOG)
     assert measured == {"commit": COMMIT, "setup_seconds": 131, "wall_seconds": 1285, "pytest_seconds": 1087.12,
-                        "tests": {"passed": 736, "skipped": 3, "warnings": 2}}
+                        "tests": {"passed": 736, "skipped": 3, "warnings": 2}, "cpu_seconds": 1799,
+                        "other_cores": 1.6}  # (3855 - 1799) / 1285
+    # A log of an older .ci/run, without the load lines: the load is not known, not zero.
+    older = parse_ci_log(LOG.split("CI machine CPU time")[0])
+    assert (older["cpu_seconds"], older["other_cores"]) == (None, None)
     # pytest's short form, without the clock time, and a warning in the singular.
     short = LOG.replace("736 passed, 3 skipped, 2 warnings in 1087.12s (0:18:07)", "5 passed, 1 warning in 3.50s")
     assert parse_ci_log(short)["tests"] == {"passed": 5, "warnings": 1}
@@ -37,7 +43,7 @@ def test_a_whole_ci_log_gives_commit_setup_wall_and_test_counts():
 @pytest.mark.parametrize(("change", "message"), [
     (lambda log: log.replace(f"CI commit: {COMMIT}\n", ""), "CI commit"),
     (lambda log: log.replace("CI set-up time: 131 s\n", ""), "CI set-up time"),
-    (lambda log: log.split("CI wall time")[0], "CI wall time"),
+    (lambda log: log.replace("CI wall time: 1285 s\n", ""), "CI wall time"),
     (lambda log: log.replace("=========== 736 passed, 3 skipped, 2 warnings in 1087.12s (0:18:07) ===========\n", ""),
      "no pytest summary"),
     (lambda log: log.replace("736 passed, 3 skipped", "735 passed, 1 failed, 3 skipped"), "1 failed"),
@@ -120,7 +126,14 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
     assert ("about 2 minutes of set-up (as measured with `make test`), plus 10 minutes of notebooks (4 full-mode runs "
             "as last recorded, some beside other work; not yet timed in full mode: `08_claims_ledger`)") in table[2]
     assert table[3].endswith("| about 21 minutes from a clean clone of 0a4233f (2 of set-up, then lint and 736 tests "
-                             "passed, 3 skipped in 18) |")
+                             "passed, 3 skipped in 18; beside other work: 1.6 cores) |")
+    quiet = LOG.replace("CI machine CPU time: 3855 s", "CI machine CPU time: 1900 s")
+    log.write_text(quiet)
+    record_ci_run(log, tmp_path / "venv", tmp_path)
+    assert commands_table(tmp_path).splitlines()[3].endswith("passed, 3 skipped in 18) |")
+    log.write_text(LOG.split("CI machine CPU time")[0])
+    record_ci_run(log, tmp_path / "venv", tmp_path)
+    assert commands_table(tmp_path).splitlines()[3].endswith("in 18; load not recorded) |")
 
 
 def test_notebook_runs_per_model_are_recorded_apart_and_shown_in_the_runtime_table(tmp_path):

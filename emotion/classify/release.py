@@ -61,7 +61,7 @@ def best_release(results_dir: Path, models_dir: Path, *, ensembles: bool = True)
 def release_name(document: dict) -> str:
     """The name a released model goes by (``models/<name>.keras``, ``results/03_train_<name>.json``): the stem of its
     ``model_file``. It differs from ``document["model"]``, the architecture, when a run was released under
-    ``--name`` (e.g. ``crop_cnn_14ep``, a ``crop_cnn``)."""
+    ``--name`` (e.g. ``wide_crop_cnn_cycle2``, a ``wide_crop_cnn``)."""
     return Path(document["model_file"]).stem if document.get("model_file") else document["model"]
 
 

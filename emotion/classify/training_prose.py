@@ -162,11 +162,12 @@ def describe_training_run(release: dict, history: list[dict] | Any) -> str:
              f"{max(seconds):.0f} s) at a median {release['train_images_per_second_median']:.0f} img/s, keeping "
              f"{share:.2f} cores busy")
     if cores:
-        text += (f" of the machine's {cores}: " + ("it had the machine to itself." if share >= SHARED_BELOW * cores
-                                                  else "it shared the machine with other work or could not keep "
-                                                       "every core busy."))
+        alone = share >= SHARED_BELOW * cores
+        text += (f" of the machine's {cores} (median over epochs): "
+                 + ("it had the machine to itself." if alone else
+                    "it shared the machine with other work or could not keep every core busy."))
     else:
-        text += "."
+        text += " (median over epochs)."
     return text
 
 

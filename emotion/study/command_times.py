@@ -27,13 +27,21 @@ _LINES = {
     "setup_seconds": re.compile(r"^CI set-up time: (\d+) s\s*$", re.M),
     "wall_seconds": re.compile(r"^CI wall time: (\d+) s\s*$", re.M),
 }
+_LOAD_LINES = {
+    "machine_cpu_seconds": re.compile(r"^CI machine CPU time: (\d+) s\s*$", re.M),
+    "own_cpu_seconds": re.compile(r"^CI own CPU time: (\d+) s\s*$", re.M),
+}
+"""Optional lines (a log of an older ``.ci/run`` lacks them): every process's CPU-seconds during the run (from
+/proc/stat) and the run's own, which give the cores other work kept busy beside it."""
 # pytest's last line, e.g. "==== 736 passed, 3 skipped, 2 warnings in 1087.12s (0:18:07) ====".
 _PYTEST_SUMMARY = re.compile(r"^=+ (?P<counts>[^=]*?) in (?P<seconds>[\d.]+)s(?: \([\d:]+\))? =+\s*$", re.M)
 _COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?)")
 
 
 def parse_ci_log(text: str, source: str = "the CI log") -> dict[str, Any]:
-    """The measurements in one ``.ci/run`` log: commit, set-up and wall seconds, pytest's seconds and counts.
+    """The measurements in one ``.ci/run`` log: commit, set-up and wall seconds, pytest's seconds and counts, and,
+    where the log has the load lines, the run's own CPU-seconds and the cores other work kept busy beside it
+    (``other_cores``; None without them).
 
     Raises:
         DataFormatError: a line ``.ci/run`` prints is missing (a log of an older ``.ci/run``, or a run cut short),
@@ -64,6 +72,12 @@ def parse_ci_log(text: str, source: str = "the CI log") -> dict[str, Any]:
     if found["setup_seconds"] > found["wall_seconds"]:
         raise DataFormatError(f"{source}: set-up time {found['setup_seconds']} s exceeds the wall time "
                               f"{found['wall_seconds']} s.")
+    load = {key: pattern.findall(text) for key, pattern in _LOAD_LINES.items()}
+    if all(load.values()) and found["wall_seconds"] > 0:
+        machine, own = int(load["machine_cpu_seconds"][-1]), int(load["own_cpu_seconds"][-1])
+        found.update(cpu_seconds=own, other_cores=round(max(machine - own, 0) / found["wall_seconds"], 2))
+    else:
+        found.update(cpu_seconds=None, other_cores=None)
     return found
 
 
@@ -100,7 +114,8 @@ def record_ci_run(log: Path | str, venv: Path | str, results_dir: Path | str = R
         Path(results_dir) / COMMANDS_FILE,
         {"protocol": "`make test` as `.ci/run` runs it on a clean clone of the commit named in make_test.commit, on "
                      "the machine named in meta (set-up: `make setup setup-browser` from nothing; wall: set-up plus "
-                     "lint and pytest); venv_bytes: the files of the .venv that set-up created",
+                     "lint and pytest; cpu_seconds: the run's own; other_cores: the cores other processes kept busy "
+                     "meanwhile, from /proc/stat); venv_bytes: the files of the .venv that set-up created",
          "make_test": measured},
         mode="full", seed=seed,
     )
@@ -153,9 +168,12 @@ def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
     else:
         counts = test["tests"]
         skipped = f", {counts['skipped']:,} skipped" if counts.get("skipped") else ""
+        other = test.get("other_cores")
+        load = ("; load not recorded" if other is None else
+                f"; beside other work: {other:.1f} cores" if other >= SHARED_CORES else "")
         test_time = (f"about {test['wall_seconds'] / 60:.0f} minutes from a clean clone of {test['commit'][:7]} "
                      f"({test['setup_seconds'] / 60:.0f} of set-up, then lint and {counts['passed']:,} tests passed"
-                     f"{skipped} in {test['pytest_seconds'] / 60:.0f})")
+                     f"{skipped} in {test['pytest_seconds'] / 60:.0f}{load})")
         setup = f"about {test['setup_seconds'] / 60:.0f} minutes of set-up (as measured with `make test`)"
     released = {path.stem.removeprefix("03_train_") for path in results_dir.glob("03_train_*.json")}
     notebooks = figures_minutes(runtimes, released)
