@@ -5,7 +5,7 @@
 # checkpoint on PublicTest, report PrivateTest once), what does the training augmentation do to a face, does the input
 # pipeline keep the CPU busy, and what accuracy and macro-F1 does the released model reach for how many CPU-minutes?
 #
-# The notebook is parametrised by `model_name` (`basic_cnn`, `resnet18`, `resnet34`, `resnet50`, `mobilenet`, `crop_cnn`, or the name of a run released under `--name`, such as `crop_cnn_14ep`). It
+# The notebook is parametrised by `model_name` (`basic_cnn`, `resnet18`, `resnet34`, `resnet50`, `mobilenet`, `crop_cnn`, or the name of a run released under `--name`, such as `wide_crop_cnn_cycle2`). It
 # **does not retrain** in full mode: it reads the released model `models/<model_name>.keras`, its training history
 # `models/<model_name>_history.csv` and `results/03_train_<model_name>.json`, which `make train`
 # (`python -m emotion train --model <model_name> --release`) writes. Smoke mode trains a 1-epoch run on a few hundred
