@@ -29,9 +29,10 @@ def test_the_core_share_is_the_median_of_cpu_over_wall_seconds():
 
 def test_a_run_alone_and_a_run_beside_other_work_are_told_apart():
     alone = describe_training_run(release(), history(cpu_seconds=180.0))
-    assert "keeping 1.77 cores busy of the machine's 2: it had the machine to itself." in alone
+    assert "keeping 1.77 cores busy of the machine's 2 (median over epochs): it had the machine to itself." in alone
     shared = describe_training_run(release(), history(cpu_seconds=110.0))
-    assert "keeping 1.08 cores busy of the machine's 2: it shared the machine with other work" in shared
+    assert ("keeping 1.08 cores busy of the machine's 2 (median over epochs): it shared the machine with other "
+            "work") in shared
     assert "100-103 s" in alone and "Training took 7 wall-minutes and 12 CPU-minutes." in alone
 
 
