@@ -57,16 +57,18 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # (13,464 optimizer steps, 30 full-Training-epoch equivalents), which the claims ledger sets against basic_cnn_30ep (13,470 steps, the
 # same recipe except epochs; emotion.analysis.kfold_matched). Every run resumes from its last finished epoch. What an
 # epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
-# (`make training-cost`; notebook 03 shows it).
+# (`make training-cost`; notebook 03 shows it). --mixed-precision trains in bfloat16 only where the CPU has it in
+# hardware (AVX512-BF16 or AMX) and in float32 elsewhere; precision is not part of a
+# recipe (emotion.analysis.budget_curves.UNGROUPED_FIELDS), but a run resumes only with the flags it started with.
 budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's optimizer steps (resumable; hours each on 2 cores: see results/03_training_cost.json; a run already in results/ is skipped) -> results/03_ablation_*.json, results/03_kfold_basic_cnn_6x6ep.json
 	$(PY) -m emotion train --model basic_cnn --epochs 30 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_30ep
 	$(PY) -m emotion train --model basic_cnn --epochs 60 --seed $(SEED) --release --ablation --skip-released --name basic_cnn_60ep
-	$(PY) -m emotion train --model resnet18 --epochs 26 --seed $(SEED) --release --ablation --skip-released --name resnet18_26ep
+	$(PY) -m emotion train --model resnet18 --epochs 26 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet18_26ep
 	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_20ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_4ep
-	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
-	$(PY) -m emotion kfold --model basic_cnn --epochs 6 --seed $(SEED) --folds 6 --skip-released --name basic_cnn_6x6ep
-	$(PY) -m emotion train --model mobilenet --epochs 16 --seed $(SEED) --release --ablation --skip-released --name mobilenet_16ep
+	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
+	$(PY) -m emotion kfold --model basic_cnn --epochs 6 --mixed-precision --seed $(SEED) --folds 6 --skip-released --name basic_cnn_6x6ep
+	$(PY) -m emotion train --model mobilenet --epochs 16 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name mobilenet_16ep
 	$(PY) -m emotion train --model resnet50 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet50_20ep
 
 # The stem question on ResNet-18: resnet18_keepres (a 3x3/1 stem, 24x24 maps at the first stage instead of 12x12) at
@@ -74,7 +76,7 @@ budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's op
 # and of its 26-epoch budget run (10 epochs). Resumable; a run already in results/ is skipped.
 stems: setup check-data ## The stem comparison on ResNet-18 at matched CPU-seconds (about 2 and 4 CPU-hours) -> results/03_ablation_resnet18_keepres_*.json
 	$(PY) -m emotion train --model resnet18_keepres --epochs 5 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_5ep
-	$(PY) -m emotion train --model resnet18_keepres --epochs 10 --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_10ep
+	$(PY) -m emotion train --model resnet18_keepres --epochs 10 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet18_keepres_10ep
 
 training-cost: setup check-data ## One epoch's cost per model with oneDNN off and on, one process at a time (hours; each epoch measured on 3,000 images per split) -> results/03_training_cost.json
 	$(PY) -m emotion training-cost

@@ -162,8 +162,8 @@ def test_a_budget_curve_names_the_columns_it_lacks():
         budget_curve(pd.DataFrame({"epoch": [1], "val_accuracy": [0.5], "audit_privatetest_accuracy": [0.5]}))
 
 
-def _budget_run(results_dir, name, epochs, publictest, cpu_minutes, prefix="03_ablation_", **recipe):
-    write_results(results_dir / f"{prefix}{name}.json", {
+def _budget_run(results_dir, name, epochs, publictest, cpu_minutes, prefix="03_ablation_", sessions=None, **recipe):
+    write_results(results_dir / f"{prefix}{name}.json", {**({"sessions": sessions} if sessions else {}),
         "model": recipe.get("model", "basic_cnn"), "recipe": {"model": "basic_cnn", "seed": 0, **recipe,
                                                               "epochs": epochs},
         "epochs_run": epochs, "chosen_epoch": epochs - 1, "publictest_accuracy_at_chosen_epoch": publictest,
@@ -185,6 +185,22 @@ def test_budget_runs_group_one_recipe_at_several_epoch_budgets(tmp_path):
     assert curve["epochs"].tolist() == [14, 30]
     assert curve["cpu_hours"].tolist() == pytest.approx([55 / 60, 117 / 60])
     assert curve["privatetest_n"].tolist() == [3589, 3589]
+    assert curve["precision"].tolist() == ["float32", "float32"]
+
+
+def test_budget_runs_keep_runs_of_either_precision_on_one_curve_and_state_each(tmp_path):
+    from emotion.analysis.budget_curves import budget_runs
+
+    _budget_run(tmp_path, "resnet18", 13, 0.61, 59.0, prefix="03_train_", model="resnet18")  # no sessions recorded
+    _budget_run(tmp_path, "resnet18_26ep", 26, 0.64, 95.0, model="resnet18", mixed_precision=True,
+                sessions=[{"policy": "mixed_bfloat16"}, {"policy": "float32"}])  # resumed on a CPU without bfloat16
+    _budget_run(tmp_path, "resnet18_26ep_seed1", 26, 0.64, 95.0, model="resnet18", seed=1)  # another seed
+    curves = budget_runs(tmp_path)
+    assert list(curves) == ["resnet18_26ep"]
+    assert curves["resnet18_26ep"]["run"].tolist() == ["resnet18", "resnet18_26ep"]
+    assert curves["resnet18_26ep"]["precision"].tolist() == ["float32", "float32 + mixed_bfloat16"]
+    _budget_run(tmp_path, "resnet18", 13, 0.61, 59.0, prefix="03_train_", model="resnet18", mixed_precision=True)
+    assert budget_runs(tmp_path)["resnet18_26ep"]["precision"].tolist()[0] == "mixed_bfloat16 (asked)"
 
 
 @pytest.mark.parametrize("epochs, publictest, cpu_hours, status, change", [

@@ -101,21 +101,22 @@ def test_the_budget_table_has_a_row_per_run_and_the_verdict_on_each_curves_longe
     def run(name, epochs, publictest, privatetest):
         return {"run": name, "model": "basic_cnn", "epochs": epochs, "chosen_epoch": epochs - 1,
                 "publictest_accuracy": publictest, "privatetest_accuracy": privatetest, "privatetest_macro_f1": 0.6,
-                "privatetest_n": 3589, "cpu_hours": epochs / 6, "wall_hours": epochs / 10}
+                "privatetest_n": 3589, "cpu_hours": epochs / 6, "wall_hours": epochs / 10, "precision": "float32"}
 
     paper = {**run("resnet34_paper_4ep", 4, 0.38, 0.3759), "model": "resnet34", "paper_epochs": 60}
     write_results(tmp_path / "05_compare_models.json", {
-        "budget_curves": {"curves": {"basic_cnn_60ep": [run("basic_cnn_60ep", 60, 0.6759, 0.68),
+        "budget_curves": {"curves": {"basic_cnn_60ep": [{**run("basic_cnn_60ep", 60, 0.6759, 0.68),
+                                                         "precision": "float32 + mixed_bfloat16"},
                                                         run("basic_cnn_30ep", 30, 0.6659, 0.6723)]}},
         "paper_recipe": {"resnet34_paper_4ep": paper}}, mode="full", seed=0)
     rows = budget_table(tmp_path).splitlines()[4:]
     assert rows == [
         "| `basic_cnn` (study recipe) | `basic_cnn_30ep` | 30 (29) | 66.59% | 67.23% [65.7%, 68.7%] | 0.600 | 5.00 | "
-        "3.00 |  |",
+        "3.00 | float32 |  |",
         "| `basic_cnn` (study recipe) | `basic_cnn_60ep` | 60 (59) | 67.59% | 68.00% [66.5%, 69.5%] | 0.600 | "
-        "10.00 | 6.00 | paper budget (+1.00 PublicTest points, 30 -> 60 epochs) |",
+        "10.00 | 6.00 | float32 + mixed_bfloat16 | paper budget (+1.00 PublicTest points, 30 -> 60 epochs) |",
         "| `resnet34` (paper's recipe) | `resnet34_paper_4ep` | 4 (3) | 38.00% | 37.59% [36.0%, 39.2%] | 0.600 | "
-        "0.67 | 0.40 | a 4-epoch schedule (the paper's is 60 epochs) |"]
+        "0.67 | 0.40 | float32 | a 4-epoch schedule (the paper's is 60 epochs) |"]
 
 
 def test_committed_readme_table_matches_committed_results():

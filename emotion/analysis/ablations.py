@@ -366,6 +366,7 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
     is how much the best PublicTest accuracy of the run's second half exceeded that of its first half: what the
     later epochs of one schedule added, not what a longer budget would add.
     """
+    from emotion.analysis.budget_curves import run_precision
     from emotion.classify.evaluate import accuracy
     from emotion.classify.recipes import recipe_config
     from emotion.classify.significance import bootstrap_interval
@@ -391,7 +392,7 @@ def paper_recipe_summary(name: str, payload: dict, source: str, resamples: int =
         "inflation": None if bias is None else bias["inflation"],
         "second_half_gain_points": gain,
         "cpu_hours": payload["training_cpu_minutes"] / 60, "wall_hours": payload["training_wall_minutes"] / 60,
-        "source": source,
+        "precision": run_precision(payload), "source": source,
     }
 
 

@@ -25,6 +25,26 @@ BUDGET_CAP_CPU_HOURS = 10.0
 """The stated cap of one model's longest budget run: about five wall-hours of both cores of the study's machine
 with TensorFlow's oneDNN kernels on (an epoch's cost per model: ``results/03_training_cost.json``)."""
 
+UNGROUPED_FIELDS = ("epochs", "mixed_precision")
+"""Recipe fields that do not split a budget curve: the epoch budget (what the curve varies) and the arithmetic
+precision. ``mixed_precision`` asks for ``mixed_bfloat16`` only where bfloat16 runs in hardware, so whether a run
+used it depends on the CPU of each session (:func:`emotion.classify.devices.training_policy`); the variables and the
+softmax stay float32, and the study's paired ablation (``basic_cnn_5ep_bf16_seed1`` against ``basic_cnn_5ep_seed1``)
+moved PublicTest and PrivateTest by less than the spread over seeds. Each point of a curve states its
+:func:`run_precision`."""
+
+
+def run_precision(document: dict) -> str:
+    """The arithmetic a run trained in: the policies its sessions recorded (``float32``, ``mixed_bfloat16``, or both
+    joined by " + " for a run that resumed on another CPU); for a run recorded before sessions were, ``float32``
+    unless its recipe asked for mixed precision, then ``mixed_bfloat16 (asked)`` (the CPU of that run was not
+    recorded)."""
+    policies = sorted({session["policy"] for session in document.get("sessions") or []
+                       if isinstance(session, dict) and session.get("policy")})
+    if policies:
+        return " + ".join(policies)
+    return "mixed_bfloat16 (asked)" if (document.get("recipe") or {}).get("mixed_precision") else "float32"
+
 
 def run_documents(results_dir: Path | str) -> dict[str, dict]:
     """Every released (``03_train_*``) and experiment (``03_ablation_*``) run's results, by run name."""
@@ -44,23 +64,24 @@ def _quiet_hours(document: dict, training_cost: dict | None) -> float:
 def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | None = None) -> dict[str, pd.DataFrame]:
     """Runs of one recipe at several epoch budgets: the points of each model's budget curve.
 
-    Runs (released and experiment) are grouped by their full recipe with ``epochs`` left out, so a group holds the
-    same model, seed, optimizer and augmentation at different budgets; only groups with at least two budgets are
-    returned, keyed by the name of the group's longest run.
+    Runs (released and experiment) are grouped by their full recipe with ``epochs`` and ``mixed_precision`` left out
+    (:data:`UNGROUPED_FIELDS`), so a group holds the same model, seed, optimizer and augmentation at different
+    budgets; only groups with at least two budgets are returned, keyed by the name of the group's longest run.
 
     Returns:
         ``{name: DataFrame}``, one row per run sorted by epochs, with columns ``run``, ``model``, ``epochs``,
         ``chosen_epoch``, ``publictest_accuracy`` (at the chosen epoch), ``privatetest_accuracy``,
         ``privatetest_macro_f1``, ``privatetest_n``, ``cpu_hours``, ``wall_hours`` (as recorded, over all of a
         run's sessions), ``quiet_cpu_hours`` (its epochs at the quiet price of ``training_cost``,
-        :func:`emotion.analysis.lineage_cost.run_cost`; NaN without one) and ``recipe`` (the named recipe it follows,
-        "study" or "paper", :func:`emotion.classify.recipes.recipe_identity`; "own" for neither).
+        :func:`emotion.analysis.lineage_cost.run_cost`; NaN without one), ``recipe`` (the named recipe it follows,
+        "study" or "paper", :func:`emotion.classify.recipes.recipe_identity`; "own" for neither) and ``precision``
+        (:func:`run_precision`).
     """
     import json
 
     groups: dict[str, list[tuple[str, dict]]] = {}
     for name, document in run_documents(results_dir).items():
-        recipe = {key: value for key, value in full_recipe(document).items() if key != "epochs"}
+        recipe = {key: value for key, value in full_recipe(document).items() if key not in UNGROUPED_FIELDS}
         groups.setdefault(json.dumps(recipe, sort_keys=True), []).append((name, document))
     curves = {}
     for members in groups.values():
@@ -73,7 +94,7 @@ def budget_runs(results_dir: Path | str = RESULTS_DIR, training_cost: dict | Non
             "privatetest_n": int(document["test"]["n"]),
             "cpu_hours": document["training_cpu_minutes"] / 60, "wall_hours": document["training_wall_minutes"] / 60,
             "quiet_cpu_hours": _quiet_hours(document, training_cost),
-            "recipe": recipe_identity(full_recipe(document)),
+            "recipe": recipe_identity(full_recipe(document)), "precision": run_precision(document),
         } for name, document in members), key=lambda row: row["epochs"])
         if len({row["epochs"] for row in rows}) >= 2:
             curves[rows[-1]["run"]] = pd.DataFrame(rows)

@@ -30,8 +30,10 @@ from emotion.errors import DataFormatError
 MATCHED_STEPS_PERCENT = 5
 """A K-fold and a holdout run are at matched optimizer steps when their steps differ by at most this many percent
 of the K-fold run's."""
-RECIPE_FREE = ("epochs", "seed")
-"""The recipe fields in which a matched holdout run may differ from the K-fold run."""
+RECIPE_FREE = ("epochs", "seed", "mixed_precision")
+"""The recipe fields in which a matched holdout run may differ from the K-fold run: the budget, the seed and the
+arithmetic precision (bfloat16 only where the CPU has it in hardware; not a recipe,
+:data:`emotion.analysis.budget_curves.UNGROUPED_FIELDS`)."""
 
 
 def _batches(images: int, batch_size: int) -> int:

@@ -25,8 +25,10 @@ MATCHED_CPU = 0.15
 SIGNIFICANCE = 0.05
 """McNemar's p below which a difference between the stems is called significant."""
 RECIPE_FIELDS = ("batch_size", "learning_rate", "weight_decay", "label_smoothing", "warmup_epochs", "augment",
-                 "optimizer", "momentum", "mixed_precision", "class_weighting", "init_from")
-"""The recipe fields two runs of the comparison must share (the model and the epoch budget may differ)."""
+                 "optimizer", "momentum", "class_weighting", "init_from")
+"""The recipe fields two runs of the comparison must share (the model, the epoch budget and the arithmetic precision
+may differ: bfloat16 is used only where the CPU has it in hardware,
+:data:`emotion.analysis.budget_curves.UNGROUPED_FIELDS`)."""
 
 
 def stem_runs(results_dir: Path | str, training_cost: dict | None) -> list[dict[str, Any]]:

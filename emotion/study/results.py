@@ -131,7 +131,8 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """One row per run of every budget curve and of the paper's recipe (``05_compare_models.json``): epochs (and the
     one PublicTest chose), PublicTest and PrivateTest accuracy of that checkpoint with Wilson's 95 % interval
     (:func:`emotion.classify.significance.wilson_interval`: older runs kept no per-image results to resample),
-    macro-F1, CPU- and wall-hours as recorded (summed over the run's sessions), and on each curve's longest run the
+    macro-F1, CPU- and wall-hours as recorded (summed over the run's sessions), the arithmetic precision it trained in
+    (:func:`emotion.analysis.budget_curves.run_precision`), and on each curve's longest run the
     curve's verdict (:func:`emotion.analysis.budget_curves.convergence`). "" when there is neither."""
     import pandas as pd
 
@@ -150,7 +151,7 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
         return (f"| {curve} | `{run['run']}` | {run['epochs']} ({run['chosen_epoch']}) | "
                 f"{run['publictest_accuracy']:.2%} | {interval['estimate']:.2%} [{interval['low']:.1%}, "
                 f"{interval['high']:.1%}] | {run['privatetest_macro_f1']:.3f} | {run['cpu_hours']:.2f} | "
-                f"{run['wall_hours']:.2f} | {verdict} |")
+                f"{run['wall_hours']:.2f} | {run.get('precision', 'float32')} | {verdict} |")
 
     rows = []
     for name, records in curves.items():
@@ -170,9 +171,11 @@ def budget_table(results_dir: Path | str = RESULTS_DIR) -> str:
         "**Budget curves** (each row its own run of one recipe; PrivateTest of the checkpoint PublicTest chose, "
         "Wilson 95 % interval; CPU- and wall-hours as recorded over all of a run's sessions; verdict: a doubling of "
         f"the epochs moving PublicTest under {CONVERGED_POINTS} points is converged, the paper's {PAPER_TOTAL_EPOCHS} "
-        "epochs settle a curve):", "",
-        "| model | run | epochs (chosen) | PublicTest | PrivateTest [95 % CI] | macro-F1 | CPU-h | wall-h | verdict |",
-        "|---|---|---|---|---|---|---|---|---|", *rows])
+        "epochs settle a curve; precision: the arithmetic of the run's sessions, bfloat16 where the CPU had it in "
+        "hardware, which does not split a curve):", "",
+        "| model | run | epochs (chosen) | PublicTest | PrivateTest [95 % CI] | macro-F1 | CPU-h | wall-h | precision "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|", *rows])
 
 
 def detector_table(results_dir: Path | str = RESULTS_DIR) -> str:
