@@ -112,7 +112,16 @@ def test_budget_curves_draw_both_splits_per_model_at_the_budgets():
         "basic_cnn: PublicTest (chooses)", "basic_cnn: PrivateTest", "resnet18: PublicTest (chooses)",
         "resnet18: PrivateTest"]
     assert lines[0].get_xdata().tolist() == [14, 30] and lines[1].get_ydata().tolist() == [0.64, 0.65]
-    assert [tick.get_text() for tick in figure.axes[0].get_xticklabels()] == ["13", "14", "26", "30"]
+    assert [tick.get_text() for tick in figure.axes[0].get_xticklabels()] == ["13", "", "26", "30"]  # 14 too close
+
+
+@pytest.mark.parametrize("values, labels", [
+    ([5, 10, 13, 14, 26, 30, 60], ["5", "10", "13", "", "26", "30", "60"]),
+    ([13, 14, 15, 16], ["13", "", "15", ""]),  # measured from the last labelled tick, not the last tick
+    ([60], ["60"]), ([], []),
+])
+def test_budget_ticks_keep_only_labels_that_do_not_print_over_each_other(values, labels):
+    assert plots.spaced_tick_labels(values) == labels
 
 
 def test_a_warm_started_model_is_labelled_with_its_parent_s_epochs_and_its_own():

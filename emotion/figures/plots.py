@@ -373,6 +373,17 @@ def validation_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
     return figure
 
 
+def spaced_tick_labels(values: list[int], min_ratio: float = 1.15) -> list[str]:
+    """Labels for ticks at ``values`` (ascending) on a log axis: a value within ``min_ratio`` of the last labelled one
+    gets no label (13 and 14 epochs would print over each other), so every label stays legible; its tick stays."""
+    labels, last = [], None
+    for value in values:
+        show = last is None or value >= last * min_ratio
+        labels.append(str(value) if show else "")
+        last = value if show else last
+    return labels
+
+
 def budget_curves(curves: dict[str, pd.DataFrame]) -> plt.Figure:
     """Accuracy at the PublicTest-chosen epoch of runs of one recipe at several epoch budgets, one line per model.
 
@@ -389,7 +400,7 @@ def budget_curves(curves: dict[str, pd.DataFrame]) -> plt.Figure:
                   alpha=0.7, label=f"{curve['model'].iloc[-1]}: PrivateTest")
     axis.set_xscale("log", base=2)
     epochs = sorted({int(value) for curve in curves.values() for value in curve["epochs"]})
-    axis.set_xticks(epochs, [str(value) for value in epochs])
+    axis.set_xticks(epochs, spaced_tick_labels(epochs))
     axis.set_xlabel("epoch budget (log scale; each point its own run and schedule)")
     axis.set_ylabel("accuracy at the chosen epoch")
     axis.set_title("Budget curves: does more training still pay?")
