@@ -237,6 +237,17 @@ def test_convergence_compares_the_last_doubling_of_the_budget(epochs, publictest
             assert "at the paper's own 60 epochs: settled at the paper's budget, not converged" in sentence
 
 
+@pytest.mark.parametrize("longest, expected", [(5, 10), (10, 20), (13, 26), (15, 30), (16, 60), (20, 60), (26, 60),
+                                               (30, 60), (59, 60), (60, 60), (80, 80)])
+def test_a_curve_doubles_its_budget_until_the_next_doubling_would_pass_the_papers_60_epochs(longest, expected):
+    from emotion.analysis.budget_curves import convergence, next_budget
+
+    assert next_budget(longest) == expected
+    # The run it asks for settles the curve when it reaches 60 epochs, whatever PublicTest does.
+    curve = pd.DataFrame({"epochs": [longest, expected], "publictest_accuracy": [0.60, 0.65], "cpu_hours": [1.0, 2.0]})
+    assert convergence(curve)["settled"] is (expected >= 60)
+
+
 def test_budget_verdicts_have_a_row_per_curve(tmp_path):
     from emotion.analysis.budget_curves import budget_runs, budget_verdicts
 

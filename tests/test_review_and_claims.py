@@ -105,10 +105,10 @@ def test_the_ledger_states_training_costs_at_the_quiet_price_where_notebook_05_p
                 "quiet_cpu_minutes": {"resnet34": 161.6}}
     ledger = {entry["claim"]: entry for entry in claims_ledger(evidence)}
     text = ledger["ResNet beats the basic CNN on FER2013"]["evidence"]
-    assert ("(resnet34 trained 162 CPU-minutes at the quiet price (60 as recorded); basic_cnn trained 55 CPU-minutes "
-            "as recorded)") in text
+    assert ("(resnet34 trained 162 CPU-minutes at the quiet price of a float32 epoch (60 as recorded); basic_cnn "
+            "trained 55 CPU-minutes as recorded)") in text
     accuracy = next(e for c, e in ledger.items() if c.startswith("62.86"))["evidence"]
-    assert "after 162 CPU-minutes at the quiet price (60 as recorded) of training" in accuracy
+    assert "after 162 CPU-minutes at the quiet price of a float32 epoch (60 as recorded) of training" in accuracy
 
 
 def test_detector_claim_reads_recalls():
@@ -274,6 +274,11 @@ def test_a_comparison_decided_on_unconverged_runs_is_inconclusive_at_its_budget(
     assert verdict == "inconclusive at this budget"
     assert needs == ("basic_cnn: its curve was still rising (+3.90 PublicTest points over its last doubling) at 30 "
                      "epochs; next: 60 epochs (make budgets)")
+    # A doubling of 10 epochs asks for 20; of 26, the paper's 60 (52 would need a run to 60 after it anyway).
+    for longest, then in ((10, 20), (26, 60)):
+        head = {**rising, "longest_epochs": longest, "epochs": (longest // 2, longest)}
+        assert budget_gate({"budgets": {**SETTLED, "resnet18": head}}, ["resnet18"], "reproduced")[1].endswith(
+            f"at {longest} epochs; next: {then} epochs (make budgets)")
     verdict, needs = budget_gate({"budgets": {}}, ["resnet18"], "reproduced")  # no curve at all: unsettled too
     assert verdict == "inconclusive at this budget" and needs.startswith("resnet18: a budget curve")
     evidence = {"budgets": {**SETTLED, "basic_cnn": rising},
@@ -580,3 +585,15 @@ def test_the_ledger_reads_each_release_s_quiet_price_from_notebook_05(tmp_path):
     write_results(tmp_path / "05_compare_models.json", {"models": {
         "resnet34": {"quiet_cpu_minutes": 161.6}, "older": {"training_cpu_minutes": 5.0}}}, mode="full", seed=0)
     assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"resnet34": 161.6}
+
+
+def test_the_ledger_prices_budget_runs_quietly_too_but_a_release_keeps_its_lineage_price(tmp_path):
+    from emotion.analysis.ledger import file_evidence
+    from emotion.provenance import write_results
+
+    curve = [{"run": "resnet18", "quiet_cpu_hours": 9.0}, {"run": "resnet18_26ep", "quiet_cpu_hours": 3.94},
+             {"run": "unpriced_26ep", "quiet_cpu_hours": None}]
+    write_results(tmp_path / "05_compare_models.json", {
+        "models": {"resnet18": {"quiet_cpu_minutes": 118.2}},
+        "budget_curves": {"curves": {"resnet18_26ep": curve}}}, mode="full", seed=0)
+    assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"resnet18": 118.2, "resnet18_26ep": pytest.approx(236.4)}

@@ -135,6 +135,16 @@ def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
             else "still rising" if change > 0 else "falling"}
 
 
+def next_budget(longest_epochs: int, paper_epochs: int = PAPER_TOTAL_EPOCHS) -> int:
+    """The epochs of the run that continues a budget curve whose longest run trained ``longest_epochs``: twice that,
+    unless the doubling after it would pass the paper's ``paper_epochs``; then the paper's budget itself, since a
+    curve that reaches it is settled (:func:`convergence`) and one run settles the curve either way (26 epochs: 60,
+    not 52 and then 60)."""
+    if longest_epochs >= paper_epochs:
+        return int(longest_epochs)
+    return int(paper_epochs if 4 * longest_epochs > paper_epochs else 2 * longest_epochs)
+
+
 def full_recipe(document: dict) -> dict:
     """A run's recipe with the fields older runs did not record filled with their defaults
     (:func:`emotion.classify.run_folder.recipe_with_defaults`)."""

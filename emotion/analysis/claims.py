@@ -363,12 +363,13 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
 
 def _cost(evidence: dict, run: str, recorded_minutes: float) -> str:
     """A run's training cost as the ledger states it: at the quiet price of its epochs where notebook 05 priced it
-    (``evidence["quiet_cpu_minutes"]``: recorded CPU time depends on the kernels and the load of each session, so
-    only the quiet price compares runs), with the recorded minutes beside it; else as recorded, said so."""
+    (``evidence["quiet_cpu_minutes"]``: recorded CPU time depends on the CPU, the kernels, the precision and the load
+    of each session, so only the quiet price compares runs; it is a float32 epoch's, also for a run trained in
+    bfloat16), with the recorded minutes beside it; else as recorded, said so."""
     quiet = evidence.get("quiet_cpu_minutes", {}).get(run)
     if quiet is None:
         return f"{recorded_minutes:.0f} CPU-minutes as recorded"
-    return f"{quiet:.0f} CPU-minutes at the quiet price ({recorded_minutes:.0f} as recorded)"
+    return f"{quiet:.0f} CPU-minutes at the quiet price of a float32 epoch ({recorded_minutes:.0f} as recorded)"
 
 
 def _paper_budget_cost(evidence: dict, paper: dict) -> str:

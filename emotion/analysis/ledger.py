@@ -48,10 +48,15 @@ def file_evidence(results_dir: Path) -> dict:
     if matched is not None:
         evidence["kfold_matched"] = matched
     compare = results_dir / "05_compare_models.json"
-    if compare.is_file():  # each release's training cost at the quiet price, the basis notebook 05 compares costs on
+    if compare.is_file():  # each release's training cost at the quiet price, the basis notebook 05 compares costs on,
         evidence["quiet_cpu_minutes"] = {name: entry["quiet_cpu_minutes"] for name, entry in
                                          read_results(compare).get("models", {}).items()
                                          if entry.get("quiet_cpu_minutes") is not None}
+        # and each budget run's (a budget-curve head stands for its architecture): its own epochs, from scratch
+        for curve in (read_results(compare).get("budget_curves") or {}).get("curves", {}).values():
+            for point in curve:
+                if point.get("quiet_cpu_hours") is not None and point["quiet_cpu_hours"] == point["quiet_cpu_hours"]:
+                    evidence["quiet_cpu_minutes"].setdefault(point["run"], 60 * float(point["quiet_cpu_hours"]))
     try:
         recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
     except DataMissingError:

@@ -88,6 +88,8 @@ def budget_record(evidence: dict, runs: list[str | tuple[str, int | None]]) -> l
 
 def _what_settles(run: dict) -> str:
     """The clause of ``needs`` that says what would settle one unsettled run of :func:`budget_record`."""
+    from emotion.analysis.budget_curves import next_budget
+
     model = run["model"]
     if run["curve"] is None:
         return f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)"
@@ -99,7 +101,7 @@ def _what_settles(run: dict) -> str:
     change = run["publictest_change_points"]
     return (f"{model}: its curve {_CURVE_STATES[run['status']]}"
             + (f" ({change:+.2f} PublicTest points over its last doubling)" if change is not None else "")
-            + f" at {run['longest_epochs']} epochs; next: {2 * run['longest_epochs']} epochs (make budgets)")
+            + f" at {run['longest_epochs']} epochs; next: {next_budget(run['longest_epochs'])} epochs (make budgets)")
 
 
 def budget_gate(evidence: dict, models: list[str | tuple[str, int | None]], verdict: str,
