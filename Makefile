@@ -67,6 +67,7 @@ budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_30ep's op
 	$(PY) -m emotion train --model resnet18 --epochs 26 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet18_26ep
 	$(PY) -m emotion train --model resnet18 --epochs 60 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet18_60ep
 	$(PY) -m emotion train --model resnet34 --epochs 20 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_20ep
+	$(PY) -m emotion train --model resnet34 --epochs 60 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_60ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 4 --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_4ep
 	$(PY) -m emotion train --model resnet34 --recipe paper --epochs 60 --mixed-precision --seed $(SEED) --release --ablation --skip-released --name resnet34_paper_60ep
 	$(PY) -m emotion kfold --model basic_cnn --epochs 6 --mixed-precision --seed $(SEED) --folds 6 --skip-released --name basic_cnn_6x6ep
