@@ -98,7 +98,8 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
     runtimes = read_results(tmp_path / "00_runtimes.json")
     summary = figures_minutes(runtimes, {"basic_cnn", "resnet18", "resnet34"})
     assert summary == {"minutes": 3.0, "runs": 2, "missing": ["08_claims_ledger"],
-                       "untimed": {"03_train": ["resnet18", "resnet34"]}, "beside": False}
+                       "untimed": {"03_train": ["resnet18", "resnet34"]}, "beside": False, "cpus": 0,
+                       "cpu_unrecorded": 2}
     table = commands_table(tmp_path).splitlines()
     assert table[0] == f"| command | needs | time on the study's machine ({runtimes['meta']['cpu_model'] or 'CPU'}, " \
                        f"{runtimes['meta']['cpu_cores']} cores) |"
@@ -112,7 +113,8 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
                                                                     "gone": 999.0}},
               variant_other_cores={"03_train": {"resnet18": 1.2, "resnet34": None, "gone": None}})
     summary = figures_minutes(read_results(tmp_path / "00_runtimes.json"), {"basic_cnn", "resnet18", "resnet34"})
-    assert summary == {"minutes": 10.0, "runs": 4, "missing": ["08_claims_ledger"], "untimed": {}, "beside": True}
+    assert summary == {"minutes": 10.0, "runs": 4, "missing": ["08_claims_ledger"], "untimed": {}, "beside": True,
+                       "cpus": 0, "cpu_unrecorded": 4}
 
     log = tmp_path / "ci.log"
     log.write_text(LOG)
@@ -170,3 +172,39 @@ def test_folder_bytes_needs_a_folder():
 
     with pytest.raises(DataMissingError, match="no such folder"):
         folder_bytes("/nonexistent/venv")
+
+
+def test_the_runtime_tables_name_the_cpu_of_every_time_and_mark_them_where_they_differ(tmp_path):
+    from emotion.study.command_times import commands_table, figures_minutes
+    from emotion.study.notebooks import machine_label, record_runtime
+    from emotion.study.results import runtime_table
+
+    runtimes = tmp_path / "00_runtimes.json"
+    xeon, epyc = "Xeon, 2 cores, bfloat16 in hardware", "EPYC, 2 cores, no bfloat16 hardware"
+    record_runtime(runtimes, Path("01_data.ipynb"), "full", 60.0, seed=0, other=0.0, machine=xeon)
+    record_runtime(runtimes, Path("01_data.ipynb"), "smoke", 6.0, seed=0, other=0.0, machine=xeon)
+    assert read_results(runtimes)["cpus"] == {"01_data": {"full": xeon, "smoke": xeon}}
+    table = runtime_table(runtimes)
+    assert "[A]" not in table and table.endswith(f"\n\nAll times measured on: {xeon}.")
+    record_runtime(runtimes, Path("03_train.ipynb"), "full", 120.0, seed=0, other=0.0, machine=epyc)
+    record_runtime(runtimes, Path("03_train.ipynb"), "full", 60.0, seed=0, other=0.0, variant="resnet18",
+                   machine=xeon)
+    lines = runtime_table(runtimes).splitlines()
+    assert lines[2] == "| `01_data` | 0.1 min [B] | 1.0 min [B] |"
+    assert lines[3] == ("| `03_train` | not measured | 2.0 min [A]; once more per further released model: 1 run, "
+                        "1.0 min in all [B] |")
+    assert lines[-1] == f"Times come from different CPUs: [A] {epyc}; [B] {xeon}."
+    summary = figures_minutes(read_results(runtimes), {"resnet18"})
+    assert (summary["cpus"], summary["cpu_unrecorded"], summary["runs"]) == (2, 0, 3)
+    assert "2 full-mode runs as last recorded, on different CPUs (the run-time table names them))" in \
+        commands_table(tmp_path).splitlines()[2]
+
+    # A time from before the file named CPUs is marked as such; without a machine, this one's CPU is recorded.
+    document = read_results(runtimes)
+    document["notebooks"]["02_faces"] = {"full": 30.0}
+    write_results(runtimes, {key: value for key, value in document.items() if key != "meta"}, mode="full", seed=0)
+    assert runtime_table(runtimes).splitlines()[-1].endswith(
+        "; [?] CPU not recorded (timed before the runtimes file named it).")
+    assert "| `02_faces` | not measured | 0.5 min (load not recorded) [?] |" in runtime_table(runtimes)
+    record_runtime(runtimes, Path("02_faces.ipynb"), "full", 30.0, seed=0, other=0.0)
+    assert read_results(runtimes)["cpus"]["02_faces"] == {"full": machine_label()}

@@ -126,12 +126,15 @@ def figures_minutes(runtimes: dict[str, Any], released: set[str] | None = None) 
     notebook also once per further released model (``variants``; only those in ``released`` when given).
 
     Returns ``{"minutes", "runs", "missing": [notebooks with no full time], "untimed": {notebook: [released models
-    whose per-model run has no time]}, "beside": bool}``; ``beside`` is True when some counted run was measured while
-    other work kept at least :data:`emotion.machine.SHARED_CORES` cores busy. ``untimed`` needs ``released``."""
+    whose per-model run has no time]}, "beside": bool, "cpus": int}``; ``beside`` is True when some counted run was
+    measured while other work kept at least :data:`emotion.machine.SHARED_CORES` cores busy; ``cpus`` counts the
+    distinct CPUs the counted runs were recorded on and ``cpu_unrecorded`` the runs timed before the file named their
+    CPU. ``untimed`` needs ``released``."""
 
     notebooks, variants = runtimes.get("notebooks", {}), runtimes.get("variants", {})
     others, variant_others = runtimes.get("other_cores", {}), runtimes.get("variant_other_cores", {})
-    seconds, runs, missing, loads, untimed = 0.0, 0, [], [], {}
+    cpus, variant_cpus = runtimes.get("cpus", {}), runtimes.get("variant_cpus", {})
+    seconds, runs, missing, loads, untimed, machines = 0.0, 0, [], [], {}, []
     for stem, times in notebooks.items():
         if times.get("full") is None:
             missing.append(stem)
@@ -146,8 +149,10 @@ def figures_minutes(runtimes: dict[str, Any], released: set[str] | None = None) 
         runs += 1 + len(extra)
         loads.append(others.get(stem, {}).get("full"))
         loads += [variant_others.get(stem, {}).get(name) for name in extra]
+        machines += [cpus.get(stem, {}).get("full")] + [variant_cpus.get(stem, {}).get(name) for name in extra]
     beside = any(load is not None and load >= SHARED_CORES for load in loads)
-    return {"minutes": seconds / 60, "runs": runs, "missing": missing, "untimed": untimed, "beside": beside}
+    return {"minutes": seconds / 60, "runs": runs, "missing": missing, "untimed": untimed, "beside": beside,
+            "cpus": len(set(machines) - {None}), "cpu_unrecorded": machines.count(None)}
 
 
 def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
@@ -185,6 +190,9 @@ def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
         gaps += "".join(f"; `{stem}` runs once more for each of {len(models)} further released models, not yet timed"
                         for stem, models in notebooks["untimed"].items())
         load = ", some beside other work" if notebooks["beside"] else ""
+        load += ", on different CPUs (the run-time table names them)" if notebooks["cpus"] > 1 else ""
+        load += (f", {notebooks['cpu_unrecorded']} of them on a CPU not recorded"
+                 if notebooks["cpus"] and notebooks["cpu_unrecorded"] else "")
         figures_time = (f"{setup}, plus {notebooks['minutes']:.0f} minutes of notebooks ({notebooks['runs']} "
                         f"full-mode runs as last recorded{load}{gaps})")
     meta = (document or runtimes).get("meta", {})

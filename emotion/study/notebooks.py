@@ -162,8 +162,17 @@ def notebook_variants(notebook: Path, mode: str, results_dir: Path = RESULTS_DIR
     return variants
 
 
+def machine_label() -> str:
+    """The CPU a run time was measured on, as the runtimes file records it: model, cores, and whether it multiplies
+    bfloat16 in hardware (the study's CPUs have differed between sessions, and with them every time)."""
+    from emotion.machine import cpu_cores, cpu_has_native_bf16, cpu_model
+
+    return (f"{cpu_model()}, {cpu_cores()} cores, "
+            + ("bfloat16 in hardware" if cpu_has_native_bf16() else "no bfloat16 hardware"))
+
+
 def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: float, seed: int,
-                   other: float | None = None, variant: str | None = None) -> None:
+                   other: float | None = None, variant: str | None = None, machine: str | None = None) -> None:
     """Merge one measured run time into ``runtimes_file`` (a results file: ``{"notebooks": {stem: {mode: s}},
     "other_cores": {stem: {mode: cores or None}}}``).
 
@@ -171,33 +180,27 @@ def record_runtime(runtimes_file: Path, notebook: Path, mode: str, seconds: floa
     (:func:`emotion.machine.other_cores`; None: not measured). The file's ``meta.mode`` is the mode of the run that wrote it last, so
     a file last written by smoke runs (``make runtimes``) says so. A further run of the per-model notebook (``variant``:
     its model) goes to ``{"variants": {stem: {model: s}}}``, ``"variant_other_cores"`` alike, in full mode only, so
-    that ``make figures``' whole time can be summed (:func:`emotion.study.command_times.figures_minutes`)."""  # noqa: E501
+    that ``make figures``' whole time can be summed (:func:`emotion.study.command_times.figures_minutes`). The CPU of
+    each time goes to ``"cpus"`` (``"variant_cpus"``) alike: ``machine``, default :func:`machine_label`."""  # noqa: E501
     from emotion.provenance import read_results, write_results
 
     if variant is not None and mode != "full":
         raise ValueError(f"only full mode runs the per-model notebook once per model; got mode {mode!r}")
-    runtimes: dict = {}
-    others: dict = {}
-    variants: dict = {}
-    variant_others: dict = {}
-    if runtimes_file.is_file():
-        document = read_results(runtimes_file)
-        runtimes, others = document.get("notebooks", {}), document.get("other_cores", {})
-        variants, variant_others = document.get("variants", {}), document.get("variant_other_cores", {})
+    keys = ("notebooks", "other_cores", "cpus", "variants", "variant_other_cores", "variant_cpus")
+    document = read_results(runtimes_file) if runtimes_file.is_file() else {}
+    tables: dict[str, dict] = {key: document.get(key, {}) for key in keys}
     load = None if other is None else round(other, 2)
-    if variant is None:
-        runtimes.setdefault(notebook.stem, {})[mode] = round(seconds, 1)
-        others.setdefault(notebook.stem, {})[mode] = load
-    else:
-        variants.setdefault(notebook.stem, {})[variant] = round(seconds, 1)
-        variant_others.setdefault(notebook.stem, {})[variant] = load
-    payload = {"protocol": "wall-clock seconds of one papermill run on the machine named in meta.platform; "
-                           "other_cores: the cores other processes kept busy meanwhile (from /proc/stat); variants: "
-                           "the per-model notebook's further full-mode runs, one per released model",
-               "notebooks": dict(sorted(runtimes.items())), "other_cores": dict(sorted(others.items()))}
-    if variants:
-        payload["variants"] = {stem: dict(sorted(times.items())) for stem, times in sorted(variants.items())}
-        payload["variant_other_cores"] = {stem: dict(sorted(times.items()))
-                                          for stem, times in sorted(variant_others.items())}
+    where = ("notebooks", "other_cores", "cpus") if variant is None else keys[3:]
+    for key, value in zip(where, (round(seconds, 1), load, machine or machine_label())):
+        tables[key].setdefault(notebook.stem, {})[mode if variant is None else variant] = value
+    payload = {"protocol": "wall-clock seconds of one papermill run; cpus: the CPU each was measured on (absent for "
+                           "times recorded before the file named it); other_cores: the cores other processes kept "
+                           "busy meanwhile (from /proc/stat); variants: the per-model notebook's further full-mode "
+                           "runs, one per released model",
+               **{key: {stem: dict(sorted(times.items())) for stem, times in sorted(tables[key].items())}
+                  for key in keys[:3]}}
+    if tables["variants"]:
+        payload.update({key: {stem: dict(sorted(times.items())) for stem, times in sorted(tables[key].items())}
+                        for key in keys[3:]})
     write_results(runtimes_file, payload, mode=mode, seed=seed)
 

@@ -278,34 +278,66 @@ def update_readme(readme: Path | str, results_dir: Path | str = RESULTS_DIR, *, 
 def runtime_table(runtimes_file: Path) -> str:
     """Return a Markdown table of notebook run times (minutes) in smoke and full mode from ``runtimes_file``; a time
     measured while other work kept at least :data:`SHARED_CORES` cores busy says so
-    (:func:`emotion.machine.other_cores`), one whose conditions were not recorded says that."""
+    (:func:`emotion.machine.other_cores`), one whose conditions were not recorded says that. Below it, the CPU the
+    times were measured on; where they come from several, each time carries the letter of its CPU
+    (:func:`cpu_legend`)."""
     header = "| notebook | smoke mode | full mode |\n|---|---|---|"
     if not runtimes_file.is_file():
         return header + "\n| (not measured yet: `make figures` and `make runtimes`) | | |"
     document = read_results(runtimes_file)
     notebooks, others = document.get("notebooks", {}), document.get("other_cores", {})
+    cpus, variants = document.get("cpus", {}), document.get("variants", {})
+    variant_cpus = document.get("variant_cpus", {})
+    letters, legend = cpu_legend([cpus.get(stem, {}).get(mode) for stem, times in notebooks.items()
+                                  for mode, seconds in times.items() if seconds is not None]
+                                 + [variant_cpus.get(stem, {}).get(name) for stem, times in variants.items()
+                                    for name in times])
+
+    def mark(*machines: str | None) -> str:
+        return "".join(f" [{letter}]" for letter in sorted({letters[machine] for machine in machines})) \
+            if len(letters) > 1 else ""
 
     def cell(stem: str, mode: str) -> str:
         seconds = notebooks[stem].get(mode)
         if seconds is None:
             return _minutes(None)
+        where = mark(cpus.get(stem, {}).get(mode))
         if mode not in others.get(stem, {}):
-            return f"{_minutes(seconds)} (load not recorded)"
+            return f"{_minutes(seconds)} (load not recorded){where}"
         other = others[stem][mode]
         return _minutes(seconds) + (f" (beside other work: {other:.1f} cores)"
-                                    if other is not None and other >= SHARED_CORES else "")
-
-    variants = document.get("variants", {})
+                                    if other is not None and other >= SHARED_CORES else "") + where
 
     def full_cell(stem: str) -> str:
         text = cell(stem, "full")
         if variants.get(stem):
-            text += (f"; once more per further released model: {len(variants[stem])} runs, "
-                     f"{_minutes(sum(variants[stem].values()))} in all")
+            runs = len(variants[stem])
+            text += (f"; once more per further released model: {runs} run{'s' if runs != 1 else ''}, "
+                     f"{_minutes(sum(variants[stem].values()))} in all"
+                     + mark(*(variant_cpus.get(stem, {}).get(name) for name in variants[stem])))
         return text
 
     rows = [f"| `{stem}` | {cell(stem, 'smoke')} | {full_cell(stem)} |" for stem in notebooks]
-    return header + "\n" + "\n".join(rows)
+    return header + "\n" + "\n".join(rows) + ("\n\n" + legend if legend else "")
+
+
+def cpu_legend(machines: list[str | None]) -> tuple[dict[str | None, str], str]:
+    """Letters for the CPUs a set of times was measured on (None: a time recorded before the CPU was) and the sentence
+    that names them: ``({machine: letter}, sentence)``; one CPU gets no letter but its sentence, none gives ""."""
+    distinct = sorted({machine for machine in machines if machine is not None})
+    unrecorded = None in machines
+    if not distinct and not unrecorded:
+        return {}, ""
+    if len(distinct) == 1 and not unrecorded:
+        return {distinct[0]: ""}, f"All times measured on: {distinct[0]}."
+    if not distinct:
+        return {None: ""}, "The CPU of these times was not recorded (timed before the runtimes file named it)."
+    letters: dict[str | None, str] = {machine: chr(ord("A") + index) for index, machine in enumerate(distinct)}
+    if unrecorded:
+        letters[None] = "?"
+    names = [f"[{letters[machine]}] {machine}" for machine in distinct] + (
+        ["[?] CPU not recorded (timed before the runtimes file named it)"] if unrecorded else [])
+    return letters, "Times come from different CPUs: " + "; ".join(names) + "."
 
 
 def _minutes(seconds: float | None) -> str:
