@@ -51,8 +51,9 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 	$(PY) -m emotion ensemble --name wide_crop_ensemble
 
 # Budget curves of the CNN-vs-ResNet models: each run doubles a model's last budget with the same recipe until the
-# last doubling moved PublicTest by under half a point, or reaches the paper's 60 epochs (resnet18: 13 -> 26 -> 60, 60
-# being more than a doubling of 26 and the paper's total; notebook 05 reads each curve and says whether it converged),
+# last doubling moved PublicTest by under half a point, or reaches the paper's 60 epochs (resnet18: 13 -> 26 -> 60 and
+# resnet34: 10 -> 20 -> 60: once the doubling after next would pass 60, the next run is the paper's 60 itself,
+# emotion.analysis.budget_curves.next_budget; notebook 05 reads each curve and says whether it converged),
 # and ResNet-34 under the paper's own recipe (SGD, batch 256, its augmentations) for its full 60 epochs; then K-fold
 # at matched optimizer steps: 6 folds x 6 epochs of basic_cnn (the paper's K), each fold model on 5/6 of Training
 # (13,464 optimizer steps, 30 full-Training-epoch equivalents), which the claims ledger sets against basic_cnn_30ep (13,470 steps, the

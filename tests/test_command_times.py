@@ -98,12 +98,13 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
     runtimes = read_results(tmp_path / "00_runtimes.json")
     summary = figures_minutes(runtimes, {"basic_cnn", "resnet18", "resnet34"})
     assert summary == {"minutes": 3.0, "runs": 2, "missing": ["08_claims_ledger"],
-                       "untimed": {"03_train": ["resnet18", "resnet34"]}, "beside": False, "cpus": 0,
+                       "untimed": {"03_train": ["resnet18", "resnet34"]}, "beside": False, "cpus": [],
                        "cpu_unrecorded": 2}
     table = commands_table(tmp_path).splitlines()
     assert table[0] == f"| command | needs | time on the study's machine ({runtimes['meta']['cpu_model'] or 'CPU'}, " \
                        f"{runtimes['meta']['cpu_cores']} cores) |"
     assert "set-up (not measured yet" in table[2] and "plus 3 minutes of notebooks (2 full-mode runs" in table[2]
+    assert "as last recorded, on a CPU not recorded; not yet timed" in table[2]
     assert "not yet timed in full mode: `08_claims_ledger`" in table[2]
     assert "`03_train` runs once more for each of 2 further released models, not yet timed" in table[2]
     assert "not measured yet" in table[3]
@@ -114,7 +115,7 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
               variant_other_cores={"03_train": {"resnet18": 1.2, "resnet34": None, "gone": None}})
     summary = figures_minutes(read_results(tmp_path / "00_runtimes.json"), {"basic_cnn", "resnet18", "resnet34"})
     assert summary == {"minutes": 10.0, "runs": 4, "missing": ["08_claims_ledger"], "untimed": {}, "beside": True,
-                       "cpus": 0, "cpu_unrecorded": 4}
+                       "cpus": [], "cpu_unrecorded": 4}
 
     log = tmp_path / "ci.log"
     log.write_text(LOG)
@@ -126,7 +127,8 @@ def test_make_figures_time_counts_each_per_model_run_and_names_what_was_not_time
     table = commands_table(tmp_path).splitlines()
     assert "about 0.0 GB of disk for `.venv`" in table[2]
     assert ("about 2 minutes of set-up (as measured with `make test`), plus 10 minutes of notebooks (4 full-mode runs "
-            "as last recorded, some beside other work; not yet timed in full mode: `08_claims_ledger`)") in table[2]
+            "as last recorded, some beside other work, on a CPU not recorded; not yet timed in full mode: "
+            "`08_claims_ledger`)") in table[2]
     assert table[3].endswith("| about 21 minutes from a clean clone of 0a4233f (2 of set-up, then lint and 736 tests "
                              "passed, 3 skipped in 18; beside other work: 1.6 cores) |")
     quiet = LOG.replace("CI machine CPU time: 3855 s", "CI machine CPU time: 1900 s")
@@ -195,13 +197,32 @@ def test_the_runtime_tables_name_the_cpu_of_every_time_and_mark_them_where_they_
                         "1.0 min in all [B] |")
     assert lines[-1] == f"Times come from different CPUs: [A] {epyc}; [B] {xeon}."
     summary = figures_minutes(read_results(runtimes), {"resnet18"})
-    assert (summary["cpus"], summary["cpu_unrecorded"], summary["runs"]) == (2, 0, 3)
+    assert (summary["cpus"], summary["cpu_unrecorded"], summary["runs"]) == ([epyc, xeon], 0, 3)
     assert "2 full-mode runs as last recorded, on different CPUs (the run-time table names them))" in \
         commands_table(tmp_path).splitlines()[2]
+    # One CPU: named where the header (the runtimes file's own CPU here) would name another.
+    one = {"notebooks": {"01_data": {"full": 60.0}}, "cpus": {"01_data": {"full": epyc}}}
+    header = read_results(runtimes)["meta"]["cpu_model"]
+    assert figures_minutes(one)["cpus"] == [epyc]
+    write_results(runtimes, one, mode="full", seed=0)
+    line = commands_table(tmp_path).splitlines()[2]
+    assert ("(1 full-mode run as last recorded, on EPYC, 2 cores, no bfloat16 hardware)" in line) is \
+        (header != "EPYC")
+    # A variant recorded for a notebook the table has no row for is neither shown nor named in the legend.
+    write_results(runtimes, {**one, "variants": {"03_train": {"resnet18": 60.0}},
+                             "variant_cpus": {"03_train": {"resnet18": xeon}}}, mode="full", seed=0)
+    assert runtime_table(runtimes).endswith(f"All times measured on: {epyc}.")
+    record_runtime(runtimes, Path("03_train.ipynb"), "full", 30.0, seed=0, other=0.0, machine=xeon)
+    document = read_results(runtimes)  # merging keeps the other entries and their CPUs
+    assert document["variant_cpus"] == {"03_train": {"resnet18": xeon}}
+    assert document["cpus"] == {"01_data": {"full": epyc}, "03_train": {"full": xeon}}
 
     # A time from before the file named CPUs is marked as such; without a machine, this one's CPU is recorded.
     document = read_results(runtimes)
     document["notebooks"]["02_faces"] = {"full": 30.0}
+    assert figures_minutes(document)["cpu_unrecorded"] == 1
+    write_results(runtimes, {key: value for key, value in document.items() if key != "meta"}, mode="full", seed=0)
+    assert ", 1 of them on a CPU not recorded" in commands_table(tmp_path).splitlines()[2]
     write_results(runtimes, {key: value for key, value in document.items() if key != "meta"}, mode="full", seed=0)
     assert runtime_table(runtimes).splitlines()[-1].endswith(
         "; [?] CPU not recorded (timed before the runtimes file named it).")

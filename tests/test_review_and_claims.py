@@ -254,12 +254,14 @@ def test_the_rest_of_the_paper_schedule_is_priced_from_the_measured_epoch_cost()
                                            "training_cost": cost}) if e["claim"].startswith("62.86"))
     # A 4-epoch schedule cannot be continued into the paper's 60: the whole run is what remains.
     assert entry["needs"] == ("the paper's full 60 epochs (a run of the paper's whole 60-epoch schedule, about 12 "
-                              "CPU-hours at the measured 720 CPU-seconds an epoch with oneDNN on)")
+                              "CPU-hours at the quiet float32 price, the measured 720 CPU-seconds an epoch with "
+                              "oneDNN on)")
     # The paper's own schedule cut short by the end of a session resumes: only its missing epochs remain.
     entry = next(e for e in claims_ledger({"models": {}, "paper_recipe": paper_run(0.40, 0.40, epochs=4, schedule=60),
                                            "training_cost": cost}) if e["claim"].startswith("62.86"))
     assert entry["needs"] == ("the paper's full 60 epochs (56 more epochs of the paper's schedule, about 11 "
-                              "CPU-hours at the measured 720 CPU-seconds an epoch with oneDNN on)")
+                              "CPU-hours at the quiet float32 price, the measured 720 CPU-seconds an epoch with "
+                              "oneDNN on)")
     assert "4 epochs of the paper's whole 60-epoch schedule" in entry["evidence"]
 
 
@@ -588,12 +590,21 @@ def test_the_ledger_reads_each_release_s_quiet_price_from_notebook_05(tmp_path):
 
 
 def test_the_ledger_prices_budget_runs_quietly_too_but_a_release_keeps_its_lineage_price(tmp_path):
+    from test_compare import _budget_run, _quiet_cost_file
+
     from emotion.analysis.ledger import file_evidence
     from emotion.provenance import write_results
 
-    curve = [{"run": "resnet18", "quiet_cpu_hours": 9.0}, {"run": "resnet18_26ep", "quiet_cpu_hours": 3.94},
-             {"run": "unpriced_26ep", "quiet_cpu_hours": None}]
-    write_results(tmp_path / "05_compare_models.json", {
-        "models": {"resnet18": {"quiet_cpu_minutes": 118.2}},
-        "budget_curves": {"curves": {"resnet18_26ep": curve}}}, mode="full", seed=0)
-    assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"resnet18": 118.2, "resnet18_26ep": pytest.approx(236.4)}
+    # basic_cnn's curve (release at 14 epochs, a 30-epoch run): priced from the run files, before notebook 05 ran.
+    _budget_run(tmp_path, "basic_cnn", 14, 0.631, 55.0, prefix="03_train_")
+    _budget_run(tmp_path, "basic_cnn_30ep", 30, 0.645, 117.0)
+    _budget_run(tmp_path, "resnet18", 13, 0.62, 60.0, prefix="03_train_", model="resnet18")
+    _budget_run(tmp_path, "resnet18_26ep", 26, 0.64, 95.0, model="resnet18", mixed_precision=True)
+    assert "quiet_cpu_minutes" not in file_evidence(tmp_path)  # no price measured: recorded costs only
+    _quiet_cost_file(tmp_path, basic_cnn=600.0)
+    assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"basic_cnn": pytest.approx(140.0),
+                                                            "basic_cnn_30ep": pytest.approx(300.0)}
+    # notebook 05's price of a release is its whole lineage's, and it wins over the run's own
+    write_results(tmp_path / "05_compare_models.json", {"models": {"basic_cnn": {"quiet_cpu_minutes": 150.0}}},
+                  mode="full", seed=0)
+    assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"basic_cnn": 150.0, "basic_cnn_30ep": pytest.approx(300.0)}

@@ -229,10 +229,10 @@ def kfold_verdict(kfold: dict, band: dict[str, Any], source: str) -> dict[str, A
     evidence = (f"{kfold['folds']}-fold at {band['epochs']} epochs: fold models "
                 f"{kfold['privatetest_accuracy_mean']:.2%} "
                 f"mean PrivateTest accuracy, their ensemble {kfold['ensemble_privatetest']['accuracy']:.2%} "
-                f"({kfold['training_cpu_minutes']:.0f} CPU-minutes in all), vs holdout {band['accuracy']['min']:.2%}-"
-                f"{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
-                f"({np.mean(band['training_cpu_minutes_per_seed']):.0f} CPU-minutes each); each fold model trains on "
-                f"{kfold['folds'] - 1}/{kfold['folds']} of Training")
+                f"({kfold['training_cpu_minutes']:.0f} CPU-minutes in all, as recorded), vs holdout "
+                f"{band['accuracy']['min']:.2%}-{band['accuracy']['max']:.2%} over {len(band['runs'])} seeds "
+                f"({np.mean(band['training_cpu_minutes_per_seed']):.0f} CPU-minutes each, as recorded); each fold "
+                f"model trains on {kfold['folds'] - 1}/{kfold['folds']} of Training")
     return {"verdict": verdict, "evidence": evidence, "source": source, "fold_models": folds, "ensemble": ensemble}
 
 

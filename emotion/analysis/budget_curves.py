@@ -138,8 +138,9 @@ def convergence(curve: pd.DataFrame, threshold_points: float = CONVERGED_POINTS,
 def next_budget(longest_epochs: int, paper_epochs: int = PAPER_TOTAL_EPOCHS) -> int:
     """The epochs of the run that continues a budget curve whose longest run trained ``longest_epochs``: twice that,
     unless the doubling after it would pass the paper's ``paper_epochs``; then the paper's budget itself, since a
-    curve that reaches it is settled (:func:`convergence`) and one run settles the curve either way (26 epochs: 60,
-    not 52 and then 60)."""
+    curve that reaches it is settled (:func:`convergence`) whatever its PublicTest does. A cost rule: from 26 epochs,
+    a 52-epoch run settles the curve only if it converged, and otherwise needs a 60-epoch run after it; one 60-epoch
+    run settles it either way."""
     if longest_epochs >= paper_epochs:
         return int(longest_epochs)
     return int(paper_epochs if 4 * longest_epochs > paper_epochs else 2 * longest_epochs)

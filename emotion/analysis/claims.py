@@ -331,9 +331,9 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
             verdict = UNSETTLED  # the paper's schedule was cut short: its end is what the 62.86 % claims
         interval = paper["privatetest_interval"]
         text = (f"the paper's recipe (ResNet-34, SGD with momentum 0.9, batch 256, its augmentations), "
-                f"{paper_schedule(paper)} ({paper['cpu_hours']:.1f} training "
-                f"CPU-hours): {clean:.2%} (95 % interval {interval['low']:.2%}-{interval['high']:.2%}) on PrivateTest "
-                f"at the epoch PublicTest chose")
+                f"{paper_schedule(paper)} ({paper['cpu_hours']:.1f} training CPU-hours as recorded): {clean:.2%} "
+                f"(95 % interval {interval['low']:.2%}-{interval['high']:.2%}) on PrivateTest at the epoch PublicTest "
+                f"chose")
         if chosen is not None:
             text += (f"; {chosen['privatetest']:.2%} with the paper's protocol (epoch {chosen['epoch']} chosen on "
                      f"the test split, {100 * paper['inflation']:+.2f} points)")
@@ -367,7 +367,7 @@ def _cost(evidence: dict, run: str, recorded_minutes: float) -> str:
     of each session, so only the quiet price compares runs; it is a float32 epoch's, also for a run trained in
     bfloat16), with the recorded minutes beside it; else as recorded, said so."""
     quiet = evidence.get("quiet_cpu_minutes", {}).get(run)
-    if quiet is None:
+    if quiet is None or quiet != quiet:  # no price, or NaN
         return f"{recorded_minutes:.0f} CPU-minutes as recorded"
     return f"{quiet:.0f} CPU-minutes at the quiet price of a float32 epoch ({recorded_minutes:.0f} as recorded)"
 
@@ -385,7 +385,7 @@ def _paper_budget_cost(evidence: dict, paper: dict) -> str:
     for row in (evidence.get("training_cost") or {}).get("rows", []):
         if (row["model"], row["recipe"], bool(row["requested_onednn"])) == ("resnet34", "paper", True):
             hours = remaining * row["full_epoch_cpu_seconds"] / 3600
-            return (f"{what}, about {hours:.0f} CPU-hours at the measured "
+            return (f"{what}, about {hours:.0f} CPU-hours at the quiet float32 price, the measured "
                     f"{row['full_epoch_cpu_seconds']:,.0f} CPU-seconds an epoch with oneDNN on")
     return (f"{what}, about {paper['cpu_hours'] * remaining / paper['epochs']:.0f} CPU-hours at this "
             "run's own cost per epoch")

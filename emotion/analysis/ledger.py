@@ -37,6 +37,7 @@ def file_evidence(results_dir: Path) -> dict:
     run records its steps) and ``experiments``, the seed band's model and epochs (the budget those outcomes rest on;
     absent without a seed band)."""
     from emotion.analysis import ablations
+    from emotion.analysis.budget_curves import budget_runs
     from emotion.analysis.kfold_matched import kfold_matched_evidence
     from emotion.classify.training_cost import load_training_cost
 
@@ -47,16 +48,19 @@ def file_evidence(results_dir: Path) -> dict:
     matched = kfold_matched_evidence(results_dir)
     if matched is not None:
         evidence["kfold_matched"] = matched
+    prices: dict[str, float] = {}
     compare = results_dir / "05_compare_models.json"
     if compare.is_file():  # each release's training cost at the quiet price, the basis notebook 05 compares costs on,
-        evidence["quiet_cpu_minutes"] = {name: entry["quiet_cpu_minutes"] for name, entry in
-                                         read_results(compare).get("models", {}).items()
-                                         if entry.get("quiet_cpu_minutes") is not None}
-        # and each budget run's (a budget-curve head stands for its architecture): its own epochs, from scratch
-        for curve in (read_results(compare).get("budget_curves") or {}).get("curves", {}).values():
-            for point in curve:
-                if point.get("quiet_cpu_hours") is not None and point["quiet_cpu_hours"] == point["quiet_cpu_hours"]:
-                    evidence["quiet_cpu_minutes"].setdefault(point["run"], 60 * float(point["quiet_cpu_hours"]))
+        prices = {name: entry["quiet_cpu_minutes"] for name, entry in read_results(compare).get("models", {}).items()
+                  if entry.get("quiet_cpu_minutes") is not None}
+    # and each budget run's (a budget-curve head stands for its architecture): its own epochs, from scratch, priced
+    # from the runs' files themselves, so a run newer than notebook 05's last run has its price too
+    for curve in budget_runs(results_dir, evidence["training_cost"]).values():
+        for run, hours in zip(curve["run"], curve["quiet_cpu_hours"]):
+            if hours == hours:  # NaN: no quiet price for this recipe
+                prices.setdefault(run, 60 * float(hours))
+    if prices:
+        evidence["quiet_cpu_minutes"] = prices
     try:
         recipe = ablations.group_runs(ablations.read_runs(results_dir))["band_recipe"]
     except DataMissingError:

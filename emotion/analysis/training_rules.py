@@ -92,7 +92,8 @@ def _what_settles(run: dict) -> str:
 
     model = run["model"]
     if run["curve"] is None:
-        return f"{model}: a budget curve (the same recipe at twice its epochs; make budgets)"
+        at = f"{next_budget(run['epochs'])} epochs" if run.get("epochs") else "twice its epochs"
+        return f"{model}: a budget curve (the same recipe at {at}; make budgets)"
     if run["status"] in (SHORTER_THAN_CONVERGED, SHORTER_THAN_PAPER_BUDGET):
         reached = (f"converged from {run['converged_from']} epochs" if run.get("converged_from") is not None else
                    f"reached the paper's {run['settled_from']} epochs")
@@ -113,7 +114,8 @@ def budget_gate(evidence: dict, models: list[str | tuple[str, int | None]], verd
 
     Returns:
         ``(verdict, needs)``; ``needs`` is "" when the verdict stands, else one clause per unsettled model naming
-        its curve's state and the next doubling (``make budgets``), then ``then`` (what to run once they converge).
+        its curve's state and the next budget (:func:`emotion.analysis.budget_curves.next_budget`, ``make budgets``),
+        then ``then`` (what to run once they converge).
     """
     needs = [_what_settles(run) for run in budget_record(evidence, models) if not run["settled"]]
     return (verdict, "") if not needs else (UNSETTLED, "; ".join(needs + ([then] if then else [])))

@@ -126,10 +126,11 @@ def figures_minutes(runtimes: dict[str, Any], released: set[str] | None = None) 
     notebook also once per further released model (``variants``; only those in ``released`` when given).
 
     Returns ``{"minutes", "runs", "missing": [notebooks with no full time], "untimed": {notebook: [released models
-    whose per-model run has no time]}, "beside": bool, "cpus": int}``; ``beside`` is True when some counted run was
-    measured while other work kept at least :data:`emotion.machine.SHARED_CORES` cores busy; ``cpus`` counts the
-    distinct CPUs the counted runs were recorded on and ``cpu_unrecorded`` the runs timed before the file named their
-    CPU. ``untimed`` needs ``released``."""
+    whose per-model run has no time]}, "beside": bool, "cpus": [CPU labels], "cpu_unrecorded": int}``; ``beside`` is
+    True when some counted run was measured while other work kept at least :data:`emotion.machine.SHARED_CORES` cores
+    busy; ``cpus`` are the distinct CPUs the counted runs were recorded on
+    (:func:`emotion.study.notebooks.machine_label`) and ``cpu_unrecorded`` counts the runs timed before the file
+    named their CPU. ``untimed`` needs ``released``."""
 
     notebooks, variants = runtimes.get("notebooks", {}), runtimes.get("variants", {})
     others, variant_others = runtimes.get("other_cores", {}), runtimes.get("variant_other_cores", {})
@@ -152,7 +153,22 @@ def figures_minutes(runtimes: dict[str, Any], released: set[str] | None = None) 
         machines += [cpus.get(stem, {}).get("full")] + [variant_cpus.get(stem, {}).get(name) for name in extra]
     beside = any(load is not None and load >= SHARED_CORES for load in loads)
     return {"minutes": seconds / 60, "runs": runs, "missing": missing, "untimed": untimed, "beside": beside,
-            "cpus": len(set(machines) - {None}), "cpu_unrecorded": machines.count(None)}
+            "cpus": sorted(set(machines) - {None}), "cpu_unrecorded": machines.count(None)}
+
+
+def _notebook_cpus(notebooks: dict[str, Any], header_cpu: str | None) -> str:
+    """The clause that says which CPU the notebooks' times (:func:`figures_minutes`) were measured on where the
+    table's header, which names ``header_cpu``, would not: several CPUs, another one, or one not recorded."""
+    cpus, unrecorded = notebooks["cpus"], notebooks["cpu_unrecorded"]
+    if len(cpus) > 1:
+        text = ", on different CPUs (the run-time table names them)"
+    elif cpus and (header_cpu is None or not cpus[0].startswith(f"{header_cpu},")):
+        text = f", on {cpus[0]}"
+    else:
+        text = ""
+    if unrecorded:
+        text += f", {unrecorded} of them on a CPU not recorded" if cpus else ", on a CPU not recorded"
+    return text
 
 
 def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
@@ -190,11 +206,9 @@ def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
         gaps += "".join(f"; `{stem}` runs once more for each of {len(models)} further released models, not yet timed"
                         for stem, models in notebooks["untimed"].items())
         load = ", some beside other work" if notebooks["beside"] else ""
-        load += ", on different CPUs (the run-time table names them)" if notebooks["cpus"] > 1 else ""
-        load += (f", {notebooks['cpu_unrecorded']} of them on a CPU not recorded"
-                 if notebooks["cpus"] and notebooks["cpu_unrecorded"] else "")
+        load += _notebook_cpus(notebooks, (document or runtimes).get("meta", {}).get("cpu_model"))
         figures_time = (f"{setup}, plus {notebooks['minutes']:.0f} minutes of notebooks ({notebooks['runs']} "
-                        f"full-mode runs as last recorded{load}{gaps})")
+                        f"full-mode run{'s' if notebooks['runs'] != 1 else ''} as last recorded{load}{gaps})")
     meta = (document or runtimes).get("meta", {})
     machine = (f"machine ({meta.get('cpu_model') or 'CPU'}, {meta['cpu_cores']} cores)"
                if meta.get("cpu_cores") else "machine")

@@ -18,7 +18,7 @@ from emotion.errors import DataMissingError
 from emotion.paths import BUILD_DIR, FIGURES_DIR, NOTEBOOKS_DIR, RESULTS_DIR
 from emotion.provenance import read_results
 from emotion.study.notebooks import RUNTIMES_FILE, study_notebooks
-from emotion.study.results import compact_results, headline_rows
+from emotion.study.results import compact_results, cpu_legend, headline_rows
 
 DEFAULT_OUTPUT = BUILD_DIR / "report"
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", flags=re.IGNORECASE | re.DOTALL)
@@ -115,8 +115,13 @@ def build_report(
           f'<a href="results/{html.escape(f)}">{html.escape(f)}</a> ({html.escape(m)})')
          for q, v, s, p, f, m, _ in headline_rows(results_dir)],
     )
-    runtimes = (read_results(RUNTIMES_FILE).get("notebooks", {})
-                if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {})
+    runtime_file = (read_results(RUNTIMES_FILE) if results_dir == RESULTS_DIR and RUNTIMES_FILE.is_file() else {})
+    runtimes, cpus = runtime_file.get("notebooks", {}), runtime_file.get("cpus", {})
+    # the CPU of the full-mode times shown (the study's CPU has changed between sessions)
+    letters, cpu_note = cpu_legend([cpus.get(nb.stem, {}).get("full") for nb in notebooks
+                                    if runtimes.get(nb.stem, {}).get("full") is not None])
+    if len(letters) > 1:  # this table marks no cell; the README's does
+        cpu_note = "These times come from different CPUs; the README's run-time table names the CPU of each."
     notebook_rows = [
         (f'<a href="notebooks/{nb.stem}.html">{html.escape(nb.stem)}</a>',
          html.escape(_first_heading(nb)),
@@ -145,6 +150,7 @@ once on PrivateTest, with confidence intervals, and which of the paper's claims 
 <p>Every figure, each linked to the notebook that made it: <a href="{FIGURES_PAGE}">{FIGURES_PAGE}</a>.</p>
 <h2>Notebooks</h2>
 {_table(("notebook", "question", "full-mode run time"), notebook_rows)}
+{f'<p class="muted">{html.escape(cpu_note)}</p>' if cpu_note else ""}
 <p class="muted">Built by <code>make report</code> from the committed notebooks, figures and results.</p>""")
     (staging / HEADLINE_PAGE).write_text(_page("Every headline number of the study",
                                                f"""<p><a href="index.html">Back to the report</a></p>

@@ -291,7 +291,7 @@ def runtime_table(runtimes_file: Path) -> str:
     letters, legend = cpu_legend([cpus.get(stem, {}).get(mode) for stem, times in notebooks.items()
                                   for mode, seconds in times.items() if seconds is not None]
                                  + [variant_cpus.get(stem, {}).get(name) for stem, times in variants.items()
-                                    for name in times])
+                                    if stem in notebooks for name in times])  # only the times the table shows
 
     def mark(*machines: str | None) -> str:
         return "".join(f" [{letter}]" for letter in sorted({letters[machine] for machine in machines})) \
