@@ -68,7 +68,7 @@ def test_score_ensemble_scores_the_average_and_adds_up_the_cost():
 
 def test_released_probabilities_reports_a_missing_model_file(tmp_path):
     with pytest.raises(ModelFileError, match="does not exist"):
-        released_probabilities(["nothing"], tmp_path, {"PublicTest": np.zeros((2, 48, 48), np.uint8)})
+        released_probabilities(["nothing"], tmp_path, {"PublicTest": np.zeros((2, 48, 48), np.uint8)}, cache_dir=None)
 
 
 def test_released_probabilities_predicts_every_split_with_each_model(tmp_path):
@@ -78,7 +78,7 @@ def test_released_probabilities_predicts_every_split_with_each_model(tmp_path):
     outputs = keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(inputs))
     keras.Model(inputs, outputs).save(tmp_path / "tiny.keras")
     splits = {"PublicTest": np.zeros((3, 48, 48), np.uint8), "PrivateTest": np.full((2, 48, 48), 9, np.uint8)}
-    output = released_probabilities(["tiny"], tmp_path, splits, tta="flip")
+    output = released_probabilities(["tiny"], tmp_path, splits, tta="flip", cache_dir=None)
     assert output["PublicTest"]["tiny"].shape == (3, 7) and output["PrivateTest"]["tiny"].shape == (2, 7)
     np.testing.assert_allclose(output["PrivateTest"]["tiny"].sum(axis=1), 1.0, rtol=1e-5)
 

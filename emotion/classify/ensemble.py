@@ -9,7 +9,7 @@ its members and one forward pass of each per image, so :func:`score_ensemble` re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -147,9 +147,16 @@ def lineage_cost(members: Sequence[str], costs: Mapping[str, Mapping[str, Any]])
     return cpu, wall
 
 
+DEFAULT_CACHE = object()
+"""``cache_dir`` of :func:`released_probabilities` when not given: the cache's default folder, unless turned off."""
+
+
 def released_probabilities(names: Sequence[str], models_dir: Path | str, splits: Mapping[str, np.ndarray], *,
-                           tta: bool | str = "flip") -> dict[str, dict[str, np.ndarray]]:
-    """Each released model's softmax output on each split.
+                           tta: bool | str = "flip", cache_dir: Path | str | None | object = DEFAULT_CACHE
+                           ) -> dict[str, dict[str, np.ndarray]]:
+    """Each released model's softmax output on each split, through the prediction cache
+    (:func:`emotion.classify.prediction_cache.cached_probabilities`; by default its
+    :func:`emotion.classify.prediction_cache.default_cache_dir`; ``cache_dir=None`` always predicts).
 
     Args:
         names: release names; ``models_dir/<name>.keras`` must exist.
@@ -165,15 +172,28 @@ def released_probabilities(names: Sequence[str], models_dir: Path | str, splits:
     """
     import keras
 
-    from emotion.classify.evaluate import load_model, predict_probabilities
+    from emotion.classify.evaluate import load_model, predict_probabilities, tta_mode
+    from emotion.classify.prediction_cache import cached_probabilities, default_cache_dir
+
+    if cache_dir is DEFAULT_CACHE:
+        cache_dir = default_cache_dir()
+
+    def predict_with(path: Path) -> Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]:
+        def predict(todo: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            model = load_model(path)
+            try:
+                return {split: predict_probabilities(model, images, tta=tta) for split, images in todo.items()}
+            finally:
+                del model
+                keras.backend.clear_session()
+        return predict
 
     output: dict[str, dict[str, np.ndarray]] = {split: {} for split in splits}
     for name in names:
-        model = load_model(Path(models_dir) / f"{name}.keras")
-        for split, images in splits.items():
-            output[split][name] = predict_probabilities(model, images, tta=tta)
-        del model
-        keras.backend.clear_session()
+        path = Path(models_dir) / f"{name}.keras"
+        for split, values in cached_probabilities(path, dict(splits), tta_mode(tta), predict_with(path),
+                                                  cache_dir).items():
+            output[split][name] = values
     return output
 
 

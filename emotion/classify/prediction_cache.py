@@ -1,0 +1,105 @@
+"""A cache of a stored model file's class probabilities, so that re-running a notebook does not predict again.
+
+Notebook 05's ensemble section predicts PublicTest and PrivateTest with every released ``.keras`` file (about ten
+minutes of its run on the study's 2-core CPU); nothing of that changes until a file, the images, the test-time
+augmentation or the software does. Each entry is keyed by all four: the SHA-256 of the model file's bytes and of the
+images' bytes, the TTA mode and the TensorFlow and Keras versions, so a retrained release, another split or an
+upgrade misses the cache and predicts afresh. Entries live under ``build/predictions/`` (ignored by git; delete the
+folder to clear it) and are written atomically, so an interrupted run leaves no half-written entry.
+
+Setting ``EMOTION_PREDICTION_CACHE=off`` turns the cache off; ``python -m emotion run-notebooks --record-times`` does,
+so the run times it records are those of a fresh machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from emotion.paths import BUILD_DIR
+
+PREDICTION_CACHE_DIR = BUILD_DIR / "predictions"
+"""Where :func:`cached_probabilities` keeps its entries."""
+CACHE_VARIABLE = "EMOTION_PREDICTION_CACHE"
+"""The environment variable that turns the cache off ("off", "0", "no" or "false")."""
+
+
+def default_cache_dir() -> Path | None:
+    """:data:`PREDICTION_CACHE_DIR`, or None where :data:`CACHE_VARIABLE` turns the cache off."""
+    off = os.environ.get(CACHE_VARIABLE, "").strip().lower() in ("off", "0", "no", "false")
+    return None if off else PREDICTION_CACHE_DIR
+
+
+def file_digest(path: Path | str, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def entry_key(model_digest: str, images: np.ndarray, tta: str) -> str:
+    """The cache key of one model file's probabilities on ``images`` with test-time augmentation ``tta``."""
+    import keras
+    import tensorflow as tf
+
+    images = np.ascontiguousarray(images)
+    digest = hashlib.sha256()
+    for part in (model_digest, str(images.dtype), str(images.shape), tta, tf.__version__, keras.__version__):
+        digest.update(part.encode() + b"\0")
+    digest.update(images.tobytes())
+    return digest.hexdigest()[:32]
+
+
+def cached_probabilities(model_path: Path | str, splits: dict[str, np.ndarray], tta: str,
+                         predict: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]],
+                         cache_dir: Path | str | None = PREDICTION_CACHE_DIR) -> dict[str, np.ndarray]:
+    """The probabilities of the model file ``model_path`` on each split of ``splits``, from the cache where it has
+    them and from ``predict`` (given only the splits the cache lacks; it loads the model, so a full hit never does)
+    otherwise, which are then stored. ``cache_dir=None`` always predicts and stores nothing.
+
+    Returns:
+        ``{split: float32 (n, classes)}`` in the order of ``splits``.
+    """
+    if cache_dir is None or not Path(model_path).is_file():  # no file: ``predict`` reports it as it would uncached
+        return predict(dict(splits))
+    cache_dir = Path(cache_dir)
+    digest = file_digest(model_path)
+    paths = {split: cache_dir / f"{entry_key(digest, images, tta)}.npy" for split, images in splits.items()}
+    found = {split: values for split, values in ((split, _read(path, len(splits[split])))
+                                                  for split, path in paths.items()) if values is not None}
+    missing = {split: images for split, images in splits.items() if split not in found}
+    if missing:
+        computed = predict(missing)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for split, values in computed.items():
+            _write_atomically(paths[split], np.asarray(values, dtype=np.float32))
+        found.update(computed)
+    return {split: np.asarray(found[split], dtype=np.float32) for split in splits}
+
+
+def _read(path: Path, rows: int) -> np.ndarray | None:
+    """An entry's probabilities, or None when it is absent, unreadable or of the wrong shape (then predicted again
+    and overwritten)."""
+    try:
+        values = np.load(path) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+    return values if values is not None and values.ndim == 2 and len(values) == rows else None
+
+
+def _write_atomically(path: Path, values: np.ndarray) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npy.part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.save(stream, values)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
