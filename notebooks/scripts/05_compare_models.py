@@ -6,7 +6,8 @@
 #
 # This notebook trains nothing in full mode: it reads `results/03_train_<model>.json` and `models/<model>_history.csv`
 # for every released model (`make train` writes them); its ensemble section loads the released `.keras` files and
-# predicts PublicTest and PrivateTest with each. Smoke mode first trains two tiny 1-epoch releases into
+# predicts PublicTest and PrivateTest with each (kept in `build/predictions/`, keyed by each file's bytes, the images,
+# the test-time augmentation and the software versions, so a re-run predicts only what changed). Smoke mode first trains two tiny 1-epoch releases into
 # `build/smoke/` so that every cell runs on the same kind of files. The K-fold comparison reads the experiment runs
 # (`results/03_kfold_*.json` and the holdout seed runs `results/03_ablation_*.json`, written by `make experiments`) in
 # both modes.
