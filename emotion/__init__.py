@@ -14,7 +14,8 @@ Classifiers: ``classify.models``, ``classify.augment``, ``classify.inputs``, ``c
 ``classify.callbacks``, ``classify.run_folder``, ``classify.train``, ``classify.release``, ``classify.run_outputs``
 (an experiment run's kept outputs on the test splits), ``classify.kfold``,
 ``classify.input_benchmark``, ``classify.training_cost``, ``classify.evaluate``, ``classify.significance``,
-``classify.ensemble``, ``classify.training_prose``.
+``classify.ensemble``, ``classify.prediction_cache`` (a model file's probabilities kept between runs),
+``classify.training_prose``.
 Analysis: ``analysis.compare``, ``analysis.budget_curves`` (the same recipe at doubled budgets, and whether a model had
 converged), ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``,

@@ -8,7 +8,7 @@ training protocol itself (``train``, notebook 03), publishing a finished run to 
 cross-validation (``kfold``), the input-pipeline benchmark (``input_benchmark``), what an epoch costs per model
 with oneDNN off and on (``training_cost``), scoring a saved model on a split (``evaluate``), how far
 to trust a score (bootstrap intervals and McNemar's test, ``significance``) and ensembles of released models
-(``ensemble``); the sentences notebook 03
+(``ensemble``, whose members' predictions ``prediction_cache`` keeps between runs); the sentences notebook 03
 prints about a run (``training_prose``).
 Importing this package imports no TensorFlow; its modules do, lazily where they can.
 """
