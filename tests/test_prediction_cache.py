@@ -91,3 +91,13 @@ def test_the_cache_can_be_turned_off_and_recording_run_times_does(monkeypatch, t
     # --record-times turns it off before any notebook runs (here none matches, so none does)
     assert main(["run-notebooks", "--mode", "smoke", "--only", "99", "--record-times"]) == 2
     assert os.environ[CACHE_VARIABLE] == "off"
+
+
+def test_an_unwritable_cache_is_reported_and_the_probabilities_still_returned(tmp_path, capsys):
+    model, blocked = tmp_path / "m.keras", tmp_path / "blocked"
+    model.write_bytes(b"weights")
+    blocked.write_text("a file where the cache folder should be")
+    calls: list = []
+    values = cached_probabilities(model, SPLITS, "flip", _counting(calls), blocked)
+    assert values["PublicTest"].shape == (3, 7) and len(calls) == 1
+    assert "could not be written" in capsys.readouterr().out

@@ -77,9 +77,13 @@ def cached_probabilities(model_path: Path | str, splits: dict[str, np.ndarray], 
     missing = {split: images for split, images in splits.items() if split not in found}
     if missing:
         computed = predict(missing)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for split, values in computed.items():
-            _write_atomically(paths[split], np.asarray(values, dtype=np.float32))
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            for split, values in computed.items():
+                _write_atomically(paths[split], np.asarray(values, dtype=np.float32))
+        except OSError as error:  # an unwritable cache costs the next run its time, never this run its results
+            print(f"note: the prediction cache {cache_dir} could not be written ({error}); predicting without it",
+                  flush=True)
         found.update(computed)
     return {split: np.asarray(found[split], dtype=np.float32) for split in splits}
 
