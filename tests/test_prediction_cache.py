@@ -101,3 +101,78 @@ def test_an_unwritable_cache_is_reported_and_the_probabilities_still_returned(tm
     values = cached_probabilities(model, SPLITS, "flip", _counting(calls), blocked)
     assert values["PublicTest"].shape == (3, 7) and len(calls) == 1
     assert "could not be written" in capsys.readouterr().out
+
+
+def test_every_mode_of_one_pass_is_cached_and_shares_its_entries_with_the_single_mode_cache(tmp_path):
+    from emotion.classify.prediction_cache import cached_modes
+
+    model, cache = tmp_path / "m.keras", tmp_path / "cache"
+    model.write_bytes(b"weights")
+    images, modes, passes = SPLITS["PublicTest"], ("none", "flip", "tencrop"), []
+
+    def one_pass(todo):
+        passes.append(len(todo))
+        return {mode: np.full((len(todo), 7), index, np.float32) for index, mode in enumerate(modes)}
+
+    first = cached_modes(model, images, modes, one_pass, cache)
+    assert passes == [3] and len(list(cache.glob("*.npy"))) == 3
+    again = cached_modes(model, images, modes, one_pass, cache)
+    assert passes == [3]  # a full hit never predicts (nor loads the model)
+    for index, mode in enumerate(modes):
+        np.testing.assert_array_equal(first[mode], again[mode])
+        assert float(again[mode][0, 0]) == index
+    calls: list = []  # the single-mode cache finds the same entry: one key per file, images and mode
+    flip = cached_probabilities(model, {"PublicTest": images}, "flip", _counting(calls), cache)["PublicTest"]
+    assert calls == [] and float(flip[0, 0]) == 1
+    next(cache.glob("*.npy")).write_bytes(b"damaged")  # one mode missing: one pass again, all modes stored
+    cached_modes(model, images, modes, one_pass, cache)
+    assert passes == [3, 3]
+    cached_modes(model, images, modes, one_pass, None)
+    assert passes == [3, 3, 3]
+
+
+def test_the_release_tta_choice_predicts_once_then_reads_the_cache_and_chooses_the_same(tmp_path, monkeypatch):
+    import keras
+
+    import emotion.classify.evaluate as evaluate
+    from emotion.analysis.compare import release_tta_choice
+
+    inputs = keras.Input((48, 48, 1))
+    keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(inputs))).save(
+        tmp_path / "tiny.keras")
+    rng = np.random.default_rng(0)
+    splits = {split: (rng.integers(0, 256, (n, 48, 48), dtype=np.uint8), rng.integers(0, 7, n))
+              for split, n in (("PublicTest", 6), ("PrivateTest", 5))}
+    loads: list = []
+    real_load = evaluate.load_model
+    monkeypatch.setattr(evaluate, "load_model", lambda path: loads.append(path) or real_load(path))
+    cache = tmp_path / "cache"
+    uncached = release_tta_choice("tiny", tmp_path, splits, cache_dir=None)
+    first = release_tta_choice("tiny", tmp_path, splits, cache_dir=cache)
+    assert len(loads) == 2 and len(list(cache.glob("*.npy"))) == 4  # three PublicTest modes, the chosen PrivateTest
+    second = release_tta_choice("tiny", tmp_path, splits, cache_dir=cache)
+    assert len(loads) == 2  # from the cache: the model is not even loaded
+    assert first == second
+    assert first["chosen"] == uncached["chosen"] and first["test"] == uncached["test"]
+    assert first["selection_accuracy"] == uncached["selection_accuracy"]
+
+
+def test_file_probabilities_name_any_split_and_load_a_file_only_on_a_miss(tmp_path, monkeypatch):
+    import keras
+
+    import emotion.classify.evaluate as evaluate
+    from emotion.classify.ensemble import file_probabilities
+
+    inputs = keras.Input((48, 48, 1))
+    keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(keras.layers.Flatten()(inputs))).save(
+        tmp_path / "a.keras")
+    loads: list = []
+    real_load = evaluate.load_model
+    monkeypatch.setattr(evaluate, "load_model", lambda path: loads.append(path) or real_load(path))
+    cache, splits = tmp_path / "cache", {"CK+": SPLITS["PublicTest"]}
+    first = file_probabilities({"mine": tmp_path / "a.keras"}, splits, cache_dir=cache)
+    again = file_probabilities({"mine": str(tmp_path / "a.keras")}, splits, cache_dir=cache)
+    assert len(loads) == 1 and list(first) == ["CK+"] and list(first["CK+"]) == ["mine"]
+    np.testing.assert_array_equal(first["CK+"]["mine"], again["CK+"]["mine"])
+    direct = evaluate.predict_probabilities(real_load(tmp_path / "a.keras"), splits["CK+"])  # tta "none" by default
+    np.testing.assert_allclose(first["CK+"]["mine"], direct, rtol=1e-6)

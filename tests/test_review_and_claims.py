@@ -608,3 +608,21 @@ def test_the_ledger_prices_budget_runs_quietly_too_but_a_release_keeps_its_linea
     write_results(tmp_path / "05_compare_models.json", {"models": {"basic_cnn": {"quiet_cpu_minutes": 150.0}}},
                   mode="full", seed=0)
     assert file_evidence(tmp_path)["quiet_cpu_minutes"] == {"basic_cnn": 150.0, "basic_cnn_30ep": pytest.approx(300.0)}
+
+
+def test_resnet_vs_cnn_waits_for_the_papers_best_resnet_even_when_the_protocol_picks_another():
+    rising = {"converged": False, "status": "still rising", "publictest_change_points": 4.7, "epochs": (10, 20),
+              "curve": "resnet34_20ep", "longest_epochs": 20, "cpu_hours": 2.0}
+    evidence = {"budgets": {**SETTLED, "resnet34": rising},
+                "models": {"basic_cnn": interval(0.70), "resnet18": {**interval(0.68), "publictest_accuracy": 0.67},
+                           "resnet34": {**interval(0.64), "publictest_accuracy": 0.63}},
+                "mcnemar": {"resnet18_vs_basic_cnn": {"p_value": 0.003}, "resnet34_vs_basic_cnn": {"p_value": 1e-9}}}
+    entry = next(e for e in claims_ledger(evidence) if e["claim"] == "ResNet beats the basic CNN on FER2013")
+    # resnet18 is the protocol's pick and loses, but resnet34's curve is still rising: it could overtake the pick.
+    assert entry["verdict"] == "inconclusive at this budget"
+    assert "resnet18 0.6800 vs" in entry["evidence"] and "the paper's best ResNet, resnet34" in entry["evidence"]
+    assert "resnet34" in entry["needs"] and "resnet18" not in entry["needs"]
+    assert [run["model"] for run in entry["budget"]] == ["basic_cnn", "resnet18", "resnet34"]
+    evidence["budgets"]["resnet34"] = converged("resnet34")  # settled: the pick's verdict stands
+    entry = next(e for e in claims_ledger(evidence) if e["claim"] == "ResNet beats the basic CNN on FER2013")
+    assert entry["verdict"] == "not reproduced" and entry["needs"] == ""

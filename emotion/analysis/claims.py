@@ -228,6 +228,9 @@ def _released(evidence: dict, model: str) -> str:
 
 PAPER_RESNETS = ("resnet18", "resnet34", "resnet50")
 """The paper-faithful ResNets (ImageNet stem) that stand for "ResNet" in the paper's claims."""
+PAPER_BEST_RESNET = "resnet34"
+"""The ResNet the paper reports best (its 62.86 %): "ResNet beats the basic CNN" is decided only once its curve is
+settled too, whichever ResNet the protocol picks, since a curve still rising could overtake the pick."""
 
 
 def _representative_name(evidence: dict, architecture: str, chosen: dict) -> str:
@@ -275,12 +278,16 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     budgets = "; ".join(f"{entry['run']} trained {_cost(evidence, entry['run'], entry['training_cpu_minutes'])}"
                         for entry in (resnet, cnn) if entry.get("training_cpu_minutes") is not None)
     scored = _scored_as(resnet, cnn)
-    return _gated("resnet_vs_cnn", evidence, [(name, chosen[name]["epochs"]) for name in ("basic_cnn", best)],
+    also = [PAPER_BEST_RESNET] if PAPER_BEST_RESNET in chosen and best != PAPER_BEST_RESNET else []
+    paper_best = "".join(f"; the paper's best ResNet, {_representative_name(evidence, name, chosen[name])}, "
+                         f"{chosen[name]['accuracy']:.4f}" for name in also)
+    gated = ["basic_cnn", best, *also]
+    return _gated("resnet_vs_cnn", evidence, [(name, chosen[name]["epochs"]) for name in gated],
                   "reproduced" if better and test["p_value"] < SIGNIFICANCE else "not reproduced",
                   f"{scored}: {_representative_name(evidence, best, resnet)} {resnet['accuracy']:.4f} vs "
                   f"{_representative_name(evidence, 'basic_cnn', cnn)} {cnn['accuracy']:.4f}; McNemar p = "
-                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else ""), "results/06_evaluation.json",
-                  _stale(evidence, ["basic_cnn", *PAPER_RESNETS]))
+                  f"{test['p_value']:.3g}" + (f" ({budgets})" if budgets else "") + paper_best,
+                  "results/06_evaluation.json", _stale(evidence, ["basic_cnn", *PAPER_RESNETS]))
 
 
 def resnet50_claim(evidence: dict) -> Claim:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from emotion import AUDIT_COLUMN
@@ -23,6 +24,7 @@ from emotion.analysis.lineage_cost import (
     run_cost,
     set_cost,
 )
+from emotion.classify.prediction_cache import DEFAULT_CACHE
 from emotion.classify.release import release_name
 from emotion.errors import DataMissingError
 from emotion.paper import PAPER_RESULTS
@@ -364,9 +366,13 @@ def compare_levers(results_dir: Path | str = RESULTS_DIR) -> list[dict]:
     return rows
 
 
-def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: int = 0) -> dict:
+def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: int = 0, *,
+                       cache_dir: Path | str | None | object = DEFAULT_CACHE) -> dict:
     """:func:`emotion.classify.evaluate.choose_tta` for the release ``models_dir/<name>.keras``, with a bootstrap
-    interval of the PrivateTest accuracy.
+    interval of the PrivateTest accuracy. Its probabilities go through the prediction cache
+    (:mod:`emotion.classify.prediction_cache`; ``cache_dir`` as in
+    :func:`emotion.classify.ensemble.released_probabilities`), so a re-run whose file and images are unchanged neither
+    loads the model nor predicts.
 
     Args:
         splits: ``{"PublicTest": (images, labels), "PrivateTest": (images, labels)}``.
@@ -374,11 +380,41 @@ def release_tta_choice(name: str, models_dir: Path | str, splits: dict, seed: in
     Returns:
         JSON-ready: ``{"model", "selection_accuracy", "chosen", "test" (metrics), "privatetest_accuracy_interval",
         "protocol"}``.
+
+    Raises:
+        ModelFileError: the model file is missing or unreadable.
     """
-    from emotion.classify.evaluate import accuracy, choose_tta, load_model
+    from emotion.classify.evaluate import (
+        TTA_MODES,
+        accuracy,
+        load_model,
+        predict_probabilities,
+        probabilities_by_tta,
+        tta_choice,
+    )
+    from emotion.classify.prediction_cache import cached_modes, cached_probabilities, default_cache_dir
     from emotion.classify.significance import bootstrap_interval
 
-    choice = choose_tta(load_model(Path(models_dir) / f"{name}.keras"), splits["PublicTest"], splits["PrivateTest"])
+    if cache_dir is DEFAULT_CACHE:
+        cache_dir = default_cache_dir()
+    path = Path(models_dir) / f"{name}.keras"
+    loaded: list = []
+
+    def model():
+        if not loaded:
+            loaded.append(load_model(path))
+        return loaded[0]
+
+    (selection_images, selection_labels), (test_images, test_labels) = splits["PublicTest"], splits["PrivateTest"]
+    selection = cached_modes(path, selection_images, TTA_MODES, lambda images: probabilities_by_tta(model(), images),
+                             cache_dir)
+
+    def test_probabilities(mode: str) -> np.ndarray:
+        return cached_probabilities(path, {"PrivateTest": test_images}, mode,
+                                    lambda todo: {split: predict_probabilities(model(), images, tta=mode)
+                                                  for split, images in todo.items()}, cache_dir)["PrivateTest"]
+
+    choice = tta_choice(selection, selection_labels, test_probabilities, test_labels)
     predictions = choice.pop("test_predictions")
-    interval = bootstrap_interval(splits["PrivateTest"][1], predictions, accuracy, seed=seed)
+    interval = bootstrap_interval(test_labels, predictions, accuracy, seed=seed)
     return {"model": name, **choice, "privatetest_accuracy_interval": interval}

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from emotion.classify.prediction_cache import DEFAULT_CACHE
 from emotion.errors import ConfigurationError
 
 
@@ -147,22 +148,42 @@ def lineage_cost(members: Sequence[str], costs: Mapping[str, Mapping[str, Any]])
     return cpu, wall
 
 
-DEFAULT_CACHE = object()
-"""``cache_dir`` of :func:`released_probabilities` when not given: the cache's default folder, unless turned off."""
 
 
 def released_probabilities(names: Sequence[str], models_dir: Path | str, splits: Mapping[str, np.ndarray], *,
                            tta: bool | str = "flip", cache_dir: Path | str | None | object = DEFAULT_CACHE
                            ) -> dict[str, dict[str, np.ndarray]]:
-    """Each released model's softmax output on each split, through the prediction cache
-    (:func:`emotion.classify.prediction_cache.cached_probabilities`; by default its
-    :func:`emotion.classify.prediction_cache.default_cache_dir`; ``cache_dir=None`` always predicts).
+    """Each released model's softmax output on each split: :func:`file_probabilities` of ``models_dir/<name>.keras``
+    for every name.
 
     Args:
         names: release names; ``models_dir/<name>.keras`` must exist.
         models_dir: the folder of the released ``.keras`` files.
         splits: uint8 (n, 48, 48) images by split name.
         tta: test-time augmentation of every member (:data:`emotion.classify.evaluate.TTA_MODES`).
+
+    Returns:
+        ``{split: {name: float32 (n, 7)}}``.
+
+    Raises:
+        ModelFileError: a model file is missing or unreadable.
+    """
+    return file_probabilities({name: Path(models_dir) / f"{name}.keras" for name in names}, splits, tta=tta,
+                              cache_dir=cache_dir)
+
+
+def file_probabilities(paths: Mapping[str, Path | str], splits: Mapping[str, np.ndarray], *,
+                       tta: bool | str = "none", cache_dir: Path | str | None | object = DEFAULT_CACHE
+                       ) -> dict[str, dict[str, np.ndarray]]:
+    """Each stored model file's softmax output on each split, through the prediction cache
+    (:func:`emotion.classify.prediction_cache.cached_probabilities`; by default its
+    :func:`emotion.classify.prediction_cache.default_cache_dir`; ``cache_dir=None`` always predicts). A file is
+    loaded only when the cache lacks one of its splits, and released before the next is loaded.
+
+    Args:
+        paths: ``{name: .keras file}``.
+        splits: uint8 (n, 48, 48) images by split name (any name: "PrivateTest", "CK+", ...).
+        tta: test-time augmentation (:data:`emotion.classify.evaluate.TTA_MODES`; True means ``"flip"``).
 
     Returns:
         ``{split: {name: float32 (n, 7)}}``.
@@ -189,8 +210,8 @@ def released_probabilities(names: Sequence[str], models_dir: Path | str, splits:
         return predict
 
     output: dict[str, dict[str, np.ndarray]] = {split: {} for split in splits}
-    for name in names:
-        path = Path(models_dir) / f"{name}.keras"
+    for name, path in paths.items():
+        path = Path(path)
         for split, values in cached_probabilities(path, dict(splits), tta_mode(tta), predict_with(path),
                                                   cache_dir).items():
             output[split][name] = values

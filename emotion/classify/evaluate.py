@@ -11,6 +11,7 @@ Test-time augmentation averages the softmax over several views of each image:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -391,11 +392,21 @@ def choose_tta(model, selection: tuple[np.ndarray, np.ndarray], test: tuple[np.n
         not JSON), "protocol": str}``.
     """
     selection_images, selection_labels = selection
-    probabilities = probabilities_by_tta(model, selection_images)
-    scores = {mode: accuracy(np.asarray(selection_labels), probabilities[mode].argmax(axis=1)) for mode in TTA_MODES}
-    chosen = max(TTA_MODES, key=lambda mode: scores[mode])  # max keeps the first of equals: the cheaper mode
     test_images, test_labels = test
-    predictions = predict_probabilities(model, test_images, tta=chosen).argmax(axis=1)
+    return tta_choice(probabilities_by_tta(model, selection_images), selection_labels,
+                      lambda mode: predict_probabilities(model, test_images, tta=mode), test_labels)
+
+
+def tta_choice(selection_probabilities: dict[str, np.ndarray], selection_labels: np.ndarray,
+               test_probabilities: Callable[[str], np.ndarray], test_labels: np.ndarray) -> dict:
+    """:func:`choose_tta` from probabilities already computed: ``selection_probabilities`` holds every
+    :data:`TTA_MODES` mode's (n, classes) output on the selection split (:func:`probabilities_by_tta`), and
+    ``test_probabilities(mode)`` gives the test split's with the chosen mode; it is called once, for that mode only.
+    """
+    scores = {mode: accuracy(np.asarray(selection_labels), np.asarray(selection_probabilities[mode]).argmax(axis=1))
+              for mode in TTA_MODES}
+    chosen = max(TTA_MODES, key=lambda mode: scores[mode])  # max keeps the first of equals: the cheaper mode
+    predictions = np.asarray(test_probabilities(chosen)).argmax(axis=1)
     metrics = {**classification_metrics(np.asarray(test_labels), predictions), "tta": chosen != "none",
                "tta_mode": chosen}
     return {"selection_accuracy": scores, "chosen": chosen, "test": metrics, "test_predictions": predictions,

@@ -1,7 +1,8 @@
 """A cache of a stored model file's class probabilities, so that re-running a notebook does not predict again.
 
 Notebook 05's ensemble section predicts PublicTest and PrivateTest with every released ``.keras`` file (about ten
-minutes of its run on the study's 2-core CPU); nothing of that changes until a file, the images, the test-time
+minutes of its run on the study's 2-core CPU), and its choice of test-time augmentation makes a ten-crop pass over
+PublicTest with the best release (about four minutes); nothing of that changes until a file, the images, the test-time
 augmentation or the software does. Each entry is keyed by all four: the SHA-256 of the model file's bytes and of the
 images' bytes, the TTA mode and the TensorFlow and Keras versions, so a retrained release, another split or an
 upgrade misses the cache and predicts afresh. Entries live under ``build/predictions/`` (ignored by git; delete the
@@ -27,6 +28,11 @@ PREDICTION_CACHE_DIR = BUILD_DIR / "predictions"
 """Where :func:`cached_probabilities` keeps its entries."""
 CACHE_VARIABLE = "EMOTION_PREDICTION_CACHE"
 """The environment variable that turns the cache off ("off", "0", "no" or "false")."""
+
+
+DEFAULT_CACHE = object()
+"""The ``cache_dir`` of a caller that was given none: :func:`default_cache_dir`, resolved when called, so that
+:data:`CACHE_VARIABLE` set after import still counts."""
 
 
 def default_cache_dir() -> Path | None:
@@ -77,15 +83,46 @@ def cached_probabilities(model_path: Path | str, splits: dict[str, np.ndarray], 
     missing = {split: images for split, images in splits.items() if split not in found}
     if missing:
         computed = predict(missing)
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            for split, values in computed.items():
-                _write_atomically(paths[split], np.asarray(values, dtype=np.float32))
-        except OSError as error:  # an unwritable cache costs the next run its time, never this run its results
-            print(f"note: the prediction cache {cache_dir} could not be written ({error}); predicting without it",
-                  flush=True)
+        _store(cache_dir, {paths[split]: values for split, values in computed.items()})
         found.update(computed)
     return {split: np.asarray(found[split], dtype=np.float32) for split in splits}
+
+
+def cached_modes(model_path: Path | str, images: np.ndarray, modes: tuple[str, ...],
+                 predict: Callable[[np.ndarray], dict[str, np.ndarray]],
+                 cache_dir: Path | str | None = PREDICTION_CACHE_DIR) -> dict[str, np.ndarray]:
+    """The probabilities of ``model_path`` on ``images`` with each test-time augmentation of ``modes``, all from the
+    cache, or all from one call of ``predict(images)`` (which returns every mode of one pass, as
+    :func:`emotion.classify.evaluate.probabilities_by_tta` does), which are then stored. Each mode is stored under its
+    own key (:func:`entry_key`), so an entry :func:`cached_probabilities` wrote for that mode serves here and the other
+    way round. ``cache_dir=None`` always predicts and stores nothing.
+
+    Returns:
+        ``{mode: float32 (n, classes)}`` for every mode of ``modes``.
+    """
+    if cache_dir is None or not Path(model_path).is_file():
+        return predict(images)
+    cache_dir = Path(cache_dir)
+    digest = file_digest(model_path)
+    paths = {mode: cache_dir / f"{entry_key(digest, images, mode)}.npy" for mode in modes}
+    found = {mode: _read(path, len(images)) for mode, path in paths.items()}
+    if all(values is not None for values in found.values()):
+        return {mode: np.asarray(found[mode], dtype=np.float32) for mode in modes}
+    computed = predict(images)
+    _store(cache_dir, {paths[mode]: computed[mode] for mode in modes})
+    return {mode: np.asarray(computed[mode], dtype=np.float32) for mode in modes}
+
+
+def _store(cache_dir: Path, entries: dict[Path, np.ndarray]) -> None:
+    """Write each entry atomically; an unwritable cache is reported, never raised: it costs the next run its time,
+    never this run its results."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for path, values in entries.items():
+            _write_atomically(path, np.asarray(values, dtype=np.float32))
+    except OSError as error:
+        print(f"note: the prediction cache {cache_dir} could not be written ({error}); predicting without it",
+              flush=True)
 
 
 def _read(path: Path, rows: int) -> np.ndarray | None:
