@@ -45,7 +45,8 @@ from emotion.figures import evaluation_plots, plots
 from emotion.data.cohn_kanade import load_ckplus
 from emotion.data.datacheck import missing_ckplus_note
 from emotion.analysis.error_analysis import examples_of, most_confused_pairs
-from emotion.classify.evaluate import load_model, predict_probabilities
+from emotion.classify.ensemble import file_probabilities
+from emotion.classify.evaluate import load_model
 from emotion.classify.release import best_release, release_candidates
 from emotion.data.fer2013 import class_counts, load_fer2013
 from emotion.data.ferplus import VOTE_COLUMNS, load_ferplus_votes, majority_labels
@@ -69,9 +70,10 @@ data = load_fer2013()
 test_rows = data.indices("PrivateTest")[:limit]
 public_rows = data.indices("PublicTest")[:limit]
 labels, public_labels = data.labels[test_rows], data.labels[public_rows]
-loaded = {name: load_model(entry["path"]) for name, entry in models.items()}
-probabilities = {name: predict_probabilities(model, data.images[test_rows]) for name, model in loaded.items()}
-public_probabilities = {name: predict_probabilities(model, data.images[public_rows]) for name, model in loaded.items()}
+# Each file predicted once per file and images: later runs read build/predictions/ (emotion.classify.prediction_cache)
+stored = file_probabilities({name: entry["path"] for name, entry in models.items()},
+                            {"PrivateTest": data.images[test_rows], "PublicTest": data.images[public_rows]})
+probabilities, public_probabilities = stored["PrivateTest"], stored["PublicTest"]
 predictions = {name: values.argmax(axis=1) for name, values in probabilities.items()}
 results["models"] = review.release_summary(models, len(test_rows))
 pd.DataFrame(results["models"]).T
@@ -165,8 +167,9 @@ display(Markdown("**What this shows.** " + evaluation_prose.describe_calibration
 
 # %%
 indices, titles = review.saliency_examples(labels, predictions[reference], seed=seed)
-maps = grad_cam(loaded[reference], data.images[test_rows][indices], predictions[reference][indices])
-feature_map = loaded[reference].get_layer(last_spatial_layer(loaded[reference])).output.shape[1:3]
+reference_model = load_model(models[reference]["path"])  # Grad-CAM needs the network itself
+maps = grad_cam(reference_model, data.images[test_rows][indices], predictions[reference][indices])
+feature_map = reference_model.get_layer(last_spatial_layer(reference_model)).output.shape[1:3]
 plots.save_figure(evaluation_plots.saliency_grid(data.images[test_rows][indices], maps, titles, columns=7),
                   figures_dir / "06_gradcam.png")
 results["saliency"] = {"model": reference, "images": int(len(indices)),
@@ -218,7 +221,8 @@ if ckplus_skipped:
     display(Markdown(ckplus_skipped))
 else:
     ck = load_ckplus()
-    ck_predictions = {name: predict_probabilities(model, ck.images[:limit]).argmax(axis=1) for name, model in loaded.items()}
+    ck_probabilities = file_probabilities({name: entry["path"] for name, entry in models.items()}, {"CK+": ck.images[:limit]})
+    ck_predictions = {name: values.argmax(axis=1) for name, values in ck_probabilities["CK+"].items()}
     results["ckplus"] = {name: {**review.ckplus_review(ck.labels[:limit], ck_predictions[name], ck.subjects[:limit]),
                                 "dropped": ck.dropped, "model": name} for name in models}
     display(pd.DataFrame({name: {key: value for key, value in entry.items() if not isinstance(value, dict)}
@@ -238,8 +242,9 @@ else:
 # %%
 candidates = release_candidates(Path(released_results_dir), Path(models_dir))
 default_name = best_release(Path(released_results_dir), Path(models_dir))
-default_model = loaded.get(default_name) or load_model(candidates[default_name]["file"])
-default_predictions = predict_probabilities(default_model, data.images[test_rows]).argmax(axis=1)
+default_file = {default_name: candidates[default_name]["file"]}
+default_predictions = file_probabilities(default_file, {"PrivateTest": data.images[test_rows]}
+                                         )["PrivateTest"][default_name].argmax(axis=1)
 privatetest_of = {name: results["models"][name]["intervals"]["accuracy"]["estimate"] for name in models}
 privatetest_of[default_name] = float((default_predictions == labels).mean())
 default_review = {
@@ -248,7 +253,7 @@ default_review = {
                                      privatetest_of, default_name),
     "privatetest_interval": review.intervals(labels, default_predictions, resamples, seed)["accuracy"],
     "ckplus_accuracy": None if ckplus_skipped else review.ckplus_review(
-        ck.labels[:limit], predict_probabilities(default_model, ck.images[:limit]).argmax(axis=1),
+        ck.labels[:limit], file_probabilities(default_file, {"CK+": ck.images[:limit]})["CK+"][default_name].argmax(axis=1),
         ck.subjects[:limit])["accuracy_per_image"]}
 default_review["text"] = describe_default_model(default_review["selection"], default_review["ckplus_accuracy"],
                                                 default_review["privatetest_interval"])
