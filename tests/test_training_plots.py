@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from emotion import CLASS_NAMES
 from emotion.figures import plots
@@ -88,9 +89,34 @@ def test_accuracy_vs_compute_draws_an_ensemble_as_a_star_and_keeps_labels_apart(
     star = next(collection for collection in axis.collections if collection.get_label() == "ensemble pair")
     assert star.get_offsets().tolist() == [[600.0, 0.70]]
     assert axis.get_xlim()[1] >= 600.0 and axis.get_ylim()[1] > 0.70
-    # Two points a hair apart: their labels sit on different lines.
-    offsets = [text.xyann[1] for text in axis.texts]
-    assert len(offsets) == 2 and abs(offsets[0] - offsets[1]) >= 11
+    # Two points a hair apart: their labels do not overlap.
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    first, second = (Text.get_window_extent(text, renderer) for text in axis.texts)
+    assert len(axis.texts) == 2 and not first.overlaps(second)
+
+
+def test_accuracy_vs_compute_labels_overlap_neither_each_other_nor_other_points_and_stay_inside():
+    names = [f"model_{index}" for index in range(8)]
+    table = pd.DataFrame({"training_cpu_minutes": [100, 104, 108, 112, 300, 305, 520, 530],
+                          "privatetest_accuracy": [0.60, 0.602, 0.598, 0.604, 0.65, 0.652, 0.70, 0.701],
+                          "epochs": [10] * 8, "paper_accuracy": [float("nan")] * 8}, index=names)
+    curve = pd.DataFrame({"cpu_hours": [1.6, 2.5, 5.0, 8.8], "privatetest_accuracy": [0.58, 0.62, 0.66, 0.70]})
+    figure = plots.accuracy_vs_compute(table, curves={"lineage": curve})
+    axis = figure.axes[0]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    frame = axis.get_window_extent(renderer)
+    boxes = {text.get_text().split(" ")[0]: Text.get_window_extent(text, renderer) for text in axis.texts}  # words
+    assert sorted(boxes) == names
+    points = dict(zip(names, axis.transData.transform(table[["training_cpu_minutes", "privatetest_accuracy"]])))
+    for name, box in boxes.items():
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert not any(box.overlaps(other) for other_name, other in boxes.items() if other_name != name)
+        assert not any(box.contains(*point) for other_name, point in points.items() if other_name != name)
+    # A label placed away from its point is tied to it by a leader line; one beside it is not.
+    for text in axis.texts:
+        assert (text.arrow_patch is not None) == (abs(text.xyann[1]) > 13)
 
 
 def test_validation_curves_have_one_line_per_model():

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.text import Text
 
 from emotion import CLASS_NAMES
 from emotion.analysis.lineage_cost import lineage_label
@@ -287,7 +288,7 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
         cost_column = "training_cpu_minutes"  # no model has the cost asked for: all are drawn as recorded
     recorded = table[cost_column].isna()
     costs = table[cost_column].fillna(table["training_cpu_minutes"])
-    figure, axis = plt.subplots(figsize=(8.5, 6.4))
+    figure, axis = plt.subplots(figsize=(9, 9.5))
     for name, (minutes, accuracy) in (ensembles or {}).items():
         axis.scatter(minutes, accuracy, marker="*", s=160, color="black", zorder=4, label=f"ensemble {name}")
     for name, curve in (curves or {}).items():
@@ -320,27 +321,13 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
         accuracy for _, accuracy in (ensembles or {}).values()]
     if values:
         axis.set_ylim(min(values) - 0.015, max(values) + 0.015)
-    # Labels are placed in points: each tries a few offsets from its point and takes the first whose box (width
-    # from its characters, one text line high) overlaps no label placed before it. Labels of points in the right
-    # third go to the left of their point.
-    to_points = 72 / figure.dpi
-    placed: list[tuple[float, float, float]] = []  # left, right, baseline, in points
+    labels = []
     for index, (name, row) in enumerate(table.iterrows()):
         color = f"C{index}"
         x, y = costs[name], row["privatetest_accuracy"]
         axis.scatter(x, y, s=50, zorder=3, **({"facecolors": "none", "edgecolors": color} if recorded[name]
                                                else {"color": color}))
-        text = f"{name} ({lineage_label(table, name)}" + (", as recorded)" if recorded[name] else ")")
-        leftwards = x > 0.66 * right
-        px, py = (value * to_points for value in axis.transData.transform((x, y)))
-        width = 5.4 * len(text)
-        left = px - 6 - width if leftwards else px + 6
-        offset = next((dy for dy in (4, -13, 17, -26, 30, -39, 43)
-                       if not any(left < other_right and other_left < left + width and abs(py + dy - base) < 11
-                                  for other_left, other_right, base in placed)), 4)
-        placed.append((left, left + width, py + offset))
-        axis.annotate(text, (x, y), textcoords="offset points", xytext=(-6 if leftwards else 6, offset),
-                      ha="right" if leftwards else "left", fontsize=9)
+        labels.append((x, y, f"{name} ({lineage_label(table, name)}" + (", as recorded)" if recorded[name] else ")")))
         if not np.isnan(row["paper_accuracy"]):
             axis.axhline(row["paper_accuracy"], color=color, linestyle="--", linewidth=1,
                          label=f"paper's {name}: {row['paper_accuracy']:.2%}")
@@ -349,10 +336,70 @@ def accuracy_vs_compute(table: pd.DataFrame, curves: dict[str, pd.DataFrame] | N
     axis.set_ylabel("PrivateTest accuracy")
     axis.set_title("Accuracy vs training compute of each lineage (checkpoints chosen on PublicTest)")
     if axis.get_legend_handles_labels()[0]:
-        # Below the axes, where it cannot hide a point.
-        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-    figure.tight_layout()
+        # Below the axes, where it cannot hide a point; one column, so the axes keep the figure's width.
+        axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, frameon=False)
+    figure.tight_layout()  # before the labels: they are placed where the axes finally are
+    place_labels(axis, labels, _data_points(axis))
     return figure
+
+
+LABEL_OFFSETS = (4, -13, 17, -26, 30, -39, 43, -52)
+"""Vertical offsets (points) a point's label tries, nearest first, each on its preferred side and then the other."""
+
+
+def place_labels(axis: plt.Axes, labels: list[tuple[float, float, str]], obstacles: np.ndarray) -> list:
+    """Annotate each ``(x, y, text)`` beside its point, measuring each label's drawn box: it takes the first place of
+    :data:`LABEL_OFFSETS` (right of the point, or left in the axes' right third, then the other side at the same
+    offset) whose box stays inside the axes and overlaps neither a label placed before it nor an ``obstacles`` point
+    (display coordinates, (n, 2): markers and samples along drawn lines) other than its own; where none is free, the
+    first. A label more than one line away from its point gets a thin leader line to it. Returns the annotations."""
+    renderer = axis.figure.canvas.get_renderer()
+    frame = axis.get_window_extent(renderer)
+    margin = 4 * axis.figure.dpi / 72  # a marker's half-size, in display units
+    right_third = axis.get_xlim()[0] + 0.66 * (axis.get_xlim()[1] - axis.get_xlim()[0])
+    placed, annotations = [], []
+    for x, y, text in labels:
+        own = np.hypot(*(obstacles - axis.transData.transform((x, y))).T) <= margin if len(obstacles) else []
+        others = obstacles[~np.asarray(own, bool)] if len(obstacles) else obstacles
+        sides = (-1, 1) if x > right_third else (1, -1)
+        places = [(6 * side, dy) for dy in LABEL_OFFSETS for side in sides]
+        probe = axis.annotate(text, (x, y), xytext=places[0], textcoords="offset points", fontsize=9)
+        chosen = places[0]
+        for offset in places:
+            probe.xyann = offset
+            probe.set_ha("left" if offset[0] > 0 else "right")
+            box = probe.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            hits = np.any((others[:, 0] > box.x0 - margin) & (others[:, 0] < box.x1 + margin)
+                          & (others[:, 1] > box.y0 - margin) & (others[:, 1] < box.y1 + margin))
+            if inside and not hits and not any(box.overlaps(other) for other in placed):
+                chosen = offset
+                break
+        probe.remove()
+        far = abs(chosen[1]) > 13
+        annotation = axis.annotate(text, (x, y), xytext=chosen, textcoords="offset points", fontsize=9,
+                                   ha="left" if chosen[0] > 0 else "right",
+                                   arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.6} if far else None)
+        annotation.update_positions(renderer)
+        placed.append(Text.get_window_extent(annotation, renderer))  # the words, not the leader line
+        annotations.append(annotation)
+    return annotations
+
+
+def _data_points(axis: plt.Axes, step: float = 4.0) -> np.ndarray:
+    """Display coordinates of every scatter marker and of points every ``step`` display units along each line drawn
+    in data coordinates (reference lines across the axes are left out: labels may cross them)."""
+    points = [collection.get_offset_transform().transform(collection.get_offsets())
+              for collection in axis.collections if len(collection.get_offsets())]
+    for line in axis.get_lines():
+        if line.get_transform() != axis.transData:
+            continue
+        vertices = axis.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float))
+        for start, stop in zip(vertices[:-1], vertices[1:]):
+            count = max(int(np.hypot(*(stop - start)) / step), 1)
+            points.append(start + np.linspace(0, 1, count + 1)[:, None] * (stop - start))
+        points.append(vertices)
+    return np.concatenate(points) if points else np.zeros((0, 2))
 
 
 def validation_curves(histories: dict[str, pd.DataFrame]) -> plt.Figure:
