@@ -58,8 +58,8 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # at matched optimizer steps: 6 folds x 12 epochs of basic_cnn (the paper's K), each fold model on 5/6 of Training
 # (26,928 optimizer steps, 60 full-Training-epoch equivalents), which the claims ledger sets against basic_cnn_60ep
 # (26,940 steps, the same recipe except epochs; emotion.analysis.kfold_matched): the budget at which basic_cnn's curve
-# is settled, so the ledger's budget gate lets the comparison decide the claim (at 30 epochs it could not). Every run resumes from its last finished epoch. What an
-# epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
+# is settled, so the ledger's budget gate lets the comparison decide the claim (at 30 epochs it could not). Every run
+# resumes from its last finished epoch. What an epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
 # (`make training-cost`; notebook 03 shows it). --mixed-precision trains in bfloat16 only where the CPU has it in
 # hardware (AVX512-BF16 or AMX) and in float32 elsewhere; precision is not part of a
 # recipe (emotion.analysis.budget_curves.UNGROUPED_FIELDS), but a run resumes only with the flags it started with.

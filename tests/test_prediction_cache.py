@@ -176,3 +176,36 @@ def test_file_probabilities_name_any_split_and_load_a_file_only_on_a_miss(tmp_pa
     np.testing.assert_array_equal(first["CK+"]["mine"], again["CK+"]["mine"])
     direct = evaluate.predict_probabilities(real_load(tmp_path / "a.keras"), splits["CK+"])  # tta "none" by default
     np.testing.assert_allclose(first["CK+"]["mine"], direct, rtol=1e-6)
+
+
+def test_an_unreadable_model_file_or_an_empty_entry_never_ends_in_a_traceback_from_the_cache(tmp_path, monkeypatch):
+    import emotion.classify.prediction_cache as cache_module
+    from emotion.classify.prediction_cache import cached_modes
+
+    model, cache = tmp_path / "m.keras", tmp_path / "cache"
+    model.write_bytes(b"weights")
+    calls: list = []
+    cached_probabilities(model, SPLITS, "flip", _counting(calls), cache)
+    for entry in cache.glob("*.npy"):
+        entry.write_bytes(b"")  # an empty entry (a full disk, say): np.load raises EOFError
+    assert cached_probabilities(model, SPLITS, "flip", _counting(calls), cache)["PublicTest"].shape == (3, 7)
+    assert len(calls) == 2
+
+    def unreadable(path, chunk=0):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cache_module, "file_digest", unreadable)  # the file exists but cannot be read
+    assert cached_probabilities(model, SPLITS, "flip", _counting(calls), cache)["PrivateTest"].shape == (2, 7)
+    assert len(calls) == 3  # predicted (loading the file is what reports it), nothing cached
+    modes = cached_modes(model, SPLITS["PublicTest"], ("none", "flip"),
+                         lambda images: {mode: np.ones((len(images), 7)) for mode in ("none", "flip", "tencrop")},
+                         cache)
+    assert list(modes) == ["none", "flip"] and modes["flip"].dtype == np.float32
+
+
+def test_the_key_changes_with_the_studys_view_code(monkeypatch):
+    import emotion.classify.prediction_cache as cache_module
+
+    before = cache_module.entry_key("abc", SPLITS["PublicTest"], "tencrop")
+    monkeypatch.setattr(cache_module, "VIEWS_VERSION", cache_module.VIEWS_VERSION + 1)
+    assert cache_module.entry_key("abc", SPLITS["PublicTest"], "tencrop") != before

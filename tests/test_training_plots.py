@@ -156,3 +156,11 @@ def test_a_warm_started_model_is_labelled_with_its_parent_s_epochs_and_its_own()
                           "warm_start_from": ["", "wide", "gone"]}, index=["wide", "wide_cycle2", "orphan"])
     labels = [text.get_text() for text in plots.accuracy_vs_compute(table).axes[0].texts]
     assert labels == ["wide (45 epochs)", "wide_cycle2 (45 + 8 epochs)", "orphan (3 epochs from gone)"]
+
+
+def test_accuracy_vs_compute_draws_a_curve_with_a_missing_value_as_a_gap():
+    table = pd.DataFrame({"training_cpu_minutes": [50.0], "privatetest_accuracy": [0.6], "epochs": [14],
+                          "paper_accuracy": [float("nan")]}, index=["basic_cnn"])
+    curve = pd.DataFrame({"cpu_hours": [0.9, 1.8, 3.9], "privatetest_accuracy": [0.58, float("nan"), 0.66]})
+    axis = plots.accuracy_vs_compute(table, curves={"wide": curve}).axes[0]
+    assert [text.get_text() for text in axis.texts] == ["basic_cnn (14 epochs)"]

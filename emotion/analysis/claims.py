@@ -229,8 +229,9 @@ def _released(evidence: dict, model: str) -> str:
 PAPER_RESNETS = ("resnet18", "resnet34", "resnet50")
 """The paper-faithful ResNets (ImageNet stem) that stand for "ResNet" in the paper's claims."""
 PAPER_BEST_RESNET = "resnet34"
-"""The ResNet the paper reports best (its 62.86 %): "ResNet beats the basic CNN" is decided only once its curve is
-settled too, whichever ResNet the protocol picks, since a curve still rising could overtake the pick."""
+"""The paper's best ResNet (62.86 %): "ResNet beats the basic CNN" waits for its curve to settle too, whatever the
+protocol picks, as a rising curve could overtake the pick; the claim is made with it (resnet50's curve is named in
+the ResNet-50 claim)."""
 
 
 def _representative_name(evidence: dict, architecture: str, chosen: dict) -> str:

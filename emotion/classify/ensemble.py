@@ -148,8 +148,6 @@ def lineage_cost(members: Sequence[str], costs: Mapping[str, Mapping[str, Any]])
     return cpu, wall
 
 
-
-
 def released_probabilities(names: Sequence[str], models_dir: Path | str, splits: Mapping[str, np.ndarray], *,
                            tta: bool | str = "flip", cache_dir: Path | str | None | object = DEFAULT_CACHE
                            ) -> dict[str, dict[str, np.ndarray]]:

@@ -1,11 +1,13 @@
 """A cache of a stored model file's class probabilities, so that re-running a notebook does not predict again.
 
 Notebook 05's ensemble section predicts PublicTest and PrivateTest with every released ``.keras`` file (about ten
-minutes of its run on the study's 2-core CPU), and its choice of test-time augmentation makes a ten-crop pass over
-PublicTest with the best release (about four minutes); nothing of that changes until a file, the images, the test-time
-augmentation or the software does. Each entry is keyed by all four: the SHA-256 of the model file's bytes and of the
-images' bytes, the TTA mode and the TensorFlow and Keras versions, so a retrained release, another split or an
-upgrade misses the cache and predicts afresh. Entries live under ``build/predictions/`` (ignored by git; delete the
+minutes of its run on the study's 2-core CPU), its choice of test-time augmentation makes a ten-crop pass over
+PublicTest with the best release (about four minutes), and notebook 06 predicts every release on PublicTest,
+PrivateTest and CK+ (about five); nothing of that changes until a file, the images, the test-time augmentation or the
+software does. Each entry is keyed by all four: the SHA-256 of the model file's bytes and of the images' bytes, the
+TTA mode, and the TensorFlow and Keras versions with :data:`VIEWS_VERSION` and the ten-crop shift (the study's own
+view code), so a retrained release, another split, an upgrade or a change to the views misses the cache and predicts
+afresh. Entries live under ``build/predictions/`` (ignored by git; delete the
 folder to clear it) and are written atomically, so an interrupted run leaves no half-written entry.
 
 Setting ``EMOTION_PREDICTION_CACHE=off`` turns the cache off; ``python -m emotion run-notebooks --record-times`` does,
@@ -25,7 +27,10 @@ import numpy as np
 from emotion.paths import BUILD_DIR
 
 PREDICTION_CACHE_DIR = BUILD_DIR / "predictions"
-"""Where :func:`cached_probabilities` keeps its entries."""
+"""Where :func:`cached_probabilities` and :func:`cached_modes` keep their entries."""
+VIEWS_VERSION = 1
+"""Part of every key: raise it when :func:`emotion.classify.evaluate.tta_views`, the way views are averaged, or the
+way a stored file is loaded for prediction changes, so that no entry of the old code is read."""
 CACHE_VARIABLE = "EMOTION_PREDICTION_CACHE"
 """The environment variable that turns the cache off ("off", "0", "no" or "false")."""
 
@@ -55,9 +60,12 @@ def entry_key(model_digest: str, images: np.ndarray, tta: str) -> str:
     import keras
     import tensorflow as tf
 
+    from emotion.classify.evaluate import TENCROP_SHIFT
+
     images = np.ascontiguousarray(images)
     digest = hashlib.sha256()
-    for part in (model_digest, str(images.dtype), str(images.shape), tta, tf.__version__, keras.__version__):
+    for part in (model_digest, str(images.dtype), str(images.shape), tta, tf.__version__, keras.__version__,
+                 f"views {VIEWS_VERSION}, shift {TENCROP_SHIFT}"):
         digest.update(part.encode() + b"\0")
     digest.update(images.tobytes())
     return digest.hexdigest()[:32]
@@ -73,10 +81,10 @@ def cached_probabilities(model_path: Path | str, splits: dict[str, np.ndarray], 
     Returns:
         ``{split: float32 (n, classes)}`` in the order of ``splits``.
     """
-    if cache_dir is None or not Path(model_path).is_file():  # no file: ``predict`` reports it as it would uncached
+    digest = None if cache_dir is None else _digest_or_none(model_path)
+    if digest is None:  # no cache, or no readable file: ``predict`` reports the file as it would uncached
         return predict(dict(splits))
     cache_dir = Path(cache_dir)
-    digest = file_digest(model_path)
     paths = {split: cache_dir / f"{entry_key(digest, images, tta)}.npy" for split, images in splits.items()}
     found = {split: values for split, values in ((split, _read(path, len(splits[split])))
                                                   for split, path in paths.items()) if values is not None}
@@ -100,10 +108,11 @@ def cached_modes(model_path: Path | str, images: np.ndarray, modes: tuple[str, .
     Returns:
         ``{mode: float32 (n, classes)}`` for every mode of ``modes``.
     """
-    if cache_dir is None or not Path(model_path).is_file():
-        return predict(images)
+    digest = None if cache_dir is None else _digest_or_none(model_path)
+    if digest is None:
+        computed = predict(images)
+        return {mode: np.asarray(computed[mode], dtype=np.float32) for mode in modes}
     cache_dir = Path(cache_dir)
-    digest = file_digest(model_path)
     paths = {mode: cache_dir / f"{entry_key(digest, images, mode)}.npy" for mode in modes}
     found = {mode: _read(path, len(images)) for mode, path in paths.items()}
     if all(values is not None for values in found.values()):
@@ -111,6 +120,15 @@ def cached_modes(model_path: Path | str, images: np.ndarray, modes: tuple[str, .
     computed = predict(images)
     _store(cache_dir, {paths[mode]: computed[mode] for mode in modes})
     return {mode: np.asarray(computed[mode], dtype=np.float32) for mode in modes}
+
+
+def _digest_or_none(model_path: Path | str) -> str | None:
+    """:func:`file_digest`, or None where the file is missing or cannot be read (then the caller predicts, and
+    loading the model reports the file as a :class:`emotion.errors.ModelFileError`)."""
+    try:
+        return file_digest(model_path) if Path(model_path).is_file() else None
+    except OSError:
+        return None
 
 
 def _store(cache_dir: Path, entries: dict[Path, np.ndarray]) -> None:
@@ -130,7 +148,7 @@ def _read(path: Path, rows: int) -> np.ndarray | None:
     and overwritten)."""
     try:
         values = np.load(path) if path.is_file() else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # EOFError: an empty file
         return None
     return values if values is not None and values.ndim == 2 and len(values) == rows else None
 

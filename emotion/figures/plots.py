@@ -353,7 +353,7 @@ def place_labels(axis: plt.Axes, labels: list[tuple[float, float, str]], obstacl
     offset) whose box stays inside the axes and overlaps neither a label placed before it nor an ``obstacles`` point
     (display coordinates, (n, 2): markers and samples along drawn lines) other than its own; where none is free, the
     first. A label more than one line away from its point gets a thin leader line to it. Returns the annotations."""
-    renderer = axis.figure.canvas.get_renderer()
+    renderer = axis.figure._get_renderer()  # also where the canvas (pdf, svg) has no get_renderer
     frame = axis.get_window_extent(renderer)
     margin = 4 * axis.figure.dpi / 72  # a marker's half-size, in display units
     right_third = axis.get_xlim()[0] + 0.66 * (axis.get_xlim()[1] - axis.get_xlim()[0])
@@ -396,9 +396,11 @@ def _data_points(axis: plt.Axes, step: float = 4.0) -> np.ndarray:
             continue
         vertices = axis.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float))
         for start, stop in zip(vertices[:-1], vertices[1:]):
+            if not np.isfinite([*start, *stop]).all():  # a gap in the line (a missing value): nothing drawn there
+                continue
             count = max(int(np.hypot(*(stop - start)) / step), 1)
             points.append(start + np.linspace(0, 1, count + 1)[:, None] * (stop - start))
-        points.append(vertices)
+        points.append(vertices[np.isfinite(vertices).all(axis=1)])
     return np.concatenate(points) if points else np.zeros((0, 2))
 
 
