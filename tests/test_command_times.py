@@ -229,3 +229,11 @@ def test_the_runtime_tables_name_the_cpu_of_every_time_and_mark_them_where_they_
     assert "| `02_faces` | not measured | 0.5 min (load not recorded) [?] |" in runtime_table(runtimes)
     record_runtime(runtimes, Path("02_faces.ipynb"), "full", 30.0, seed=0, other=0.0)
     assert read_results(runtimes)["cpus"]["02_faces"] == {"full": machine_label()}
+
+
+@pytest.mark.parametrize("seconds, words", [(20, "under a minute"), (86, "about 1 minute"), (95, "about 2 minutes"),
+                                            (220, "about 4 minutes")])
+def test_the_set_up_time_reads_as_english(seconds, words):
+    from emotion.study.command_times import _about_minutes
+
+    assert _about_minutes(seconds) == words

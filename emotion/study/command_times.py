@@ -171,6 +171,12 @@ def _notebook_cpus(notebooks: dict[str, Any], header_cpu: str | None) -> str:
     return text
 
 
+def _about_minutes(seconds: float) -> str:
+    """``seconds`` in whole minutes for a sentence: "about 1 minute", "about 4 minutes", "under a minute"."""
+    minutes = round(seconds / 60)
+    return "under a minute" if minutes == 0 else f"about {minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
     """The README's table of the two commands: what each needs and how long it took, from ``00_commands.json``
     (a clean clone's ``make test``) and ``00_runtimes.json`` (the notebooks' full-mode times)."""
@@ -195,7 +201,7 @@ def commands_table(results_dir: Path | str = RESULTS_DIR) -> str:
         test_time = (f"about {test['wall_seconds'] / 60:.0f} minutes from a clean clone of {test['commit'][:7]} "
                      f"({test['setup_seconds'] / 60:.0f} of set-up, then lint and {counts['passed']:,} tests passed"
                      f"{skipped} in {test['pytest_seconds'] / 60:.0f}{load})")
-        setup = f"about {test['setup_seconds'] / 60:.0f} minutes of set-up (as measured with `make test`)"
+        setup = f"{_about_minutes(test['setup_seconds'])} of set-up (as measured with `make test`)"
     released = {path.stem.removeprefix("03_train_") for path in results_dir.glob("03_train_*.json")}
     notebooks = figures_minutes(runtimes, released)
     if not runtimes.get("notebooks"):
