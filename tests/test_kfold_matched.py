@@ -141,6 +141,20 @@ def test_the_sentence_states_both_budgets_both_accuracies_the_differences_and_th
     assert describe_kfold_matched(unmatched).startswith("not matched in optimizer steps (more than 5 % apart)")
 
 
+def test_the_sentence_names_both_runs_arithmetic_where_they_differ():
+    bfloat16 = kfold_run(900, ENSEMBLE, FOLDS, mixed_precision=True)  # asked, sessions not recorded
+    comparison = kfold_matched_comparison(bfloat16, holdout_run(30, HOLDOUT, mixed_precision=False))
+    assert (comparison["kfold"]["precision"], comparison["holdout"]["precision"]) == ("mixed_bfloat16 (asked)",
+                                                                                      "float32")
+    assert describe_kfold_matched(comparison).endswith(
+        "; one seed each; the K-fold run trained in mixed_bfloat16 (asked), the holdout run in float32 (precision is "
+        "not part of a recipe; notebook 04 measures what bfloat16 changes)")
+    recorded = {**bfloat16, "sessions": [{"policy": "mixed_bfloat16"}, {"policy": "mixed_bfloat16"}]}
+    same = kfold_matched_comparison(recorded, holdout_run(30, HOLDOUT) | {
+        "sessions": [{"policy": "mixed_bfloat16"}]})
+    assert same["kfold"]["precision"] == "mixed_bfloat16" and describe_kfold_matched(same).endswith("one seed each")
+
+
 def test_the_holdout_partner_is_the_closest_matched_finished_run_of_the_same_recipe(tmp_path):
     kfold = kfold_run(900, ENSEMBLE, FOLDS)
     runs = {"h29": holdout_run(29, HOLDOUT), "h30_seed4": holdout_run(30, HOLDOUT, seed=4),

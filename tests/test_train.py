@@ -258,6 +258,9 @@ def test_kfold_training_reports_each_fold_and_the_ensemble(tmp_path, splits):
     assert [row["optimizer_steps"] for row in result["per_fold"]] == [-(-size // 10) for size in fit_sizes]
     assert result["optimizer_steps"] == sum(-(-size // 10) for size in fit_sizes) > len(train[1]) // 10
     assert result["training_images"] == 64 and result["full_epoch_equivalents"] == pytest.approx(1.0)
+    # Wall time and each fold's sessions (CPU and arithmetic) add up over folds, as CPU time does.
+    assert result["training_wall_minutes"] == pytest.approx(sum(r["training_wall_minutes"] for r in result["per_fold"]))
+    assert len(result["sessions"]) == 2 and all(session["policy"] == "float32" for session in result["sessions"])
     ensemble = decode_predictions(result["ensemble_privatetest"]["predictions"])
     assert np.mean(ensemble == private_test[1]) == pytest.approx(result["ensemble_privatetest"]["accuracy"])
     assert len(result["fold_privatetest_predictions"]) == 2

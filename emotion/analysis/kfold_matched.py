@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from emotion.analysis.ablations import differing_fields, pairs_from_confusion, read_runs
+from emotion.analysis.budget_curves import run_precision
 from emotion.errors import DataFormatError
 
 MATCHED_STEPS_PERCENT = 5
@@ -155,9 +156,11 @@ def kfold_matched_comparison(kfold: dict, holdout: dict, labels: np.ndarray | No
         recipe = kfold["recipe"]
         kfold_record = {"run": kfold_name, "model": recipe["model"], "folds": int(kfold["folds"]),
                         "epochs": int(recipe["epochs"]), "seed": recipe.get("seed"), "optimizer_steps": kfold_steps,
-                        "full_epoch_equivalents": float(kfold["full_epoch_equivalents"])}
+                        "full_epoch_equivalents": float(kfold["full_epoch_equivalents"]),
+                        "precision": run_precision(kfold)}
         holdout_record = {"run": holdout_name, "epochs": int(holdout["epochs_run"]),
-                          "seed": holdout["recipe"].get("seed"), "optimizer_steps": steps,
+                          "seed": holdout["recipe"].get("seed"), "precision": run_precision(holdout),
+                          "optimizer_steps": steps,
                           "privatetest_accuracy": accuracies["holdout"], "interval": intervals["holdout"]}
     except (KeyError, TypeError) as error:
         raise DataFormatError(f"{kfold_name} or {holdout_name} lacks {error}, which a comparison at matched optimizer "
@@ -258,4 +261,14 @@ def describe_kfold_matched(comparison: dict[str, Any]) -> str:
             f"{100 * comparison['steps_gap']:+.1f} % against the K-fold run's); "
             f"PrivateTest accuracy of the K-fold ensemble {accuracy(comparison['ensemble'])} against the holdout "
             f"run's {accuracy(holdout)}, {against(comparison['ensemble'])}; the fold models' mean "
-            f"{accuracy(comparison['fold_models'])}, {against(comparison['fold_models'])}; {pairing}; one seed each")
+            f"{accuracy(comparison['fold_models'])}, {against(comparison['fold_models'])}; {pairing}; one seed each"
+            + _precisions(kfold, holdout))
+
+
+def _precisions(kfold: dict, holdout: dict) -> str:
+    """The clause that names both runs' arithmetic where they differ ("" where they agree or were not recorded)."""
+    ours, theirs = kfold.get("precision"), holdout.get("precision")
+    if not ours or not theirs or ours == theirs:
+        return ""
+    return (f"; the K-fold run trained in {ours}, the holdout run in {theirs} (precision is not part of a recipe; "
+            "notebook 04 measures what bfloat16 changes)")

@@ -94,16 +94,17 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
 
     Returns:
         ``{"folds", "per_fold": [{"fold", "held_out_accuracy", "chosen_epoch", "publictest", "privatetest",
-        "fit_images", "epochs_run", "optimizer_steps", "training_cpu_minutes"}], "held_out_accuracy_mean",
-        "held_out_accuracy_std", "privatetest_accuracy_mean", "privatetest_accuracy_std", "ensemble_publictest",
-        "ensemble_privatetest", "fold_privatetest_predictions", "training_images", "optimizer_steps",
-        "full_epoch_equivalents", "training_cpu_minutes"}``. What a comparison with a holdout run at matched optimizer
-        steps needs (:mod:`emotion.analysis.kfold_matched`): ``optimizer_steps``, the sum over folds of epochs x
-        batches per epoch (ceil(fit images / batch size)); ``full_epoch_equivalents``, the fit images seen over all
-        folds and epochs / ``training_images`` (the Training split's size); the ensemble's PrivateTest predictions
-        (``ensemble_privatetest["predictions"]``) and each fold model's (``fold_privatetest_predictions``, in the
-        order of ``per_fold``), one digit per image (:func:`emotion.classify.evaluate.encode_predictions`). Files
-        written before these keys existed lack them.
+        "fit_images", "epochs_run", "optimizer_steps", "training_cpu_minutes", "training_wall_minutes"}],
+        "held_out_accuracy_mean", "held_out_accuracy_std", "privatetest_accuracy_mean", "privatetest_accuracy_std",
+        "ensemble_publictest", "ensemble_privatetest", "fold_privatetest_predictions", "training_images",
+        "optimizer_steps", "full_epoch_equivalents", "training_cpu_minutes", "training_wall_minutes", "sessions"
+        (every fold's starts, with their CPU and arithmetic: :func:`emotion.analysis.budget_curves.run_precision`)}``.
+        What a comparison with a holdout run at matched optimizer steps needs (:mod:`emotion.analysis.kfold_matched`):
+        ``optimizer_steps``, the sum over folds of epochs x batches per epoch (ceil(fit images / batch size));
+        ``full_epoch_equivalents``, the fit images seen over all folds and epochs / ``training_images`` (the Training
+        split's size); the ensemble's PrivateTest predictions (``ensemble_privatetest["predictions"]``) and each fold
+        model's (``fold_privatetest_predictions``, in the order of ``per_fold``), one digit per image
+        (:func:`emotion.classify.evaluate.encode_predictions`). Files written before these keys existed lack them.
     """
     import keras
 
@@ -111,7 +112,7 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
     from emotion.classify.inputs import steps_per_epoch
 
     images, labels = train
-    per_fold, public_probabilities, private_probabilities, fold_predictions = [], [], [], []
+    per_fold, public_probabilities, private_probabilities, fold_predictions, sessions = [], [], [], [], []
     for fold, (fit, held_out) in enumerate(kfold_indices(labels, folds, config.seed), start=1):
         result = train_model(config, (images[fit], labels[fit]), (images[held_out], labels[held_out]),
                              run_dir=Path(run_dir) / f"fold{fold}", verbose=verbose)
@@ -131,7 +132,9 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
             "epochs_run": epochs_run,
             "optimizer_steps": epochs_run * steps_per_epoch(len(fit), config.batch_size),
             "training_cpu_minutes": result.summary["training_cpu_minutes"],
+            "training_wall_minutes": result.summary["training_wall_minutes"],
         })
+        sessions += result.summary.get("sessions") or []  # each start's CPU and arithmetic (policy)
     held_out = [row["held_out_accuracy"] for row in per_fold]
     private = [row["privatetest"] for row in per_fold]
     ensemble_predictions = np.mean(private_probabilities, 0).argmax(1)
@@ -150,4 +153,6 @@ def train_kfold(config: TrainConfig, train: tuple[np.ndarray, np.ndarray], publi
         "optimizer_steps": int(sum(row["optimizer_steps"] for row in per_fold)),
         "full_epoch_equivalents": sum(row["epochs_run"] * row["fit_images"] for row in per_fold) / len(images),
         "training_cpu_minutes": float(sum(row["training_cpu_minutes"] for row in per_fold)),
+        "training_wall_minutes": float(sum(row["training_wall_minutes"] for row in per_fold)),
+        "sessions": sessions,
     }
