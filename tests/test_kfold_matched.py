@@ -222,3 +222,18 @@ def test_the_ledger_reads_the_matched_comparison_from_the_results_files(tmp_path
     assert entry["evidence"].startswith("matched in optimizer steps: K-fold run k3 ")
     assert "both tests unpaired (h30's results file holds no PrivateTest predictions)" in entry["evidence"]
     assert entry["source"] == "results/03_kfold_k3.json, results/03_ablation_h30.json"
+
+
+def test_notebook_05s_paragraph_says_what_is_missing_or_states_the_matched_comparison(tmp_path):
+    from emotion.analysis.kfold_matched import describe_matched_section
+
+    assert "No K-fold run in the results recorded its optimizer steps" in describe_matched_section(None)
+    write_results(tmp_path / "03_kfold_k6.json", kfold_run(900, ENSEMBLE, FOLDS), mode="full", seed=0)
+    waiting = describe_matched_section(kfold_matched_evidence(tmp_path))
+    assert waiting.startswith("**What this shows.** K-fold run k6 has no holdout run at matched optimizer steps yet: "
+                              "the comparison needs a holdout run of 30 epochs")
+    write_results(tmp_path / "03_ablation_h30.json", holdout_run(30, HOLDOUT), mode="full", seed=0)
+    paired = describe_matched_section(kfold_matched_evidence(tmp_path, LABELS))
+    assert paired.startswith("**What this shows.** Matched in optimizer steps: K-fold run k6 (3 folds x 15 epochs")
+    assert "both tests paired on the same PrivateTest images" in paired and "McNemar" in paired
+    assert paired.endswith("the claims ledger's call (notebook 08, claim `kfold`), after its budget gate.")

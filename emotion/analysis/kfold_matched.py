@@ -272,3 +272,16 @@ def _precisions(kfold: dict, holdout: dict) -> str:
         return ""
     return (f"; the K-fold run trained in {ours}, the holdout run in {theirs} (precision is not part of a recipe; "
             "notebook 04 measures what bfloat16 changes)")
+
+
+def describe_matched_section(evidence: dict[str, Any] | None) -> str:
+    """Notebook 05's paragraph on K-fold against holdout at matched optimizer steps, from
+    :func:`kfold_matched_evidence`: the comparison's sentence where a pair is matched, else what would make one."""
+    if evidence is None:
+        return ("**What this shows.** No K-fold run in the results recorded its optimizer steps yet, so none can be "
+                "set against a holdout run at matched steps (`make budgets` runs one).")
+    if not evidence["matched"]:
+        return (f"**What this shows.** K-fold run {evidence['kfold']['run']} has no holdout run at matched optimizer "
+                f"steps yet: the comparison needs {evidence['needs']}.")
+    return (f"**What this shows.** {evidence['evidence'][0].upper()}{evidence['evidence'][1:]}. Whether this decides "
+            "the paper's claim is the claims ledger's call (notebook 08, claim `kfold`), after its budget gate.")
