@@ -344,3 +344,25 @@ def test_only_code_changes_make_a_results_file_dirty(tmp_path):
     (tmp_path / "emotion/stage.py").write_text("1\n")
     record = git_commit(tmp_path)
     assert record["dirty"] is True and record["dirty_paths"] == ["emotion/stage.py", "notebooks/scripts/01_x.py"]
+
+
+def test_the_readme_lists_every_claim_with_the_ledgers_verdict_and_what_would_settle_it(tmp_path):
+    from emotion.analysis.ledger import stated_verdicts
+    from emotion.provenance import write_results
+    from emotion.study.results import claims_table, compact_results
+
+    assert claims_table(tmp_path) == ""
+    ledger = [{"id": "kfold", "claim": "K-fold training is no better than a single holdout split",
+               "verdict": "reproduced", "evidence": "...", "source": "x", "needs": ""},
+              {"id": "resnet_vs_cnn", "claim": "ResNet beats the basic CNN on FER2013",
+               "verdict": "inconclusive at this budget", "evidence": "...", "source": "x",
+               "needs": "resnet34: a | in the text; next: 60 epochs"}]
+    write_results(tmp_path / "08_claims.json", {"claims": ledger}, mode="full", seed=0)
+    table = claims_table(tmp_path).splitlines()
+    assert table[2] == ("| K-fold training is no better than a single holdout split | **reproduced** (claim `kfold`) "
+                        "| - |")
+    assert table[3].endswith("| resnet34: a / in the text; next: 60 epochs |")
+    assert len(table) == 4 and "| the paper's claim | verdict | what would settle it |" in compact_results(tmp_path)
+    # Every verdict is tagged, so that the README's verdicts can be checked against the ledger; none stands untagged.
+    assert stated_verdicts(compact_results(tmp_path)) == (
+        [("kfold", "reproduced"), ("resnet_vs_cnn", "inconclusive at this budget")], [])

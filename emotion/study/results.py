@@ -203,9 +203,9 @@ KEY_FIGURES = (
 
 def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | None = None,
                     full_list_link: str = "results/README.md") -> str:
-    """The README's results section (markdown): :func:`model_table`, :func:`detector_table`, the :data:`KEY_FIGURES`
-    that exist, and a link to the full list of headline numbers (``full_list_link``: ``results/README.md``,
-    :func:`headline_table`, in the README; the report links its own page)."""
+    """The README's results section (markdown): :func:`model_table`, :func:`detector_table`, :func:`claims_table`, the
+    :data:`KEY_FIGURES` that exist, and a link to the full list of headline numbers (``full_list_link``:
+    ``results/README.md``, :func:`headline_table`, in the README; the report links its own page)."""
     figures_dir = Path(figures_dir) if figures_dir is not None else Path(results_dir).parent / "figures"
     figures = [f"![{caption}](figures/{name})\n*{caption[0].upper() + caption[1:]} (`figures/{name}`).*"
                for name, caption in KEY_FIGURES if (figures_dir / name).is_file()]
@@ -221,10 +221,31 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
           else []),
         "**Face detectors** (WIDER FACE validation subset, official protocol; speed one image at a time on this "
         "machine):", "", detector_table(results_dir), "",
+        *(["**The paper's claims** (the claims ledger of notebook 08; `results/08_claims.json` holds each verdict's "
+           "evidence; a claim resting on runs whose curves had not settled waits for them):", "",
+           claims, ""] if (claims := claims_table(results_dir)) else []),
         *(["**Figures that answer the study's questions:**", "", "\n\n".join(figures), ""] if figures else []),
         f"All {count} headline numbers, each with its split, protocol and results file: "
         f"[{full_list_link}]({full_list_link}).",
     ])
+
+
+def claims_table(results_dir: Path | str = RESULTS_DIR) -> str:
+    """The paper's claims with the claims ledger's verdicts (``results/08_claims.json``, notebook 08): the claim, its
+    verdict (:func:`emotion.analysis.ledger.verdict_tag`, so that it can be checked against the ledger) and what would
+    settle it; "" before notebook 08 has run."""
+    from emotion.analysis.ledger import verdict_tag
+
+    ledger = _optional(Path(results_dir) / "08_claims.json")
+    if not ledger or not ledger.get("claims"):
+        return ""
+
+    def text(value: str) -> str:
+        return str(value).replace("|", "/").replace("\n", " ")
+
+    rows = [f"| {text(entry['claim'])} | {verdict_tag(entry)} | {text(entry.get('needs') or '-')} |"
+            for entry in ledger["claims"]]
+    return "\n".join(["| the paper's claim | verdict | what would settle it |", "|---|---|---|", *rows])
 
 
 FULL_LIST_TITLE = "# Every headline number of the study"
