@@ -356,7 +356,7 @@ def test_the_readme_lists_every_claim_with_the_ledgers_verdict_and_what_would_se
                "verdict": "reproduced", "evidence": "...", "source": "x", "needs": ""},
               {"id": "resnet_vs_cnn", "claim": "ResNet beats the basic CNN on FER2013",
                "verdict": "inconclusive at this budget", "evidence": "...", "source": "x",
-               "needs": "resnet34: a | in the text; next: 60 epochs"}]
+               "needs": "resnet34: a | in the text;\nnext: 60 epochs"}]
     write_results(tmp_path / "08_claims.json", {"claims": ledger}, mode="full", seed=0)
     table = claims_table(tmp_path).splitlines()
     assert table[2] == ("| K-fold training is no better than a single holdout split | **reproduced** (claim `kfold`) "

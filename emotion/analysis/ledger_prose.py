@@ -12,15 +12,17 @@ from emotion.analysis.claims import CLAIMS, UNSETTLED, VERDICTS, Claim
 from emotion.analysis.ledger import claim_id, verdict_tag
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """``text`` as one markdown table cell: a ``|`` would end the cell and a line break the row, so they become ``/``
+    and a space."""
     return str(text).replace("|", "/").replace("\n", " ")
 
 
 def ledger_table(ledger: list[Claim]) -> str:
     """The claims ledger as a markdown table: claim, verdict (:func:`emotion.analysis.ledger.verdict_tag`), evidence
     and what would settle it (``needs``)."""
-    rows = [f"| {_cell(entry['claim'])} | {verdict_tag(entry)} | {_cell(entry['evidence'])} | "
-            f"{_cell(entry['needs']) or '-'} |" for entry in ledger]
+    rows = [f"| {table_cell(entry['claim'])} | {verdict_tag(entry)} | {table_cell(entry['evidence'])} | "
+            f"{table_cell(entry['needs']) or '-'} |" for entry in ledger]
     return "\n".join(["| claim | verdict | evidence | what would settle it |", "|---|---|---|---|", *rows])
 
 

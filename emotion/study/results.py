@@ -235,15 +235,13 @@ def claims_table(results_dir: Path | str = RESULTS_DIR) -> str:
     verdict (:func:`emotion.analysis.ledger.verdict_tag`, so that it can be checked against the ledger) and what would
     settle it; "" before notebook 08 has run."""
     from emotion.analysis.ledger import verdict_tag
+    from emotion.analysis.ledger_prose import table_cell
 
     ledger = _optional(Path(results_dir) / "08_claims.json")
     if not ledger or not ledger.get("claims"):
         return ""
 
-    def text(value: str) -> str:
-        return str(value).replace("|", "/").replace("\n", " ")
-
-    rows = [f"| {text(entry['claim'])} | {verdict_tag(entry)} | {text(entry.get('needs') or '-')} |"
+    rows = [f"| {table_cell(entry['claim'])} | {verdict_tag(entry)} | {table_cell(entry.get('needs') or '-')} |"
             for entry in ledger["claims"]]
     return "\n".join(["| the paper's claim | verdict | what would settle it |", "|---|---|---|", *rows])
 
