@@ -70,9 +70,12 @@ data = load_fer2013()
 test_rows = data.indices("PrivateTest")[:limit]
 public_rows = data.indices("PublicTest")[:limit]
 labels, public_labels = data.labels[test_rows], data.labels[public_rows]
-# Each file predicted once per file and images: later runs read build/predictions/ (emotion.classify.prediction_cache)
-stored = file_probabilities({name: entry["path"] for name, entry in models.items()},
-                            {"PrivateTest": data.images[test_rows], "PublicTest": data.images[public_rows]})
+ckplus_skipped = missing_ckplus_note()  # CK+48 is optional; its section below says what to do without it
+ck = None if ckplus_skipped else load_ckplus()
+views = {"PrivateTest": data.images[test_rows], "PublicTest": data.images[public_rows],
+         **({} if ck is None else {"CK+": ck.images[:limit]})}
+# Each file is loaded once for all its images; later runs read build/predictions/ (emotion.classify.prediction_cache)
+stored = file_probabilities({name: entry["path"] for name, entry in models.items()}, views)
 probabilities, public_probabilities = stored["PrivateTest"], stored["PublicTest"]
 predictions = {name: values.argmax(axis=1) for name, values in probabilities.items()}
 results["models"] = review.release_summary(models, len(test_rows))
@@ -214,15 +217,12 @@ display(Markdown("**What this shows.** " + evaluation_prose.describe_imbalance(r
 # the notebook goes on without this section.
 
 # %%
-ckplus_skipped = missing_ckplus_note()
 results["ckplus"] = {}
 if ckplus_skipped:
     results["ckplus_skipped"] = ckplus_skipped
     display(Markdown(ckplus_skipped))
 else:
-    ck = load_ckplus()
-    ck_probabilities = file_probabilities({name: entry["path"] for name, entry in models.items()}, {"CK+": ck.images[:limit]})
-    ck_predictions = {name: values.argmax(axis=1) for name, values in ck_probabilities["CK+"].items()}
+    ck_predictions = {name: values.argmax(axis=1) for name, values in stored["CK+"].items()}
     results["ckplus"] = {name: {**review.ckplus_review(ck.labels[:limit], ck_predictions[name], ck.subjects[:limit]),
                                 "dropped": ck.dropped, "model": name} for name in models}
     display(pd.DataFrame({name: {key: value for key, value in entry.items() if not isinstance(value, dict)}
@@ -243,8 +243,9 @@ else:
 candidates = release_candidates(Path(released_results_dir), Path(models_dir))
 default_name = best_release(Path(released_results_dir), Path(models_dir))
 default_file = {default_name: candidates[default_name]["file"]}
-default_predictions = file_probabilities(default_file, {"PrivateTest": data.images[test_rows]}
-                                         )["PrivateTest"][default_name].argmax(axis=1)
+default_stored = file_probabilities(default_file,
+                                    {split: images for split, images in views.items() if split != "PublicTest"})
+default_predictions = default_stored["PrivateTest"][default_name].argmax(axis=1)
 privatetest_of = {name: results["models"][name]["intervals"]["accuracy"]["estimate"] for name in models}
 privatetest_of[default_name] = float((default_predictions == labels).mean())
 default_review = {
@@ -253,8 +254,7 @@ default_review = {
                                      privatetest_of, default_name),
     "privatetest_interval": review.intervals(labels, default_predictions, resamples, seed)["accuracy"],
     "ckplus_accuracy": None if ckplus_skipped else review.ckplus_review(
-        ck.labels[:limit], file_probabilities(default_file, {"CK+": ck.images[:limit]})["CK+"][default_name].argmax(axis=1),
-        ck.subjects[:limit])["accuracy_per_image"]}
+        ck.labels[:limit], default_stored["CK+"][default_name].argmax(axis=1), ck.subjects[:limit])["accuracy_per_image"]}
 default_review["text"] = describe_default_model(default_review["selection"], default_review["ckplus_accuracy"],
                                                 default_review["privatetest_interval"])
 results["default_model"] = default_review
