@@ -144,3 +144,30 @@ def test_a_head_that_is_a_release_is_scored_as_its_stored_file_and_release_pairs
                                                         "resnet18": predictions_with(33)}, resamples=100, seed=0)
     assert review["heads"]["basic_cnn"]["intervals"]["accuracy"]["estimate"] == pytest.approx(36 / 60)
     assert set(review["mcnemar"]) == set()  # no head other than a release: notebook 06 tests the releases itself
+
+
+def test_the_rarest_class_is_judged_on_the_settled_head_publictest_ranks_first(results):
+    from emotion import CLASS_NAMES
+    from emotion.analysis.curve_heads import settled_imbalance
+    from emotion.analysis.review import per_class_table
+
+    counts = {name: 1000 for name in CLASS_NAMES} | {"disgust": 100}
+    heads = curve_heads(results)
+    # An unsettled head that PublicTest ranks higher is not judged: its curve vouches for nothing yet.
+    heads["resnet18"] = {**heads["basic_cnn"], "run": "resnet18_20ep", "model": "resnet18", "settled": False,
+                         "status": "still rising", "publictest_accuracy": 0.70}
+    review = settled_imbalance(heads, LABELS, {"resnet18_20ep": predictions_with(50)}, counts, resamples=100, seed=0)
+    f1 = per_class_table(LABELS, predictions_with(45))["f1-score"]
+    assert (review["run"], review["model"], review["epochs"], review["images"]) == ("basic_cnn_60ep", "basic_cnn", 60,
+                                                                                    60)
+    assert review["rarest_class"] == "disgust" and review["f1"]["fear"] == pytest.approx(f1["fear"])
+    assert review["rarest_test_images"] == int((LABELS == CLASS_NAMES.index("disgust")).sum())
+    gap = review["rarest_f1_gap"]
+    others = f1[[name for name in CLASS_NAMES if name != "disgust"]]
+    assert gap["class"] == "disgust" and gap["lowest_other"] == others.idxmin()
+    assert gap["estimate"] == pytest.approx(f1["disgust"] - others.min()) and gap["low"] <= gap["high"]
+    assert review["worst_f1_class"] == f1[list(CLASS_NAMES)].idxmin()
+    # Smoke mode's first rows only; no settled head with predictions: nothing to judge.
+    assert settled_imbalance(heads, LABELS, {}, counts, resamples=100, seed=0, rows=50)["images"] == 50
+    unsettled = {"basic_cnn": {**heads["basic_cnn"], "settled": False}}
+    assert settled_imbalance(unsettled, LABELS, {}, counts, resamples=100, seed=0) is None

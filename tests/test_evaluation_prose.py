@@ -147,9 +147,32 @@ def test_the_imbalance_sentence_follows_the_classes_and_the_p_value():
     # The ledger weighs the causal test only when the worst class is the rarest (claims.disgust_claim).
     assert "claim `disgust`) weighs both and the budget" in significant
     assert "claim `disgust`) has no cause to weigh here, since the worst class is not the rarest" in text
+    assert "a model whose budget curve has settled where there is one" in text
     assert "weighs both" not in text
     assert "undefined" in prose.describe_imbalance({**imbalance, "spearman_training_count_vs_f1": None,
                                                     "spearman_p_value": None})
+
+
+def test_the_settled_imbalance_sentence_follows_the_interval():
+    from emotion.analysis.ledger import stated_verdicts
+
+    def settled(low, high):
+        return {"run": "basic_cnn_60ep", "model": "basic_cnn", "epochs": 60, "worst_f1_class": "fear",
+                "rarest_class": "disgust", "images": 3589, "rarest_test_images": 55,
+                "f1": {"disgust": 0.639, "fear": 0.524},
+                "rarest_f1_gap": {"lowest_other": "fear", "estimate": 0.115, "low": low, "high": high,
+                                  "confidence": 0.95}}
+
+    text = prose.describe_settled_imbalance(settled(0.01, 0.22))
+    assert text.startswith("Among the runs whose budget curve has settled, PublicTest ranks *basic_cnn_60ep* "
+                           "(basic_cnn, 60 epochs) first. Its lowest F1 belongs to *fear*.")
+    assert ("F1 of 0.639; minus the lowest of the other classes (*fear*, 0.524) that is +0.115, with a 95% paired "
+            "bootstrap interval of +0.010 to +0.220 over 3,589 PrivateTest images, 55 of them *disgust*: the interval "
+            "lies above zero: it is not the worst class.") in text
+    assert "cannot tell" in prose.describe_settled_imbalance(settled(-0.01, 0.22))
+    assert "it is the worst class" in prose.describe_settled_imbalance(settled(-0.2, -0.01))
+    assert stated_verdicts(text) == ([], [])
+    assert "waits for a settled curve" in prose.describe_settled_imbalance(None)
 
 
 def test_the_ckplus_sentence_names_the_weakest_classes():
@@ -200,6 +223,9 @@ def test_the_sentences_state_the_committed_full_run():
     leakage = results["leakage"][reference]
     assert f"to {leakage['accuracy_if_leaked_images_removed']:.2%}" in prose.describe_leakage(leakage, reference)
     assert f"*{results['imbalance']['worst_f1_class']}*" in prose.describe_imbalance(results["imbalance"])
+    if results.get("imbalance_settled"):
+        settled = results["imbalance_settled"]
+        assert f"ranks *{settled['run']}* ({settled['model']}" in prose.describe_settled_imbalance(settled)
     accuracy = models[reference]["intervals"]["accuracy"]["estimate"]
     if results["ckplus"]:
         ck = results["ckplus"][reference]

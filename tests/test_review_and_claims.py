@@ -486,6 +486,39 @@ def test_the_disgust_verdict_rests_on_the_reference_model_and_its_budget():
     assert outcome["verdict"] == "reproduced" and outcome["source"] == "results/03_ablation_cw.json"
 
 
+def settled_review(low, high, model="basic_cnn", epochs=60, worst="fear"):
+    """A settled head's review of the rarest class (emotion.analysis.curve_heads.settled_imbalance)."""
+    return {"worst_f1_class": worst, "rarest_class": "disgust", "spearman_training_count_vs_f1": 0.04,
+            "model": model, "run": f"{model}_{epochs}ep", "epochs": epochs, "rarest_test_images": 55,
+            "rarest_f1_gap": {"class": "disgust", "lowest_other": "fear", "estimate": (low + high) / 2, "low": low,
+                              "high": high, "confidence": 0.95}}
+
+
+def test_the_disgust_verdict_prefers_the_settled_head_and_its_interval_to_an_unsettled_reference():
+    from emotion.analysis.claims import rarest_class_rule
+
+    assert [rarest_class_rule({"low": low, "high": high}) for low, high in ((-0.2, -0.01), (-0.05, 0.1), (0.02, 0.2))
+            ] == ["the worst", "undecided", "not the worst"]
+    unsettled_reference = {"worst_f1_class": "fear", "rarest_class": "disgust", "model": "wide_crop_cnn_cycle3",
+                           "spearman_training_count_vs_f1": 0.04}
+    base = {"imbalance": unsettled_reference, "budgets": SETTLED}
+    above = ledger_by_id({**base, "imbalance_settled": settled_review(0.02, 0.2)})["disgust"]
+    assert above["verdict"] == "not reproduced" and above["needs"] == ""
+    assert [(run["model"], run["epochs"], run["settled"]) for run in above["budget"]] == [("basic_cnn", 60, True)]
+    assert above["evidence"].startswith("disgust's F1 minus the lowest other class's (fear) in basic_cnn_60ep "
+                                        "(60 epochs, the settled budget-curve head PublicTest ranks first): +0.110 "
+                                        "(95% paired bootstrap interval +0.020 to +0.200); worst F1: fear")
+    tied = ledger_by_id({**base, "imbalance_settled": settled_review(-0.05, 0.1)})["disgust"]
+    assert tied["verdict"] == "inconclusive" and tied["needs"].startswith(
+        "a test split with more disgust faces than PrivateTest's 55")
+    # Worst by its interval: the causal test decides next, as on the reference model.
+    worst = ledger_by_id({**base, "imbalance_settled": settled_review(-0.2, -0.01, worst="disgust")})["disgust"]
+    assert worst["verdict"] == "partly reproduced" and worst["evidence"].endswith("; the cause is untested")
+    # A head judged on a curve shorter than where it settled does not decide.
+    short = ledger_by_id({**base, "imbalance_settled": settled_review(0.02, 0.2, epochs=10)})["disgust"]
+    assert short["verdict"] == "inconclusive at this budget"
+
+
 def test_accuracies_in_the_ledger_are_named_as_the_stored_release_files():
     models = {"resnet34": {**interval(0.5985), "weights_dtype": "float16"}, "basic_cnn": interval(0.6356)}
     evidence = {"budgets": SETTLED, "models": models, "mcnemar": {"resnet34_vs_basic_cnn": {"p_value": 0.001}}}

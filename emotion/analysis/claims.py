@@ -20,7 +20,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-from emotion.analysis.ablations import paper_schedule, schedule_epochs
+from emotion.analysis.ablations import paper_schedule
+from emotion.analysis.lineage_cost import paper_budget_cost, stated_cost
 
 # The budget gate and the experiments' outcome rules live in emotion.analysis.training_rules; evaluation_prose
 # (SIGNIFICANCE), ledger_prose (UNSETTLED) and the tests import them from here, so they stay importable here.
@@ -36,6 +37,7 @@ from emotion.analysis.training_rules import (  # noqa: F401  (budget_evidence, S
     class_weighting_rule,
     kfold_matched_rule,
     kfold_rule,
+    rarest_class_rule,
 )
 
 # The paper's numbers live in emotion.paper; notebooks 02, 05 and 06 read them as claims.PAPER_*, so they stay here.
@@ -276,7 +278,7 @@ def resnet_beats_cnn_claim(evidence: dict) -> Claim:
     resnet, cnn = chosen[best], chosen["basic_cnn"]
     test = mcnemar[f"{resnet['run']}_vs_{cnn['run']}"]
     better = resnet["accuracy"] > cnn["accuracy"]
-    budgets = "; ".join(f"{entry['run']} trained {_cost(evidence, entry['run'], entry['training_cpu_minutes'])}"
+    budgets = "; ".join(f"{entry['run']} trained {stated_cost(evidence, entry['run'], entry['training_cpu_minutes'])}"
                         for entry in (resnet, cnn) if entry.get("training_cpu_minutes") is not None)
     scored = _scored_as(resnet, cnn)
     also = [PAPER_BEST_RESNET] if PAPER_BEST_RESNET in chosen and best != PAPER_BEST_RESNET else []
@@ -327,7 +329,7 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
     study_text = "" if study is None else (
         f"; the study's own recipe for resnet34 scores {study['intervals']['accuracy']['estimate']:.2%} "
         f"(its stored release file{', float16 weights' if study.get('weights_dtype') == 'float16' else ''})"
-        + (f" after {_cost(evidence, 'resnet34', study['training_cpu_minutes'])} of training"
+        + (f" after {stated_cost(evidence, 'resnet34', study['training_cpu_minutes'])} of training"
            if study.get("training_cpu_minutes") is not None else ""))
     if paper is not None:
         floor = PAPER_FER2013_ACCURACY - REPRODUCTION_TOLERANCE
@@ -352,7 +354,7 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
                    "status": paper_schedule(paper), "settled": finished}]
         return _claim("fer2013_accuracy", verdict, text + study_text, paper["source"],
                       "" if finished else
-                      f"the paper's full {paper['paper_epochs']} epochs ({_paper_budget_cost(evidence, paper)})",
+                      f"the paper's full {paper['paper_epochs']} epochs ({paper_budget_cost(evidence, paper)})",
                       record)
     if study is None:
         return _claim("fer2013_accuracy", "not yet measured", "", "results/03_train_resnet34.json",
@@ -364,63 +366,55 @@ def fer2013_accuracy_claim(evidence: dict) -> Claim:
                   "reproduced" if abs(value - PAPER_FER2013_ACCURACY) <= REPRODUCTION_TOLERANCE else "not reproduced",
                   f"the stored release file of {_released(evidence, 'resnet34')}: {value:.2%} (95 % interval "
                   f"{interval['low']:.2%}-{interval['high']:.2%}) on PrivateTest, epoch chosen on PublicTest"
-                  + (f", after {_cost(evidence, 'resnet34', minutes)} of training" if minutes is not None else "")
+                  + (f", after {stated_cost(evidence, 'resnet34', minutes)} of training" if minutes is not None else "")
                   + f"; the paper's {PAPER_FER2013_ACCURACY:.2%} chose its stopping point on the test set",
                   "results/06_evaluation.json")
 
 
-def _cost(evidence: dict, run: str, recorded_minutes: float) -> str:
-    """A run's training cost as the ledger states it: at the quiet price of its epochs where notebook 05 priced it
-    (``evidence["quiet_cpu_minutes"]``: recorded CPU time depends on the CPU, the kernels, the precision and the load
-    of each session, so only the quiet price compares runs; it is a float32 epoch's, also for a run trained in
-    bfloat16), with the recorded minutes beside it; else as recorded, said so."""
-    quiet = evidence.get("quiet_cpu_minutes", {}).get(run)
-    if quiet is None or quiet != quiet:  # no price, or NaN
-        return f"{recorded_minutes:.0f} CPU-minutes as recorded"
-    return f"{quiet:.0f} CPU-minutes at the quiet price of a float32 epoch ({recorded_minutes:.0f} as recorded)"
-
-
-def _paper_budget_cost(evidence: dict, paper: dict) -> str:
-    """What the paper's whole schedule costs: from the measured cost of one epoch of the paper's recipe with oneDNN
-    on (``evidence["training_cost"]``, ``results/03_training_cost.json``) when present, else extrapolated from the
-    run's own CPU time (which may come from slower kernels). A run's schedule is set by its epochs, so a shorter run
-    cannot be continued into the paper's: the remaining cost is a whole run's unless the run is that schedule cut
-    short (``schedule_epochs`` equal to the paper's)."""
-    whole = schedule_epochs(paper) == paper["paper_epochs"]
-    remaining = paper["paper_epochs"] - paper["epochs"] if whole else paper["paper_epochs"]
-    what = (f"{remaining} more epochs of the paper's schedule" if whole else
-            f"a run of the paper's whole {remaining}-epoch schedule")
-    for row in (evidence.get("training_cost") or {}).get("rows", []):
-        if (row["model"], row["recipe"], bool(row["requested_onednn"])) == ("resnet34", "paper", True):
-            hours = remaining * row["full_epoch_cpu_seconds"] / 3600
-            return (f"{what}, about {hours:.0f} CPU-hours at the quiet float32 price, the measured "
-                    f"{row['full_epoch_cpu_seconds']:,.0f} CPU-seconds an epoch with oneDNN on")
-    return (f"{what}, about {paper['cpu_hours'] * remaining / paper['epochs']:.0f} CPU-hours at this "
-            "run's own cost per epoch")
-
+def _disgust_standing(evidence: dict) -> tuple[dict, list[tuple[str, int | None]], str, str, str] | None:
+    """Whether disgust, the rarest class, is the worst, and on which run: the settled head PublicTest ranks first
+    (``evidence["imbalance_settled"]``, :func:`emotion.analysis.curve_heads.settled_imbalance`: a paired bootstrap
+    interval decides, :func:`rarest_class_rule`) where notebook 06 found one, else the reference release's point
+    estimates (``evidence["imbalance"]``). Returns ``(review, runs, text, standing, source)``, None without either."""
+    settled, imbalance = evidence.get("imbalance_settled"), evidence.get("imbalance")
+    review = settled or imbalance
+    if not review:
+        return None
+    spearman = review["spearman_training_count_vs_f1"]
+    text = (f"worst F1: {review['worst_f1_class']}; rarest: {review['rarest_class']}; Spearman(training images, F1) = "
+            + ("undefined (every class has the same F1)" if spearman is None else f"{spearman:.2f} over 7 classes"))
+    if settled is None:
+        standing = "the worst" if review["worst_f1_class"] == review["rarest_class"] == "disgust" else "not the worst"
+        return (review, [(review["model"], _epochs(evidence, review["model"]))],
+                f"{text} (stored release file of {_released(evidence, review['model'])})", standing,
+                "results/06_evaluation.json")
+    gap = review["rarest_f1_gap"]
+    text = (f"{gap['class']}'s F1 minus the lowest other class's ({gap['lowest_other']}) in {review['run']} "
+            f"({review['epochs']} epochs, the settled budget-curve head PublicTest ranks first): {gap['estimate']:+.3f}"
+            f" ({gap['confidence']:.0%} paired bootstrap interval {gap['low']:+.3f} to {gap['high']:+.3f}); {text}")
+    standing = rarest_class_rule(gap) if gap["class"] == "disgust" else "not the worst"
+    return review, [(review["model"], review["epochs"])], text, standing, "results/06_evaluation.json"
 
 
 def disgust_claim(evidence: dict) -> Claim:
-    """Is disgust, the rarest class, the worst (lowest F1) of the reference model (``evidence["imbalance"]``)? No:
-    ``not reproduced``; yes, cause untested: ``partly reproduced``; yes, with class weighting run: its
-    :func:`class_weighting_rule` outcome. All rest on trained models, so :func:`budget_gate` decides if it stands."""
-    imbalance = evidence.get("imbalance")
-    if not imbalance:
+    """Is disgust, the rarest class, the worst (lowest F1)? On the run :func:`_disgust_standing` weighs: not the
+    worst ``not reproduced``; the interval holds zero ``inconclusive``; the worst, cause untested ``partly
+    reproduced``; the worst, with class weighting run, its :func:`class_weighting_rule` outcome. All rest on trained
+    models, so :func:`budget_gate` decides if it stands."""
+    found = _disgust_standing(evidence)
+    if found is None:
         return _claim("disgust", "not yet measured", "", "results/06_evaluation.json", "a released model")
-    model = imbalance["model"]
-    runs = [(model, _epochs(evidence, model))]
-    worst_is_rarest = imbalance["worst_f1_class"] == imbalance["rarest_class"] == "disgust"
-    spearman = imbalance["spearman_training_count_vs_f1"]
-    text = (f"worst F1: {imbalance['worst_f1_class']} (stored release file of {_released(evidence, model)}); "
-            f"rarest: {imbalance['rarest_class']}; Spearman(training images, F1) = "
-            + ("undefined (every class has the same F1)" if spearman is None else f"{spearman:.2f} over 7 classes"))
+    review, runs, text, standing, source = found
     then = "then the worst class of a model trained at a converged budget"
-    if not worst_is_rarest:
-        return _gated("disgust", evidence, runs, "not reproduced", text, "results/06_evaluation.json", then=then)
+    if standing == "not the worst":
+        return _gated("disgust", evidence, runs, "not reproduced", text, source, then=then)
+    if standing == "undecided":
+        return _gated("disgust", evidence, runs, "inconclusive", text, source,
+                      f"a test split with more disgust faces than PrivateTest's {review.get('rarest_test_images')}: "
+                      "the interval holds zero", then)
     intervention = evidence.get("class_weighted")
     if intervention is None:
-        return _gated("disgust", evidence, runs, "partly reproduced", text + "; the cause is untested",
-                      "results/06_evaluation.json",
+        return _gated("disgust", evidence, runs, "partly reproduced", text + "; the cause is untested", source,
                       "class-weighted training at the same budget, to test 'because rare'", then)
     outcome = class_weighting_rule(intervention["f1"]["disgust"]["direction"],
                                    intervention["worst_class_after_weighting"])

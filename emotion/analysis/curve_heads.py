@@ -105,8 +105,7 @@ def review_heads(heads: dict[str, dict], labels: np.ndarray, release_predictions
 
     labels = np.asarray(labels)
     scored_labels = labels[:rows]
-    predicted = {**head_predictions(heads, labels, rows=rows), **{
-        head["run"]: release_predictions[head["run"]] for head in heads.values() if head["run"] in release_predictions}}
+    predicted = _predicted(heads, labels, release_predictions, rows)
     review = {}
     for model, head in heads.items():
         entry = {key: value for key, value in head.items() if key != "predictions"}
@@ -119,6 +118,56 @@ def review_heads(heads: dict[str, dict], labels: np.ndarray, release_predictions
     return {"heads": review, "images": int(len(scored_labels)),
             "mcnemar": {key: test for key, test in tests.items()
                         if any(key.startswith(f"{run}_vs_") or key.endswith(f"_vs_{run}") for run in involved)}}
+
+
+def _predicted(heads: dict[str, dict], labels: np.ndarray, release_predictions: dict[str, np.ndarray],
+               rows: int | None) -> dict[str, np.ndarray]:
+    """Each head's PrivateTest predictions by run name: its release file's where the head is a release, else those
+    its results kept (:func:`head_predictions`)."""
+    return {**head_predictions(heads, labels, rows=rows), **{
+        head["run"]: release_predictions[head["run"]] for head in heads.values() if head["run"] in release_predictions}}
+
+
+def settled_imbalance(heads: dict[str, dict], labels: np.ndarray, release_predictions: dict[str, np.ndarray],
+                      training_counts: dict[str, int], *, resamples: int, seed: int,
+                      rows: int | None = None) -> dict | None:
+    """Is the rarest class the worst of a model whose budget curve has settled? Among the heads whose curve settled
+    (converged, or reached the paper's 60 epochs) and whose PrivateTest predictions are at hand, the one PublicTest
+    ranks first is reviewed: the worst class by F1 and the Spearman correlation of F1 with training images
+    (:func:`emotion.analysis.review.imbalance_review`), and the paired bootstrap interval of the rarest class's F1 minus
+    the lowest F1 of the others (:func:`emotion.analysis.uncertainty.f1_gap_interval`).
+
+    Args:
+        labels: all PrivateTest labels; ``release_predictions`` and ``rows`` as in :func:`review_heads`.
+        training_counts: images per class name in Training.
+
+    Returns:
+        The :func:`~emotion.analysis.review.imbalance_review` keys plus ``"model"`` (architecture), ``"run"``,
+        ``"epochs"``, ``"status"``, ``"publictest_accuracy"``, ``"source"``, ``"f1"`` (per class name),
+        ``"rarest_f1_gap"`` (class ids replaced by names), ``"images"`` and ``"rarest_test_images"`` (the rarest class's
+        images among them); None when no settled head has predictions.
+    """
+    from emotion import CLASS_NAMES
+    from emotion.analysis.review import imbalance_review, per_class_table
+    from emotion.analysis.uncertainty import f1_gap_interval
+
+    labels = np.asarray(labels)
+    predicted = _predicted(heads, labels, release_predictions, rows)
+    settled = [head for head in heads.values() if head["settled"] and head["run"] in predicted]
+    if not settled:
+        return None
+    head = max(settled, key=lambda entry: entry["publictest_accuracy"])
+    scored_labels, predictions = labels[:rows], predicted[head["run"]]
+    table = per_class_table(scored_labels, predictions)
+    review = imbalance_review(table, training_counts)
+    gap = f1_gap_interval(scored_labels, predictions, CLASS_NAMES.index(review["rarest_class"]), resamples=resamples,
+                          seed=seed)
+    gap = {**{key: value for key, value in gap.items() if key not in ("class_id", "lowest_other")},
+           "class": CLASS_NAMES[gap["class_id"]], "lowest_other": CLASS_NAMES[gap["lowest_other"]]}
+    return {**review, "model": head["model"], "run": head["run"], "epochs": head["epochs"], "status": head["status"],
+            "publictest_accuracy": head["publictest_accuracy"], "source": head["source"],
+            "f1": {name: float(table.loc[name, "f1-score"]) for name in CLASS_NAMES}, "rarest_f1_gap": gap,
+            "images": int(len(scored_labels)), "rarest_test_images": int(table.loc[review["rarest_class"], "support"])}
 
 
 def stale_heads(budgets: dict[str, dict], heads: dict[str, dict], architectures: list[str]) -> str:

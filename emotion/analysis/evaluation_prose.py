@@ -274,9 +274,35 @@ def describe_imbalance(imbalance: dict) -> str:
              "budget, is in notebook 04; ")
     if worst == rarest:
         return text + ("the claims ledger (notebook 08, claim `disgust`) weighs both and the budget the models were "
-                       "trained at.")
+                       "trained at, on a model whose budget curve has settled where there is one (see below).")
     return text + ("the claims ledger (notebook 08, claim `disgust`) has no cause to weigh here, since the worst class "
-                   "is not the rarest: its verdict rests on this model's worst class and the budget it was trained at.")
+                   "is not the rarest: its verdict rests on the worst class of a model whose budget curve has settled "
+                   "where there is one (see below), else on this model's and the budget it was trained at.")
+
+
+def describe_settled_imbalance(settled: dict | None) -> str:
+    """Whether the rarest class is the worst in the settled head PublicTest ranks first (``results[
+    "imbalance_settled"]``, :func:`emotion.analysis.curve_heads.settled_imbalance`). Rule
+    (:func:`emotion.analysis.training_rules.rarest_class_rule`): the paired bootstrap interval of the rarest class's
+    F1 minus the lowest other's lies above zero (not the worst), below (the worst) or holds zero (cannot tell)."""
+    from emotion.analysis.training_rules import rarest_class_rule
+
+    if settled is None:
+        return ("No architecture's budget curve has settled with its PrivateTest predictions at hand, so whether the "
+                "rarest class is the worst is known only for the short-trained model above; the claims ledger "
+                "(notebook 08, claim `disgust`) waits for a settled curve.")
+    gap, rarest = settled["rarest_f1_gap"], settled["rarest_class"]
+    standing = {"not the worst": "the interval lies above zero: it is not the worst class",
+                "the worst": "the interval lies below zero: it is the worst class",
+                "undecided": "the interval holds zero: these images cannot tell whether it is the worst class"
+                }[rarest_class_rule(gap)]
+    return (f"Among the runs whose budget curve has settled, PublicTest ranks *{settled['run']}* ({settled['model']}, "
+            f"{settled['epochs']} epochs) first. Its lowest F1 belongs to *{settled['worst_f1_class']}*. *{rarest}*, "
+            f"the rarest class of Training, has an F1 of {settled['f1'][rarest]:.3f}; minus the lowest of the other "
+            f"classes (*{gap['lowest_other']}*, {settled['f1'][gap['lowest_other']]:.3f}) that is "
+            f"{gap['estimate']:+.3f}, with a {gap['confidence']:.0%} paired bootstrap interval of {gap['low']:+.3f} to "
+            f"{gap['high']:+.3f} over {settled['images']:,} PrivateTest images, {settled['rarest_test_images']} of "
+            f"them *{rarest}*: {standing}. The claims ledger (notebook 08, claim `disgust`) weighs this run first.")
 
 
 def describe_ckplus(ckplus: dict, privatetest_accuracy: float) -> str:

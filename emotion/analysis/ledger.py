@@ -71,7 +71,9 @@ def file_evidence(results_dir: Path) -> dict:
 def evaluation_evidence(evaluation: dict[str, Any], source: str = EVALUATION_FILE) -> dict[str, Any]:
     """The part of the ledger's evidence that notebook 06 measured, from its results (``results/06_evaluation.json``):
     ``models`` (per released model: PrivateTest ``intervals``, ``training_cpu_minutes``, ``publictest_accuracy``,
-    ``epochs``, ``weights_dtype``), ``mcnemar``, ``imbalance``, ``ckplus`` (the reference model's CK+48 review, None
+    ``epochs``, ``weights_dtype``), ``mcnemar``, ``imbalance``, ``imbalance_settled`` (the rarest class in the
+    settled head PublicTest ranks first, :func:`emotion.analysis.curve_heads.settled_imbalance`; None before notebook
+    06 recorded it or without such a head), ``ckplus`` (the reference model's CK+48 review, None
     when CK+48 was skipped), ``curve_heads`` and ``curve_mcnemar`` (each architecture's budget-curve head as notebook
     06 scored it and McNemar's tests between heads and releases, :func:`emotion.analysis.curve_heads.review_heads`;
     absent before notebook 06 recorded them).
@@ -87,6 +89,7 @@ def evaluation_evidence(evaluation: dict[str, Any], source: str = EVALUATION_FIL
         heads = {} if "curve_heads" not in evaluation else {"curve_heads": evaluation["curve_heads"]["heads"],
                                                              "curve_mcnemar": evaluation["curve_heads"]["mcnemar"]}
         return {"models": models, "mcnemar": evaluation["mcnemar"], "imbalance": evaluation["imbalance"],
+                "imbalance_settled": evaluation.get("imbalance_settled"),
                 "ckplus": evaluation.get("ckplus", {}).get(reference), **heads}
     except (KeyError, TypeError) as error:
         raise DataFormatError(f"{source} lacks {error} that the claims ledger weighs: it was written by an older "

@@ -1,4 +1,5 @@
-"""What a released model cost: its lineage (the releases it was warm-started from) and the quiet price of its epochs.
+"""What a released model cost: its lineage (the releases it was warm-started from) and the quiet price of its epochs;
+and how the claims ledger states a run's cost (:func:`stated_cost`, :func:`paper_budget_cost`).
 
 A model's cost is the whole lineage's (parents' epochs and its own), and recorded CPU time is not a fair unit across
 runs: on the shared 2-core machine the same recipe recorded about three times the CPU time an epoch with both cores
@@ -158,3 +159,35 @@ def cost_change(before: dict, after: dict) -> dict:
         return {"cpu_minutes_change": after["measured_cpu_minutes"] - before["measured_cpu_minutes"],
                 "basis": "measured at a comparable load"}
     return {"cpu_minutes_change": None, "basis": "not comparable"}
+
+
+def stated_cost(evidence: dict, run: str, recorded_minutes: float) -> str:
+    """A run's training cost as the ledger states it: at the quiet price of its epochs where notebook 05 priced it
+    (``evidence["quiet_cpu_minutes"]``: recorded CPU time depends on the CPU, the kernels, the precision and the load
+    of each session, so only the quiet price compares runs; it is a float32 epoch's, also for a run trained in
+    bfloat16), with the recorded minutes beside it; else as recorded, said so."""
+    quiet = evidence.get("quiet_cpu_minutes", {}).get(run)
+    if quiet is None or quiet != quiet:  # no price, or NaN
+        return f"{recorded_minutes:.0f} CPU-minutes as recorded"
+    return f"{quiet:.0f} CPU-minutes at the quiet price of a float32 epoch ({recorded_minutes:.0f} as recorded)"
+
+
+def paper_budget_cost(evidence: dict, paper: dict) -> str:
+    """The ledger's words for what the paper's whole schedule costs: from the measured cost of one epoch of the
+    paper's recipe with oneDNN on (``evidence["training_cost"]``, ``results/03_training_cost.json``) when present,
+    else extrapolated from the run's own CPU time (which may come from slower kernels). A run's schedule is set by its
+    epochs, so a shorter run cannot be continued into the paper's: the remaining cost is a whole run's unless the run
+    is that schedule cut short (``schedule_epochs`` equal to the paper's)."""
+    from emotion.analysis.ablations import schedule_epochs
+
+    whole = schedule_epochs(paper) == paper["paper_epochs"]
+    remaining = paper["paper_epochs"] - paper["epochs"] if whole else paper["paper_epochs"]
+    what = (f"{remaining} more epochs of the paper's schedule" if whole else
+            f"a run of the paper's whole {remaining}-epoch schedule")
+    for row in (evidence.get("training_cost") or {}).get("rows", []):
+        if (row["model"], row["recipe"], bool(row["requested_onednn"])) == ("resnet34", "paper", True):
+            hours = remaining * row["full_epoch_cpu_seconds"] / 3600
+            return (f"{what}, about {hours:.0f} CPU-hours at the quiet float32 price, the measured "
+                    f"{row['full_epoch_cpu_seconds']:,.0f} CPU-seconds an epoch with oneDNN on")
+    return (f"{what}, about {paper['cpu_hours'] * remaining / paper['epochs']:.0f} CPU-hours at this "
+            "run's own cost per epoch")

@@ -131,6 +131,13 @@ def class_weighting_rule(disgust_f1_direction: str, worst_after_weighting: str) 
         "inconclusive"
 
 
+def rarest_class_rule(gap: dict) -> str:
+    """Where the rarest class stands among the classes, from the paired bootstrap interval of its F1 minus the lowest
+    F1 of the others (:func:`emotion.analysis.uncertainty.f1_gap_interval`): ``"the worst"`` when the interval lies
+    below zero, ``"not the worst"`` when above, ``"undecided"`` when it holds zero."""
+    return "the worst" if gap["high"] < 0 else "not the worst" if gap["low"] > 0 else "undecided"
+
+
 def augmentation_rule(gap_direction: str) -> str:
     """The augmentation claim's outcome at one budget: the generalisation gap (Training minus PrivateTest accuracy)
     without augmentation against the augmented seed band (:func:`emotion.analysis.ablations.augmentation_verdict`):
