@@ -20,7 +20,8 @@ Analysis: ``analysis.compare``, ``analysis.budget_curves`` (the same recipe at d
 converged), ``analysis.ablations``, ``analysis.uncertainty``, ``analysis.calibration``,
 ``analysis.saliency``, ``analysis.error_analysis``, ``analysis.review``,
 ``analysis.selection``, ``analysis.claims`` (with the budget gate and the experiments' outcome rules,
-``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.stem_comparison`` (the
+``analysis.training_rules``), ``analysis.ledger``, ``analysis.lineage_cost``, ``analysis.epoch_speeds`` (whole
+epochs as the runs measured them, per model, recipe, precision, kernels and CPU), ``analysis.stem_comparison`` (the
 stem question on ResNet-18, with its sentence), ``analysis.kfold_matched`` (K-fold against holdout at matched
 optimizer steps, with its sentence), ``analysis.ensemble_candidates`` (releases and experiment runs as ensemble
 members, with their costs), ``analysis.curve_heads`` (the longest run of each architecture's budget curve, which

@@ -1,7 +1,8 @@
 """Step 4 of the study's flow (data -> faces -> classify -> analysis -> figures/study -> app): what the numbers mean.
 
 Comparing the released models with each other and the paper (``compare``, notebook 05) at the cost of their whole
-lineage, each epoch at its quiet price (``lineage_cost``), whether a model had converged, read from runs of its
+lineage, each epoch at its quiet price (``lineage_cost``), what whole epochs cost as the runs measured them
+(``epoch_speeds``), whether a model had converged, read from runs of its
 recipe at doubled budgets (``budget_curves``), reading the training experiments (``ablations``, notebook 04),
 per-class confidence intervals (``uncertainty``), calibration (``calibration``), saliency maps (``saliency``), error
 analysis (``error_analysis``), the evaluation of notebook 06 (``review``), the app's default model evaluated as chosen

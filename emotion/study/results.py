@@ -203,9 +203,13 @@ KEY_FIGURES = (
 
 def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | None = None,
                     full_list_link: str = "results/README.md") -> str:
-    """The README's results section (markdown): :func:`model_table`, :func:`detector_table`, :func:`claims_table`, the
+    """The README's results section (markdown): :func:`model_table`, :func:`budget_table`, the training cost (measured
+    short epochs, :func:`~emotion.classify.training_cost.cost_markdown`; the runs' whole epochs,
+    :func:`~emotion.analysis.epoch_speeds.speeds_markdown`), :func:`detector_table`, :func:`claims_table`, the
     :data:`KEY_FIGURES` that exist, and a link to the full list of headline numbers (``full_list_link``:
     ``results/README.md``, :func:`headline_table`, in the README; the report links its own page)."""
+    from emotion.analysis.epoch_speeds import observed_epoch_speeds, speeds_markdown
+
     figures_dir = Path(figures_dir) if figures_dir is not None else Path(results_dir).parent / "figures"
     figures = [f"![{caption}](figures/{name})\n*{caption[0].upper() + caption[1:]} (`figures/{name}`).*"
                for name, caption in KEY_FIGURES if (figures_dir / name).is_file()]
@@ -219,6 +223,7 @@ def compact_results(results_dir: Path | str = RESULTS_DIR, figures_dir: Path | N
         *([budgets, ""] if (budgets := budget_table(results_dir)) else []),
         *([cost, ""] if (cost := cost_markdown(load_training_cost(Path(results_dir) / "03_training_cost.json")))
           else []),
+        *([speeds, ""] if (speeds := speeds_markdown(observed_epoch_speeds(results_dir))) else []),
         "**Face detectors** (WIDER FACE validation subset, official protocol; speed one image at a time on this "
         "machine):", "", detector_table(results_dir), "",
         *(["**The paper's claims** (the claims ledger of notebook 08; `results/08_claims.json` holds each verdict's "
