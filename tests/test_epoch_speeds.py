@@ -26,29 +26,33 @@ def write_run(results_dir, name, history, sessions, recipe=None):
 
 
 def test_each_epoch_counts_for_the_session_that_trained_it():
-    # The second session stopped before its first epoch finished; the third, from the same epoch, trained it.
+    # History counts epochs from 1; a session's first_epoch is the epochs already finished when it started. The
+    # second session stopped before its first epoch finished; the third, from the same point, trained epoch 3.
     sessions = [{**EPYC, "first_epoch": 0}, {**XEON, "first_epoch": 2, "onednn": False}, {**XEON, "first_epoch": 2}]
-    epochs = run_epochs({"history": [epoch(0, 50), epoch(1, 52), epoch(2, 200), epoch(3, 0.0)],
+    epochs = run_epochs({"history": [epoch(1, 50), epoch(2, 52), epoch(3, 200), epoch(4, 0.0)],
                          "sessions": sessions})
     assert [(e["epoch"], e["precision"], e["kernels"]) for e in epochs] == [
-        (0, "float32", "oneDNN on"), (1, "float32", "oneDNN on"), (2, "mixed_bfloat16", "oneDNN on")]
-    assert epochs[0]["cpu"] == "EPYC, 2 cores, no bfloat16 hardware"  # epoch 3's zero speed is left out
-    assert run_epochs({"history": [epoch(0, 50)]}) == []
-    assert run_epochs({"history": [epoch(0, 50)], "sessions": [{"first_epoch": 0}]})[0]["kernels"] == "not recorded"
+        (1, "float32", "oneDNN on"), (2, "float32", "oneDNN on"), (3, "mixed_bfloat16", "oneDNN on")]
+    assert epochs[0]["cpu"] == "EPYC, 2 cores, no bfloat16 hardware"  # epoch 4's zero speed is left out
+    assert run_epochs({"history": [epoch(1, 50)]}) == []
+    assert run_epochs({"history": [epoch(1, 50)], "sessions": [{"first_epoch": 0}]})[0]["kernels"] == "not recorded"
+    # Epochs trained before the first recorded session (recording began mid-run) are left out.
+    assert [e["epoch"] for e in run_epochs({"history": [epoch(22, 60), epoch(23, 61)],
+                                            "sessions": [{**EPYC, "first_epoch": 22}]})] == [23]
 
 
 def test_the_runs_epochs_are_summarised_per_model_recipe_precision_kernels_and_cpu(tmp_path):
-    write_run(tmp_path, "resnet18_26ep", [epoch(0, 240), epoch(1, 250), epoch(2, 260, cpu=400.0)],
+    write_run(tmp_path, "resnet18_26ep", [epoch(1, 240), epoch(2, 250), epoch(3, 260, cpu=400.0)],
               [{**XEON, "first_epoch": 0}])
-    write_run(tmp_path, "resnet18_60ep", [epoch(0, 100), epoch(1, 300)],
+    write_run(tmp_path, "resnet18_60ep", [epoch(1, 100), epoch(2, 300)],
               [{**EPYC, "first_epoch": 0}, {**XEON, "first_epoch": 1}])
-    write_run(tmp_path, "old", [epoch(0, 30)], [])  # before sessions were recorded
+    write_run(tmp_path, "old", [epoch(1, 30)], [])  # before sessions were recorded
     from emotion.classify.recipes import recipe_config
 
     paper = recipe_config("paper", "resnet34")
-    write_run(tmp_path, "resnet34_paper_2ep", [epoch(0, 190)], [{**XEON, "first_epoch": 0}], paper.as_dict())
+    write_run(tmp_path, "resnet34_paper_2ep", [epoch(1, 190)], [{**XEON, "first_epoch": 0}], paper.as_dict())
     odd = {**paper.as_dict(), "batch_size": 32}
-    write_run(tmp_path, "resnet34_b32", [epoch(0, 150)], [{**XEON, "first_epoch": 0}], odd)
+    write_run(tmp_path, "resnet34_b32", [epoch(1, 150)], [{**XEON, "first_epoch": 0}], odd)
     observed = observed_epoch_speeds(tmp_path)
     rows = {(row["model"], row["recipe"], row["precision"]): row for row in observed["rows"]}
     assert set(rows) == {("resnet18", "study", "mixed_bfloat16"), ("resnet18", "study", "float32"),

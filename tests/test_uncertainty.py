@@ -44,11 +44,12 @@ def test_the_f1_gap_says_whether_a_class_is_the_worst_and_holds_zero_when_it_can
     worst = f1_gap_interval(labels, predictions, 1, resamples=300)
     assert worst["estimate"] == pytest.approx(f1[1] - np.delete(f1, 1).min()) and worst["lowest_other"] == 4
     assert worst["low"] <= worst["estimate"] <= worst["high"] < 0  # class 1 is clearly the worst
+    assert worst["share_below_zero"] == 1.0
     best = f1_gap_interval(labels, predictions, 3, resamples=300)
     assert best["lowest_other"] == 1 and 0 < best["low"] <= best["estimate"] <= best["high"]
     # Two classes equally bad: the interval holds zero.
     labels, predictions = synthetic([0.7, 0.4, 0.7, 0.9, 0.4, 0.8, 0.7], n_per_class=60)
     tied = f1_gap_interval(labels, predictions, 1, resamples=300, seed=1)
-    assert tied["low"] < 0 < tied["high"]
+    assert tied["low"] < 0 < tied["high"] and 0 < tied["share_below_zero"] < 1
     with pytest.raises(ValueError, match="class_id must be one of the 7 classes"):
         f1_gap_interval(labels, predictions, 7, resamples=300)

@@ -25,11 +25,13 @@ RUN_PATTERNS = ("03_train_*.json", "03_ablation_*.json")
 
 
 def _session_of(epoch: int, sessions: list[dict]) -> dict | None:
-    """The session that trained 0-based ``epoch``: the last one to start at or before it (a session that stopped
-    before its first epoch finished is followed by one with the same ``first_epoch``, which then trained it)."""
+    """The session that trained ``epoch`` (counted from 1, as a run's history counts): the last one whose
+    ``first_epoch`` (the epochs already finished when it started) is below it (a session that stopped before its
+    first epoch finished is followed by one with the same ``first_epoch``, which then trained it); None when the
+    epoch was trained before the first recorded session."""
     found = None
     for session in sessions:
-        if session.get("first_epoch", 0) <= epoch:
+        if session.get("first_epoch", 0) < epoch:
             found = session
     return found
 

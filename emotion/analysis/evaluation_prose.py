@@ -272,12 +272,9 @@ def describe_imbalance(imbalance: dict) -> str:
     text += ("Correlation is not cause: a class can be hard for other reasons, such as ambiguous labels (notebook 01 "
              "counts how often FER+ relabels each class). The causal test, class-weighted training at the same "
              "budget, is in notebook 04; ")
-    if worst == rarest:
-        return text + ("the claims ledger (notebook 08, claim `disgust`) weighs both and the budget the models were "
-                       "trained at, on a model whose budget curve has settled where there is one (see below).")
-    return text + ("the claims ledger (notebook 08, claim `disgust`) has no cause to weigh here, since the worst class "
-                   "is not the rarest: its verdict rests on the worst class of a model whose budget curve has settled "
-                   "where there is one (see below), else on this model's and the budget it was trained at.")
+    return text + ("the claims ledger (notebook 08, claim `disgust`) judges the worst class of a model whose budget "
+                   "curve has settled where there is one (next section), else this model's and the budget it was "
+                   "trained at, and weighs the causal test only when the worst class is the rarest.")
 
 
 def describe_settled_imbalance(settled: dict | None) -> str:
@@ -296,13 +293,16 @@ def describe_settled_imbalance(settled: dict | None) -> str:
                 "the worst": "the interval lies below zero: it is the worst class",
                 "undecided": "the interval holds zero: these images cannot tell whether it is the worst class"
                 }[rarest_class_rule(gap)]
-    return (f"Among the runs whose budget curve has settled, PublicTest ranks *{settled['run']}* ({settled['model']}, "
-            f"{settled['epochs']} epochs) first. Its lowest F1 belongs to *{settled['worst_f1_class']}*. *{rarest}*, "
-            f"the rarest class of Training, has an F1 of {settled['f1'][rarest]:.3f}; minus the lowest of the other "
-            f"classes (*{gap['lowest_other']}*, {settled['f1'][gap['lowest_other']]:.3f}) that is "
-            f"{gap['estimate']:+.3f}, with a {gap['confidence']:.0%} paired bootstrap interval of {gap['low']:+.3f} to "
-            f"{gap['high']:+.3f} over {settled['images']:,} PrivateTest images, {settled['rarest_test_images']} of "
-            f"them *{rarest}*: {standing}. The claims ledger (notebook 08, claim `disgust`) weighs this run first.")
+    other = gap["lowest_other"]
+    return (f"Among the runs whose budget curve has settled and whose PrivateTest predictions are at hand, PublicTest "
+            f"ranks *{settled['run']}* ({settled['model']}, {settled['epochs']} epochs) first. Its lowest F1 belongs "
+            f"to *{settled['worst_f1_class']}*. *{rarest}*, the rarest class of Training, has an F1 of "
+            f"{settled['f1'][rarest]:.3f}; minus the lowest of the other classes (*{other}*, "
+            f"{settled['f1'][other]:.3f}) that is {gap['estimate']:+.3f}, with a {gap['confidence']:.0%} paired "
+            f"bootstrap interval of {gap['low']:+.3f} to {gap['high']:+.3f} over {settled['images']:,} PrivateTest "
+            f"images, {settled['rarest_test_images']} of them *{rarest}*, and {gap['share_below_zero']:.0%} of the "
+            f"redraws put it below: {standing}. The claims ledger (notebook 08, claim `disgust`) weighs this run "
+            "first.")
 
 
 def describe_ckplus(ckplus: dict, privatetest_accuracy: float) -> str:

@@ -134,7 +134,10 @@ def class_weighting_rule(disgust_f1_direction: str, worst_after_weighting: str) 
 def rarest_class_rule(gap: dict) -> str:
     """Where the rarest class stands among the classes, from the paired bootstrap interval of its F1 minus the lowest
     F1 of the others (:func:`emotion.analysis.uncertainty.f1_gap_interval`): ``"the worst"`` when the interval lies
-    below zero, ``"not the worst"`` when above, ``"undecided"`` when it holds zero."""
+    below zero, ``"not the worst"`` when above, ``"undecided"`` when it holds zero. The interval is the study's one
+    bootstrap method, the 95 % percentile interval of every other estimate, fixed before this gap was computed; a
+    minimum over classes that nearly tie makes the gap's distribution uneven, so other intervals (basic, BCa) can
+    fall differently near zero, and the share of resamples below zero is recorded beside it."""
     return "the worst" if gap["high"] < 0 else "not the worst" if gap["low"] > 0 else "undecided"
 
 

@@ -62,7 +62,7 @@ def f1_gap_interval(labels: np.ndarray, predictions: np.ndarray, class_id: int, 
 
     Returns:
         ``{"class_id", "estimate", "low", "high", "lowest_other" (the other class with the lowest observed F1),
-        "confidence", "resamples"}``.
+        "share_below_zero" (of the resamples, where the class was the worst), "confidence", "resamples"}``.
 
     Raises:
         ValueError: empty or mismatched inputs, ``resamples`` < 100, ``confidence`` outside (0, 1), or ``class_id``
@@ -79,7 +79,8 @@ def f1_gap_interval(labels: np.ndarray, predictions: np.ndarray, class_id: int, 
 
     observed_f1 = _scores(observed, num_classes)["f1"]
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(gaps(_scores(cells, num_classes)["f1"]), [tail, 100 - tail])
+    sampled = gaps(_scores(cells, num_classes)["f1"])
+    low, high = np.percentile(sampled, [tail, 100 - tail])
     return {"class_id": int(class_id), "estimate": float(gaps(observed_f1)[0]), "low": float(low), "high": float(high),
-            "lowest_other": int(others[int(np.argmin(observed_f1[0, others]))]), "confidence": confidence,
-            "resamples": int(resamples)}
+            "lowest_other": int(others[int(np.argmin(observed_f1[0, others]))]),
+            "share_below_zero": float(np.mean(sampled < 0)), "confidence": confidence, "resamples": int(resamples)}
