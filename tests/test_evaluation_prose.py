@@ -147,7 +147,7 @@ def test_the_imbalance_sentence_follows_the_classes_and_the_p_value():
     # What the ledger does (claims.disgust_claim) is said without presuming the settled model's answer.
     for sentence in (text, significant):
         assert sentence.endswith("(notebook 08, claim `disgust`) judges the worst class of a model whose budget curve "
-                                 "has settled where there is one (next section), else this model's and the budget it "
+                                 "has settled where there is one (below), else this model's and the budget it "
                                  "was trained at, and weighs the causal test only when the worst class is the rarest.")
     assert "undefined" in prose.describe_imbalance({**imbalance, "spearman_training_count_vs_f1": None,
                                                     "spearman_p_value": None})

@@ -273,7 +273,7 @@ def describe_imbalance(imbalance: dict) -> str:
              "counts how often FER+ relabels each class). The causal test, class-weighted training at the same "
              "budget, is in notebook 04; ")
     return text + ("the claims ledger (notebook 08, claim `disgust`) judges the worst class of a model whose budget "
-                   "curve has settled where there is one (next section), else this model's and the budget it was "
+                   "curve has settled where there is one (below), else this model's and the budget it was "
                    "trained at, and weighs the causal test only when the worst class is the rarest.")
 
 

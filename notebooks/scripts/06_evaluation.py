@@ -202,6 +202,12 @@ display(Markdown("**What this shows.** " + evaluation_prose.describe_leakage(res
 
 # %% [markdown]
 # ## Is disgust worst because it is rare?
+#
+# First for the reference model, whose training may have stopped while its accuracy was still moving; then for the
+# settled budget-curve head that PublicTest ranks first, the model the claims ledger weighs first. One point estimate
+# of F1 per class cannot say whether the rarest class is the worst, as PrivateTest has few images of it: so the images
+# are redrawn with replacement, the rarest class's F1 and the lowest F1 among the other classes are computed on each
+# redraw, and their difference gets a percentile interval (`emotion.analysis.uncertainty.f1_gap_interval`).
 
 # %%
 training_counts = class_counts(data.labels, data.usage)["Training"].to_dict()
@@ -209,17 +215,6 @@ results["imbalance"] = {**review.imbalance_review(tables[reference], training_co
                         "training_counts": training_counts}
 display(Markdown("**What this shows.** " + evaluation_prose.describe_imbalance(results["imbalance"])))
 
-# %% [markdown]
-# ## Is the rarest class the worst once training has settled?
-#
-# The disgust question above was asked of the reference model, whose training may have stopped while its accuracy was
-# still moving. Here it is asked again of the settled budget-curve head that PublicTest ranks first, the model the
-# claims ledger weighs first. One point estimate of F1 per class cannot say whether the rarest class is the worst:
-# PrivateTest has few images of it. So the images are redrawn with replacement, the rarest class's F1 and the lowest
-# F1 among the other classes are computed on each redraw, and their difference gets a percentile interval
-# (`emotion.analysis.uncertainty.f1_gap_interval`).
-
-# %%
 results["imbalance_settled"] = settled_imbalance(heads, all_private_labels, predictions, training_counts,
                                                  resamples=resamples, seed=seed, rows=limit)
 display(Markdown("**What this shows.** " + evaluation_prose.describe_settled_imbalance(results["imbalance_settled"])))
