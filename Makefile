@@ -60,8 +60,8 @@ train: setup check-data ## Retrain and release the models (epochs x the epoch co
 # (26,940 steps, the same recipe except epochs; emotion.analysis.kfold_matched): the budget at which basic_cnn's curve
 # is settled, so the ledger's budget gate lets the comparison decide the claim (at 30 epochs it could not). Every run
 # resumes from its last finished epoch. What an epoch costs on this machine, per model, with TensorFlow's oneDNN kernels on and off: results/03_training_cost.json
-# (`make training-cost`, short epochs projected to a full one; notebook 03 shows it beside the whole epochs the runs
-# measured, per CPU and precision, emotion.analysis.epoch_speeds, also in the README). --mixed-precision trains in bfloat16 only where the CPU has it in
+# (`make training-cost`, short epochs projected to a full one; notebook 03 shows it), and the whole epochs the runs
+# measured, per CPU and precision (emotion.analysis.epoch_speeds; notebook 05 and the README). --mixed-precision trains in bfloat16 only where the CPU has it in
 # hardware (AVX512-BF16 or AMX) and in float32 elsewhere; precision is not part of a
 # recipe (emotion.analysis.budget_curves.UNGROUPED_FIELDS), but a run resumes only with the flags it started with.
 budgets: setup check-data ## Budget-curve runs and K-fold at basic_cnn_60ep's optimizer steps (resumable; hours each on 2 cores: see results/03_training_cost.json; a run already in results/ is skipped) -> results/03_ablation_*.json, results/03_kfold_basic_cnn_6x12ep.json

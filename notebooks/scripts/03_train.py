@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from emotion.analysis.epoch_speeds import observed_epoch_speeds, speeds_markdown
 from emotion.classify import augment, training_prose
 from emotion.figures import plots
 from emotion.classify.evaluate import evaluate_model, load_model
@@ -110,19 +109,6 @@ training_cost = load_training_cost(training_cost_file)
 if training_cost is not None:
     display(cost_table(training_cost["rows"]))
 display(Markdown("**What this shows.** " + training_prose.describe_cost(training_cost)))
-
-# %% [markdown]
-# ### And whole epochs, as the study's runs measured them
-#
-# The table above projects short epochs, measured one process at a time in float32, onto a full epoch: a controlled
-# comparison of the kernels, but a short epoch carries fixed costs that a full one spreads, and the CPU it was measured
-# on may not be the one at hand. Every run records each whole epoch it trained and, since the study began recording
-# sessions, the CPU, kernels and arithmetic of each session; here they are read back and summarised per model, recipe,
-# precision, kernels and CPU (`emotion.analysis.epoch_speeds`). Plan a budget from the row of the CPU at hand.
-
-# %%
-observed = observed_epoch_speeds(results_dir)
-display(Markdown(speeds_markdown(observed) or "No run in this results folder recorded its sessions."))
 
 # %% [markdown]
 # ## How was the released model trained, and what did it cost?

@@ -49,6 +49,7 @@ from emotion.analysis.budget_curves import BUDGET_CAP_CPU_HOURS, CONVERGED_POINT
 from emotion.analysis.compare import (BEST_MODEL_GOAL, PUBLISHED_ANCHORS, best_model_goal, compare_levers, goal_check,
                                       kfold_summary, lineage_budget_curve, lineage_histories, release_tta_choice,
                                       released_ensembles, released_table, validation_peaks)
+from emotion.analysis.epoch_speeds import observed_epoch_speeds, speeds_markdown
 from emotion.analysis.lineage_cost import QUIET_COST_FILE, SAME_LOAD_CORES, lineage, set_cost
 from emotion.analysis.stem_comparison import (compare_pair, describe_stems, pair_runs, stem_runs,
                                              with_release_predictions)
@@ -141,6 +142,12 @@ display(Markdown(comparison_prose.describe_resnets(results)))
 # table beside the figure shows both that price and the recorded CPU time with the cores each run kept busy. The dashed
 # lines are the budget curves of the sections below: each point its own run of one recipe at that epoch budget, at the
 # quiet price where each run has one.
+#
+# That quiet price projects a short epoch, measured in float32 one process at a time, onto a full one: fair between
+# models, but a short epoch carries fixed costs a full one spreads, and its CPU may not be the one at hand. The last
+# table here is what whole epochs took as the runs trained them, per model, recipe, precision, kernels and CPU, read
+# from every run's history and sessions (`emotion.analysis.epoch_speeds`): plan a budget from the row of the CPU at
+# hand.
 
 # %%
 best_curve = lineage_budget_curve(table, best, models_dir)  # the whole lineage, parents' epochs first
@@ -156,6 +163,8 @@ plots.save_figure(plots.accuracy_vs_compute(table, curves={best: best_curve}, an
                   figures_dir / "05_accuracy_vs_compute.png")
 display(comparison_tables.cost_table(results["models"]))
 display(Markdown(comparison_prose.describe_compute(results)))
+results["observed_epoch_speeds"] = observed_epoch_speeds(released_results_dir)
+display(Markdown(speeds_markdown(results["observed_epoch_speeds"]) or "No run here recorded its sessions."))
 
 # %% [markdown]
 # ## How did each model learn?
